@@ -1,0 +1,52 @@
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
+import { defineConfig, type Plugin } from 'vitest/config';
+
+/** stripe's ESM build points its sourcemaps at files it does not ship; vite warns ~200 times. */
+const quietMissingSourcemaps = (): Plugin => ({
+  name: 'quiet-missing-sourcemaps',
+  configResolved(config) {
+    const warnOnce = config.logger.warnOnce.bind(config.logger);
+    config.logger.warnOnce = (msg, options) => {
+      if (msg.includes('points to missing source files')) return;
+      warnOnce(msg, options);
+    };
+  },
+});
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          environment: 'node',
+          include: ['shared/**/*.test.ts'],
+        },
+      },
+      {
+        plugins: [
+          quietMissingSourcemaps(),
+          cloudflareTest(async () => ({
+            main: './worker/index.ts',
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                LADDER_ENV: 'test',
+                LADDER_SECRET_KEY: 'sk_test_secret',
+                LADDER_ADMIN_KEY: 'ak_test_admin',
+                LADDER_USER_TOKEN_SECRET: 'ut_test_token_secret',
+                LADDER_ALLOWED_ORIGINS: 'https://app.example.com,http://127.0.0.1:5173',
+                TEST_MIGRATIONS: await readD1Migrations('./worker/db/migrations'),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: 'worker',
+          include: ['worker/**/*.test.ts'],
+          setupFiles: ['./worker/test/setup.ts'],
+        },
+      },
+    ],
+  },
+});
