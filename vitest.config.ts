@@ -24,6 +24,14 @@ export default defineConfig({
         },
       },
       {
+        test: {
+          name: 'widget',
+          environment: 'node',
+          include: ['widget/**/*.test.{ts,tsx}'],
+          testTimeout: 30_000,
+        },
+      },
+      {
         plugins: [
           quietMissingSourcemaps(),
           cloudflareTest(async () => ({
