@@ -1,0 +1,166 @@
+/**
+ * What an account may do right now: meters against its plan's limits, feature entitlements
+ * (plan or trial), seats and the plans it can move up to. Pure: the worker loads the rows,
+ * this decides.
+ */
+import { highestThreshold, projectUsage, remaining, usagePct } from './metering';
+import { calendarMonth, nextPeriod } from './prorate';
+import type { Catalog, Meter, Metric, Plan } from './schemas';
+
+export const SEATS_METRIC = 'seats';
+
+export type AccountRow = {
+  id: string;
+  name: string;
+  planId: string;
+  seats: number;
+  createdAt: number;
+  periodStart: number | null;
+  periodEnd: number | null;
+  activatedAt: number | null;
+};
+export type CounterRow = { metric: string; periodStart: number; used: number; highestThreshold: number | null };
+export type TrialRow = { featureId: string; endsAt: number };
+
+export type Period = { start: number; end: number | null };
+
+/**
+ * The period a metric counts in at time `at`: the account's billing period rolled forward,
+ * the calendar month, or all time (`never`, and every gauge).
+ * @example metricPeriod(apiCalls, account, Date.now()) // { start: 1793491200000, end: 1796083200000 }
+ */
+export function metricPeriod(metric: Pick<Metric, 'kind' | 'reset'>, account: Pick<AccountRow, 'periodStart' | 'periodEnd'>, at: number): Period {
+  if (metric.kind === 'gauge' || metric.reset === 'never') return { start: 0, end: null };
+  if (metric.reset === 'billing_period' && account.periodStart !== null && account.periodEnd !== null) {
+    if (at < account.periodStart) return { start: at, end: account.periodStart }; // before anything we know: an old period
+    return rollPeriod(account.periodStart, account.periodEnd, at);
+  }
+  return calendarMonth(at);
+}
+
+/**
+ * The period containing `at`, rolled forward from a known one: by calendar months when the
+ * period is a whole number of them (as Stripe bills), else by its fixed length.
+ * @example rollPeriod(Date.UTC(2026, 9, 1), Date.UTC(2026, 10, 1), Date.UTC(2026, 10, 5)) // Nov 1 → Dec 1
+ */
+export function rollPeriod(start: number, end: number, at: number): { start: number; end: number } {
+  try {
+    return nextPeriod(start, end, at);
+  } catch {
+    const length = end - start;
+    const skipped = Math.max(0, Math.floor((at - start) / length));
+    return { start: start + skipped * length, end: end + skipped * length };
+  }
+}
+
+/**
+ * The limit of a metric on a plan for an account; seats are the larger of the plan's included
+ * seats and the seats bought. `null` = unlimited.
+ * @example metricLimit(starter, 'seats', { seats: 8 }) // 8 when Starter includes 5
+ */
+export function metricLimit(plan: Plan, metricId: string, account: Pick<AccountRow, 'seats'>): number | null {
+  const limit = plan.limits[metricId];
+  if (limit === undefined || limit === null) return null;
+  return metricId === SEATS_METRIC ? Math.max(limit, account.seats) : limit;
+}
+
+/** Current use of a metric: a counter from an earlier period reads as zero. */
+export function currentUse(metric: Metric, account: AccountRow, counter: CounterRow | undefined, now: number): number {
+  if (!counter) return 0;
+  return counter.periodStart === metricPeriod(metric, account, now).start ? counter.used : 0;
+}
+
+export type FeatureState = {
+  entitled: boolean;
+  trial_available: boolean;
+  trial_ends_at: string | null;
+  required_plan: string | null;
+};
+
+export type AccountSnapshot = {
+  plan: Plan;
+  meters: Meter[];
+  features: Record<string, FeatureState>;
+  entitlements: Record<string, boolean>;
+  seats: { used: number; limit: number | null };
+  upgradeOptions: Plan[];
+};
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/**
+ * Everything the API says about an account's plan, usage and features at `now`.
+ * @example accountSnapshot({ account, catalog, counters, trials, now: Date.now() }).meters[0].pct
+ */
+export function accountSnapshot(p: {
+  account: AccountRow;
+  catalog: Catalog;
+  counters: CounterRow[];
+  trials: TrialRow[];
+  now: number;
+}): AccountSnapshot {
+  const { account, catalog, now } = p;
+  const plan = catalog.plans.find((pl) => pl.id === account.planId);
+  if (!plan) throw new Error(`account ${account.id} is on plan ${account.planId}, which is not in the catalog`);
+  const counters = new Map(p.counters.map((c) => [c.metric, c]));
+  const meters: Meter[] = catalog.metrics.map((metric) => {
+    const used = currentUse(metric, account, counters.get(metric.id), now);
+    const limit = metricLimit(plan, metric.id, account);
+    const period = metricPeriod(metric, account, now);
+    const projected =
+      metric.kind === 'counter' && period.end !== null
+        ? projectUsage({ used, periodStart: period.start, periodEnd: period.end, now })
+        : null;
+    return {
+      metric: metric.id,
+      name: metric.name,
+      unit: metric.unit,
+      kind: metric.kind,
+      used,
+      limit,
+      pct: usagePct(used, limit),
+      threshold: highestThreshold(used, limit),
+      period_end: iso(period.end),
+      projected_at_period_end: projected,
+    };
+  });
+  const byRank = [...catalog.plans].sort((a, b) => a.rank - b.rank);
+  const trials = new Map(p.trials.map((t) => [t.featureId, t.endsAt]));
+  const features: Record<string, FeatureState> = {};
+  const entitlements: Record<string, boolean> = {};
+  for (const feature of catalog.features) {
+    const trialEnds = trials.get(feature.id) ?? null;
+    const onTrial = trialEnds !== null && trialEnds > now;
+    const inPlan = plan.features.includes(feature.id);
+    features[feature.id] = {
+      entitled: inPlan || onTrial,
+      trial_available: !inPlan && feature.trial_days > 0 && trialEnds === null,
+      trial_ends_at: !inPlan && onTrial ? iso(trialEnds) : null,
+      required_plan: inPlan ? null : byRank.find((pl) => pl.features.includes(feature.id))?.id ?? null,
+    };
+    entitlements[feature.id] = inPlan || onTrial;
+  }
+  const seatMeter = meters.find((m) => m.metric === SEATS_METRIC);
+  return {
+    plan,
+    meters,
+    features,
+    entitlements,
+    seats: { used: seatMeter?.used ?? 0, limit: seatMeter ? seatMeter.limit : null },
+    upgradeOptions: byRank.filter((pl) => pl.rank > plan.rank),
+  };
+}
+
+/**
+ * The lowest-ranked plan above the current one whose limit allows `needed` of a metric.
+ * @example planAllowing(catalog, starter, 'api_calls', 12000) // pro
+ */
+export function planAllowing(catalog: Catalog, current: Plan, metricId: string, needed: number, account: Pick<AccountRow, 'seats'>): Plan | null {
+  return (
+    [...catalog.plans]
+      .sort((a, b) => a.rank - b.rank)
+      .find((pl) => pl.rank > current.rank && (metricLimit(pl, metricId, account) ?? Infinity) >= needed) ?? null
+  );
+}
+
+export { remaining };

@@ -1,0 +1,30 @@
+import type { D1Database, ExecutionContext } from '@cloudflare/workers-types/latest';
+import type { UserClaims } from '../shared/schemas';
+
+/** Bindings and secrets of the worker (wrangler.toml, .dev.vars, `wrangler secret put`). */
+export type Env = {
+  DB: D1Database;
+  /** `development`, `test` or `production`: dev-only pages and `*` CORS need a non-production value. */
+  LADDER_ENV?: string;
+  LADDER_SECRET_KEY: string;
+  LADDER_ADMIN_KEY: string;
+  LADDER_USER_TOKEN_SECRET: string;
+  /** Comma-separated origins the widget may be embedded on; `*` only outside production. */
+  LADDER_ALLOWED_ORIGINS?: string;
+  STRIPE_SECRET_KEY?: string;
+  STRIPE_WEBHOOK_SECRET?: string;
+  STRIPE_API_HOST?: string;
+  STRIPE_API_PORT?: string;
+  STRIPE_API_PROTOCOL?: string;
+};
+
+/** Per-request values set by middleware. */
+export type Vars = {
+  /** The request's clock, read once (tests move it with vi.setSystemTime). */
+  now: number;
+  /** Claims of a verified user token (widget routes only). */
+  user: UserClaims;
+};
+
+export type AppEnv = { Bindings: Env; Variables: Vars };
+export type { ExecutionContext };

@@ -1,0 +1,47 @@
+/**
+ * Ladder's worker: the HTTP API of ../shared/API.md on Hono, D1 through drizzle.
+ * Route groups carry their own credentials; errors all leave through `errorResponse`.
+ */
+import { Hono } from 'hono';
+import type { AppEnv, Env } from './env';
+import { errorResponse } from './errors';
+import { adminKey, secretKey, userToken } from './middleware/auth';
+import { widgetCors } from './middleware/cors';
+import { accountRoutes } from './routes/accounts';
+import { catalogRoutes } from './routes/catalog';
+import { healthRoutes } from './routes/health';
+import { openapiRoutes } from './routes/openapi';
+import { tokenRoutes } from './routes/tokens';
+import { trackRoutes } from './routes/track';
+import { usageRoutes } from './routes/usage';
+import { widgetRoutes } from './routes/widget';
+
+export const app = new Hono<AppEnv>();
+
+app.use('*', async (c, next) => {
+  c.set('now', Date.now());
+  await next();
+});
+app.onError(errorResponse);
+app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route ${c.req.method} ${c.req.path}.`, details: [] } }, 404));
+
+// Host backend (secret key). No CORS: these are called server to server.
+for (const path of ['/v1/catalog', '/v1/accounts/*', '/v1/usage', '/v1/track', '/v1/check', '/v1/entitlements/*', '/v1/tokens', '/v1/pqa'])
+  app.use(path, secretKey());
+// Widget (user token), with CORS for the allowed origins; preflights are answered before auth.
+app.use('/v1/widget/*', widgetCors(), userToken());
+// Dashboard and admin (admin key or session cookie), login excepted.
+app.use('/v1/admin/*', async (c, next) => (c.req.path === '/v1/admin/login' ? next() : adminKey()(c, next)));
+
+app.route('/v1/health', healthRoutes);
+app.route('/v1/catalog', catalogRoutes);
+app.route('/v1/accounts', accountRoutes);
+app.route('/v1', usageRoutes);
+app.route('/v1/track', trackRoutes);
+app.route('/v1/tokens', tokenRoutes);
+app.route('/v1/widget', widgetRoutes);
+app.route('/', openapiRoutes);
+
+export default {
+  fetch: (request: Request, env: Env, ctx: unknown) => app.fetch(request, env, ctx as never),
+} satisfies { fetch: (r: Request, e: Env, c: unknown) => Response | Promise<Response> };

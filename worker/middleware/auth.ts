@@ -1,0 +1,68 @@
+import type { MiddlewareHandler } from 'hono';
+import { getCookie } from 'hono/cookie';
+import { verify } from 'hono/jwt';
+import { timingSafeEqual } from 'hono/utils/buffer';
+import { userClaimsSchema } from '../../shared/schemas';
+import type { AppEnv } from '../env';
+import { ApiError } from '../errors';
+import { verifySession, SESSION_COOKIE } from '../session';
+
+const bearer = (header: string | undefined) => {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  return match?.[1] ?? null;
+};
+
+const unauthorized = (message: string, realm: string) =>
+  new ApiError(401, 'unauthorized', message, [], {
+    'WWW-Authenticate': `Bearer realm="${realm}", error="invalid_token"`,
+  });
+
+/** Constant-time comparison of a presented key with the configured one (never equal to an unset key). */
+async function keyMatches(presented: string | null, expected: string | undefined): Promise<boolean> {
+  if (!presented || !expected) return false;
+  return timingSafeEqual(presented, expected);
+}
+
+/**
+ * Host-backend routes: `Authorization: Bearer <LADDER_SECRET_KEY>`.
+ * @example app.use('/v1/usage', secretKey())
+ */
+export const secretKey = (): MiddlewareHandler<AppEnv> => async (c, next) => {
+  if (!(await keyMatches(bearer(c.req.header('authorization')), c.env.LADDER_SECRET_KEY)))
+    throw unauthorized('A valid secret key is required.', 'ladder-host');
+  await next();
+};
+
+/**
+ * Dashboard and admin routes: the admin key as a bearer, or the dashboard's session cookie.
+ * @example app.use('/v1/admin/*', adminKey())
+ */
+export const adminKey = (): MiddlewareHandler<AppEnv> => async (c, next) => {
+  const token = bearer(c.req.header('authorization'));
+  const ok = token
+    ? await keyMatches(token, c.env.LADDER_ADMIN_KEY)
+    : await verifySession(getCookie(c, SESSION_COOKIE), c.env.LADDER_ADMIN_KEY, c.get('now'));
+  if (!ok) throw unauthorized('A valid admin key or dashboard session is required.', 'ladder-admin');
+  await next();
+};
+
+/**
+ * Widget routes: a user token (HS256 JWT signed with LADDER_USER_TOKEN_SECRET). Expired,
+ * tampered, `alg: none` and other-algorithm tokens are refused with 401. Sets `c.var.user`.
+ * @example app.use('/v1/widget/*', userToken())
+ */
+export const userToken = (): MiddlewareHandler<AppEnv> => async (c, next) => {
+  const token = bearer(c.req.header('authorization'));
+  if (!token || !c.env.LADDER_USER_TOKEN_SECRET) throw unauthorized('A user token is required.', 'ladder-widget');
+  let payload: unknown;
+  try {
+    payload = await verify(token, c.env.LADDER_USER_TOKEN_SECRET, 'HS256');
+  } catch {
+    throw unauthorized('The user token is invalid or expired.', 'ladder-widget');
+  }
+  const claims = userClaimsSchema.safeParse(payload);
+  if (!claims.success || claims.data.exp * 1000 <= c.get('now'))
+    throw unauthorized('The user token lacks required claims or has expired.', 'ladder-widget');
+  c.set('user', claims.data);
+  await next();
+};

@@ -1,0 +1,22 @@
+import type { MiddlewareHandler } from 'hono';
+import { cors } from 'hono/cors';
+import type { AppEnv } from '../env';
+
+/** The origins a widget may call from; `*` is honoured only outside production. */
+export function allowedOrigin(origin: string, configured: string | undefined, production: boolean): string | null {
+  const list = (configured ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  if (list.includes('*') && !production) return origin || '*';
+  return list.includes(origin) ? origin : null;
+}
+
+/**
+ * CORS for the widget endpoints only: an origin not in LADDER_ALLOWED_ORIGINS gets no grant.
+ * @example app.use('/v1/widget/*', widgetCors())
+ */
+export const widgetCors = (): MiddlewareHandler<AppEnv> =>
+  cors({
+    origin: (origin, c) => allowedOrigin(origin, c.env.LADDER_ALLOWED_ORIGINS, c.env.LADDER_ENV === 'production'),
+    allowMethods: ['GET', 'POST', 'OPTIONS'],
+    allowHeaders: ['Authorization', 'Content-Type'],
+    maxAge: 600,
+  });

@@ -1,0 +1,79 @@
+/**
+ * The OpenAPI 3 document, generated from the same zod schemas the routes validate with.
+ * Each route group adds its operations to `operations`; a test checks that every route
+ * the app serves is listed here.
+ */
+import { z } from 'zod';
+import * as s from '../shared/schemas';
+import { VERSION } from './routes/health';
+
+type Auth = 'secret' | 'user' | 'admin' | 'stripe' | null;
+export type Operation = {
+  method: 'get' | 'put' | 'post' | 'delete';
+  path: string;
+  auth: Auth;
+  summary: string;
+  body?: z.ZodType;
+  query?: z.ZodObject;
+};
+
+export const operations: Operation[] = [
+  { method: 'get', path: '/v1/health', auth: null, summary: 'Readiness of the worker and its database' },
+  { method: 'get', path: '/openapi.json', auth: null, summary: 'This document' },
+  { method: 'get', path: '/v1/catalog', auth: 'secret', summary: 'The catalog of metrics, features and plans' },
+  { method: 'put', path: '/v1/catalog', auth: 'secret', summary: 'Replace the whole catalog atomically', body: s.catalogSchema },
+  { method: 'get', path: '/v1/accounts/{accountId}', auth: 'secret', summary: 'An account with usage, entitlements and PQA' },
+  { method: 'put', path: '/v1/accounts/{accountId}', auth: 'secret', summary: 'Create or update an account', body: s.accountInputSchema },
+  { method: 'post', path: '/v1/usage', auth: 'secret', summary: 'Record up to 1,000 usage events in one transaction', body: s.usageBatchSchema },
+  { method: 'post', path: '/v1/track', auth: 'secret', summary: 'Record behavioural events for PQA scoring', body: s.trackBatchSchema },
+  { method: 'post', path: '/v1/check', auth: 'secret', summary: 'Atomic check-and-record of a metric, or a feature check', body: z.union([s.checkMetricSchema, s.checkFeatureSchema]) },
+  { method: 'get', path: '/v1/entitlements/{accountId}/{key}', auth: 'secret', summary: 'Whether an account may use a feature or metric' },
+  { method: 'post', path: '/v1/tokens', auth: 'secret', summary: 'Mint a user token for the widget', body: s.tokenRequestSchema },
+  { method: 'get', path: '/v1/widget/state', auth: 'user', summary: 'Everything the widget needs in one round trip', query: s.widgetStateQuerySchema },
+];
+
+const security: Record<Exclude<Auth, null>, Record<string, unknown>> = {
+  secret: { secretKey: [] },
+  user: { userToken: [] },
+  admin: { adminKey: [] },
+  stripe: { stripeSignature: [] },
+};
+
+const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' });
+const errorResponse = { description: 'Error', content: { 'application/json': { schema: jsonSchema(s.errorBodySchema) } } };
+
+/** The document for the operations registered so far. @example openapiDocument().paths['/v1/usage'].post */
+export function openapiDocument() {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of operations) {
+    const params = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    const query = op.query
+      ? Object.entries(op.query.shape).map(([name, schema]) => ({
+          name,
+          in: 'query',
+          required: !(schema as z.ZodType).safeParse(undefined).success,
+          schema: jsonSchema(schema as z.ZodType),
+        }))
+      : [];
+    (paths[op.path] ??= {})[op.method] = {
+      summary: op.summary,
+      ...(op.auth && { security: [security[op.auth]] }),
+      ...(params.length + query.length > 0 && { parameters: [...params, ...query] }),
+      ...(op.body && { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body) } } } }),
+      responses: { '200': { description: 'OK' }, '4XX': errorResponse },
+    };
+  }
+  return {
+    openapi: '3.0.3',
+    info: { title: 'Ladder API', version: VERSION },
+    components: {
+      securitySchemes: {
+        secretKey: { type: 'http', scheme: 'bearer', description: 'LADDER_SECRET_KEY (host backend)' },
+        userToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'HS256 user token (widget)' },
+        adminKey: { type: 'http', scheme: 'bearer', description: 'LADDER_ADMIN_KEY, or the dashboard session cookie' },
+        stripeSignature: { type: 'apiKey', in: 'header', name: 'Stripe-Signature' },
+      },
+    },
+    paths,
+  };
+}

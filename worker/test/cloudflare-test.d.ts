@@ -1,0 +1,8 @@
+// The few runtime modules tests import, typed against our Env (workers-types' globals are not in this tsconfig).
+declare module 'cloudflare:test' {
+  type D1Migration = { name: string; queries: string[] };
+  export function applyD1Migrations(db: import('../env').Env['DB'], migrations: D1Migration[], table?: string): Promise<void>;
+}
+declare module 'cloudflare:workers' {
+  export const env: import('../env').Env & { TEST_MIGRATIONS: { name: string; queries: string[] }[] };
+}

@@ -1,0 +1,213 @@
+/**
+ * Usage metering in D1. A batch of events is applied in one D1 batch (one transaction):
+ * events are inserted keyed by idempotency key (a seen key changes nothing), then the
+ * counters are moved by set-based statements over exactly the rows this batch inserted.
+ * This module is the one place to swap for a Durable Object per hot account.
+ */
+import { and, eq, sql } from 'drizzle-orm';
+import { metricLimit, metricPeriod, planAllowing } from '../shared/entitlements';
+import { newCrossings, type Threshold } from '../shared/metering';
+import type { Catalog, Metric, UsageEvent } from '../shared/schemas';
+import type { AccountState } from './accounts';
+import { sqlBatch, type Db } from './db';
+import { accounts, trackEvents, usageCounters } from './db/schema';
+import { ApiError, type ErrorDetail } from './errors';
+
+type Account = typeof accounts.$inferSelect;
+
+/** A resolved event ready to insert (short keys: it travels as one JSON parameter). */
+type Row = { a: string; k: string; m: string; v: number; o: 'increment' | 'set'; t: number; p: number };
+
+const insertEvents = (rows: Row[], batchId: string) => sql`
+  INSERT INTO usage_events (account_id, idempotency_key, metric, value, mode, timestamp, period_start, batch_id)
+  SELECT json_extract(e.value, '$.a'), json_extract(e.value, '$.k'), json_extract(e.value, '$.m'),
+         json_extract(e.value, '$.v'), json_extract(e.value, '$.o'), json_extract(e.value, '$.t'),
+         json_extract(e.value, '$.p'), ${batchId}
+  FROM json_each(${JSON.stringify(rows)}) AS e WHERE true
+  ON CONFLICT DO NOTHING`;
+
+/** Increments of this batch, per counter and period, onto the counters (a newer period restarts it). */
+const applyIncrements = (batchId: string) => sql`
+  INSERT INTO usage_counters (account_id, metric, period_start, used)
+  SELECT account_id, metric, period_start, SUM(value) FROM usage_events
+  WHERE batch_id = ${batchId} AND mode = 'increment'
+  GROUP BY account_id, metric, period_start ORDER BY period_start
+  ON CONFLICT (account_id, metric) DO UPDATE SET
+    used = CASE WHEN excluded.period_start = usage_counters.period_start THEN usage_counters.used + excluded.used
+                WHEN excluded.period_start > usage_counters.period_start THEN excluded.used
+                ELSE usage_counters.used END,
+    highest_threshold = CASE WHEN excluded.period_start > usage_counters.period_start THEN NULL
+                             ELSE usage_counters.highest_threshold END,
+    period_start = MAX(usage_counters.period_start, excluded.period_start)`;
+
+/** Gauge values of this batch; the newest timestamp wins, whatever order they arrive in. */
+const applySets = (batchId: string) => sql`
+  INSERT INTO usage_counters (account_id, metric, period_start, used, set_at)
+  SELECT account_id, metric, 0, value, timestamp FROM usage_events
+  WHERE batch_id = ${batchId} AND mode = 'set' ORDER BY timestamp, rowid
+  ON CONFLICT (account_id, metric) DO UPDATE SET
+    used = CASE WHEN excluded.set_at >= usage_counters.set_at THEN excluded.used ELSE usage_counters.used END,
+    set_at = MAX(usage_counters.set_at, excluded.set_at)`;
+
+const countBatch = (batchId: string) => sql`SELECT count(*) AS n FROM usage_events WHERE batch_id = ${batchId}`;
+
+/** Counters touched by this batch, to find newly crossed thresholds. */
+const touchedCounters = (batchId: string) => sql`
+  SELECT c.account_id, c.metric, c.period_start, c.used, c.highest_threshold FROM usage_counters c
+  WHERE EXISTS (SELECT 1 FROM usage_events e WHERE e.batch_id = ${batchId} AND e.account_id = c.account_id AND e.metric = c.metric)`;
+
+type Touched = { account_id: string; metric: string; period_start: number; used: number; highest_threshold: number | null };
+
+/**
+ * Validate a batch against the catalog and accounts, then apply it atomically.
+ * Unknown accounts or metrics refuse the whole batch (404/422) and write nothing.
+ * @example await recordUsage(db, catalog, accountsById, events, Date.now()) // { accepted: 2, duplicates: 1 }
+ */
+export async function recordUsage(
+  db: Db,
+  catalog: Catalog,
+  accountsById: Map<string, Account>,
+  events: UsageEvent[],
+  now: number,
+): Promise<{ accepted: number; duplicates: number }> {
+  const metrics = new Map(catalog.metrics.map((m) => [m.id, m]));
+  const problems: ErrorDetail[] = [];
+  const rows: Row[] = [];
+  events.forEach((e, i) => {
+    const account = accountsById.get(e.account_id);
+    const metric = metrics.get(e.metric);
+    if (!account) problems.push({ path: `events.${i}.account_id`, message: `no account "${e.account_id}"` });
+    if (!metric) problems.push({ path: `events.${i}.metric`, message: `no metric "${e.metric}" in the catalog` });
+    else if (e.mode === 'set' && metric.kind === 'counter')
+      problems.push({ path: `events.${i}.mode`, message: `"${e.metric}" is a counter: send increments` });
+    if (!account || !metric) return;
+    const t = e.timestamp ?? now;
+    rows.push({ a: e.account_id, k: e.idempotency_key, m: e.metric, v: e.value, o: e.mode, t, p: periodKey(metric, account, t, now) });
+  });
+  if (problems.length) {
+    const unknown = problems.some((p) => p.message.startsWith('no '));
+    throw unknown
+      ? new ApiError(404, 'not_found', 'The batch names accounts or metrics that do not exist; nothing was recorded.', problems)
+      : new ApiError(422, 'invalid_mode', 'The batch cannot be applied; nothing was recorded.', problems);
+  }
+  const batchId = crypto.randomUUID();
+  const [, , , counted, touched] = await sqlBatch(db, [
+    insertEvents(rows, batchId),
+    applyIncrements(batchId),
+    applySets(batchId),
+    countBatch(batchId),
+    touchedCounters(batchId),
+  ]);
+  await recordCrossings(db, catalog, accountsById, touched as Touched[], now);
+  const accepted = Number(counted?.[0]?.n ?? 0);
+  return { accepted, duplicates: events.length - accepted };
+}
+
+/** The period an event counts in: never later than now, so a skewed client clock cannot restart a counter. */
+function periodKey(metric: Metric, account: Account, timestamp: number, now: number): number {
+  return metricPeriod(metric, account, Math.min(timestamp, now)).start;
+}
+
+/**
+ * Record newly crossed thresholds once per period; reaching 100% records the PQA behaviour
+ * `limit_hit` (idempotent per account, metric and period, so concurrent crossings record one).
+ */
+async function recordCrossings(
+  db: Db,
+  catalog: Catalog,
+  accountsById: Map<string, Account>,
+  touched: Touched[],
+  now: number,
+): Promise<void> {
+  const writes = [];
+  for (const c of touched) {
+    const account = accountsById.get(c.account_id);
+    const plan = account && catalog.plans.find((p) => p.id === account.planId);
+    if (!account || !plan) continue;
+    const crossed = newCrossings(c.highest_threshold as Threshold | null, c.used, metricLimit(plan, c.metric, account));
+    const highest = crossed.at(-1);
+    if (highest === undefined) continue;
+    writes.push(
+      db
+        .update(usageCounters)
+        .set({ highestThreshold: sql`MAX(COALESCE(${usageCounters.highestThreshold}, 0), ${highest})` })
+        .where(and(eq(usageCounters.accountId, c.account_id), eq(usageCounters.metric, c.metric), eq(usageCounters.periodStart, c.period_start))),
+    );
+    if (crossed.includes(100))
+      writes.push(
+        db
+          .insert(trackEvents)
+          .values({
+            accountId: c.account_id,
+            idempotencyKey: `limit_hit:${c.metric}:${c.period_start}`,
+            userId: null,
+            event: 'limit_hit',
+            timestamp: now,
+            properties: { metric: c.metric },
+            batchId: 'ladder',
+          })
+          .onConflictDoNothing(),
+      );
+  }
+  const [first, ...rest] = writes;
+  if (first) await db.batch([first, ...rest]);
+}
+
+export type CheckResult = {
+  allowed: boolean;
+  used: number;
+  limit: number | null;
+  remaining: number | null;
+  required_plan?: string;
+};
+
+/**
+ * Atomic check-and-record: records `amount` only if it fits under the limit, in one
+ * statement, so parallel checks can never overshoot. A repeated idempotency key answers
+ * as first recorded without recording again.
+ * @example await checkAndRecord(db, state, 'api_calls', 1, 'req-1', Date.now()) // { allowed: true, used: 9501, ... }
+ */
+export async function checkAndRecord(
+  db: Db,
+  state: AccountState,
+  metricId: string,
+  amount: number,
+  idempotencyKey: string,
+  now: number,
+): Promise<CheckResult> {
+  const metric = state.catalog.metrics.find((m) => m.id === metricId);
+  if (!metric) throw new ApiError(404, 'metric_not_found', `No metric "${metricId}" in the catalog.`, [{ path: 'metric', message: 'not found' }]);
+  const plan = state.catalog.plans.find((p) => p.id === state.account.planId)!;
+  const limit = metricLimit(plan, metricId, state.account);
+  const period = periodKey(metric, state.account, now, now);
+  const batchId = crypto.randomUUID();
+  const acct = state.account.id;
+  const usedNow = sql`COALESCE((SELECT used FROM usage_counters WHERE account_id = ${acct} AND metric = ${metricId} AND period_start = ${period}), 0)`;
+  const [, , row, counter] = await sqlBatch(db, [
+    sql`
+      INSERT INTO usage_events (account_id, idempotency_key, metric, value, mode, timestamp, period_start, batch_id)
+      SELECT ${acct}, ${idempotencyKey}, ${metricId}, ${amount}, 'increment', ${now}, ${period}, ${batchId}
+      WHERE ${limit === null ? sql`1` : sql`${usedNow} + ${amount} <= ${limit}`}
+      ON CONFLICT DO NOTHING`,
+    applyIncrements(batchId),
+    sql`SELECT batch_id FROM usage_events WHERE account_id = ${acct} AND idempotency_key = ${idempotencyKey}`,
+    sql`SELECT ${usedNow} AS used`,
+  ]);
+  const allowed = (row?.length ?? 0) > 0;
+  const used = Number(counter?.[0]?.used ?? 0);
+  if (row?.[0]?.batch_id === batchId)
+    await recordCrossings(db, state.catalog, new Map([[acct, state.account]]), [
+      { account_id: acct, metric: metricId, period_start: period, used, highest_threshold: highestRecorded(state, metricId, period) },
+    ], now);
+  const result: CheckResult = { allowed, used, limit, remaining: limit === null ? null : Math.max(limit - used, 0) };
+  if (!allowed) {
+    const better = planAllowing(state.catalog, plan, metricId, used + amount, state.account);
+    if (better) result.required_plan = better.id;
+  }
+  return result;
+}
+
+function highestRecorded(state: AccountState, metricId: string, period: number): Threshold | null {
+  const c = state.counters.find((x) => x.metric === metricId && x.periodStart === period);
+  return (c?.highestThreshold ?? null) as Threshold | null;
+}
