@@ -1,0 +1,150 @@
+/**
+ * Ladder's embeddable widget. Loaded by `<script async src=".../ladder.js"
+ * data-token-url="/ladder-token">` or started with `Ladder.init({...})`; places meters,
+ * notices and gate previews through custom elements, each in its own shadow root.
+ * The only global is `window.Ladder`.
+ */
+import { render, type VNode } from 'preact';
+import { adopt } from './style';
+import { emit, gateOpen, on, options, placedNotices, prompts, scriptSrc, state, upgrade, warn } from './store';
+import { flush, loadState, resetSession, track } from './transport';
+import type { Options, Theme } from './types';
+import { Safe } from './ui/Box';
+import { allowed, GateSlot } from './ui/Gate';
+import { Meters } from './ui/Meter';
+import { Notices } from './ui/Notices';
+
+export interface LadderApi {
+  init(options: Options): Promise<void>;
+  gate(featureId: string): Promise<boolean>;
+  refresh(): Promise<void>;
+  on(event: 'ready' | 'upgrade' | 'invite' | 'error', fn: (detail?: unknown) => void): () => void;
+  destroy(): void;
+}
+
+declare global {
+  interface Window {
+    Ladder?: LadderApi;
+  }
+}
+
+const script = document.currentScript as HTMLScriptElement | null;
+const scriptOrigin = scriptSrc ? new URL(scriptSrc).origin : location.origin;
+let loaded = Promise.resolve();
+let ready = false;
+let floating: HTMLElement | null = null;
+
+function mount(host: HTMLElement, view: VNode | null) {
+  try {
+    const root = host.shadowRoot ?? host.attachShadow({ mode: 'open' });
+    adopt(root);
+    render(view && <Safe>{view}</Safe>, root);
+  } catch (e) {
+    warn('render', e);
+  }
+}
+
+/** Defines `<tag attr="…">` rendering `view` into its own open shadow root. */
+function define(tag: string, attr: string, view: (el: HTMLElement) => VNode, count?: (n: number) => void) {
+  if (customElements.get(tag)) return;
+  customElements.define(
+    tag,
+    class extends HTMLElement {
+      static get observedAttributes() {
+        return [attr];
+      }
+      connectedCallback() {
+        count?.(1);
+        mount(this, view(this));
+      }
+      disconnectedCallback() {
+        count?.(-1);
+        mount(this, null);
+      }
+      attributeChangedCallback() {
+        if (this.isConnected) mount(this, view(this));
+      }
+    },
+  );
+}
+
+function mountFloating() {
+  const go = () => {
+    if (floating || !options.value.apiBase) return;
+    floating = document.createElement('ladder-root');
+    document.body.append(floating);
+    mount(floating, <Notices float />);
+  };
+  document.body ? go() : addEventListener('DOMContentLoaded', go);
+}
+
+const Ladder: LadderApi = {
+  init(o) {
+    try {
+      resetSession();
+      ready = false;
+      options.value = { ...o, apiBase: (o.apiBase ?? scriptOrigin).replace(/\/$/, '') };
+      mountFloating();
+      return (loaded = loadState().then(() => {
+        ready = !!state.value;
+        if (ready) emit('ready', state.value);
+      }));
+    } catch (e) {
+      warn('init', e);
+      return Promise.resolve();
+    }
+  },
+
+  async gate(featureId) {
+    try {
+      await loaded;
+      const f = state.value?.features[featureId];
+      if (allowed(f)) return true;
+      if (f) {
+        const p = prompts.value.find((q) => q.kind === 'feature_gate' && q.feature_id === featureId);
+        track('gate_hit', p, featureId);
+        gateOpen.value = featureId;
+      }
+    } catch (e) {
+      warn('gate', e);
+    }
+    return false;
+  },
+
+  refresh: () => (loaded = loadState()),
+
+  on(event, fn) {
+    if (event === 'ready' && ready) queueMicrotask(() => fn(state.value));
+    return on(event, fn);
+  },
+
+  destroy() {
+    flush();
+    if (floating) mount(floating, null);
+    floating?.remove();
+    floating = null;
+    options.value = {};
+    upgrade.value = gateOpen.value = null;
+    resetSession();
+  },
+};
+
+if (!window.Ladder) {
+  window.Ladder = Ladder;
+  try {
+    define('ladder-meter', 'metric', (el) => <Meters metric={el.getAttribute('metric')} />);
+    define('ladder-gate', 'feature', (el) => <GateSlot id={el.getAttribute('feature') ?? ''} />);
+    define('ladder-notices', 'theme', () => <Notices />, (n) => (placedNotices.value += n));
+    const d = script?.dataset;
+    if (d?.tokenUrl)
+      Ladder.init({
+        tokenUrl: d.tokenUrl,
+        apiBase: d.apiBase,
+        locale: d.locale,
+        theme: d.theme as Theme | undefined,
+        inviteUrl: d.inviteUrl,
+      });
+  } catch (e) {
+    warn('init', e);
+  }
+}
