@@ -1,0 +1,49 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { api, DAY, seedAccount, uid, userToken } from '../test/api';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('widget state', () => {
+  it('has account, meters with threshold and projection, features and upgrade options in one call', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const start = Date.UTC(2026, 10, 1);
+    vi.setSystemTime(start + 15 * DAY);
+    const acct = uid();
+    await seedAccount(acct, { period_start: start, period_end: Date.UTC(2026, 11, 1) });
+    await api('POST', '/v1/usage', {
+      body: {
+        events: [
+          { account_id: acct, metric: 'api_calls', value: 9100, idempotency_key: 'a' },
+          { account_id: acct, metric: 'seats', value: 4, mode: 'set', idempotency_key: 'b' },
+        ],
+      },
+    });
+    const res = await api('GET', '/v1/widget/state?session=s1&path=/settings', { token: await userToken({ acct }) });
+    expect(res.status).toBe(200);
+    expect(res.json.account).toEqual({
+      id: acct,
+      name: acct,
+      role: 'admin',
+      plan: { id: 'starter', name: 'Starter', price_cents: 5000, currency: 'usd', interval: 'month' },
+      seats: { used: 4, limit: 5 },
+    });
+    expect(res.json.meters[0]).toEqual({
+      metric: 'api_calls', name: 'API calls', unit: 'call', kind: 'counter', used: 9100, limit: 10000, pct: 91, threshold: 90,
+      period_end: '2026-12-01T00:00:00.000Z', projected_at_period_end: 18200,
+    });
+    expect(res.json.features.sso).toEqual({ entitled: false, trial_available: true, trial_ends_at: null, required_plan: 'business' });
+    expect(res.json.upgrade_options.map((o: { plan_id: string }) => o.plan_id)).toEqual(['pro', 'business']);
+    expect(res.json.caps).toEqual({ session_prompts_left: expect.any(Number) });
+    expect(Array.isArray(res.json.prompts)).toBe(true);
+  });
+
+  it('needs a session id and refuses unknown parameters', async () => {
+    const acct = uid();
+    await seedAccount(acct);
+    const token = await userToken({ acct });
+    expect((await api('GET', '/v1/widget/state', { token })).json.error.details[0].path).toBe('session');
+    expect((await api('GET', '/v1/widget/state?session=s&acct=other', { token })).status).toBe(400);
+  });
+});
