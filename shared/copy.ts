@@ -1,0 +1,65 @@
+/**
+ * Prompt copy: fills `{used} {limit} {pct} {metric} {plan} {next_plan} {feature}` into
+ * admin-written templates. The result is plain text for `textContent`, never HTML.
+ */
+
+export interface CopyVars {
+  used?: number | null;
+  limit?: number | null;
+  /** Whole percent, e.g. 91 for 91%. */
+  pct?: number | null;
+  metric?: string | null;
+  plan?: string | null;
+  next_plan?: string | null;
+  feature?: string | null;
+}
+
+export const FALLBACK_LOCALE = 'en-US';
+
+const PLACEHOLDER = /\{([a-z_]+)\}/g;
+
+function formatsFor(locale: string): { number: Intl.NumberFormat; percent: Intl.NumberFormat } {
+  try {
+    return {
+      number: new Intl.NumberFormat(locale),
+      percent: new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 0 }),
+    };
+  } catch {
+    return formatsFor(FALLBACK_LOCALE);
+  }
+}
+
+/**
+ * Fills the placeholders of a copy template, numbers in the reader's locale (an invalid
+ * locale falls back to en-US). Unknown placeholders and ones without a value stay as written.
+ * @example renderCopy('{used} of {limit} {metric} ({pct})', { used: 9100, limit: 10000, pct: 91, metric: 'API calls' }, 'de-DE')
+ * // '9.100 of 10.000 API calls (91 %)'
+ */
+export function renderCopy(template: string, vars: CopyVars, locale: string): string {
+  let formats: ReturnType<typeof formatsFor> | undefined;
+  const fmt = () => (formats ??= formatsFor(locale));
+  return template.replace(PLACEHOLDER, (placeholder: string, name: string) => {
+    switch (name) {
+      case 'used':
+      case 'limit': {
+        const value = vars[name];
+        return typeof value === 'number' && Number.isFinite(value) ? fmt().number.format(value) : placeholder;
+      }
+      case 'pct': {
+        const value = vars.pct;
+        return typeof value === 'number' && Number.isFinite(value)
+          ? fmt().percent.format(Math.floor(value) / 100)
+          : placeholder;
+      }
+      case 'metric':
+      case 'plan':
+      case 'next_plan':
+      case 'feature': {
+        const value = vars[name];
+        return typeof value === 'string' ? value : placeholder;
+      }
+      default:
+        return placeholder;
+    }
+  });
+}

@@ -1,0 +1,474 @@
+/**
+ * The prompt engine: which expansion prompts a user sees now, and when to hold back.
+ * Pure: the worker loads definitions and history and passes them in with the clock;
+ * the widget reuses `mirrorSessionCaps` to stay consistent offline.
+ */
+import { renderCopy, type CopyVars } from './copy';
+import { highestThreshold, usagePct, type Threshold } from './metering';
+import type {
+  FeatureGateDefinition,
+  InviteDefinition,
+  LimitNoticeDefinition,
+  MilestoneDefinition,
+  PromptCaps,
+  PromptCopy,
+  PromptDefinition,
+  PromptKind,
+} from './prompts';
+
+const DAY = 86_400_000;
+
+/**
+ * A trigger's `metric` or `feature_id` that matches every metric or feature. Defined here,
+ * not in prompts.ts, so the widget can import this module without bundling zod.
+ */
+export const ANY = '*';
+
+/** The seats metric is served by invite prompts; `*` triggers never match it. */
+export const SEATS_METRIC = 'seats';
+
+export interface GlobalPromptCaps {
+  /** Soft prompts per session, feature-gate previews not included. */
+  max_soft_per_session: number;
+  max_feature_per_session: number;
+}
+
+export const defaultGlobalCaps: Readonly<GlobalPromptCaps> = {
+  max_soft_per_session: 2,
+  max_feature_per_session: 3,
+};
+
+export type PromptEventType = 'impression' | 'click' | 'dismiss' | 'snooze' | 'gate_hit' | 'invite_sent';
+
+export interface PromptHistoryEvent {
+  prompt_id: string;
+  type: PromptEventType;
+  session_id: string;
+  user_id: string;
+  feature_id?: string | null;
+  threshold?: number | null;
+  metric?: string | null;
+  /** Epoch milliseconds. */
+  timestamp: number;
+}
+
+export interface MeterInput {
+  metric: string;
+  /** Display name, used for `{metric}`. */
+  name: string;
+  used: number;
+  limit: number | null;
+  /** Start of the current usage period (epoch ms); limit-notice caps count history from here. */
+  period_start?: number;
+}
+
+export interface FeatureInput {
+  name: string;
+  entitled: boolean;
+  trial_available?: boolean;
+  /** Plan id. */
+  required_plan?: string | null;
+  /** Display name of `required_plan`, used for `{next_plan}` in a feature-gate preview. */
+  required_plan_name?: string | null;
+}
+
+export interface PlanRef {
+  id: string;
+  name: string;
+}
+
+export interface PromptEngineInput {
+  /** Epoch milliseconds. */
+  now: number;
+  session_id: string;
+  user_id: string;
+  /** Not used by the rules: members see the same prompts and the widget asks an admin instead of upgrading. */
+  role?: 'admin' | 'member';
+  locale: string;
+  activated: boolean;
+  definitions: readonly PromptDefinition[];
+  meters: readonly MeterInput[];
+  seats: { used: number; limit: number | null };
+  features: Readonly<Record<string, FeatureInput>>;
+  plan: PlanRef;
+  next_plan: PlanRef | null;
+  /** Features the host asked `Ladder.gate()` for this session and were refused, oldest first. */
+  gate_hits_this_session: readonly string[];
+  /** An invite was attempted beyond the seat limit. */
+  invite_blocked: boolean;
+  /** This user's prompt events across sessions and devices; other users' events are ignored. */
+  history: readonly PromptHistoryEvent[];
+  global?: Partial<GlobalPromptCaps>;
+  /** Experiment copy, keyed by prompt id or definition id (prompt id wins). */
+  copy_overrides?: Readonly<Record<string, PromptCopy>>;
+}
+
+/** A prompt as `GET /v1/widget/state` lists it, before the worker adds `variant_id`/`experiment_id`. */
+export interface RenderedPrompt {
+  id: string;
+  /** The definition whose copy and caps were used; experiments attach here. */
+  definition_id: string;
+  kind: PromptKind;
+  metric?: string;
+  threshold?: Threshold;
+  feature_id?: string;
+  blocking: boolean;
+  title: string;
+  body: string;
+  cta_label: string;
+  secondary_label: string;
+}
+
+export interface EligiblePrompts {
+  prompts: RenderedPrompt[];
+  /** Soft prompts this session may still show after `prompts`. */
+  session_prompts_left: number;
+}
+
+/** One prompt as a user experiences it; caps are counted per instance. */
+export type PromptInstance =
+  | { kind: 'limit_notice'; metric: string; threshold: Threshold }
+  | { kind: 'feature_gate'; feature_id: string }
+  | { kind: 'invite'; blocking: boolean }
+  | { kind: 'milestone'; metric: string; milestone: number };
+
+/**
+ * The stable prompt id of an instance, as stored in prompt events.
+ * @example promptIdFor({ kind: 'limit_notice', metric: 'api_calls', threshold: 90 }) // 'limit-api_calls-90'
+ */
+export function promptIdFor(instance: PromptInstance): string {
+  switch (instance.kind) {
+    case 'limit_notice':
+      return `limit-${instance.metric}-${instance.threshold}`;
+    case 'feature_gate':
+      return `gate-${instance.feature_id}`;
+    case 'invite':
+      return instance.blocking ? 'invite-seats-blocked' : 'invite-seats';
+    case 'milestone':
+      return `milestone-${instance.metric}-${instance.milestone}`;
+  }
+}
+
+/**
+ * The instance a prompt id names, or `null` for an id `promptIdFor` does not produce.
+ * @example parsePromptId('gate-sso') // { kind: 'feature_gate', feature_id: 'sso' }
+ */
+export function parsePromptId(id: string): PromptInstance | null {
+  if (id === 'invite-seats') return { kind: 'invite', blocking: false };
+  if (id === 'invite-seats-blocked') return { kind: 'invite', blocking: true };
+  if (id.startsWith('gate-') && id.length > 5) return { kind: 'feature_gate', feature_id: id.slice(5) };
+  const numbered = /^(limit|milestone)-(.+)-(\d+(?:\.\d+)?)$/.exec(id);
+  if (!numbered) return null;
+  const [, prefix, metric = '', n] = numbered;
+  const value = Number(n);
+  if (prefix === 'milestone') return { kind: 'milestone', metric, milestone: value };
+  const threshold = ([50, 75, 90, 100] as const).find((t) => t === value);
+  return threshold === undefined ? null : { kind: 'limit_notice', metric, threshold };
+}
+
+type Budget = 'block' | 'soft' | 'feature';
+
+interface Candidate {
+  prompt: RenderedPrompt;
+  budget: Budget;
+}
+
+interface Context {
+  input: PromptEngineInput;
+  eventsByPrompt: ReadonlyMap<string, readonly PromptHistoryEvent[]>;
+}
+
+const ofKind =
+  <K extends PromptKind>(kind: K) =>
+  (d: PromptDefinition): d is Extract<PromptDefinition, { kind: K }> =>
+    d.kind === kind;
+
+/**
+ * The definition that speaks for a metric or feature: definitions naming it win over `*`
+ * ones, and within the winning group the first enabled one is used, so a disabled
+ * specific definition switches the prompt off for that metric or feature.
+ */
+function resolve<D extends PromptDefinition>(
+  definitions: readonly D[],
+  key: string,
+  keyOf: (d: D) => string,
+  covers: (d: D) => boolean,
+): D | undefined {
+  const named = definitions.filter((d) => keyOf(d) === key && covers(d));
+  const group =
+    named.length > 0 || key === SEATS_METRIC ? named : definitions.filter((d) => keyOf(d) === ANY && covers(d));
+  return group.find((d) => d.enabled);
+}
+
+const resolveLimitNotice = (defs: readonly LimitNoticeDefinition[], metric: string, threshold: Threshold) =>
+  resolve(defs, metric, (d) => d.trigger.metric, (d) => d.trigger.thresholds.includes(threshold));
+
+const blocksAt = (def: LimitNoticeDefinition, threshold: Threshold) =>
+  threshold === 100 && (def.trigger.blocking ?? true);
+
+/**
+ * Whether the frequency caps let a soft prompt show now. A cooldown that ends after
+ * `dismiss_limit` dismissals starts a fresh count of impressions and dismissals.
+ */
+function withinCaps(
+  events: readonly PromptHistoryEvent[],
+  caps: PromptCaps,
+  now: number,
+  sessionId: string,
+  since = Number.NEGATIVE_INFINITY,
+): boolean {
+  let countFrom = since;
+  let impressions = 0;
+  let dismissals = 0;
+  let inSession = 0;
+  let dismissedInSession = false;
+  let hiddenUntil = Number.NEGATIVE_INFINITY;
+  for (const e of events) {
+    if (e.timestamp < since) continue;
+    if (e.session_id === sessionId) {
+      if (e.type === 'impression') inSession += 1;
+      if (e.type === 'dismiss') dismissedInSession = true;
+    }
+    if (e.timestamp < countFrom) continue;
+    if (e.type === 'impression') impressions += 1;
+    if (e.type === 'snooze') hiddenUntil = Math.max(hiddenUntil, e.timestamp + caps.snooze_days * DAY);
+    if (e.type === 'dismiss' && ++dismissals >= caps.dismiss_limit) {
+      countFrom = e.timestamp + caps.dismiss_cooldown_days * DAY;
+      hiddenUntil = Math.max(hiddenUntil, countFrom);
+      impressions = 0;
+      dismissals = 0;
+    }
+  }
+  return (
+    now >= hiddenUntil && impressions < caps.total && inSession < caps.per_session && !dismissedInSession
+  );
+}
+
+function render(
+  ctx: Context,
+  def: PromptDefinition,
+  instance: PromptInstance,
+  vars: CopyVars,
+  extra: Pick<RenderedPrompt, 'metric' | 'threshold' | 'feature_id' | 'blocking'>,
+): RenderedPrompt {
+  const id = promptIdFor(instance);
+  const copy = ctx.input.copy_overrides?.[id] ?? ctx.input.copy_overrides?.[def.id] ?? def.copy;
+  const { locale } = ctx.input;
+  return {
+    id,
+    definition_id: def.id,
+    kind: def.kind,
+    ...extra,
+    title: renderCopy(copy.title, vars, locale),
+    body: renderCopy(copy.body, vars, locale),
+    cta_label: renderCopy(copy.cta_label, vars, locale),
+    secondary_label: renderCopy(copy.secondary_label, vars, locale),
+  };
+}
+
+const planVars = (input: PromptEngineInput): CopyVars => ({
+  plan: input.plan.name,
+  next_plan: input.next_plan?.name ?? null,
+});
+
+function limitNotices(ctx: Context): Candidate[] {
+  const { input } = ctx;
+  const defs = input.definitions.filter(ofKind('limit_notice'));
+  const out: Candidate[] = [];
+  for (const meter of input.meters) {
+    const threshold = highestThreshold(meter.used, meter.limit);
+    if (threshold === null) continue;
+    const def = resolveLimitNotice(defs, meter.metric, threshold);
+    if (!def) continue;
+    const instance = { kind: 'limit_notice', metric: meter.metric, threshold } as const;
+    const blocking = blocksAt(def, threshold);
+    const events = ctx.eventsByPrompt.get(promptIdFor(instance)) ?? [];
+    if (!blocking && !withinCaps(events, def.caps, input.now, input.session_id, meter.period_start)) continue;
+    const vars = {
+      ...planVars(input),
+      used: meter.used,
+      limit: meter.limit,
+      pct: usagePct(meter.used, meter.limit),
+      metric: meter.name,
+    };
+    out.push({
+      prompt: render(ctx, def, instance, vars, { metric: meter.metric, threshold, blocking }),
+      budget: blocking ? 'block' : 'soft',
+    });
+  }
+  return out;
+}
+
+const requiredPlanName = (feature: FeatureInput, next: PlanRef | null): string | null =>
+  feature.required_plan_name ??
+  (feature.required_plan && feature.required_plan !== next?.id ? feature.required_plan : null) ??
+  next?.name ??
+  null;
+
+function featureGates(ctx: Context): Candidate[] {
+  const { input } = ctx;
+  const defs = input.definitions.filter(ofKind('feature_gate'));
+  const out: Candidate[] = [];
+  for (const featureId of new Set(input.gate_hits_this_session)) {
+    const feature = input.features[featureId];
+    if (!feature || feature.entitled) continue;
+    const def: FeatureGateDefinition | undefined = resolve(defs, featureId, (d) => d.trigger.feature_id, () => true);
+    if (!def) continue;
+    const instance = { kind: 'feature_gate', feature_id: featureId } as const;
+    const events = ctx.eventsByPrompt.get(promptIdFor(instance)) ?? [];
+    if (!withinCaps(events, def.caps, input.now, input.session_id)) continue;
+    const vars = {
+      ...planVars(input),
+      feature: feature.name,
+      next_plan: requiredPlanName(feature, input.next_plan),
+    };
+    out.push({
+      prompt: render(ctx, def, instance, vars, { feature_id: featureId, blocking: false }),
+      budget: 'feature',
+    });
+  }
+  return out;
+}
+
+function invites(ctx: Context): Candidate[] {
+  const { input } = ctx;
+  const def: InviteDefinition | undefined = input.definitions.filter(ofKind('invite')).find((d) => d.enabled);
+  const { used, limit } = input.seats;
+  if (!def || limit === null) return [];
+  const pct = usagePct(used, limit);
+  const vars = { ...planVars(input), used, limit, pct };
+  if (input.invite_blocked) {
+    const instance = { kind: 'invite', blocking: true } as const;
+    return [{ prompt: render(ctx, def, instance, vars, { blocking: true }), budget: 'block' }];
+  }
+  const instance = { kind: 'invite', blocking: false } as const;
+  const events = ctx.eventsByPrompt.get(promptIdFor(instance)) ?? [];
+  if (pct === null || pct < def.trigger.seat_pct || !withinCaps(events, def.caps, input.now, input.session_id)) {
+    return [];
+  }
+  return [{ prompt: render(ctx, def, instance, vars, { blocking: false }), budget: 'soft' }];
+}
+
+/** Once a meter has crossed a limit threshold its limit notices speak for it, not a celebration. */
+function milestones(ctx: Context): Candidate[] {
+  const { input } = ctx;
+  const defs = input.definitions.filter(ofKind('milestone'));
+  const out: Candidate[] = [];
+  for (const meter of input.meters) {
+    if (highestThreshold(meter.used, meter.limit) !== null) continue;
+    const applicable = defs.filter(
+      (d) => d.trigger.metric === meter.metric || (d.trigger.metric === ANY && meter.metric !== SEATS_METRIC),
+    );
+    const reached = applicable.flatMap((d) => d.trigger.milestones).filter((m) => m <= meter.used);
+    if (reached.length === 0) continue;
+    const milestone = Math.max(...reached);
+    const def: MilestoneDefinition | undefined = resolve(
+      defs,
+      meter.metric,
+      (d) => d.trigger.metric,
+      (d) => d.trigger.milestones.includes(milestone),
+    );
+    if (!def) continue;
+    const instance = { kind: 'milestone', metric: meter.metric, milestone } as const;
+    const events = ctx.eventsByPrompt.get(promptIdFor(instance)) ?? [];
+    if (!withinCaps(events, def.caps, input.now, input.session_id)) continue;
+    const vars = {
+      ...planVars(input),
+      used: meter.used,
+      limit: meter.limit,
+      pct: usagePct(meter.used, meter.limit),
+      metric: meter.name,
+    };
+    out.push({
+      prompt: render(ctx, def, instance, vars, { metric: meter.metric, blocking: false }),
+      budget: 'soft',
+    });
+  }
+  return out;
+}
+
+/** Which session budget an impression of this prompt id drew from, judged by today's definitions. */
+function budgetOf(promptId: string, definitions: readonly PromptDefinition[]): Budget {
+  const instance = parsePromptId(promptId);
+  if (!instance) return 'soft';
+  if (instance.kind === 'feature_gate') return 'feature';
+  if (instance.kind === 'invite') return instance.blocking ? 'block' : 'soft';
+  if (instance.kind === 'limit_notice' && instance.threshold === 100) {
+    const def = resolveLimitNotice(definitions.filter(ofKind('limit_notice')), instance.metric, 100);
+    return !def || blocksAt(def, 100) ? 'block' : 'soft';
+  }
+  return 'soft';
+}
+
+const KIND_ORDER: Record<PromptKind, number> = { limit_notice: 0, feature_gate: 1, invite: 2, milestone: 3 };
+
+const byDisplayOrder = (a: RenderedPrompt, b: RenderedPrompt) =>
+  Number(b.blocking) - Number(a.blocking) ||
+  (b.threshold ?? -1) - (a.threshold ?? -1) ||
+  KIND_ORDER[a.kind] - KIND_ORDER[b.kind];
+
+/**
+ * The prompts a user may see now, after frequency caps, the session budgets and
+ * activation: blocking prompts first, then by threshold, highest first.
+ * @example eligiblePrompts({ ...input, meters: [{ metric: 'api_calls', name: 'API calls', used: 9100, limit: 10000 }] })
+ * // { prompts: [{ id: 'limit-api_calls-90', kind: 'limit_notice', threshold: 90, blocking: false, … }], session_prompts_left: 1 }
+ */
+export function eligiblePrompts(input: PromptEngineInput): EligiblePrompts {
+  const global = { ...defaultGlobalCaps, ...input.global };
+  const history = input.history
+    .filter((e) => e.user_id === input.user_id)
+    .sort((a, b) => a.timestamp - b.timestamp);
+  const eventsByPrompt = new Map<string, PromptHistoryEvent[]>();
+  for (const e of history) {
+    const list = eventsByPrompt.get(e.prompt_id);
+    if (list) list.push(e);
+    else eventsByPrompt.set(e.prompt_id, [e]);
+  }
+  const ctx: Context = { input, eventsByPrompt };
+  const candidates = [...limitNotices(ctx), ...featureGates(ctx), ...invites(ctx), ...milestones(ctx)].sort(
+    (a, b) => byDisplayOrder(a.prompt, b.prompt),
+  );
+
+  if (!input.activated) {
+    return { prompts: candidates.filter((c) => c.budget === 'block').map((c) => c.prompt), session_prompts_left: 0 };
+  }
+
+  const shownThisSession: Record<Budget, Set<string>> = { block: new Set(), soft: new Set(), feature: new Set() };
+  for (const e of history) {
+    if (e.session_id === input.session_id && e.type === 'impression') {
+      shownThisSession[budgetOf(e.prompt_id, input.definitions)].add(e.prompt_id);
+    }
+  }
+  const left: Record<Budget, number> = {
+    block: Number.POSITIVE_INFINITY,
+    soft: Math.max(global.max_soft_per_session - shownThisSession.soft.size, 0),
+    feature: Math.max(global.max_feature_per_session - shownThisSession.feature.size, 0),
+  };
+  const prompts: RenderedPrompt[] = [];
+  for (const { prompt, budget } of candidates) {
+    if (shownThisSession[budget].has(prompt.id)) prompts.push(prompt);
+    else if (left[budget] > 0) {
+      left[budget] -= 1;
+      prompts.push(prompt);
+    }
+  }
+  return { prompts, session_prompts_left: left.soft };
+}
+
+/**
+ * The widget's offline mirror of the session caps: of the prompts in the last state, those
+ * still showable after this tab's own events since it was fetched. A soft prompt already
+ * shown, dismissed or snoozed is held back until the worker says otherwise; blocks stay.
+ * @example mirrorSessionCaps(state.prompts, [{ type: 'impression', prompt_id: 'limit-api_calls-90' }]) // []
+ */
+export function mirrorSessionCaps(
+  prompts: readonly RenderedPrompt[],
+  localEvents: readonly Pick<PromptHistoryEvent, 'type' | 'prompt_id'>[],
+): RenderedPrompt[] {
+  const spent = new Set(
+    localEvents
+      .filter((e) => e.type === 'impression' || e.type === 'dismiss' || e.type === 'snooze')
+      .map((e) => e.prompt_id),
+  );
+  return prompts.filter((p) => p.blocking || !spent.has(p.id));
+}

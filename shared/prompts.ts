@@ -1,0 +1,239 @@
+/**
+ * Prompt definitions: what the admin API accepts (`PUT /v1/admin/prompts/:id`), the
+ * frequency-cap defaults from the design, and the prompts a fresh install starts with.
+ */
+import { z } from 'zod';
+import { THRESHOLDS } from './metering';
+import { ANY } from './promptEngine';
+
+export const PROMPT_KINDS = ['limit_notice', 'feature_gate', 'invite', 'milestone'] as const;
+export type PromptKind = (typeof PROMPT_KINDS)[number];
+
+export { ANY };
+
+export interface PromptCaps {
+  per_session: number;
+  total: number;
+  dismiss_limit: number;
+  dismiss_cooldown_days: number;
+  snooze_days: number;
+}
+
+/** The design's frequency caps for a limit notice, also the default for every kind unless said otherwise. */
+export const defaultCaps: Readonly<PromptCaps> = {
+  per_session: 1,
+  total: 3,
+  dismiss_limit: 3,
+  dismiss_cooldown_days: 30,
+  snooze_days: 7,
+};
+
+/** Defaults per kind: a feature-gate preview shows once per feature per user, a milestone is celebrated once. */
+export const defaultCapsByKind: Readonly<Record<PromptKind, Readonly<PromptCaps>>> = {
+  limit_notice: defaultCaps,
+  feature_gate: { ...defaultCaps, total: 1 },
+  invite: defaultCaps,
+  milestone: { ...defaultCaps, total: 1 },
+};
+
+const slug = /^[A-Za-z0-9][\w.:-]{0,63}$/;
+const slugMessage = 'letters, digits, _ . : - and at most 64 characters';
+
+export const promptDefinitionIdSchema = z.string().regex(slug, slugMessage);
+const targetSchema = z.string().regex(/^(\*|[A-Za-z0-9][\w.:-]{0,63})$/, `"*" or ${slugMessage}`);
+
+const unique = (values: readonly number[]) => new Set(values).size === values.length;
+
+const capsSchema = (d: Readonly<PromptCaps>) =>
+  z
+    .strictObject({
+      per_session: z.int().min(0).max(100).default(d.per_session),
+      total: z.int().min(0).max(10_000).default(d.total),
+      dismiss_limit: z.int().min(1).max(100).default(d.dismiss_limit),
+      dismiss_cooldown_days: z.int().min(0).max(3650).default(d.dismiss_cooldown_days),
+      snooze_days: z.int().min(0).max(365).default(d.snooze_days),
+    })
+    .prefault({});
+
+/** Copy as plain text; an empty `cta_label` or `secondary_label` means no such button. */
+export const promptCopySchema = z.strictObject({
+  title: z.string().trim().min(1).max(120),
+  body: z.string().trim().min(1).max(600),
+  cta_label: z.string().trim().max(40),
+  secondary_label: z.string().trim().max(40),
+});
+export type PromptCopy = z.output<typeof promptCopySchema>;
+
+export const limitNoticeTriggerSchema = z.strictObject({
+  metric: targetSchema,
+  thresholds: z
+    .array(z.literal(THRESHOLDS))
+    .min(1)
+    .max(THRESHOLDS.length)
+    .refine(unique, 'thresholds must not repeat'),
+  /** Whether the 100% notice blocks; lower thresholds never block. Absent means true. */
+  blocking: z.boolean().optional(),
+});
+
+export const featureGateTriggerSchema = z.strictObject({ feature_id: targetSchema });
+
+export const inviteTriggerSchema = z.strictObject({ seat_pct: z.int().min(1).max(100) });
+
+export const milestoneTriggerSchema = z.strictObject({
+  metric: targetSchema,
+  milestones: z
+    .array(z.number().positive().max(1e12))
+    .min(1)
+    .max(20)
+    .refine(unique, 'milestones must not repeat'),
+});
+
+const common = (kind: PromptKind) => ({
+  caps: capsSchema(defaultCapsByKind[kind]),
+  copy: promptCopySchema,
+  enabled: z.boolean().default(true),
+});
+
+const limitNoticeInput = z.strictObject({
+  kind: z.literal('limit_notice'),
+  trigger: limitNoticeTriggerSchema,
+  ...common('limit_notice'),
+});
+const featureGateInput = z.strictObject({
+  kind: z.literal('feature_gate'),
+  trigger: featureGateTriggerSchema,
+  ...common('feature_gate'),
+});
+const inviteInput = z.strictObject({
+  kind: z.literal('invite'),
+  trigger: inviteTriggerSchema,
+  ...common('invite'),
+});
+const milestoneInput = z.strictObject({
+  kind: z.literal('milestone'),
+  trigger: milestoneTriggerSchema,
+  ...common('milestone'),
+});
+
+/** Body of `PUT /v1/admin/prompts/:id`; unknown fields are refused and missing caps take the kind's defaults. */
+export const promptInputSchema = z.discriminatedUnion('kind', [
+  limitNoticeInput,
+  featureGateInput,
+  inviteInput,
+  milestoneInput,
+]);
+export type PromptInput = z.input<typeof promptInputSchema>;
+
+const withId = { id: promptDefinitionIdSchema };
+
+/** A stored definition: the admin body plus its `:id`. */
+export const promptDefinitionSchema = z.discriminatedUnion('kind', [
+  limitNoticeInput.extend(withId),
+  featureGateInput.extend(withId),
+  inviteInput.extend(withId),
+  milestoneInput.extend(withId),
+]);
+export type PromptDefinition = z.output<typeof promptDefinitionSchema>;
+export type LimitNoticeDefinition = Extract<PromptDefinition, { kind: 'limit_notice' }>;
+export type FeatureGateDefinition = Extract<PromptDefinition, { kind: 'feature_gate' }>;
+export type InviteDefinition = Extract<PromptDefinition, { kind: 'invite' }>;
+export type MilestoneDefinition = Extract<PromptDefinition, { kind: 'milestone' }>;
+
+/**
+ * The prompts a new install starts with: one limit notice per threshold for every metric
+ * (the design's intent and call to action per threshold), a preview for every locked
+ * feature, an invite prompt at 80% of seats, and usage milestones.
+ */
+export const defaultPrompts: PromptDefinition[] = [
+  {
+    id: 'limit-50',
+    kind: 'limit_notice',
+    trigger: { metric: ANY, thresholds: [50] },
+    caps: { ...defaultCaps },
+    copy: {
+      title: "You're halfway through your {metric}",
+      body: "You've used {used} of the {limit} {metric} included in {plan} ({pct}).",
+      cta_label: 'View usage',
+      secondary_label: '',
+    },
+    enabled: true,
+  },
+  {
+    id: 'limit-75',
+    kind: 'limit_notice',
+    trigger: { metric: ANY, thresholds: [75] },
+    caps: { ...defaultCaps },
+    copy: {
+      title: 'Approaching your {metric} limit',
+      body: "You've used {pct} of the {metric} in {plan}. Compare plans to see how much more the next one includes.",
+      cta_label: 'Compare plans',
+      secondary_label: 'Remind me later',
+    },
+    enabled: true,
+  },
+  {
+    id: 'limit-90',
+    kind: 'limit_notice',
+    trigger: { metric: ANY, thresholds: [90] },
+    caps: { ...defaultCaps },
+    copy: {
+      title: 'Almost at your {metric} limit',
+      body: '{used} of {limit} {metric} used ({pct}). Upgrade in one click to keep going.',
+      cta_label: 'Upgrade',
+      secondary_label: 'Remind me later',
+    },
+    enabled: true,
+  },
+  {
+    id: 'limit-100',
+    kind: 'limit_notice',
+    trigger: { metric: ANY, thresholds: [100], blocking: true },
+    caps: { ...defaultCaps },
+    copy: {
+      title: '{metric} limit reached',
+      body: "You've used all {limit} {metric} included in {plan}. Upgrade to keep going.",
+      cta_label: 'Upgrade',
+      secondary_label: '',
+    },
+    enabled: true,
+  },
+  {
+    id: 'gate',
+    kind: 'feature_gate',
+    trigger: { feature_id: ANY },
+    caps: { ...defaultCapsByKind.feature_gate },
+    copy: {
+      title: 'Unlock {feature}',
+      body: '{feature} is included in {next_plan}. See what it does, then upgrade from {plan} when you are ready.',
+      cta_label: 'Upgrade',
+      secondary_label: 'Maybe later',
+    },
+    enabled: true,
+  },
+  {
+    id: 'invite',
+    kind: 'invite',
+    trigger: { seat_pct: 80 },
+    caps: { ...defaultCaps },
+    copy: {
+      title: 'Bring your whole team',
+      body: '{used} of {limit} seats on {plan} are in use. Add seats so everyone can join.',
+      cta_label: 'Add seats',
+      secondary_label: 'Remind me later',
+    },
+    enabled: true,
+  },
+  {
+    id: 'milestone',
+    kind: 'milestone',
+    trigger: { metric: ANY, milestones: [1_000, 10_000, 100_000, 1_000_000] },
+    caps: { ...defaultCapsByKind.milestone },
+    copy: {
+      title: 'Milestone reached',
+      body: 'Your team has reached {used} {metric}. Nice work!',
+      cta_label: '',
+      secondary_label: '',
+    },
+    enabled: true,
+  },
+];
