@@ -4,7 +4,7 @@
  * Times are epoch milliseconds; money is integer minor units.
  */
 import { sql } from 'drizzle-orm';
-import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 const json = <T>(name: string) => text(name, { mode: 'json' }).$type<T>();
 
@@ -137,3 +137,192 @@ export const settings = sqliteTable('settings', {
   value: json<unknown>('value').notNull(),
   updatedAt: integer('updated_at').notNull().default(sql`0`),
 });
+
+// ---------------------------------------------------------------- prompts (issue 3)
+
+/** Prompt definitions (admin API); trigger, caps and copy as in `shared/prompts.ts`. */
+export const prompts = sqliteTable('prompts', {
+  id: text('id').primaryKey(),
+  kind: text('kind').notNull(),
+  trigger: json<Record<string, unknown>>('trigger').notNull(),
+  caps: json<Record<string, number>>('caps').notNull(),
+  copy: json<Record<string, string>>('copy').notNull(),
+  enabled: integer('enabled', { mode: 'boolean' }).notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** What each user saw and did with prompts: the history frequency caps are enforced from. */
+export const promptEvents = sqliteTable(
+  'prompt_events',
+  {
+    accountId: text('account_id').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    userId: text('user_id').notNull(),
+    sessionId: text('session_id').notNull(),
+    type: text('type').notNull(),
+    promptId: text('prompt_id'),
+    variantId: text('variant_id'),
+    experimentId: text('experiment_id'),
+    featureId: text('feature_id'),
+    timestamp: integer('timestamp').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.idempotencyKey] }),
+    index('prompt_events_user').on(t.accountId, t.userId, t.timestamp),
+    index('prompt_events_prompt').on(t.promptId, t.type, t.timestamp),
+  ],
+);
+
+// ---------------------------------------------------------------- billing (issue 4)
+
+/** Invoices of the local billing provider (Stripe keeps its own). */
+export const invoices = sqliteTable(
+  'invoices',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id').notNull(),
+    provider: text('provider', { enum: ['local', 'stripe'] }).notNull(),
+    amountCents: integer('amount_cents').notNull(),
+    currency: text('currency').notNull(),
+    status: text('status', { enum: ['paid', 'open', 'failed'] }).notNull(),
+    description: text('description').notNull(),
+    prorationDate: integer('proration_date'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('invoices_account').on(t.accountId, t.createdAt)],
+);
+
+/** One row per upgrade intent (idempotency key), holding the first result for retries. */
+export const upgrades = sqliteTable(
+  'upgrades',
+  {
+    accountId: text('account_id').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    userId: text('user_id').notNull(),
+    intent: json<Record<string, unknown>>('intent').notNull(),
+    status: text('status', { enum: ['pending', 'succeeded', 'requires_action', 'failed'] }).notNull(),
+    result: json<Record<string, unknown>>('result'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.idempotencyKey] })],
+);
+
+export const upgradeRequests = sqliteTable(
+  'upgrade_requests',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id').notNull(),
+    userId: text('user_id').notNull(),
+    planId: text('plan_id'),
+    seats: integer('seats'),
+    note: text('note').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('upgrade_requests_account').on(t.accountId, t.createdAt)],
+);
+
+/** Stripe webhook events seen, so each is processed once. */
+export const stripeEvents = sqliteTable('stripe_events', {
+  id: text('id').primaryKey(),
+  type: text('type').notNull(),
+  created: integer('created').notNull(),
+  receivedAt: integer('received_at').notNull(),
+});
+
+/**
+ * The ledger of MRR changes every revenue metric is computed from. `source` says how the
+ * change happened; a self-serve change carries the prompt and variant that preceded it.
+ */
+export const mrrLedger = sqliteTable(
+  'mrr_ledger',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    accountId: text('account_id').notNull(),
+    at: integer('at').notNull(),
+    kind: text('kind', { enum: ['new', 'expansion', 'contraction', 'churn', 'reactivation'] }).notNull(),
+    mrrBeforeCents: integer('mrr_before_cents').notNull(),
+    mrrAfterCents: integer('mrr_after_cents').notNull(),
+    source: text('source', { enum: ['self_serve', 'sales', 'webhook'] }).notNull(),
+    promptId: text('prompt_id'),
+    variantId: text('variant_id'),
+    experimentId: text('experiment_id'),
+    /** What caused it (upgrade idempotency key, Stripe event id): a retry writes nothing twice. */
+    dedupeKey: text('dedupe_key').notNull().unique(),
+  },
+  (t) => [index('mrr_ledger_at').on(t.at), index('mrr_ledger_account').on(t.accountId, t.at)],
+);
+
+/** Newest Stripe object state applied per account, so out-of-order deliveries never roll back. */
+export const billingState = sqliteTable('billing_state', {
+  accountId: text('account_id').primaryKey(),
+  stripeObjectUpdatedAt: integer('stripe_object_updated_at').notNull(),
+  mrrCents: integer('mrr_cents').notNull(),
+  churned: integer('churned', { mode: 'boolean' }).notNull().default(false),
+});
+
+// ---------------------------------------------------------------- outgoing webhooks (issue 6)
+
+export const webhooks = sqliteTable('webhooks', {
+  id: text('id').primaryKey(),
+  url: text('url').notNull(),
+  format: text('format', { enum: ['json', 'slack'] }).notNull(),
+  events: json<string[]>('events').notNull(),
+  secret: text('secret').notNull(),
+  enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** Deliveries to make, retried with backoff by the cron; `dedupe_key` makes each entry send once. */
+export const webhookOutbox = sqliteTable(
+  'webhook_outbox',
+  {
+    id: text('id').primaryKey(),
+    webhookId: text('webhook_id').notNull(),
+    event: text('event').notNull(),
+    dedupeKey: text('dedupe_key').notNull(),
+    payload: json<Record<string, unknown>>('payload').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    deliveredAt: integer('delivered_at'),
+    lastError: text('last_error'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('webhook_outbox_dedupe').on(t.webhookId, t.dedupeKey),
+    index('webhook_outbox_due').on(t.deliveredAt, t.nextAttemptAt),
+  ],
+);
+
+// ---------------------------------------------------------------- experiments (issue 7)
+
+export const experiments = sqliteTable('experiments', {
+  id: text('id').primaryKey(),
+  key: text('key').notNull().unique(),
+  promptId: text('prompt_id').notNull(),
+  unit: text('unit', { enum: ['account', 'user'] }).notNull(),
+  holdoutPct: integer('holdout_pct').notNull(),
+  attributionDays: integer('attribution_days').notNull(),
+  minConversions: integer('min_conversions').notNull(),
+  /** `[{ id, weight, copy }]`; the first variant is the control. */
+  variants: json<{ id: string; weight: number; copy: Record<string, string> }[]>('variants').notNull(),
+  status: text('status', { enum: ['draft', 'running', 'stopped', 'shipped'] }).notNull(),
+  startedAt: integer('started_at'),
+  stoppedAt: integer('stopped_at'),
+  shippedVariantId: text('shipped_variant_id'),
+  createdAt: integer('created_at').notNull(),
+});
+
+/** First exposure per unit (holdout units too, with a null variant). */
+export const experimentExposures = sqliteTable(
+  'experiment_exposures',
+  {
+    experimentId: text('experiment_id').notNull(),
+    unitId: text('unit_id').notNull(),
+    accountId: text('account_id').notNull(),
+    variantId: text('variant_id'),
+    firstExposedAt: integer('first_exposed_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.experimentId, t.unitId] }), index('experiment_exposures_account').on(t.accountId)],
+);
