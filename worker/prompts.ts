@@ -1,0 +1,184 @@
+/**
+ * Prompts in D1: definitions (the defaults of `shared/prompts.ts`, overridden or added to by
+ * the admin API) and each user's prompt history, from which the worker enforces frequency
+ * caps across tabs and devices. Which prompt shows is decided by `shared/promptEngine.ts`.
+ */
+import { and, eq, gte, sql } from 'drizzle-orm';
+import { eligiblePrompts, type PromptHistoryEvent, type RenderedPrompt } from '../shared/promptEngine';
+import { defaultPrompts, promptDefinitionSchema, type PromptDefinition } from '../shared/prompts';
+import type { UserClaims, WidgetEvent } from '../shared/schemas';
+import type { AccountSnapshot } from '../shared/entitlements';
+import type { AccountState } from './accounts';
+import { sqlBatch, type Db } from './db';
+import { promptEvents, prompts, settings } from './db/schema';
+
+const DAY = 86_400_000;
+/** History older than this cannot affect any cap at its default (30-day cooldown, period totals). */
+const HISTORY_DAYS = 120;
+
+type PromptRow = typeof prompts.$inferSelect;
+
+const toDefinition = (row: PromptRow): PromptDefinition =>
+  promptDefinitionSchema.parse({ id: row.id, kind: row.kind, trigger: row.trigger, caps: row.caps, copy: row.copy, enabled: row.enabled });
+
+/**
+ * The definitions in force: the built-in defaults, each replaced by a stored definition with
+ * the same id, followed by stored definitions of new ids.
+ * @example mergeDefinitions(rows).map((d) => d.id) // ['limit-50', …, 'gate', 'invite', 'milestone', 'my-prompt']
+ */
+export function mergeDefinitions(rows: PromptRow[]): (PromptDefinition & { updated_at: string | null; builtin: boolean })[] {
+  const stored = new Map(rows.map((r) => [r.id, r]));
+  const builtins = defaultPrompts.map((d) => {
+    const row = stored.get(d.id);
+    return { ...(row ? toDefinition(row) : d), updated_at: row ? new Date(row.updatedAt).toISOString() : null, builtin: true };
+  });
+  const added = rows
+    .filter((r) => !defaultPrompts.some((d) => d.id === r.id))
+    .map((r) => ({ ...toDefinition(r), updated_at: new Date(r.updatedAt).toISOString(), builtin: false }));
+  return [...builtins, ...added];
+}
+
+export const definitionsQuery = (db: Db) => db.select().from(prompts);
+
+/** Store a definition (create or replace). @example await savePrompt(db, 'limit-90', input, Date.now()) */
+export async function savePrompt(db: Db, definition: PromptDefinition, now: number): Promise<void> {
+  const values = {
+    kind: definition.kind,
+    trigger: definition.trigger as Record<string, unknown>,
+    caps: definition.caps as unknown as Record<string, number>,
+    copy: definition.copy as unknown as Record<string, string>,
+    enabled: definition.enabled,
+    updatedAt: now,
+  };
+  await db.insert(prompts).values({ id: definition.id, ...values }).onConflictDoUpdate({ target: prompts.id, set: values });
+}
+
+export const historyQuery = (db: Db, accountId: string, userId: string, now: number) =>
+  db
+    .select()
+    .from(promptEvents)
+    .where(and(eq(promptEvents.accountId, accountId), eq(promptEvents.userId, userId), gte(promptEvents.timestamp, now - HISTORY_DAYS * DAY)))
+    .orderBy(promptEvents.timestamp)
+    .limit(5000);
+
+export type ActivationRule = { min_age_days: number };
+export const defaultActivation: ActivationRule = { min_age_days: 0 };
+export const activationQuery = (db: Db) => db.select().from(settings).where(eq(settings.key, 'activation'));
+
+/**
+ * Whether an account has reached its activation milestone: a core event recorded and, if
+ * configured, a minimum age. Until then it gets no soft expansion prompts.
+ */
+export function isActivated(account: AccountState['account'], rule: ActivationRule, now: number): boolean {
+  return account.activatedAt !== null && now - account.createdAt >= rule.min_age_days * DAY;
+}
+
+/**
+ * The prompts a user may see now, from the account snapshot and the user's stored history.
+ * An invite attempt beyond the seat limit is signalled by a `gate_hit` on the `seats` feature id.
+ */
+export function promptsFor(p: {
+  state: AccountState;
+  snap: AccountSnapshot;
+  user: UserClaims;
+  sessionId: string;
+  definitions: PromptDefinition[];
+  history: (typeof promptEvents.$inferSelect)[];
+  activated: boolean;
+  copyOverrides?: Record<string, PromptDefinition['copy']>;
+  now: number;
+}): { prompts: RenderedPrompt[]; session_prompts_left: number } {
+  const { snap, state, now } = p;
+  const history: PromptHistoryEvent[] = p.history
+    .filter((h) => h.promptId !== null || h.type === 'gate_hit')
+    .map((h) => ({
+      prompt_id: h.promptId ?? '',
+      type: h.type as PromptHistoryEvent['type'],
+      session_id: h.sessionId,
+      user_id: h.userId,
+      feature_id: h.featureId,
+      timestamp: h.timestamp,
+    }));
+  const gateHits = [...new Set(p.history.filter((h) => h.type === 'gate_hit' && h.sessionId === p.sessionId && h.featureId).map((h) => h.featureId!))];
+  const catalogFeatures = new Map(state.catalog.features.map((f) => [f.id, f]));
+  const planName = (id: string | null) => state.catalog.plans.find((pl) => pl.id === id)?.name ?? null;
+  const next = snap.upgradeOptions[0] ?? null;
+  const seatsFull = snap.seats.limit !== null && snap.seats.used >= snap.seats.limit;
+  return eligiblePrompts({
+    now,
+    session_id: p.sessionId,
+    user_id: p.user.sub,
+    role: p.user.role,
+    locale: p.user.locale ?? 'en-US',
+    activated: p.activated,
+    definitions: p.definitions,
+    meters: snap.meters.map((m) => ({
+      metric: m.metric,
+      name: m.name,
+      used: m.used,
+      limit: m.limit,
+      ...(m.kind === 'counter' && { period_start: counterPeriodStart(state, m.metric) }),
+    })),
+    seats: snap.seats,
+    features: Object.fromEntries(
+      Object.entries(snap.features).map(([id, f]) => [
+        id,
+        {
+          name: catalogFeatures.get(id)?.name ?? id,
+          entitled: f.entitled,
+          trial_available: f.trial_available,
+          required_plan: f.required_plan,
+          required_plan_name: planName(f.required_plan),
+        },
+      ]),
+    ),
+    plan: { id: snap.plan.id, name: snap.plan.name },
+    next_plan: next && { id: next.id, name: next.name },
+    gate_hits_this_session: gateHits.filter((f) => f !== 'seats'),
+    invite_blocked: seatsFull && gateHits.includes('seats'),
+    history,
+    ...(p.copyOverrides && { copy_overrides: p.copyOverrides }),
+  });
+}
+
+function counterPeriodStart(state: AccountState, metric: string): number | undefined {
+  return state.counters.find((c) => c.metric === metric)?.periodStart;
+}
+
+/**
+ * Store widget events for the token's user and account; a seen idempotency key changes
+ * nothing. A `gate_hit` also records the PQA behaviour `feature_gate_hit`.
+ * @example await recordWidgetEvents(db, user, events, Date.now()) // { accepted: 3, duplicates: 0 }
+ */
+export async function recordWidgetEvents(db: Db, user: UserClaims, events: WidgetEvent[], now: number): Promise<{ accepted: number; duplicates: number }> {
+  const batchId = crypto.randomUUID();
+  const rows = events.map((e) => ({
+    k: e.idempotency_key,
+    s: e.session_id,
+    y: e.type,
+    p: e.prompt_id ?? null,
+    v: e.variant_id ?? null,
+    x: e.experiment_id ?? null,
+    f: e.feature_id ?? null,
+    t: Math.min(e.timestamp ?? now, now),
+  }));
+  const [, inserted] = await sqlBatch(db, [
+    sql`
+      INSERT INTO prompt_events (account_id, idempotency_key, user_id, session_id, type, prompt_id, variant_id, experiment_id, feature_id, timestamp)
+      SELECT ${user.acct}, json_extract(e.value, '$.k'), ${user.sub}, json_extract(e.value, '$.s'), json_extract(e.value, '$.y'),
+             json_extract(e.value, '$.p'), json_extract(e.value, '$.v'), json_extract(e.value, '$.x'), json_extract(e.value, '$.f'),
+             json_extract(e.value, '$.t')
+      FROM json_each(${JSON.stringify(rows)}) AS e WHERE true
+      ON CONFLICT DO NOTHING`,
+    // The row count of the statement just before, inside the same transaction.
+    sql`SELECT changes() AS n`,
+    sql`
+      INSERT INTO track_events (account_id, idempotency_key, user_id, event, timestamp, properties, batch_id)
+      SELECT ${user.acct}, 'gate:' || json_extract(e.value, '$.k'), ${user.sub}, 'feature_gate_hit', json_extract(e.value, '$.t'),
+             json_object('feature', json_extract(e.value, '$.f')), ${batchId}
+      FROM json_each(${JSON.stringify(rows.filter((r) => r.y === 'gate_hit'))}) AS e WHERE true
+      ON CONFLICT DO NOTHING`,
+  ]);
+  const accepted = Number(inserted?.[0]?.n ?? 0);
+  return { accepted, duplicates: events.length - accepted };
+}
