@@ -11,6 +11,7 @@ import { accountRoutes } from './routes/accounts';
 import { catalogRoutes } from './routes/catalog';
 import { healthRoutes } from './routes/health';
 import { openapiRoutes } from './routes/openapi';
+import { promptRoutes } from './routes/prompts';
 import { tokenRoutes } from './routes/tokens';
 import { trackRoutes } from './routes/track';
 import { usageRoutes } from './routes/usage';
@@ -40,6 +41,7 @@ app.route('/v1', usageRoutes);
 app.route('/v1/track', trackRoutes);
 app.route('/v1/tokens', tokenRoutes);
 app.route('/v1/widget', widgetRoutes);
+app.route('/v1/admin/prompts', promptRoutes);
 app.route('/', openapiRoutes);
 
 export default {

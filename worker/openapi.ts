@@ -4,6 +4,7 @@
  * the app serves is listed here.
  */
 import { z } from 'zod';
+import { promptInputSchema } from '../shared/prompts';
 import * as s from '../shared/schemas';
 import { VERSION } from './routes/health';
 
@@ -30,6 +31,9 @@ export const operations: Operation[] = [
   { method: 'get', path: '/v1/entitlements/{accountId}/{key}', auth: 'secret', summary: 'Whether an account may use a feature or metric' },
   { method: 'post', path: '/v1/tokens', auth: 'secret', summary: 'Mint a user token for the widget', body: s.tokenRequestSchema },
   { method: 'get', path: '/v1/widget/state', auth: 'user', summary: 'Everything the widget needs in one round trip', query: s.widgetStateQuerySchema },
+  { method: 'post', path: '/v1/widget/events', auth: 'user', summary: 'Prompt events (impression, click, dismiss, snooze, gate_hit, invite_sent)', body: s.widgetEventsSchema },
+  { method: 'get', path: '/v1/admin/prompts', auth: 'admin', summary: 'Prompt definitions in force' },
+  { method: 'put', path: '/v1/admin/prompts/{id}', auth: 'admin', summary: 'Create or replace a prompt definition', body: promptInputSchema },
 ];
 
 const security: Record<Exclude<Auth, null>, Record<string, unknown>> = {
