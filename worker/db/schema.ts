@@ -326,3 +326,36 @@ export const experimentExposures = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.experimentId, t.unitId] }), index('experiment_exposures_account').on(t.accountId)],
 );
+
+// ---------------------------------------------------------------- analytics roll-ups (issue 8)
+
+/**
+ * Prompt events counted per UTC day, prompt, experiment, variant and account, so the dashboard's
+ * overview reads thousands of rows instead of millions of events. Filled incrementally from
+ * `prompt_events` in rowid order (late events included) by `worker/routes/analytics.ts`;
+ * `''` stands for no experiment or variant.
+ */
+export const promptDaily = sqliteTable(
+  'prompt_daily',
+  {
+    day: integer('day').notNull(),
+    promptId: text('prompt_id').notNull(),
+    experimentId: text('experiment_id').notNull(),
+    variantId: text('variant_id').notNull(),
+    accountId: text('account_id').notNull(),
+    impressions: integer('impressions').notNull(),
+    clicks: integer('clicks').notNull(),
+    dismisses: integer('dismisses').notNull(),
+    snoozes: integer('snoozes').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.day, t.promptId, t.experimentId, t.variantId, t.accountId] }),
+    index('prompt_daily_account').on(t.accountId, t.day),
+  ],
+);
+
+/** How far each roll-up has read its source table (the last rowid counted). */
+export const rollupState = sqliteTable('rollup_state', {
+  name: text('name').primaryKey(),
+  lastRowid: integer('last_rowid').notNull(),
+});
