@@ -9,6 +9,7 @@ import { adminKey, secretKey, userToken } from './middleware/auth';
 import { widgetCors } from './middleware/cors';
 import { accountRoutes } from './routes/accounts';
 import { catalogRoutes } from './routes/catalog';
+import { demoRoutes } from './routes/demo';
 import { healthRoutes } from './routes/health';
 import { openapiRoutes } from './routes/openapi';
 import { promptRoutes } from './routes/prompts';
@@ -43,6 +44,7 @@ app.route('/v1/tokens', tokenRoutes);
 app.route('/v1/widget', widgetRoutes);
 app.route('/v1/admin/prompts', promptRoutes);
 app.route('/', openapiRoutes);
+app.route('/demo', demoRoutes);
 
 export default {
   fetch: (request: Request, env: Env, ctx: unknown) => app.fetch(request, env, ctx as never),

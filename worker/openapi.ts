@@ -21,6 +21,11 @@ export type Operation = {
 export const operations: Operation[] = [
   { method: 'get', path: '/v1/health', auth: null, summary: 'Readiness of the worker and its database' },
   { method: 'get', path: '/openapi.json', auth: null, summary: 'This document' },
+  { method: 'get', path: '/demo', auth: null, summary: 'Demo host app (development only)' },
+  { method: 'get', path: '/demo/token', auth: null, summary: 'Demo host backend: mint a user token (development only)' },
+  { method: 'post', path: '/demo/projects', auth: null, summary: 'Demo host backend: check-and-record one project (development only)' },
+  { method: 'get', path: '/demo/app.js', auth: null, summary: 'Demo host app script (development only)' },
+  { method: 'get', path: '/demo/app.css', auth: null, summary: 'Demo host app styles (development only)' },
   { method: 'get', path: '/v1/catalog', auth: 'secret', summary: 'The catalog of metrics, features and plans' },
   { method: 'put', path: '/v1/catalog', auth: 'secret', summary: 'Replace the whole catalog atomically', body: s.catalogSchema },
   { method: 'get', path: '/v1/accounts/{accountId}', auth: 'secret', summary: 'An account with usage, entitlements and PQA' },
