@@ -11,6 +11,8 @@ export type Env = {
   LADDER_USER_TOKEN_SECRET: string;
   /** Comma-separated origins the widget may be embedded on; `*` only outside production. */
   LADDER_ALLOWED_ORIGINS?: string;
+  /** Static files of dist/public (widget, dashboard), from wrangler.toml `[assets]`. */
+  ASSETS?: { fetch(request: Request): Promise<Response> };
   STRIPE_SECRET_KEY?: string;
   STRIPE_WEBHOOK_SECRET?: string;
   STRIPE_API_HOST?: string;

@@ -8,7 +8,10 @@ import { errorResponse } from './errors';
 import { adminKey, secretKey, userToken } from './middleware/auth';
 import { widgetCors } from './middleware/cors';
 import { accountRoutes } from './routes/accounts';
+import { adminCsrf, adminSessionRoutes } from './routes/admin';
+import { adminAccountRoutes, analyticsRoutes } from './routes/analytics';
 import { catalogRoutes } from './routes/catalog';
+import { dashboardRoutes } from './routes/dashboard';
 import { demoRoutes } from './routes/demo';
 import { healthRoutes } from './routes/health';
 import { openapiRoutes } from './routes/openapi';
@@ -32,8 +35,11 @@ for (const path of ['/v1/catalog', '/v1/accounts/*', '/v1/usage', '/v1/track', '
   app.use(path, secretKey());
 // Widget (user token), with CORS for the allowed origins; preflights are answered before auth.
 app.use('/v1/widget/*', widgetCors(), userToken());
-// Dashboard and admin (admin key or session cookie), login excepted.
-app.use('/v1/admin/*', async (c, next) => (c.req.path === '/v1/admin/login' ? next() : adminKey()(c, next)));
+// Dashboard and admin (admin key or session cookie), login and logout excepted; a cookie-authenticated write
+// must also pass the CSRF check.
+app.use('/v1/admin/*', adminCsrf(), async (c, next) =>
+  c.req.path === '/v1/admin/login' || c.req.path === '/v1/admin/logout' ? next() : adminKey()(c, next),
+);
 
 app.route('/v1/health', healthRoutes);
 app.route('/v1/catalog', catalogRoutes);
@@ -43,7 +49,11 @@ app.route('/v1/track', trackRoutes);
 app.route('/v1/tokens', tokenRoutes);
 app.route('/v1/widget', widgetRoutes);
 app.route('/v1/admin/prompts', promptRoutes);
+app.route('/v1/admin', adminSessionRoutes);
+app.route('/v1/admin/analytics', analyticsRoutes);
+app.route('/v1/admin/accounts', adminAccountRoutes);
 app.route('/', openapiRoutes);
+app.route('/', dashboardRoutes);
 app.route('/demo', demoRoutes);
 
 export default {

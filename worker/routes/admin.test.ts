@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { app } from '../index';
+import { ADMIN, api, env } from '../test/api';
+
+const login = (key: string, e = env) =>
+  app.request('/v1/admin/login', { method: 'POST', headers: { 'content-type': 'application/json', 'x-ladder-csrf': '1' }, body: JSON.stringify({ key }) }, e);
+
+/** The `name=value` part of the session cookie a login set. */
+const sessionCookie = (res: Response) => (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+
+const prompt = {
+  kind: 'invite',
+  trigger: { seat_pct: 80 },
+  copy: { title: 'Bring your team', body: 'Add seats.', cta_label: 'Add seats', secondary_label: '' },
+};
+
+describe('dashboard login', () => {
+  it('a wrong admin key is refused with 401 and sets no cookie', async () => {
+    const res = await login('not-the-key');
+    expect(res.status).toBe(401);
+    expect((await res.json()) as object).toMatchObject({ error: { code: 'invalid_admin_key', details: [{ path: 'key' }] } });
+    expect(res.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('a missing key is a 400 naming the field', async () => {
+    const res = await api('POST', '/v1/admin/login', { token: null, headers: { 'x-ladder-csrf': '1' }, body: {} });
+    expect(res.status).toBe(400);
+    expect(res.json.error.details[0].path).toBe('key');
+  });
+
+  it('the right key sets an HttpOnly, SameSite=Strict, Secure session cookie scoped to the admin API', async () => {
+    const res = await login(ADMIN);
+    expect(res.status).toBe(200);
+    const cookie = res.headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(/^ladder_session=\d+\.[0-9a-f]{64};/);
+    expect(cookie).toMatch(/; HttpOnly/);
+    expect(cookie).toMatch(/; SameSite=Strict/);
+    expect(cookie).toMatch(/; Secure/);
+    expect(cookie).toMatch(/; Path=\/v1\/admin/);
+    expect(cookie).toMatch(/; Max-Age=43200/);
+  });
+
+  it('in development the cookie is not Secure (plain http on 127.0.0.1)', async () => {
+    const res = await login(ADMIN, { ...env, LADDER_ENV: 'development' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('set-cookie')).not.toMatch(/Secure/);
+  });
+
+  it('the session cookie opens the admin API; without it nothing is reachable', async () => {
+    const cookie = sessionCookie(await login(ADMIN));
+    expect((await api('GET', '/v1/admin/session', { token: null })).status).toBe(401);
+    expect((await api('GET', '/v1/admin/analytics/funnel', { token: null })).status).toBe(401);
+    expect((await api('GET', '/v1/admin/prompts', { token: null, headers: { cookie: 'ladder_session=1.abc' } })).status).toBe(401);
+    const res = await api('GET', '/v1/admin/session', { token: null, headers: { cookie } });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ ok: true, via: 'session', expires_at: expect.any(String) });
+    expect((await api('GET', '/v1/admin/analytics/funnel', { token: null, headers: { cookie } })).status).toBe(200);
+  });
+
+  it('logout clears the cookie', async () => {
+    const res = await api('POST', '/v1/admin/logout', { token: null, headers: { 'x-ladder-csrf': '1' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('set-cookie')).toMatch(/^ladder_session=; Max-Age=0; Path=\/v1\/admin/);
+  });
+});
+
+describe('CSRF-safe admin writes', () => {
+  it('a cookie-authenticated write without the header or a same-origin Origin is refused with 403', async () => {
+    const cookie = sessionCookie(await login(ADMIN));
+    const refused = await api('PUT', '/v1/admin/prompts/csrf-invite', { token: null, headers: { cookie }, body: prompt });
+    expect(refused.status).toBe(403);
+    expect(refused.json.error.code).toBe('csrf_failed');
+    const crossSite = await api('PUT', '/v1/admin/prompts/csrf-invite', { token: null, headers: { cookie, origin: 'https://evil.example' }, body: prompt });
+    expect(crossSite.status).toBe(403);
+    // nothing was written
+    const listed = await api('GET', '/v1/admin/prompts', { token: ADMIN });
+    expect(listed.json.prompts.map((p: { id: string }) => p.id)).not.toContain('csrf-invite');
+  });
+
+  it('the same write passes with X-Ladder-CSRF: 1, or with the worker’s own Origin', async () => {
+    const cookie = sessionCookie(await login(ADMIN));
+    const withHeader = await api('PUT', '/v1/admin/prompts/csrf-invite', { token: null, headers: { cookie, 'x-ladder-csrf': '1' }, body: prompt });
+    expect(withHeader.status).toBe(200);
+    const withOrigin = await api('PUT', '/v1/admin/prompts/csrf-invite', { token: null, headers: { cookie, origin: 'http://localhost' }, body: prompt });
+    expect(withOrigin.status).toBe(200);
+  });
+
+  it('a login without the header from another site is refused too', async () => {
+    const res = await api('POST', '/v1/admin/login', { token: null, headers: { origin: 'https://evil.example' }, body: { key: ADMIN } });
+    expect(res.status).toBe(403);
+  });
+
+  it('a bearer admin key needs no CSRF header (it cannot be sent by a cross-site form)', async () => {
+    const res = await api('PUT', '/v1/admin/prompts/csrf-bearer', { token: ADMIN, body: prompt });
+    expect(res.status).toBe(200);
+  });
+});
