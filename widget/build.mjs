@@ -7,7 +7,8 @@
  *
  * The chunk shares the main bundle's module instances (one Preact, one set of signals)
  * without a global: a first pass lists what it imports from outside widget/src/upgrade/,
- * the main bundle exports exactly those as `ladder:lib`, and the chunk reads them from
+ * the main bundle exports exactly those as `ladder:lib` (a function, read at load time, so
+ * import cycles cannot leave a binding undefined), and the chunk reads them from
  * its own <script> element (see src/ui/lazyUpgrade.ts).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -89,7 +90,7 @@ export async function build() {
         loader: 'js',
         contents:
           keys.map((k, i) => `import{${imports[k].map((n) => `${n} as m${i}_${n}`)}}from${JSON.stringify(k)};`).join('') +
-          `export default{${keys.map((k, i) => `${JSON.stringify(k)}:{${imports[k].map((n) => `${n}:m${i}_${n}`)}}`)}}`,
+          `export default()=>({${keys.map((k, i) => `${JSON.stringify(k)}:{${imports[k].map((n) => `${n}:m${i}_${n}`)}}`)}})`,
       }));
     },
   };

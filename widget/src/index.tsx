@@ -132,6 +132,7 @@ const Ladder: LadderApi = {
 if (!window.Ladder) {
   window.Ladder = Ladder;
   try {
+    addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && flush());
     define('ladder-meter', 'metric', (el) => <Meters metric={el.getAttribute('metric')} />);
     define('ladder-gate', 'feature', (el) => <GateSlot id={el.getAttribute('feature') ?? ''} />);
     define('ladder-notices', 'theme', () => <Notices />, (n) => (placedNotices.value += n));

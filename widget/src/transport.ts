@@ -11,8 +11,12 @@ let pending: Promise<string> | null = null;
 
 /** Payload of a JWT, not verified (the worker verifies); throws on a malformed token. */
 export function decodeToken(jwt: string): Claims {
-  const part = jwt.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/');
-  return JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(part), (c) => c.charCodeAt(0))));
+  try {
+    const part = jwt.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/');
+    return JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(part), (c) => c.charCodeAt(0))));
+  } catch {
+    throw new Error('the user token is not a JWT');
+  }
 }
 
 const fresh = () => (token && (claims.value.exp ?? Infinity) * 1000 > Date.now() + 10_000 ? token : '');
@@ -79,7 +83,9 @@ export async function loadState(): Promise<void> {
   state.value ??= stored<WidgetState>('localStorage', cacheKey()) ?? null;
   try {
     const q = `?session=${encodeURIComponent(sessionId)}&path=${encodeURIComponent(location.pathname)}`;
-    stored('localStorage', cacheKey(), (state.value = await request<WidgetState>('/v1/widget/state' + q)));
+    const s = (state.value = await request<WidgetState>('/v1/widget/state' + q));
+    // prompts only ever come fresh: a cached one could be past its caps by now
+    stored('localStorage', cacheKey(), { ...s, prompts: [] });
   } catch (e) {
     warn('state', isApiError(e) ? e : new Error(`could not load /v1/widget/state from ${options.value.apiBase} (${e})`));
   }

@@ -41,7 +41,7 @@ export function GatePreview({ id, onClose }: { id: string; onClose?: () => void 
         <div class="row">
           {f.trial_available && (
             <button class="pri" onClick={() => withChunk((c) => c.startTrial(id, p))}>
-              {f.trial_days ? `Start ${f.trial_days}-day trial` : (p?.cta_label ?? 'Start free trial')}
+              {f.trial_days ? `Start ${f.trial_days}-day trial` : 'Start free trial'}
             </button>
           )}
           {f.required_plan && (

@@ -41,7 +41,9 @@ function Notice({ p }: { p: Prompt }) {
   const nextLimit = p.metric && next?.limits?.[p.metric];
   const seats = account.seats;
   const addSeats = p.kind === 'invite' && (p.blocking || (seats.limit !== null && seats.used >= seats.limit));
-  const label = addSeats ? 'Add seats' : (p.cta_label ?? cta ?? (p.kind === 'invite' ? 'Invite teammates' : null));
+  // copy may leave a label empty for "no such button"; the invite CTA follows the seat state
+  const label = p.kind === 'invite' ? (addSeats ? 'Add seats' : 'Invite teammates') : (p.cta_label ?? cta);
+  const later = !p.blocking && (p.secondary_label ?? 'Remind me later');
   const close = (type: 'dismiss' | 'snooze') => {
     track(type, p);
     hide(p.id);
@@ -68,7 +70,7 @@ function Notice({ p }: { p: Prompt }) {
             {label}
           </button>
         )}
-        {!p.blocking && <button onClick={() => close('snooze')}>{p.secondary_label ?? 'Remind me later'}</button>}
+        {later && <button onClick={() => close('snooze')}>{later}</button>}
       </div>
       <button class="x" aria-label="Dismiss" onClick={() => close('dismiss')}>
         ×

@@ -15,7 +15,7 @@ export interface UpgradeChunk {
   startTrial(featureId: string, prompt?: Prompt): void;
 }
 export interface Handoff {
-  lib: typeof lib;
+  lib: ReturnType<typeof lib>;
   done(chunk: UpgradeChunk): void;
 }
 
@@ -27,7 +27,7 @@ function load() {
   return new Promise<UpgradeChunk>((done, reject) => {
     const s = document.createElement('script') as HTMLScriptElement & { ladder: Handoff };
     s.src = new URL('widget/upgrade.js', scriptSrc || options.value.apiBase + '/').href;
-    s.ladder = { lib, done: (c) => done((upgradeChunk.value = c)) };
+    s.ladder = { lib: lib(), done: (c) => done((upgradeChunk.value = c)) };
     s.onerror = () => reject(new Error('could not load ' + s.src));
     document.head.append(s);
   });

@@ -1,4 +1,4 @@
-import { loadState, request, track } from '../transport';
+import { isApiError, loadState, request, track } from '../transport';
 import type { Prompt } from '../types';
 import { trials } from '../ui/Gate';
 
@@ -14,6 +14,6 @@ export async function startTrial(featureId: string, prompt?: Prompt) {
     set({ ends: (await request<{ trial_ends_at: string }>('/v1/widget/trials', { feature_id: featureId })).trial_ends_at });
     await loadState();
   } catch (e) {
-    set({ error: (e as Error).message || 'Could not start the trial. Try again later.' });
+    set({ error: isApiError(e) ? e.message : 'Could not start the trial. Try again later.' });
   }
 }

@@ -1,0 +1,502 @@
+/**
+ * The widget in Debian's Chromium against the fixture API (component level; the
+ * end-to-end tests against the real worker live in test/).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import {
+  gatePrompt,
+  hostPage,
+  invitePrompt,
+  limitPrompt,
+  startFixtureApi,
+  widgetState,
+  type FixtureApi,
+} from './fixtureApi';
+
+let fx: FixtureApi;
+let ctx: BrowserContext;
+let profile: string;
+
+beforeAll(async () => {
+  execFileSync(process.execPath, [fileURLToPath(new URL('../build.mjs', import.meta.url))]);
+  fx = await startFixtureApi();
+  profile = await mkdtemp(join(tmpdir(), 'ladder-widget-'));
+  ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await ctx?.close();
+  await fx?.close();
+  if (profile) await rm(profile, { recursive: true, force: true });
+});
+
+/** Retries an assertion until it holds (a loaded CI machine can be slow, so generously). */
+const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 10_000, interval: 50 });
+
+const pages: Page[] = [];
+beforeEach(() => fx.reset());
+afterEach(async () => {
+  await Promise.all(pages.splice(0).map((p) => p.close()));
+});
+
+/** Text rendered inside an element's shadow root. */
+const shadowText = (page: Page, selector: string) =>
+  page.locator(selector).first().evaluate((el) => el.shadowRoot?.textContent ?? '');
+
+interface Opened {
+  page: Page;
+  warnings: string[];
+  logs: string[];
+  errors: Error[];
+}
+
+/** Opens a host page in a new tab (a new widget session), collecting console output and page errors. */
+async function open(html: string, csp?: string): Promise<Opened> {
+  const page = await ctx.newPage();
+  pages.push(page);
+  const o: Opened = { page, warnings: [], logs: [], errors: [] };
+  page.on('console', (m) => {
+    o.logs.push(m.text());
+    if (m.type() === 'warning') o.warnings.push(m.text());
+  });
+  page.on('pageerror', (e) => o.errors.push(e));
+  await page.goto(fx.page(html, csp));
+  return o;
+}
+
+/** Waits until the fixture has seen `count` event batches and returns every event sent. */
+async function sentEvents(count = 1) {
+  await poll(() => fx.calls('POST', '/v1/widget/events').length).toBeGreaterThanOrEqual(count);
+  return fx.calls('POST', '/v1/widget/events').flatMap((r) => r.body.events as Record<string, unknown>[]);
+}
+
+/** Description of the focused element, looking inside shadow roots and the dialog. */
+const focused = (page: Page) =>
+  page.evaluate(() => {
+    let a = document.activeElement;
+    while (a?.shadowRoot?.activeElement) a = a.shadowRoot.activeElement;
+    return `${a?.closest('dialog') ? 'dialog:' : ''}${a?.getAttribute('aria-label') ?? a?.textContent ?? a?.tagName}`;
+  });
+
+describe('meters', () => {
+  test('a meter shows used, limit, projection and period end, with an accessible bar', async () => {
+    fx.state = widgetState(fx.state.account.id, 'admin', 91);
+    const { page, warnings } = await open(hostPage('<ladder-meter metric="api_calls"></ladder-meter>'));
+    const meter = page.locator('ladder-meter');
+    await poll(() => shadowText(page, 'ladder-meter')).toContain('9,100 of 10,000');
+    expect(await shadowText(page, 'ladder-meter')).toContain('On pace for 14,560 by Dec 1');
+    const bar = meter.getByRole('progressbar', { name: 'API calls' });
+    expect(await bar.getAttribute('aria-valuenow')).toBe('9100');
+    expect(await bar.getAttribute('aria-valuemax')).toBe('10000');
+    expect(fx.calls('GET', '/v1/widget/state')).toHaveLength(1);
+    const q = fx.calls('GET', '/v1/widget/state')[0]!.query;
+    expect(q.get('path')).toMatch(/^\/host\//);
+    expect(q.get('session')).toMatch(/^[0-9a-f]{32}$/);
+    expect(warnings).toEqual([]);
+    await page.close();
+  });
+
+  test('the only global is Ladder', async () => {
+    const { page: blank } = await open('<!doctype html><title>blank</title>');
+    const before = await blank.evaluate(() => Object.keys(window));
+    const { page } = await open(hostPage('<ladder-meter></ladder-meter>'));
+    await page.locator('ladder-meter').getByText('API calls').first().waitFor();
+    const after = await page.evaluate(() => Object.keys(window));
+    expect(after.filter((k) => !before.includes(k))).toEqual(['Ladder']);
+    await blank.close();
+    await page.close();
+  });
+});
+
+describe('limit notices', () => {
+  const cases = [
+    { pct: 55, intent: 'halfway', cta: 'View usage', live: 'polite' },
+    { pct: 80, intent: 'approaching', cta: 'Compare plans', live: 'polite' },
+    { pct: 93, intent: 'almost', cta: 'Upgrade', live: 'polite' },
+    { pct: 100, intent: 'reached', cta: 'Upgrade', live: 'assertive' },
+  ];
+  for (const c of cases)
+    test(`at ${c.pct}% the notice says "${c.intent}" with "${c.cta}"`, async () => {
+      fx.state = widgetState(fx.state.account.id, 'admin', c.pct, [limitPrompt(c.pct)]);
+      const { page } = await open(hostPage('<ladder-notices></ladder-notices>'));
+      const notice = page.locator(`ladder-notices [aria-live=${c.live}] section[data-kind=limit_notice]`);
+      await notice.waitFor();
+      expect(await notice.getAttribute('data-intent')).toBe(c.intent);
+      expect(await notice.getByRole('button', { name: c.cta }).count()).toBe(1);
+      expect(await page.locator('ladder-notices section').count()).toBe(1);
+      if (c.pct === 80) expect(await shadowText(page, 'ladder-notices')).toContain('Business: $100.00/month');
+      if (c.pct === 100) expect(await notice.getByRole('button', { name: 'Remind me later' }).count()).toBe(0);
+      await page.close();
+    });
+
+  test('with no <ladder-notices> placed, notices float in one container of their own', async () => {
+    fx.state = widgetState(fx.state.account.id, 'admin', 93, [limitPrompt(93)]);
+    const { page } = await open(hostPage('<p>No widget elements here.</p>'));
+    await page.locator('ladder-root section[data-intent=almost]').waitFor();
+    expect(await page.locator('ladder-root').count()).toBe(1);
+    await page.close();
+  });
+
+  test('dismiss and snooze hide at once, send one batch with idempotency keys, and hold for the session', async () => {
+    fx.state = widgetState(fx.state.account.id, 'admin', 93, [limitPrompt(93), invitePrompt(false)]);
+    const { page } = await open(hostPage('<ladder-notices></ladder-notices>'));
+    const notices = page.locator('ladder-notices section');
+    await poll(() => notices.count()).toBe(2);
+    await page.locator('section[data-kind=limit_notice]').getByRole('button', { name: 'Dismiss' }).click();
+    await page.locator('section[data-kind=invite]').getByRole('button', { name: 'Remind me later' }).click();
+    expect(await notices.count()).toBe(0);
+
+    // the page hiding sends what is queued at once (the batch timer would wait ~1 s)
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    const events = await sentEvents();
+    const batchOf = (type: string) => fx.calls('POST', '/v1/widget/events').findIndex((r) => r.body.events.some((e: { type: string }) => e.type === type));
+    expect(batchOf('dismiss')).toBe(batchOf('snooze'));
+    expect(events.map((e) => `${e.type}:${e.prompt_id}`).sort()).toEqual(
+      ['dismiss:limit-api_calls-90', 'impression:invite', 'impression:limit-api_calls-90', 'snooze:invite'].sort(),
+    );
+    const keys = events.map((e) => e.idempotency_key);
+    expect(new Set(keys).size).toBe(events.length);
+    expect(events.every((e) => e.session_id === events[0]!.session_id && typeof e.timestamp === 'number')).toBe(true);
+    expect(events.find((e) => e.type === 'dismiss')).toMatchObject({ variant_id: 'b', experiment_id: 'exp_1' });
+    const auth = fx.calls('POST', '/v1/widget/events')[0]!.headers.authorization;
+    expect(auth).toBe(`Bearer ${fx.token}`);
+
+    // same tab, same session: the state still lists both, but the widget keeps them away
+    await page.reload();
+    await poll(() => fx.calls('GET', '/v1/widget/state').length).toBe(2);
+    await page.waitForTimeout(300);
+    expect(await notices.count()).toBe(0);
+    await page.close();
+  });
+
+  test('one impression per prompt per session, and soft prompts stay within the session allowance', async () => {
+    const soft = [limitPrompt(93), invitePrompt(false), limitPrompt(80, { id: 'limit-projects-75', metric: 'projects' })];
+    fx.state = widgetState(fx.state.account.id, 'admin', 93, soft);
+    fx.state.caps.session_prompts_left = 2;
+    const { page } = await open(hostPage('<ladder-notices></ladder-notices>'));
+    await poll(() => page.locator('ladder-notices section').count()).toBe(2);
+    const impressions = () => fx.calls('POST', '/v1/widget/events').flatMap((r) => r.body.events).filter((e) => e.type === 'impression');
+    await poll(() => impressions().length).toBe(2);
+    fx.state.caps.session_prompts_left = 0; // the worker counted both impressions
+    await page.reload();
+    await poll(() => fx.calls('GET', '/v1/widget/state').length).toBe(2);
+    await poll(() => page.locator('ladder-notices section').count()).toBe(2);
+    await page.waitForTimeout(1200); // past the batch timer: no second impression was queued
+    expect(impressions().map((e) => e.prompt_id).sort()).toEqual(['invite', 'limit-api_calls-90']);
+    await page.close();
+  });
+});
+
+describe('feature gates', () => {
+  test('the gate previews a locked feature, starts a trial, then shows the host content', async () => {
+    fx.state.prompts = [gatePrompt('sso')];
+    const { page } = await open(
+      hostPage('<ladder-gate feature="sso"><p id="sso-settings">SSO settings</p></ladder-gate>'),
+    );
+    const gate = page.locator('ladder-gate');
+    await gate.getByRole('heading', { name: 'Unlock Single sign-on' }).waitFor();
+    expect(await shadowText(page, 'ladder-gate')).toContain('identity provider');
+    expect(await page.locator('#sso-settings').isVisible()).toBe(false);
+    expect(await gate.getByRole('button', { name: 'Upgrade to Business' }).count()).toBe(1);
+
+    await gate.getByRole('button', { name: 'Start free trial' }).click();
+    await page.locator('#sso-settings').waitFor({ state: 'visible' });
+    expect(fx.calls('POST', '/v1/widget/trials').map((r) => r.body)).toEqual([{ feature_id: 'sso' }]);
+    const events = await sentEvents();
+    expect(events.filter((e) => e.type === 'click').map((e) => e.feature_id)).toEqual(['sso']);
+    await page.close();
+  });
+
+  test('Ladder.gate() answers entitlement, and shows the preview and records gate_hit when locked', async () => {
+    const { page } = await open(hostPage('<button id="open-sso">SSO</button>'));
+    await page.waitForFunction(() => window.Ladder);
+    expect(await page.evaluate(() => window.Ladder!.gate('exports'))).toBe(true);
+    expect(await page.evaluate(() => window.Ladder!.gate('sso'))).toBe(false);
+    const preview = page.locator('ladder-root section[data-kind=feature_gate]');
+    await preview.waitFor();
+    const events = await sentEvents();
+    expect(events.filter((e) => e.type === 'gate_hit').map((e) => e.feature_id)).toEqual(['sso']);
+    await preview.getByRole('button', { name: 'Close' }).click();
+    expect(await preview.count()).toBe(0);
+    await page.close();
+  });
+});
+
+describe('invite prompts', () => {
+  test('below the seat limit the CTA opens the host invite flow and records invite_sent', async () => {
+    fx.state.account.seats = { used: 4, limit: 5 };
+    fx.state.prompts = [invitePrompt(false)];
+    const { page } = await open(hostPage('<ladder-notices></ladder-notices>'));
+    await page.waitForFunction(() => window.Ladder);
+    await page.evaluate(() => window.Ladder!.on('invite', () => document.body.setAttribute('data-invited', '1')));
+    await page.getByRole('button', { name: 'Invite teammates' }).click();
+    expect(await page.locator('body').getAttribute('data-invited')).toBe('1');
+    const events = await sentEvents();
+    expect(events.map((e) => e.type)).toContain('invite_sent');
+    await page.close();
+  });
+
+  test('at the seat limit it becomes "Add seats", a prorated seat upgrade', async () => {
+    fx.state.account.seats = { used: 5, limit: 5 };
+    fx.state.prompts = [invitePrompt(true)];
+    const { page } = await open(hostPage('<ladder-notices></ladder-notices>'));
+    await page.locator('[aria-live=assertive]').getByRole('button', { name: 'Add seats' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add seats' });
+    await dialog.waitFor();
+    expect(await dialog.getByLabel('Seats').inputValue()).toBe('6');
+    await dialog.getByText(fx.preview.message).waitFor();
+    expect(fx.calls('POST', '/v1/widget/upgrade/preview').map((r) => r.body)).toEqual([{ seats: 6 }]);
+    await page.close();
+  });
+});
+
+describe('upgrade', () => {
+  test('an admin upgrades through the modal: preview sentence, one idempotency key on a double click, new limits', async () => {
+    fx.state = widgetState(fx.state.account.id, 'admin', 93, [limitPrompt(93)]);
+    const { page } = await open(hostPage('<ladder-meter metric="api_calls"></ladder-meter><ladder-notices></ladder-notices>'));
+    await page.evaluate(() => window.Ladder!.on('upgrade', () => document.body.setAttribute('data-upgraded', '1')));
+    await page.getByRole('button', { name: 'Upgrade', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Upgrade your plan' });
+    await dialog.getByText(fx.preview.message, { exact: true }).waitFor();
+    expect(await dialog.getByText('Demo billing — no real charge').count()).toBe(1);
+    expect(await dialog.getByRole('radio', { name: /Business/ }).isChecked()).toBe(true);
+    expect(fx.calls('POST', '/v1/widget/upgrade/preview').map((r) => r.body)).toEqual([{ plan_id: 'business' }]);
+
+    await dialog.getByRole('button', { name: 'Confirm upgrade' }).dblclick();
+    await dialog.getByText("You're now on Business.").waitFor();
+    const upgrades = fx.calls('POST', '/v1/widget/upgrade');
+    expect(upgrades.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(upgrades.map((r) => r.body.idempotency_key)).size).toBe(1);
+    expect(upgrades[0]!.body).toMatchObject({ plan_id: 'business', proration_date: fx.preview.proration_date });
+    expect(upgrades[0]!.body.idempotency_key).toMatch(/^[0-9a-f]{32}$/);
+
+    await poll(() => shadowText(page, 'ladder-meter')).toContain('9,300 of 50,000');
+    expect(await page.locator('body').getAttribute('data-upgraded')).toBe('1');
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    expect(await dialog.count()).toBe(0);
+    await page.close();
+  });
+
+  test('a declined payment shows the failure and a new attempt gets a new preview and key', async () => {
+    fx.state = widgetState(fx.state.account.id, 'admin', 93, [limitPrompt(93)]);
+    fx.upgradeStatus = 'failed';
+    const { page } = await open(hostPage('<ladder-notices></ladder-notices>'));
+    await page.getByRole('button', { name: 'Upgrade', exact: true }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Confirm upgrade' }).click();
+    await dialog.getByText('Your card was declined.').waitFor();
+    fx.upgradeStatus = 'succeeded';
+    await dialog.getByRole('button', { name: 'Try again' }).click();
+    await poll(() => fx.calls('POST', '/v1/widget/upgrade/preview').length).toBe(2);
+    await dialog.getByRole('button', { name: 'Confirm upgrade' }).click();
+    await dialog.getByText("You're now on Business.").waitFor();
+    const keys = fx.calls('POST', '/v1/widget/upgrade').map((r) => r.body.idempotency_key);
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).not.toBe(keys[1]);
+    await page.close();
+  });
+
+  test('a member asks an admin instead of buying', async () => {
+    fx.reset('member');
+    fx.state = widgetState(fx.state.account.id, 'member', 93, [limitPrompt(93)]);
+    const { page } = await open(hostPage('<ladder-notices></ladder-notices>'));
+    await page.getByRole('button', { name: 'Upgrade', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Ask your admin' });
+    await dialog.waitFor();
+    expect(await dialog.getByRole('button', { name: 'Confirm upgrade' }).count()).toBe(0);
+    await dialog.getByLabel('Note (optional)').fill('We keep hitting the API limit.');
+    await dialog.getByRole('button', { name: 'Send request' }).click();
+    await dialog.getByText('Request sent').waitFor();
+    expect(fx.calls('POST', '/v1/widget/upgrade-requests').map((r) => r.body)).toEqual([
+      { plan_id: 'business', note: 'We keep hitting the API limit.' },
+    ]);
+    expect(fx.calls('POST', '/v1/widget/upgrade/preview')).toHaveLength(0);
+    expect(fx.calls('POST', '/v1/widget/upgrade')).toHaveLength(0);
+    await page.close();
+  });
+
+  test('keyboard only: Tab to the CTA, Enter opens, focus stays in the dialog, Escape closes and restores focus, Enter confirms', async () => {
+    fx.state = widgetState(fx.state.account.id, 'admin', 93, [limitPrompt(93)]);
+    const { page } = await open(hostPage('<a href="#top">Home</a><ladder-notices></ladder-notices>'));
+    await page.locator('ladder-notices section').waitFor();
+    for (let i = 0; i < 6 && (await focused(page)) !== 'Upgrade'; i++) await page.keyboard.press('Tab');
+    expect(await focused(page)).toBe('Upgrade');
+
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText(fx.preview.message).waitFor();
+    const seen = new Set<string>();
+    for (let i = 0; i < 8; i++) {
+      await page.keyboard.press('Tab');
+      seen.add(await focused(page));
+    }
+    for (let i = 0; i < 3; i++) {
+      await page.keyboard.press('Shift+Tab');
+      seen.add(await focused(page));
+    }
+    expect([...seen].every((f) => f.startsWith('dialog:'))).toBe(true);
+    expect(seen).toContain('dialog:Confirm upgrade');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    expect(await focused(page)).toBe('Upgrade');
+
+    await page.keyboard.press('Enter');
+    await dialog.getByText(fx.preview.message).waitFor();
+    for (let i = 0; i < 8 && (await focused(page)) !== 'dialog:Confirm upgrade'; i++) await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await dialog.getByText("You're now on Business.").waitFor();
+    expect(await focused(page)).toBe('dialog:Done');
+    await page.keyboard.press('Enter');
+    await dialog.waitFor({ state: 'detached' });
+    expect(fx.calls('POST', '/v1/widget/upgrade')).toHaveLength(1);
+    await page.close();
+  });
+});
+
+describe('accessibility, isolation and robustness', () => {
+  test('axe-core finds no serious or critical violation in any shadow root, dialog open or not', async () => {
+    fx.state = widgetState(fx.state.account.id, 'admin', 93, [limitPrompt(93), invitePrompt(false), gatePrompt('sso')]);
+    const { page } = await open(
+      hostPage('<ladder-meter></ladder-meter><ladder-notices></ladder-notices><ladder-gate feature="sso"></ladder-gate>'),
+    );
+    await page.locator('ladder-gate section').waitFor();
+    await page.evaluate(await readFile(fileURLToPath(new URL('../../node_modules/axe-core/axe.min.js', import.meta.url)), 'utf8'));
+    const audit = () =>
+      page.evaluate(async () => {
+        const axe = (window as unknown as { axe: { run(ctx: object, o: object): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe;
+        const include = [...document.querySelectorAll('ladder-meter, ladder-notices, ladder-gate, ladder-root')].map((el) => [el.tagName.toLowerCase()]);
+        const r = await axe.run({ include }, { resultTypes: ['violations'] });
+        return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.nodes.length})`);
+      });
+    expect(await audit()).toEqual([]);
+    await page.locator('ladder-notices').getByRole('button', { name: 'Upgrade', exact: true }).click();
+    await page.getByRole('dialog').getByText(fx.preview.message).waitFor();
+    expect(await audit()).toEqual([]);
+    await page.close();
+  });
+
+  test('dark theme and reduced motion follow the host and the user', async () => {
+    fx.state = widgetState(fx.state.account.id, 'admin', 93, [limitPrompt(93)]);
+    const { page } = await open(hostPage('<ladder-notices></ladder-notices>', 'data-token-url="/ladder-token" data-theme="dark"'));
+    await page.emulateMedia({ reducedMotion: 'reduce' });
+    const card = page.locator('ladder-notices section');
+    await card.waitFor();
+    const look = await card.evaluate((el) => {
+      const s = getComputedStyle(el);
+      return { bg: s.backgroundColor, animation: s.animationName };
+    });
+    expect(look).toEqual({ bg: 'rgb(28, 31, 38)', animation: 'none' });
+    await page.close();
+  });
+
+  test("the host page's CSS does not leak in, and ours does not leak out", async () => {
+    fx.state = widgetState(fx.state.account.id, 'admin', 93, [limitPrompt(93)]);
+    const head = '<style>* { color: rgb(255, 0, 0) !important; font-size: 40px !important } .card { padding: 1px }</style>';
+    const { page } = await open(
+      hostPage('<button class="pri" id="host-btn">Host</button><div class="card" id="host-card">x</div><ladder-notices></ladder-notices>', undefined, head),
+    );
+    const title = page.locator('ladder-notices h3');
+    await title.waitFor();
+    const ours = await title.evaluate((el) => [getComputedStyle(el).color, getComputedStyle(el).fontSize]);
+    expect(ours).toEqual(['rgb(31, 35, 48)', '14px']);
+    const theirs = await page.evaluate(() => {
+      const b = getComputedStyle(document.getElementById('host-btn')!);
+      const c = getComputedStyle(document.getElementById('host-card')!);
+      return [b.backgroundColor, c.borderLeftWidth, c.paddingTop];
+    });
+    expect(theirs[0]).not.toBe('rgb(67, 56, 202)');
+    expect(theirs.slice(1)).toEqual(['0px', '1px']);
+    await page.close();
+  });
+
+  test('an unreachable API leaves the page usable with one clear warning', async () => {
+    const { page, warnings, errors } = await open(
+      hostPage(
+        '<ladder-meter metric="api_calls"></ladder-meter><button id="host-btn">Save</button>',
+        'data-token-url="/ladder-token" data-api-base="http://127.0.0.1:9"',
+      ),
+    );
+    await poll(() => warnings.length).toBe(1);
+    expect(warnings[0]).toMatch(/^\[ladder\] state: could not load \/v1\/widget\/state from http:\/\/127\.0\.0\.1:9/);
+    expect(await page.evaluate(() => window.Ladder!.gate('sso'))).toBe(false);
+    await page.evaluate(() => window.Ladder!.refresh());
+    await page.locator('#host-btn').click();
+    await page.waitForTimeout(1200);
+    expect(warnings).toHaveLength(1);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  test('a bad token warns once and renders nothing', async () => {
+    fx.token = 'not-a-jwt';
+    const { page, warnings, errors } = await open(hostPage('<ladder-meter metric="api_calls"></ladder-meter>'));
+    await poll(() => warnings).toEqual(['[ladder] token: the user token is not a JWT']);
+    expect(await page.locator('ladder-meter .m').count()).toBe(0);
+    expect(fx.calls('GET', '/v1/widget/state')).toHaveLength(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  test('works under a strict Content-Security-Policy, including the on-demand dialog', async () => {
+    fx.state = widgetState(fx.state.account.id, 'admin', 93, [limitPrompt(93)]);
+    const csp = "default-src 'self'; script-src 'self'; style-src 'self'";
+    const { page, errors, logs } = await open(hostPage('<ladder-meter metric="api_calls"></ladder-meter><ladder-notices></ladder-notices>'), csp);
+    await page.locator('ladder-notices').getByRole('button', { name: 'Upgrade', exact: true }).click();
+    await page.getByRole('dialog').getByText(fx.preview.message).waitFor();
+    const width = await page.locator('ladder-meter .fill').evaluate((el) => getComputedStyle(el).width);
+    const styled = await page.locator('ladder-notices section').evaluate((el) => getComputedStyle(el).borderLeftWidth);
+    expect(parseFloat(width)).toBeGreaterThan(0);
+    expect(styled).toBe('4px');
+    expect(logs.filter((l) => /Content Security Policy/i.test(l))).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
+describe('transport', () => {
+  test('a repeat visit renders the cached state at once, then refreshes', async () => {
+    fx.state = widgetState(fx.state.account.id, 'admin', 91);
+    const first = await open(hostPage('<ladder-meter metric="api_calls"></ladder-meter>'));
+    await poll(() => shadowText(first.page, 'ladder-meter')).toContain('9,100 of 10,000');
+    await first.page.close();
+
+    let release!: () => void;
+    fx.hold = new Promise((r) => (release = r));
+    fx.state = widgetState(fx.state.account.id, 'admin', 95);
+    const { page } = await open(hostPage('<ladder-meter metric="api_calls"></ladder-meter>'));
+    await poll(() => shadowText(page, 'ladder-meter')).toContain('9,100 of 10,000');
+    release();
+    await poll(() => shadowText(page, 'ladder-meter')).toContain('9,500 of 10,000');
+    await page.close();
+  });
+
+  test('Ladder.init with getToken fetches a new token on a 401 and retries once', async () => {
+    const revoked = fx.token.replace(/\.[^.]+$/, '.cmV2b2tlZA');
+    fx.revoked.add(revoked);
+    fx.tokenQueue = [revoked];
+    const { page, warnings } = await open(
+      '<!doctype html><html lang="en"><title>npm host</title><script src="/ladder.js"></script><ladder-meter metric="api_calls"></ladder-meter></html>',
+    );
+    await page.evaluate(() =>
+      window.Ladder!.init({ getToken: () => fetch('/ladder-token').then((r) => r.json()).then((j) => j.token) }),
+    );
+    await poll(() => shadowText(page, 'ladder-meter')).toContain('4,000 of 10,000');
+    const states = fx.calls('GET', '/v1/widget/state').map((r) => r.headers.authorization);
+    expect(states).toEqual([`Bearer ${revoked}`, `Bearer ${fx.token}`]);
+    expect(warnings).toEqual([]);
+    await page.close();
+  });
+});
