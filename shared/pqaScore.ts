@@ -4,17 +4,7 @@
  * milliseconds. All calendar arithmetic is in UTC.
  */
 import { z } from 'zod';
-
-const BUILT_IN_EVENTS = [
-  'core_feature_activated',
-  'user_active',
-  'teammate_invited',
-  'limit_hit',
-  'feature_gate_hit',
-  'api_integration_built',
-  'data_imported',
-  'admin_settings_configured',
-] as const;
+import { TRACK_EVENTS as BUILT_IN_EVENTS } from './schemas';
 
 const points = z.number().int().min(0).max(100);
 const flat = z.strictObject({ points });
