@@ -14,6 +14,7 @@ import {
   hostPage,
   invitePrompt,
   limitPrompt,
+  makeToken,
   startFixtureApi,
   widgetState,
   type FixtureApi,
@@ -366,6 +367,29 @@ describe('upgrade', () => {
   });
 });
 
+describe('copy and locale', () => {
+  test('prompt copy renders as text, never as HTML', async () => {
+    const title = '<img src=x onerror="document.body.dataset.pwned=1">Almost there';
+    fx.state = widgetState(fx.state.account.id, 'admin', 93, [limitPrompt(93, { title })]);
+    const { page } = await open(hostPage('<ladder-notices></ladder-notices>'));
+    const h = page.locator('ladder-notices h3');
+    await h.waitFor();
+    expect(await h.textContent()).toBe(title);
+    expect(await page.locator('ladder-notices img').count()).toBe(0);
+    expect(await page.locator('body').getAttribute('data-pwned')).toBe(null);
+  });
+
+  test("numbers, money and dates follow the token's locale", async () => {
+    const acct = fx.state.account.id;
+    fx.token = makeToken({ sub: 'user_de', acct, role: 'admin', locale: 'de-DE', exp: Math.floor(Date.now() / 1000) + 3600 });
+    fx.state = widgetState(acct, 'admin', 80, [limitPrompt(80)]);
+    const { page } = await open(hostPage('<ladder-meter metric="api_calls"></ladder-meter><ladder-notices></ladder-notices>'));
+    await poll(() => shadowText(page, 'ladder-meter')).toContain('8.000 of 10.000');
+    expect(await shadowText(page, 'ladder-meter')).toContain('On pace for 12.800 by 1. Dez.');
+    expect(await shadowText(page, 'ladder-notices')).toContain('Business: 100,00\u00a0$/month');
+  });
+});
+
 describe('accessibility, isolation and robustness', () => {
   test('axe-core finds no serious or critical violation in any shadow root, dialog open or not', async () => {
     fx.state = widgetState(fx.state.account.id, 'admin', 93, [limitPrompt(93), invitePrompt(false), gatePrompt('sso')]);
@@ -378,13 +402,15 @@ describe('accessibility, isolation and robustness', () => {
       page.evaluate(async () => {
         const axe = (window as unknown as { axe: { run(ctx: object, o: object): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe;
         const include = [...document.querySelectorAll('ladder-meter, ladder-notices, ladder-gate, ladder-root')].map((el) => [el.tagName.toLowerCase()]);
-        const r = await axe.run({ include }, { resultTypes: ['violations'] });
-        return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.nodes.length})`);
+        const r = await axe.run({ include }, {});
+        const passes = (r as unknown as { passes: unknown[] }).passes.length;
+        return { passes, bad: r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.nodes.length})`) };
       });
-    expect(await audit()).toEqual([]);
+    expect(await audit()).toMatchObject({ bad: [], passes: expect.any(Number) });
+    expect((await audit()).passes).toBeGreaterThan(10); // it did look inside the shadow roots
     await page.locator('ladder-notices').getByRole('button', { name: 'Upgrade', exact: true }).click();
     await page.getByRole('dialog').getByText(fx.preview.message).waitFor();
-    expect(await audit()).toEqual([]);
+    expect((await audit()).bad).toEqual([]);
     await page.close();
   });
 
