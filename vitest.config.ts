@@ -34,7 +34,7 @@ export default defineConfig({
       {
         plugins: [
           quietMissingSourcemaps(),
-          cloudflareTest(async () => ({
+          cloudflareTest(async ({ inject }) => ({
             main: './worker/index.ts',
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
@@ -45,6 +45,7 @@ export default defineConfig({
                 LADDER_USER_TOKEN_SECRET: 'ut_test_token_secret',
                 LADDER_ALLOWED_ORIGINS: 'https://app.example.com,http://127.0.0.1:5173',
                 TEST_MIGRATIONS: await readD1Migrations('./worker/db/migrations'),
+                TEST_WEBHOOK_RECEIVER: inject('webhookReceiverUrl'),
               },
             },
           })),
@@ -53,6 +54,7 @@ export default defineConfig({
           name: 'worker',
           include: ['worker/**/*.test.ts'],
           setupFiles: ['./worker/test/setup.ts'],
+          globalSetup: ['./worker/test/receiver.global.ts'],
         },
       },
     ],

@@ -15,11 +15,14 @@ import { dashboardRoutes } from './routes/dashboard';
 import { demoRoutes } from './routes/demo';
 import { healthRoutes } from './routes/health';
 import { openapiRoutes } from './routes/openapi';
+import { pqaAdminRoutes, pqaRoutes, readinessRoutes } from './routes/pqa';
 import { promptRoutes } from './routes/prompts';
 import { tokenRoutes } from './routes/tokens';
 import { trackRoutes } from './routes/track';
 import { usageRoutes } from './routes/usage';
+import { webhookRoutes } from './routes/webhooks';
 import { widgetRoutes } from './routes/widget';
+import { scheduled } from './scheduled';
 
 export const app = new Hono<AppEnv>();
 
@@ -44,11 +47,15 @@ app.use('/v1/admin/*', adminCsrf(), async (c, next) =>
 app.route('/v1/health', healthRoutes);
 app.route('/v1/catalog', catalogRoutes);
 app.route('/v1/accounts', accountRoutes);
+app.route('/v1/accounts', readinessRoutes);
+app.route('/v1/pqa', pqaRoutes);
 app.route('/v1', usageRoutes);
 app.route('/v1/track', trackRoutes);
 app.route('/v1/tokens', tokenRoutes);
 app.route('/v1/widget', widgetRoutes);
 app.route('/v1/admin/prompts', promptRoutes);
+app.route('/v1/admin/pqa', pqaAdminRoutes);
+app.route('/v1/admin/webhooks', webhookRoutes);
 app.route('/v1/admin', adminSessionRoutes);
 app.route('/v1/admin/analytics', analyticsRoutes);
 app.route('/v1/admin/accounts', adminAccountRoutes);
@@ -58,4 +65,5 @@ app.route('/demo', demoRoutes);
 
 export default {
   fetch: (request: Request, env: Env, ctx: unknown) => app.fetch(request, env, ctx as never),
-} satisfies { fetch: (r: Request, e: Env, c: unknown) => Response | Promise<Response> };
+  scheduled,
+} satisfies { fetch: (r: Request, e: Env, c: unknown) => Response | Promise<Response>; scheduled: typeof scheduled };

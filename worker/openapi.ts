@@ -6,7 +6,9 @@
 import { z } from 'zod';
 import * as analytics from '../shared/analyticsSchemas';
 import { promptInputSchema } from '../shared/prompts';
+import { pqaConfigSchema } from '../shared/pqaScore';
 import * as s from '../shared/schemas';
+import * as wh from '../shared/webhookSchemas';
 import { VERSION } from './routes/health';
 
 type Auth = 'secret' | 'user' | 'admin' | 'stripe' | null;
@@ -37,6 +39,13 @@ export const operations: Operation[] = [
   { method: 'get', path: '/v1/entitlements/{accountId}/{key}', auth: 'secret', summary: 'Whether an account may use a feature or metric' },
   { method: 'post', path: '/v1/tokens', auth: 'secret', summary: 'Mint a user token for the widget', body: s.tokenRequestSchema },
   { method: 'get', path: '/v1/widget/state', auth: 'user', summary: 'Everything the widget needs in one round trip', query: s.widgetStateQuerySchema },
+  { method: 'get', path: '/v1/pqa', auth: 'secret', summary: 'Accounts by PQA score, highest first, optionally one band', query: wh.pqaListQuerySchema },
+  { method: 'get', path: '/v1/accounts/{accountId}/readiness', auth: 'secret', summary: 'Expansion readiness: PQA signals, seat and usage utilisation, activation' },
+  { method: 'get', path: '/v1/admin/pqa/config', auth: 'admin', summary: 'The PQA points table, decay and band edges' },
+  { method: 'put', path: '/v1/admin/pqa/config', auth: 'admin', summary: 'Replace the PQA points table (every account is rescored by the next cron run)', body: pqaConfigSchema },
+  { method: 'get', path: '/v1/admin/webhooks', auth: 'admin', summary: 'Outgoing webhooks (secrets shown as a prefix) with their delivery counts' },
+  { method: 'put', path: '/v1/admin/webhooks/{id}', auth: 'admin', summary: 'Create or replace an outgoing webhook', body: wh.webhookInputSchema },
+  { method: 'post', path: '/v1/admin/webhooks/{id}/test', auth: 'admin', summary: 'Send a signed sample event to a webhook now', body: wh.webhookTestSchema },
   { method: 'post', path: '/v1/widget/events', auth: 'user', summary: 'Prompt events (impression, click, dismiss, snooze, gate_hit, invite_sent)', body: s.widgetEventsSchema },
   { method: 'get', path: '/v1/admin/prompts', auth: 'admin', summary: 'Prompt definitions in force' },
   { method: 'put', path: '/v1/admin/prompts/{id}', auth: 'admin', summary: 'Create or replace a prompt definition', body: promptInputSchema },

@@ -2,6 +2,7 @@
 import { sql } from 'drizzle-orm';
 import type { TrackEvent } from '../shared/schemas';
 import { sqlBatch, type Db } from './db';
+import { rescoreAccounts } from './pqa';
 
 /**
  * Store a batch of behavioural events; a seen idempotency key changes nothing. The first
@@ -34,5 +35,10 @@ export async function recordTrack(db: Db, events: TrackEvent[], now: number): Pr
     sql`SELECT count(*) AS n FROM track_events WHERE batch_id = ${batchId}`,
   ]);
   const accepted = Number(counted?.[0]?.n ?? 0);
+  // Scores of the batch's accounts follow at once (retries too, so a failed rescore heals);
+  // a failure here never loses the events: the daily cron rescores every account.
+  await rescoreAccounts(db, events.map((e) => e.account_id), now).catch((err: unknown) =>
+    console.error('[ladder] PQA rescore after track failed', err instanceof Error ? err.stack ?? err.message : err),
+  );
   return { accepted, duplicates: events.length - accepted };
 }

@@ -70,3 +70,13 @@ export async function seedAccount(accountId: string, extra: Record<string, unkno
 let n = 0;
 /** A unique id per call, so tests in one file never share rows. */
 export const uid = (prefix = 'acct') => `${prefix}-${++n}-${Math.random().toString(36).slice(2, 8)}`;
+
+/** The test webhook receiver (worker/test/receiver.global.ts): a URL that records what it gets, failing the first `fail` requests. */
+export const receiverUrl = (key: string, fail = 0, status = 500) =>
+  `${(env as unknown as { TEST_WEBHOOK_RECEIVER: string }).TEST_WEBHOOK_RECEIVER}/hooks/${key}${fail ? `?fail=${fail}&status=${status}` : ''}`;
+
+/** What the test webhook receiver got at `key`, oldest first. */
+export async function received(key: string): Promise<{ method: string; headers: Record<string, string>; body: string; answered: number }[]> {
+  const res = await fetch(`${(env as unknown as { TEST_WEBHOOK_RECEIVER: string }).TEST_WEBHOOK_RECEIVER}/received/${key}`);
+  return res.json();
+}

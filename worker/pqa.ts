@@ -1,0 +1,320 @@
+/**
+ * PQA scores in D1: set-based scoring of many accounts at once, used both when track
+ * events arrive (the accounts of the batch) and by the daily cron (every account, page by
+ * page). Per page: one D1 batch reads per-account aggregates of `track_events` (GROUP BY),
+ * the scores are computed in JS from those aggregates, and one D1 batch writes them back
+ * (one statement through json_each) together with the `pqa.sales_ready` outbox rows of
+ * accounts that just entered that band. `shared/pqaScore.ts` is the reference the
+ * aggregate scoring must agree with (see pqa.test.ts).
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import { defaultPqaConfig, pqaBand, pqaConfigSchema, type PqaConfig, type PqaResult } from '../shared/pqaScore';
+import { sqlBatch, type Db } from './db';
+import { subscribedWebhooks } from './webhooks';
+
+const DAY = 86_400_000;
+const CONFIG_KEY = 'pqa_config';
+/** Progress of the daily recompute pass (see `runDailyRecompute`). */
+const PASS_KEY = 'pqa_recompute';
+
+/** The points table in force: the stored one, or DESIGN.md's defaults. */
+export async function loadPqaConfig(db: Db): Promise<PqaConfig> {
+  const [rows] = await sqlBatch(db, [sql`SELECT value FROM settings WHERE key = ${CONFIG_KEY}`]);
+  const raw = rows?.[0]?.value;
+  if (typeof raw !== 'string') return defaultPqaConfig;
+  const parsed = pqaConfigSchema.safeParse(JSON.parse(raw));
+  return parsed.success ? parsed.data : defaultPqaConfig;
+}
+
+/**
+ * Store a validated points table. Events scored from now on use it, and the next cron run
+ * rescores every account with it (the daily pass starts again).
+ */
+export async function savePqaConfig(db: Db, config: PqaConfig, now: number): Promise<void> {
+  await sqlBatch(db, [
+    sql`INSERT INTO settings (key, value, updated_at) VALUES (${CONFIG_KEY}, ${JSON.stringify(config)}, ${now})
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+    sql`DELETE FROM settings WHERE key = ${PASS_KEY}`,
+  ]);
+}
+
+/** What the scoring needs to know about one account's behaviour, as of a moment. */
+export type PqaAggregate = {
+  account_id: string;
+  name: string;
+  plan_id: string;
+  core: boolean;
+  api: boolean;
+  admin: boolean;
+  invites: number;
+  limit_hit: boolean;
+  gate: boolean;
+  /** `data_imported` without a row count, the largest numeric count, and counts sent as text. */
+  import_unsized: boolean;
+  import_max_rows: number | null;
+  import_text_rows: string[];
+  /** Distinct (user, UTC day) pairs of `user_active`, distinct users, distinct days, newest event. */
+  user_days: number;
+  users: number;
+  days: number;
+  last_active_at: number | null;
+  /** Counts of configured custom events. */
+  custom: Record<string, number>;
+};
+
+export type PqaSignalDetail = { signal: string; points: number; label: string };
+export type PqaAccountScore = PqaResult & { account_id: string; name: string; plan_id: string; details: PqaSignalDetail[] };
+
+/**
+ * Score one account from its aggregates, by exactly the rules of `pqaScore` (the reference).
+ * @example pqaFromAggregate(aggregates[0], Date.now(), config).band // 'warm'
+ */
+export function pqaFromAggregate(agg: PqaAggregate, now: number, config: PqaConfig = defaultPqaConfig): PqaAccountScore {
+  const found: PqaSignalDetail[] = [];
+  const add = (signal: string, pts: number, label: string) => {
+    if (pts !== 0) found.push({ signal, points: pts, label: `${label} (${pts > 0 ? '+' : ''}${pts})` });
+  };
+  if (agg.core) add('core_feature_activated', config.core_feature_activated.points, 'Core feature activated');
+  if (agg.api) add('api_integration_built', config.api_integration_built.points, 'API integration built');
+  if (importQualifies(agg, config.data_imported.min_rows)) add('data_imported', config.data_imported.points, 'Data imported');
+  if (agg.admin) add('admin_settings_configured', config.admin_settings_configured.points, 'Admin settings configured');
+  if (agg.invites > 0) add('teammate_invited', agg.invites * config.teammate_invited.points, `${plural(agg.invites, 'teammate')} invited`);
+  if (agg.limit_hit) add('limit_hit', config.limit_hit.points, 'Usage limit hit this month');
+  if (agg.gate) add('feature_gate_hit', config.feature_gate_hit.points, 'Locked feature tried this week');
+  if (agg.user_days > 0 && agg.last_active_at !== null) {
+    const activePoints = agg.user_days * config.user_active.points_per_user_day;
+    add('user_active', activePoints, `${plural(agg.users, 'user')} active on ${plural(agg.days, 'day')}`);
+    const inactiveDays = Math.max(0, Math.floor(now / DAY) - Math.floor(agg.last_active_at / DAY) - 1);
+    const decay = Math.min(inactiveDays * config.user_active.decay_per_inactive_day, activePoints);
+    add('user_inactive', -decay, `${plural(inactiveDays, 'day')} without an active user`);
+  }
+  for (const name of Object.keys(agg.custom).sort()) {
+    const rule = config.custom[name];
+    const count = agg.custom[name] ?? 0;
+    if (!rule || count === 0) continue;
+    add(name, (rule.mode === 'each' ? count : 1) * rule.points, rule.mode === 'each' ? `${count} × ${name}` : name);
+  }
+  found.sort((a, b) => b.points - a.points || (a.signal < b.signal ? -1 : a.signal > b.signal ? 1 : 0));
+  const score = Math.min(100, Math.max(0, found.reduce((sum, s) => sum + s.points, 0)));
+  return {
+    account_id: agg.account_id,
+    name: agg.name,
+    plan_id: agg.plan_id,
+    score,
+    band: pqaBand(score, config),
+    signals: found.map(({ signal, points }) => ({ signal, points })),
+    top_signals: found.filter((s) => s.points > 0).slice(0, 3).map((s) => s.label),
+    details: found,
+  };
+}
+
+/** Which accounts a scoring pass covers: a page of all accounts, or named ones. */
+export type AccountSet = SQL;
+export const accountPage = (after: string, size: number): AccountSet =>
+  sql`SELECT id, name, plan_id FROM accounts WHERE id > ${after} ORDER BY id LIMIT ${size}`;
+export const accountsNamed = (ids: string[]): AccountSet =>
+  sql`SELECT id, name, plan_id FROM accounts WHERE id IN (SELECT value FROM json_each(${JSON.stringify([...new Set(ids)])}))`;
+
+/**
+ * Per-account aggregates of `track_events` for a set of accounts, in one D1 batch of at most
+ * two GROUP BY statements (the second only when custom events are configured). Accounts
+ * without events are included (they score 0).
+ */
+export async function readAggregates(db: Db, accounts: AccountSet, now: number, config: PqaConfig): Promise<PqaAggregate[]> {
+  const customNames = Object.keys(config.custom);
+  const rows = sql`
+    WITH chunk AS (${accounts})
+    -- Days are integer division of the integer timestamps; a bound DAY would be a REAL and divide exactly.
+    SELECT c.id AS account_id, c.name AS name, c.plan_id AS plan_id,
+      MAX(t.event = 'core_feature_activated') AS core,
+      MAX(t.event = 'api_integration_built') AS api,
+      MAX(t.event = 'admin_settings_configured') AS admin,
+      SUM(t.event = 'teammate_invited') AS invites,
+      MAX(t.event = 'limit_hit' AND t.timestamp >= ${utcMonthStart(now)}) AS limit_hit,
+      MAX(t.event = 'feature_gate_hit' AND t.timestamp >= ${isoWeekStart(now)}) AS gate,
+      MAX(t.event = 'data_imported' AND coalesce(json_type(t.properties, '$.rows'), 'null') = 'null') AS import_unsized,
+      MAX(CASE WHEN t.event = 'data_imported' AND json_type(t.properties, '$.rows') IN ('integer', 'real')
+               THEN json_extract(t.properties, '$.rows') END) AS import_max_rows,
+      json_group_array(DISTINCT CASE WHEN t.event = 'data_imported' AND json_type(t.properties, '$.rows') = 'text'
+               THEN json_extract(t.properties, '$.rows') END) AS import_text_rows,
+      COUNT(DISTINCT CASE WHEN t.event = 'user_active' THEN coalesce(t.user_id, '') || '|' || (t.timestamp / 86400000) END) AS user_days,
+      COUNT(DISTINCT CASE WHEN t.event = 'user_active' THEN coalesce(t.user_id, '') END) AS users,
+      COUNT(DISTINCT CASE WHEN t.event = 'user_active' THEN t.timestamp / 86400000 END) AS days,
+      MAX(CASE WHEN t.event = 'user_active' THEN t.timestamp END) AS last_active_at
+    FROM chunk c LEFT JOIN track_events t ON t.account_id = c.id AND t.timestamp <= ${now}
+    GROUP BY c.id ORDER BY c.id`;
+  const custom = sql`
+    WITH chunk AS (${accounts})
+    SELECT t.account_id AS account_id, t.event AS event, count(*) AS n
+    FROM chunk c JOIN track_events t ON t.account_id = c.id AND t.timestamp <= ${now}
+      AND t.event IN (SELECT value FROM json_each(${JSON.stringify(customNames)}))
+    GROUP BY t.account_id, t.event`;
+  const [main = [], customRows = []] = await sqlBatch(db, customNames.length ? [rows, custom] : [rows]);
+  const customByAccount = new Map<string, Record<string, number>>();
+  for (const r of customRows) {
+    const counts = customByAccount.get(String(r.account_id)) ?? {};
+    counts[String(r.event)] = Number(r.n);
+    customByAccount.set(String(r.account_id), counts);
+  }
+  return main.map((r) => ({
+    account_id: String(r.account_id),
+    name: String(r.name),
+    plan_id: String(r.plan_id),
+    core: Boolean(r.core),
+    api: Boolean(r.api),
+    admin: Boolean(r.admin),
+    invites: Number(r.invites ?? 0),
+    limit_hit: Boolean(r.limit_hit),
+    gate: Boolean(r.gate),
+    import_unsized: Boolean(r.import_unsized),
+    import_max_rows: r.import_max_rows === null || r.import_max_rows === undefined ? null : Number(r.import_max_rows),
+    import_text_rows: (JSON.parse(String(r.import_text_rows ?? '[]')) as unknown[]).filter((v): v is string => typeof v === 'string'),
+    user_days: Number(r.user_days ?? 0),
+    users: Number(r.users ?? 0),
+    days: Number(r.days ?? 0),
+    last_active_at: r.last_active_at === null || r.last_active_at === undefined ? null : Number(r.last_active_at),
+    custom: customByAccount.get(String(r.account_id)) ?? {},
+  }));
+}
+
+/**
+ * Write scores back in one D1 batch: one upsert for all of them (a band change sets
+ * `entered_band_at`; an older computation never overwrites a newer one), then one insert of
+ * a `pqa.sales_ready` outbox row per subscribed webhook for each account that entered
+ * sales-ready in this write. The dedupe key is account + entry time, so each entry is sent
+ * once and leaving and re-entering counts again.
+ */
+export async function writeScores(db: Db, scores: PqaAccountScore[], now: number): Promise<void> {
+  if (!scores.length) return;
+  const rows = scores.map((s) => ({ a: s.account_id, s: s.score, b: s.band, t: s.top_signals }));
+  const salesReady = scores
+    .filter((s) => s.band === 'sales_ready')
+    .map((s) => ({
+      a: s.account_id,
+      payload: {
+        account_id: s.account_id,
+        account_name: s.name,
+        plan_id: s.plan_id,
+        score: s.score,
+        band: s.band,
+        entered_band_at: new Date(now).toISOString(),
+        top_signals: s.top_signals,
+      },
+    }));
+  const statements = [
+    sql`
+      INSERT INTO pqa_scores (account_id, score, band, entered_band_at, top_signals, computed_at)
+      SELECT json_extract(r.value, '$.a'), json_extract(r.value, '$.s'), json_extract(r.value, '$.b'), ${now},
+             json_extract(r.value, '$.t'), ${now}
+      FROM json_each(${JSON.stringify(rows)}) AS r WHERE true
+      ON CONFLICT (account_id) DO UPDATE SET
+        score = excluded.score,
+        band = excluded.band,
+        entered_band_at = CASE WHEN pqa_scores.band = excluded.band THEN pqa_scores.entered_band_at ELSE excluded.entered_band_at END,
+        top_signals = excluded.top_signals,
+        computed_at = excluded.computed_at
+      WHERE excluded.computed_at >= pqa_scores.computed_at`,
+  ];
+  if (salesReady.length) {
+    statements.push(sql`
+      INSERT INTO webhook_outbox (id, webhook_id, event, dedupe_key, payload, attempts, next_attempt_at, created_at)
+      SELECT 'out_' || lower(hex(randomblob(12))), w.id, 'pqa.sales_ready',
+             'pqa.sales_ready:' || p.account_id || ':' || p.entered_band_at,
+             json_extract(r.value, '$.payload'), 0, ${now}, ${now}
+      FROM json_each(${JSON.stringify(salesReady)}) AS r
+      JOIN pqa_scores p ON p.account_id = json_extract(r.value, '$.a')
+      JOIN (${subscribedWebhooks('pqa.sales_ready')}) AS w
+      WHERE p.band = 'sales_ready' AND p.entered_band_at = ${now} AND p.computed_at = ${now}
+      ON CONFLICT DO NOTHING`);
+  }
+  await sqlBatch(db, statements);
+}
+
+/**
+ * Score the named accounts now and store the result (used right after track events land).
+ * @example await rescoreAccounts(db, ['acme', 'globex'], Date.now())
+ */
+export async function rescoreAccounts(db: Db, accountIds: string[], now: number, config?: PqaConfig): Promise<PqaAccountScore[]> {
+  if (!accountIds.length) return [];
+  const cfg = config ?? (await loadPqaConfig(db));
+  const scores = (await readAggregates(db, accountsNamed(accountIds), now, cfg)).map((a) => pqaFromAggregate(a, now, cfg));
+  await writeScores(db, scores, now);
+  return scores;
+}
+
+/**
+ * Recompute every account's score (decay and resets included), one page of accounts at a
+ * time: two D1 round trips per page whatever the number of events. Resumable from `after`.
+ * @example await recomputeAllScores(db, Date.now()) // { scored: 1200, cursor: 'zeta', done: true }
+ */
+export async function recomputeAllScores(
+  db: Db,
+  now: number,
+  opts: { after?: string; pageSize?: number; maxPages?: number; onPage?: (cursor: string) => Promise<void> } = {},
+): Promise<{ scored: number; cursor: string; done: boolean }> {
+  const config = await loadPqaConfig(db);
+  const pageSize = opts.pageSize ?? 500;
+  let cursor = opts.after ?? '';
+  let scored = 0;
+  for (let page = 0; page < (opts.maxPages ?? Infinity); page++) {
+    const aggregates = await readAggregates(db, accountPage(cursor, pageSize), now, config);
+    const scores = aggregates.map((a) => pqaFromAggregate(a, now, config));
+    await writeScores(db, scores, now);
+    scored += scores.length;
+    if (aggregates.length < pageSize) return { scored, cursor, done: true };
+    cursor = aggregates[aggregates.length - 1]!.account_id;
+    await opts.onPage?.(cursor);
+  }
+  return { scored, cursor, done: false };
+}
+
+function importQualifies(agg: PqaAggregate, minRows: number): boolean {
+  if (agg.import_unsized) return true;
+  if (agg.import_max_rows !== null && agg.import_max_rows >= minRows) return true;
+  // As pqaScore reads a count sent as text: a non-blank string that is a number.
+  return agg.import_text_rows.some((rows) => rows.trim() !== '' && Number.isFinite(Number(rows)) && Number(rows) >= minRows);
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+function utcMonthStart(t: number): number {
+  const d = new Date(t);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+}
+
+/** Monday 00:00 UTC of the ISO week of `t` (day 0, 1970-01-01, was a Thursday). */
+function isoWeekStart(t: number): number {
+  const day = Math.floor(t / DAY);
+  return (day - ((((day + 3) % 7) + 7) % 7)) * DAY;
+}
+
+// ---------------------------------------------------------------- the daily pass
+
+type PassState = { day: number; cursor: string; done: boolean };
+
+/**
+ * The cron's daily recompute: the first run of each UTC day scores every account; a pass
+ * cut short (a crash, a time limit) resumes from its saved cursor on the next run. Later
+ * runs of the same day do nothing. Saving a new points table starts a new pass.
+ * @example await runDailyRecompute(db, Date.now()) // { ran: true, scored: 1200, done: true }
+ */
+export async function runDailyRecompute(db: Db, now: number, pageSize?: number): Promise<{ ran: boolean; scored: number; done: boolean }> {
+  const today = Math.floor(now / DAY);
+  const [rows] = await sqlBatch(db, [sql`SELECT value FROM settings WHERE key = ${PASS_KEY}`]);
+  const state = rows?.[0] ? (JSON.parse(String(rows[0].value)) as PassState) : null;
+  if (state && state.day === today && state.done) return { ran: false, scored: 0, done: true };
+  const save = (s: PassState) =>
+    sqlBatch(db, [
+      sql`INSERT INTO settings (key, value, updated_at) VALUES (${PASS_KEY}, ${JSON.stringify(s)}, ${now})
+          ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+    ]);
+  const result = await recomputeAllScores(db, now, {
+    after: state && state.day === today ? state.cursor : '',
+    ...(pageSize && { pageSize }),
+    onPage: (cursor) => save({ day: today, cursor, done: false }).then(() => undefined),
+  });
+  await save({ day: today, cursor: result.cursor, done: result.done });
+  return { ran: true, scored: result.scored, done: result.done };
+}

@@ -1,0 +1,126 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { defaultPqaConfig } from '../../shared/pqaScore';
+import { ADMIN, DAY, api, seedAccount, uid, userToken } from '../test/api';
+
+const T0 = Date.parse('2026-03-20T12:00:00Z');
+const track = (events: unknown[]) => api('POST', '/v1/track', { body: { events } });
+/** Send `events` (names) for a fresh account; returns its id. */
+async function accountWith(events: string[], prefix = 'acct') {
+  const acct = uid(prefix);
+  await seedAccount(acct);
+  if (events.length) await track(events.map((event, i) => ({ account_id: acct, event, idempotency_key: `e${i}` })));
+  return acct;
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(T0);
+});
+afterEach(() => vi.useRealTimers());
+
+describe('GET /v1/pqa', () => {
+  it('lists accounts of a band by score, highest first, with their top signals', async () => {
+    const ready90 = await accountWith(['core_feature_activated', 'api_integration_built', 'admin_settings_configured', 'limit_hit']);
+    const ready100 = await accountWith(['core_feature_activated', 'api_integration_built', 'admin_settings_configured', 'limit_hit', 'teammate_invited']);
+    const warm = await accountWith(['core_feature_activated', 'teammate_invited']);
+    const nurture = await accountWith([]);
+
+    const res = await api('GET', '/v1/pqa?band=sales_ready&limit=50');
+    expect(res.status).toBe(200);
+    const ids = res.json.accounts.map((a: { account_id: string }) => a.account_id);
+    expect(ids.indexOf(ready100)).toBeLessThan(ids.indexOf(ready90));
+    expect(res.json.accounts.every((a: { band: string }) => a.band === 'sales_ready')).toBe(true);
+    expect(res.json.accounts.find((a: { account_id: string }) => a.account_id === ready90)).toEqual({
+      account_id: ready90,
+      score: 90,
+      band: 'sales_ready',
+      entered_band_at: new Date(T0).toISOString(),
+      top_signals: ['API integration built (+30)', 'Usage limit hit this month (+25)', 'Core feature activated (+20)'],
+    });
+    const scores = res.json.accounts.map((a: { score: number }) => a.score);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+
+    const warmList = await api('GET', '/v1/pqa?band=warm');
+    expect(warmList.json.accounts.map((a: { account_id: string }) => a.account_id)).toContain(warm);
+    expect(warmList.json.accounts.map((a: { account_id: string }) => a.account_id)).not.toContain(ready90);
+    const nurtureList = await api('GET', '/v1/pqa?band=nurture');
+    expect(nurtureList.json.accounts.map((a: { account_id: string }) => a.account_id)).toContain(nurture);
+
+    const top = await api('GET', '/v1/pqa?limit=1');
+    expect(top.json.accounts).toHaveLength(1);
+    expect(top.json.accounts[0].score).toBe(100);
+  });
+
+  it('refuses a bad band, limit or parameter, and callers without the secret key', async () => {
+    for (const q of ['band=hot', 'limit=0', 'limit=abc', 'limit=5000', 'sort=score']) expect((await api('GET', `/v1/pqa?${q}`)).status, q).toBe(400);
+    expect((await api('GET', '/v1/pqa', { token: null })).status).toBe(401);
+    expect((await api('GET', '/v1/pqa', { token: await userToken({ acct: 'x' }) })).status).toBe(401);
+  });
+});
+
+describe('expansion readiness', () => {
+  it('shows the score as of now with every signal, seat and usage utilisation and days since activation', async () => {
+    const acct = uid();
+    await seedAccount(acct);
+    await api('POST', '/v1/usage', {
+      body: { events: [{ account_id: acct, metric: 'api_calls', value: 9100, idempotency_key: 'u1' }, { account_id: acct, metric: 'seats', value: 4, mode: 'set', idempotency_key: 'u2' }] },
+    });
+    await track([
+      { account_id: acct, event: 'core_feature_activated', idempotency_key: 'a', timestamp: T0 - 12 * DAY },
+      { account_id: acct, user_id: 'ann', event: 'user_active', idempotency_key: 'b', timestamp: T0 - 3 * DAY },
+      { account_id: acct, user_id: 'bob', event: 'user_active', idempotency_key: 'c', timestamp: T0 - 3 * DAY },
+      { account_id: acct, event: 'teammate_invited', idempotency_key: 'd', timestamp: T0 - 5 * DAY },
+    ]);
+    vi.setSystemTime(T0 + 2 * DAY); // two more inactive days since the stored score
+    const res = await api('GET', `/v1/accounts/${acct}/readiness`);
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({
+      account_id: acct,
+      plan: { id: 'starter', name: 'Starter', price_cents: 5000 },
+      next_plan: { id: 'pro', name: 'Pro', price_cents: 20000 },
+      seats: { used: 4, limit: 5, pct: 80 },
+      activated_at: new Date(T0 - 12 * DAY).toISOString(),
+      days_since_activation: 14,
+      pqa: {
+        // core 20 + invite 15 + 2 user-days × 2 = 4, minus 4 inactive days (capped at the 4 active points) = 35
+        score: 35,
+        band: 'warm',
+        entered_band_at: new Date(T0).toISOString(),
+        last_active_at: new Date(T0 - 3 * DAY).toISOString(),
+        computed_at: new Date(T0 + 2 * DAY).toISOString(),
+      },
+    });
+    expect(res.json.pqa.signals).toEqual([
+      { signal: 'core_feature_activated', points: 20, label: 'Core feature activated (+20)' },
+      { signal: 'teammate_invited', points: 15, label: '1 teammate invited (+15)' },
+      { signal: 'user_active', points: 4, label: '2 users active on 1 day (+4)' },
+      { signal: 'user_inactive', points: -4, label: '4 days without an active user (-4)' },
+    ]);
+    expect(res.json.usage).toEqual([
+      expect.objectContaining({ metric: 'api_calls', used: 9100, limit: 10000, pct: 91, threshold: 90 }),
+      expect.objectContaining({ metric: 'projects', used: 0, limit: 3 }),
+    ]);
+    expect((await api('GET', '/v1/accounts/ghost/readiness')).status).toBe(404);
+    expect((await api('GET', `/v1/accounts/${acct}/readiness`, { token: null })).status).toBe(401);
+  });
+});
+
+describe('admin PQA configuration', () => {
+  it('reads the defaults, refuses an invalid table and scores new events with a saved one', async () => {
+    const res = await api('GET', '/v1/admin/pqa/config', { token: ADMIN });
+    expect(res.json).toEqual(defaultPqaConfig);
+    const bad = await api('PUT', '/v1/admin/pqa/config', { token: ADMIN, body: { ...defaultPqaConfig, bands: { warm: 50, sales_assist: 40, sales_ready: 80 } } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.details[0].path).toBe('bands');
+    const unknown = await api('PUT', '/v1/admin/pqa/config', { token: ADMIN, body: { ...defaultPqaConfig, limit_hit: { points: 25, extra: 1 } } });
+    expect(unknown.status).toBe(400);
+    expect((await api('PUT', '/v1/admin/pqa/config', { body: defaultPqaConfig })).status).toBe(401);
+
+    const saved = await api('PUT', '/v1/admin/pqa/config', { token: ADMIN, body: { ...defaultPqaConfig, api_integration_built: { points: 70 }, bands: { warm: 20, sales_assist: 50, sales_ready: 70 } } });
+    expect(saved.status).toBe(200);
+    expect((await api('GET', '/v1/admin/pqa/config', { token: ADMIN })).json.api_integration_built).toEqual({ points: 70 });
+    const acct = await accountWith(['api_integration_built']);
+    expect((await api('GET', `/v1/accounts/${acct}`)).json.pqa).toEqual({ score: 70, band: 'sales_ready' });
+    await api('PUT', '/v1/admin/pqa/config', { token: ADMIN, body: defaultPqaConfig });
+  });
+});

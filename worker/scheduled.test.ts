@@ -1,0 +1,87 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { database } from './db';
+import worker from './index';
+import { runDailyRecompute } from './pqa';
+import { rollAccountPeriods, runScheduled } from './scheduled';
+import { ADMIN, DAY, api, env, received, receiverUrl, seedAccount, uid } from './test/api';
+
+const T0 = Date.parse('2026-03-20T12:00:00Z');
+const period = async (acct: string) => {
+  const a = (await api('GET', `/v1/accounts/${acct}`)).json;
+  return [a.period_start, a.period_end];
+};
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(T0);
+});
+afterEach(() => vi.useRealTimers());
+
+describe('the cron', () => {
+  it('rolls ended billing periods forward: by calendar months, or by a fixed length', async () => {
+    const monthly = uid();
+    await seedAccount(monthly, { period_start: '2026-01-05T00:00:00Z', period_end: '2026-02-05T00:00:00Z' });
+    const tenDays = uid();
+    await seedAccount(tenDays, { period_start: '2026-03-01T00:00:00Z', period_end: '2026-03-11T00:00:00Z' });
+    const current = uid();
+    await seedAccount(current, { period_start: '2026-03-05T00:00:00Z', period_end: '2026-04-05T00:00:00Z' });
+    const endsNow = uid();
+    await seedAccount(endsNow, { period_start: '2026-02-20T12:00:00Z', period_end: '2026-03-20T12:00:00Z' });
+
+    expect(await rollAccountPeriods(database(env.DB), T0)).toBeGreaterThanOrEqual(3);
+    expect(await period(monthly)).toEqual(['2026-03-05T00:00:00.000Z', '2026-04-05T00:00:00.000Z']);
+    expect(await period(tenDays)).toEqual(['2026-03-11T00:00:00.000Z', '2026-03-21T00:00:00.000Z']);
+    expect(await period(current)).toEqual(['2026-03-05T00:00:00.000Z', '2026-04-05T00:00:00.000Z']);
+    expect(await period(endsNow)).toEqual(['2026-03-20T12:00:00.000Z', '2026-04-20T12:00:00.000Z']);
+    expect(await rollAccountPeriods(database(env.DB), T0)).toBe(0); // nothing left to roll
+  });
+
+  it('recomputes every account once per UTC day, resuming a pass cut short', async () => {
+    const ids = await Promise.all(Array.from({ length: 5 }, async () => {
+      const acct = uid('daily');
+      await seedAccount(acct);
+      return acct;
+    }));
+    const db = database(env.DB);
+    expect(await runDailyRecompute(db, T0, 2)).toMatchObject({ ran: true, done: true }); // pages of 2 accounts
+    expect((await runScheduled(env, T0 + 3_600_000)).pqa).toEqual({ ran: false, scored: 0, done: true });
+    const next = await runScheduled(env, T0 + DAY);
+    expect(next.pqa.ran).toBe(true);
+    expect(next.pqa.scored).toBeGreaterThanOrEqual(ids.length);
+
+    // A pass cut short after the account at the cursor resumes there, the same day.
+    await env.DB.prepare(`UPDATE settings SET value = ? WHERE key = 'pqa_recompute'`)
+      .bind(JSON.stringify({ day: Math.floor((T0 + 2 * DAY) / DAY), cursor: ids.sort()[2], done: false }))
+      .run();
+    const resumed = await runDailyRecompute(db, T0 + 2 * DAY);
+    const after = await env.DB.prepare(`SELECT count(*) AS n FROM accounts WHERE id > ?`).bind(ids[2]).first<{ n: number }>();
+    expect(resumed).toEqual({ ran: true, scored: after!.n, done: true });
+  });
+
+  it('the worker\'s scheduled handler scores, queues and delivers a sales-ready entry in one run', async () => {
+    const key = uid('slack');
+    await api('PUT', `/v1/admin/webhooks/${key}`, { token: ADMIN, body: { url: receiverUrl(key), format: 'slack', events: ['pqa.sales_ready'] } });
+    const acct = uid();
+    await seedAccount(acct, { name: 'Globex' });
+    // Events written straight to D1 (as a bulk import would), so only the cron scores them.
+    await env.DB.prepare(
+      `INSERT INTO track_events (account_id, idempotency_key, event, timestamp, batch_id)
+       SELECT ?, value, value, ?, 'import' FROM json_each(?)`,
+    )
+      .bind(acct, T0 - DAY, JSON.stringify(['core_feature_activated', 'api_integration_built', 'admin_settings_configured', 'limit_hit']))
+      .run();
+    const now = T0 + 5 * DAY; // a day no other test has run the daily pass on
+    vi.setSystemTime(now);
+    const waits: Promise<unknown>[] = [];
+    worker.scheduled({ scheduledTime: now, cron: '*/15 * * * *' }, env, { waitUntil: (p) => waits.push(p) });
+    await Promise.all(waits);
+
+    const [got] = await received(key);
+    const body = JSON.parse(got!.body);
+    expect(body.text).toBe('Globex is sales-ready (PQA score 90)');
+    expect(body.blocks[0].text.text).toBe('*Globex* entered *sales-ready* with a PQA score of *90*.');
+    expect(body.blocks[2].elements[0].text).toContain('API integration built (+30)');
+    const row = await env.DB.prepare(`SELECT attempts, delivered_at FROM webhook_outbox WHERE webhook_id = ?`).bind(key).first();
+    expect(row).toEqual({ attempts: 1, delivered_at: now });
+  });
+});

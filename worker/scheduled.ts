@@ -1,0 +1,80 @@
+/**
+ * The Cron Trigger (every 15 minutes, wrangler.toml): roll billing periods forward, the
+ * daily PQA recompute with decay, then deliver the webhook outbox. Each step runs even if
+ * an earlier one failed; a failure is logged and fails the run afterwards.
+ */
+import { sql } from 'drizzle-orm';
+import { rollPeriod } from '../shared/entitlements';
+import { database, sqlBatch, type Db } from './db';
+import type { Env } from './env';
+import { runDailyRecompute } from './pqa';
+import { deliverAllDue } from './webhooks';
+
+const PAGE = 500;
+
+/**
+ * Accounts whose period ended get the period containing `now` (`rollPeriod`: by calendar
+ * months when the period is whole months, else by its length). One read and one write per
+ * 500 accounts; an account whose period changed meanwhile is left alone.
+ * @example await rollAccountPeriods(db, Date.now()) // 12
+ */
+export async function rollAccountPeriods(db: Db, now: number): Promise<number> {
+  let rolled = 0;
+  for (;;) {
+    const [due = []] = await sqlBatch(db, [
+      sql`SELECT id, period_start, period_end FROM accounts
+          WHERE period_end <= ${now} AND period_start IS NOT NULL AND period_end > period_start AND status != 'canceled'
+          ORDER BY id LIMIT ${PAGE}`,
+    ]);
+    if (!due.length) return rolled;
+    const next = due.map((r) => {
+      const period = rollPeriod(Number(r.period_start), Number(r.period_end), now);
+      return { id: r.id, old: Number(r.period_end), s: period.start, e: period.end };
+    });
+    await sqlBatch(db, [
+      sql`UPDATE accounts SET period_start = json_extract(r.value, '$.s'), period_end = json_extract(r.value, '$.e'), updated_at = ${now}
+          FROM json_each(${JSON.stringify(next)}) AS r
+          WHERE accounts.id = json_extract(r.value, '$.id') AND accounts.period_end = json_extract(r.value, '$.old')`,
+    ]);
+    rolled += due.length;
+    if (due.length < PAGE) return rolled;
+  }
+}
+
+export type ScheduledReport = {
+  periods_rolled: number;
+  pqa: { ran: boolean; scored: number; done: boolean };
+  webhooks: { delivered: number; failed: number };
+  errors: string[];
+};
+
+/**
+ * One cron run at `now`.
+ * @example await runScheduled(env, Date.now())
+ */
+export async function runScheduled(env: Env, now: number): Promise<ScheduledReport> {
+  const db = database(env.DB);
+  const errors: string[] = [];
+  const step = async <T>(name: string, fallback: T, run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (err) {
+      console.error(`[ladder] scheduled ${name} failed`, err instanceof Error ? err.stack ?? err.message : err);
+      errors.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+      return fallback;
+    }
+  };
+  const report: ScheduledReport = {
+    periods_rolled: await step('periods', 0, () => rollAccountPeriods(db, now)),
+    pqa: await step('pqa', { ran: false, scored: 0, done: false }, () => runDailyRecompute(db, now)),
+    webhooks: await step('webhooks', { delivered: 0, failed: 0 }, () => deliverAllDue(db, now)),
+    errors,
+  };
+  if (errors.length) throw new Error(`scheduled run had failures: ${errors.join('; ')}`);
+  return report;
+}
+
+/** The `scheduled` export of the worker. */
+export const scheduled = (_controller: unknown, env: Env, ctx: { waitUntil(p: Promise<unknown>): void }) => {
+  ctx.waitUntil(runScheduled(env, Date.now()));
+};
