@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import * as analytics from '../shared/analyticsSchemas';
+import * as ex from '../shared/experimentSchemas';
 import { promptInputSchema } from '../shared/prompts';
 import { pqaConfigSchema } from '../shared/pqaScore';
 import * as s from '../shared/schemas';
@@ -57,6 +58,14 @@ export const operations: Operation[] = [
   { method: 'get', path: '/v1/admin/accounts', auth: 'admin', summary: 'Accounts with their PQA score, band and signals, filterable (JSON, or CSV)', query: analytics.adminAccountsQuerySchema },
   { method: 'get', path: '/v1/admin/accounts/{id}/prompt-history', auth: 'admin', summary: 'Which prompts each user of an account saw, clicked, dismissed or snoozed, and when (JSON, or CSV)', query: analytics.promptHistoryQuerySchema },
   { method: 'get', path: '/dashboard', auth: null, summary: 'The dashboard (HTML; its API calls need the session)' },
+  { method: 'get', path: '/v1/admin/experiments', auth: 'admin', summary: 'Experiments on prompt copy, newest first', query: ex.experimentListQuerySchema },
+  { method: 'post', path: '/v1/admin/experiments', auth: 'admin', summary: 'Create a draft experiment (201); the first variant is the control', body: ex.experimentInputSchema },
+  { method: 'get', path: '/v1/admin/experiments/{id}', auth: 'admin', summary: 'One experiment' },
+  { method: 'put', path: '/v1/admin/experiments/{id}', auth: 'admin', summary: 'Replace a draft experiment; a started one is locked (409)', body: ex.experimentInputSchema },
+  { method: 'post', path: '/v1/admin/experiments/{id}/start', auth: 'admin', summary: 'Start a draft; one running experiment per prompt (409)' },
+  { method: 'post', path: '/v1/admin/experiments/{id}/stop', auth: 'admin', summary: 'Stop a running experiment' },
+  { method: 'post', path: '/v1/admin/experiments/{id}/ship', auth: 'admin', summary: "Write a variant's copy into the prompt and end the experiment", body: ex.experimentShipSchema },
+  { method: 'get', path: '/v1/admin/experiments/{id}/results', auth: 'admin', summary: 'Per-arm exposures, conversions, intervals, lift, p-values, chance to beat control, SRM check and verdict' },
 ];
 
 const security: Record<Exclude<Auth, null>, Record<string, unknown>> = {

@@ -3,6 +3,7 @@ import { widgetEventsSchema, widgetStateQuerySchema } from '../../shared/schemas
 import { loadAccountState, snapshotOf } from '../accounts';
 import { database } from '../db';
 import type { AppEnv } from '../env';
+import { applyExperiments, assignExperiments, recordExposures, runningExperimentsQuery } from '../experiments';
 import { readJson, readQuery } from '../middleware/body';
 import {
   activationQuery,
@@ -23,12 +24,13 @@ export const widgetRoutes = new Hono<AppEnv>()
     const user = c.get('user');
     const now = c.get('now');
     const db = database(c.env.DB);
-    const [state, [definitionRows, history, activation]] = await Promise.all([
+    const [state, [definitionRows, history, activation, running]] = await Promise.all([
       loadAccountState(db, user.acct),
-      db.batch([definitionsQuery(db), historyQuery(db, user.acct, user.sub, now), activationQuery(db)]),
+      db.batch([definitionsQuery(db), historyQuery(db, user.acct, user.sub, now), activationQuery(db), runningExperimentsQuery(db)]),
     ]);
     const snap = snapshotOf(state, now);
     const rule = (activation[0]?.value as ActivationRule | undefined) ?? defaultActivation;
+    const arms = assignExperiments(running, user);
     const engine = promptsFor({
       state,
       snap,
@@ -37,8 +39,12 @@ export const widgetRoutes = new Hono<AppEnv>()
       definitions: mergeDefinitions(definitionRows),
       history,
       activated: isActivated(state.account, rule, now),
+      copyOverrides: arms.copyOverrides,
       now,
     });
+    // Experiment prompts carry their variant; a holdout unit's are dropped, its exposure still recorded.
+    const served = applyExperiments(engine.prompts, arms.byPrompt);
+    await recordExposures(db, user.acct, served.exposures, now);
     const plan = snap.plan;
     return c.json({
       account: {
@@ -50,7 +56,7 @@ export const widgetRoutes = new Hono<AppEnv>()
       },
       meters: snap.meters,
       features: snap.features,
-      prompts: engine.prompts.map(({ definition_id: _, ...p }) => ({ ...p, variant_id: null, experiment_id: null })),
+      prompts: served.prompts.map(({ definition_id: _, ...p }) => p),
       upgrade_options: snap.upgradeOptions.map((p) => ({
         plan_id: p.id,
         name: p.name,
