@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import * as analytics from '../shared/analyticsSchemas';
+import { seedHistorySchema as devSeedSchema } from './routes/devSeed';
 import * as ex from '../shared/experimentSchemas';
 import { promptInputSchema } from '../shared/prompts';
 import { pqaConfigSchema } from '../shared/pqaScore';
@@ -54,10 +55,11 @@ export const operations: Operation[] = [
   { method: 'post', path: '/v1/admin/logout', auth: null, summary: 'Clear the dashboard session cookie' },
   { method: 'get', path: '/v1/admin/session', auth: 'admin', summary: 'Whether the caller holds a dashboard session (or the admin key), and until when' },
   { method: 'get', path: '/v1/admin/analytics/funnel', auth: 'admin', summary: 'Impressions, clicks, upgrade previews and upgrades per prompt and variant, with step conversion (JSON, or CSV with Accept: text/csv)', query: analytics.funnelQuerySchema },
-  { method: 'get', path: '/v1/admin/analytics/upgrades', auth: 'admin', summary: 'Self-serve upgrade rate per day or week: accounts upgraded self-serve ÷ accounts shown a prompt (JSON, or CSV)', query: analytics.upgradesQuerySchema },
+  { method: 'get', path: '/v1/admin/analytics/upgrades', auth: 'admin', summary: 'Self-serve upgrade rate per day or week: accounts shown a prompt that upgraded self-serve ÷ accounts shown a prompt, plus upgrades by prompt kind (JSON, or CSV)', query: analytics.upgradesQuerySchema },
   { method: 'get', path: '/v1/admin/accounts', auth: 'admin', summary: 'Accounts with their PQA score, band and signals, filterable (JSON, or CSV)', query: analytics.adminAccountsQuerySchema },
   { method: 'get', path: '/v1/admin/accounts/{id}/prompt-history', auth: 'admin', summary: 'Which prompts each user of an account saw, clicked, dismissed or snoozed, and when (JSON, or CSV)', query: analytics.promptHistoryQuerySchema },
   { method: 'get', path: '/dashboard', auth: null, summary: 'The dashboard (HTML; its API calls need the session)' },
+  { method: 'post', path: '/v1/admin/dev/seed-history', auth: 'admin', summary: 'Development only (403 in production): seed six weeks of demo history for the dashboard', body: devSeedSchema },
   { method: 'get', path: '/v1/admin/experiments', auth: 'admin', summary: 'Experiments on prompt copy, newest first', query: ex.experimentListQuerySchema },
   { method: 'post', path: '/v1/admin/experiments', auth: 'admin', summary: 'Create a draft experiment (201); the first variant is the control', body: ex.experimentInputSchema },
   { method: 'get', path: '/v1/admin/experiments/{id}', auth: 'admin', summary: 'One experiment' },

@@ -83,6 +83,7 @@ async function main() {
   mkdirSync(wranglerHome, { recursive: true });
   const vars = devVars();
   if (!process.env.LADDER_SKIP_BUILD && existsSync(join(root, 'widget/build.mjs'))) run(process.execPath, [join(root, 'widget/build.mjs')]);
+  if (!process.env.LADDER_SKIP_BUILD && existsSync(join(root, 'dashboard/build.mjs'))) run(process.execPath, [join(root, 'dashboard/build.mjs')]);
   run(wrangler, ['d1', 'migrations', 'apply', 'ladder', '--local', '--persist-to', persistDir]);
   const varArgs = KEYS.flatMap((k) => ['--var', `${k}:${vars[k]}`]);
   const child = spawn(
@@ -100,7 +101,7 @@ async function main() {
   child.on('exit', (code) => process.exit(code ?? 0));
 
   const health = await waitForHealth(child);
-  if (!process.env.LADDER_SKIP_SEED) await seed(base, vars.LADDER_SECRET_KEY);
+  if (!process.env.LADDER_SKIP_SEED) await seed(base, vars.LADDER_SECRET_KEY, Date.now(), vars.LADDER_ADMIN_KEY);
   log(`ready — billing: ${health.billing}${health.billing === 'local' ? ' (no Stripe key: upgrades use the local provider, no real charge)' : ''}`);
   log(`API        ${base}/v1/health   (OpenAPI: ${base}/openapi.json)`);
   log(`demo app   ${base}/demo`);

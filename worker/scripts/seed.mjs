@@ -40,7 +40,7 @@ const monthOf = (now) => {
 };
 
 /** Load the demo catalog and accounts into a running worker. @example await seed('http://127.0.0.1:8787', key) */
-export async function seed(baseUrl, secretKey, now = Date.now()) {
+export async function seed(baseUrl, secretKey, now = Date.now(), adminKey = undefined) {
   const call = async (method, path, body) => {
     const res = await fetch(baseUrl + path, {
       method,
@@ -70,5 +70,59 @@ export async function seed(baseUrl, secretKey, now = Date.now()) {
   }
   await call('POST', '/v1/usage', { events: usage });
   if (track.length) await call('POST', '/v1/track', { events: track });
-  return { accounts: demoAccounts.map((a) => a.id) };
+  const history = adminKey ? await seedHistory(baseUrl, secretKey, adminKey, now) : null;
+  return { accounts: demoAccounts.map((a) => a.id), history };
+}
+
+/** PQA behaviour per demo account, so every band has accounts: points per DESIGN.md. */
+export const demoBehaviour = {
+  acme: ['teammate_invited'], // 20 + 15 = 35: warm
+  globex: ['api_integration_built', 'teammate_invited'], // 65: sales-assist
+  initech: ['api_integration_built', 'limit_hit', 'teammate_invited'], // 90: sales-ready
+  umbrella: ['limit_hit', 'data_imported'], // 65: sales-assist
+  'demo-0002': ['core_feature_activated', 'api_integration_built', 'limit_hit', 'admin_settings_configured'], // 90
+  'demo-0003': ['core_feature_activated', 'api_integration_built', 'data_imported'], // 70
+  'demo-0004': ['core_feature_activated', 'teammate_invited'], // 35
+  'demo-0005': ['core_feature_activated'], // 20: nurture
+};
+
+/** The experiment the demo history gives a clear winner: urgency copy on the 90% limit notice. */
+export const demoExperiment = {
+  key: 'limit90-urgency',
+  prompt_id: 'limit-90',
+  unit: 'account',
+  holdout_pct: 0,
+  attribution_days: 7,
+  min_conversions: 30,
+  variants: [
+    { id: 'control', weight: 50, copy: { title: 'Almost at your {metric} limit', body: '{used} of {limit} {metric} used ({pct}). Upgrade in one click to keep going.', cta_label: 'Upgrade', secondary_label: 'Remind me later' } },
+    { id: 'urgent', weight: 50, copy: { title: '{pct} of your {metric} used: upgrade before you are cut off', body: '{used} of {limit} {metric} on {plan}. {next_plan} keeps every request flowing.', cta_label: 'Upgrade to {next_plan}', secondary_label: 'Remind me later' } },
+  ],
+};
+
+/**
+ * Weeks of dashboard history (development only): PQA behaviour through /v1/track, the demo
+ * experiment through the admin API, and the back-dated prompt events, MRR changes and
+ * exposures through the dev-only POST /v1/admin/dev/seed-history.
+ */
+export async function seedHistory(baseUrl, secretKey, adminKey, now = Date.now()) {
+  const call = async (key, method, path, body, ok = []) => {
+    const res = await fetch(baseUrl + path, {
+      method,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok && !ok.includes(res.status)) throw new Error(`${method} ${path} → ${res.status} ${await res.text()}`);
+    return { status: res.status, json: await res.json() };
+  };
+  const list = (await call(adminKey, 'GET', '/v1/admin/experiments')).json.experiments;
+  let experiment = list.find((e) => e.key === demoExperiment.key);
+  if (!experiment) experiment = (await call(adminKey, 'POST', '/v1/admin/experiments', demoExperiment)).json;
+  if (experiment.status === 'draft') await call(adminKey, 'POST', `/v1/admin/experiments/${experiment.id}/start`, undefined, [409]);
+  const history = (await call(adminKey, 'POST', '/v1/admin/dev/seed-history', { experiment_id: experiment.id, now })).json;
+  const track = Object.entries(demoBehaviour).flatMap(([account_id, events]) =>
+    events.map((event, i) => ({ account_id, user_id: `${account_id}-u1`, event, idempotency_key: `seed-pqa-${event}`, timestamp: now - (i + 1) * 3600_000 })),
+  );
+  await call(secretKey, 'POST', '/v1/track', { events: track });
+  return { ...history, experiment_id: experiment.id };
 }

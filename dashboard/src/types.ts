@@ -1,0 +1,67 @@
+/** Shapes of the admin API answers the dashboard reads (../shared/API.md and shared/analyticsSchemas.ts). */
+export type { AdminAccount, FunnelResponse, FunnelRow, PromptHistoryResponse, UpgradesResponse } from '../../shared/analyticsSchemas';
+export type { PromptCopy, PromptDefinition } from '../../shared/prompts';
+
+export interface RevenueResponse {
+  from: string;
+  to: string;
+  starting_mrr_cents: number;
+  expansion_cents: number;
+  contraction_cents: number;
+  churn_cents: number;
+  new_cents: number;
+  reactivation_cents: number;
+  ending_mrr_cents: number;
+  nrr: number | null;
+  grr: number | null;
+  expansion_by_source: Record<'self_serve' | 'sales' | 'webhook', number>;
+}
+
+export interface Experiment {
+  id: string;
+  key: string;
+  prompt_id: string;
+  unit: 'account' | 'user';
+  holdout_pct: number;
+  attribution_days: number;
+  min_conversions: number;
+  variants: { id: string; weight: number; copy: { title: string; body: string; cta_label: string; secondary_label: string } }[];
+  control_id: string | null;
+  status: 'draft' | 'running' | 'stopped' | 'shipped';
+  started_at: string | null;
+  stopped_at: string | null;
+  shipped_variant_id: string | null;
+  created_at: string;
+}
+
+export interface VariantResult {
+  id: string;
+  exposed: number;
+  conversions: number;
+  rate: number | null;
+  rate_ci: [number, number];
+  lift: number | null;
+  lift_ci: [number, number] | null;
+  p_value: number | null;
+  p_value_adjusted?: number | null;
+  chance_to_beat_control: number | null;
+}
+
+export interface ExperimentResults {
+  experiment_id?: string;
+  control_id?: string;
+  variants: VariantResult[];
+  srm: { p_value: number; flagged: boolean };
+  verdict?: { status: string; winner_id: string | null; message: string };
+  incremental?: { holdout?: VariantResult; lift?: number | null; lift_ci?: [number, number] | null; p_value?: number | null } | null;
+}
+
+export interface Webhook {
+  id: string;
+  url: string;
+  format: 'json' | 'slack';
+  events: string[];
+  enabled: boolean;
+  secret_prefix?: string;
+  deliveries?: { pending: number; delivered: number; last_delivered_at: string | null; last_error: string | null };
+}

@@ -1,0 +1,186 @@
+/** PQA: accounts by band and score with the signals behind each, filters, and outgoing webhooks with a test-send. */
+import { signal } from '@preact/signals';
+import type { PqaBandId } from '../../../shared/analyticsSchemas';
+import { api, qs } from '../api';
+import { DataTable, Loaded, Stat } from '../components';
+import { day, num, when } from '../format';
+import { useRequest } from '../state';
+import type { AdminAccount, Webhook } from '../types';
+
+const PQA_BAND_IDS: PqaBandId[] = ['nurture', 'warm', 'sales_assist', 'sales_ready'];
+const BAND_LABELS: Record<PqaBandId, string> = { nurture: 'Nurture (0–30)', warm: 'Warm (31–60)', sales_assist: 'Sales-assist (61–79)', sales_ready: 'Sales-ready (80–100)' };
+const band = signal<PqaBandId | ''>('');
+const search = signal('');
+const minScore = signal('');
+const message = signal('');
+
+export function PqaView() {
+  const all = useRequest(() => api<{ accounts: AdminAccount[] }>('/v1/admin/accounts?limit=1000'), []);
+  const path = `/v1/admin/accounts${qs({ band: band.value || undefined, q: search.value || undefined, min_score: minScore.value || undefined, limit: 1000 })}`;
+  const list = useRequest(() => api<{ accounts: AdminAccount[] }>(path), [path]);
+  const counts = Object.fromEntries(PQA_BAND_IDS.map((b) => [b, (all.data?.accounts ?? []).filter((a) => a.band === b).length]));
+  return (
+    <>
+      <section class="stats" aria-label="Accounts per band">
+        {PQA_BAND_IDS.map((b) => (
+          <Stat key={b} testId={`band-${b}`} label={BAND_LABELS[b]} value={all.data ? num(counts[b]) : '…'} />
+        ))}
+      </section>
+      <fieldset class="filters">
+        <legend class="sr-only">Filters</legend>
+        <label>
+          Band
+          <select name="band" value={band.value} onChange={(e) => (band.value = e.currentTarget.value as PqaBandId | '')}>
+            <option value="">All bands</option>
+            {PQA_BAND_IDS.map((b) => (
+              <option key={b} value={b}>
+                {BAND_LABELS[b]}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Search <input type="search" name="q" value={search.value} onChange={(e) => (search.value = e.currentTarget.value)} placeholder="account id or name" />
+        </label>
+        <label>
+          Min. score <input type="number" name="min_score" min={0} max={100} value={minScore.value} onChange={(e) => (minScore.value = e.currentTarget.value)} />
+        </label>
+      </fieldset>
+      <Loaded state={list}>
+        {({ accounts }) => (
+          <section class="card">
+            <DataTable
+              id="pqa"
+              caption="Product-qualified accounts"
+              rows={accounts}
+              rowKey={(a) => a.account_id}
+              csv={{ path, filename: 'pqa-accounts.csv' }}
+              columns={[
+                { key: 'account', label: 'Account', value: (a) => a.name, render: (a) => <a href={`#/accounts/${encodeURIComponent(a.account_id)}`}>{a.name}</a> },
+                { key: 'score', label: 'Score', value: (a) => a.score, numeric: true },
+                { key: 'band', label: 'Band', value: (a) => a.band, render: (a) => (a.band ? <span class={`badge ${a.band}`}>{a.band.replace('_', '-')}</span> : '—') },
+                { key: 'signals', label: 'Signals', value: (a) => a.top_signals.join('; '), render: (a) => (a.top_signals.length ? <ul class="signals">{a.top_signals.map((s) => <li key={s}>{s}</li>)}</ul> : '—') },
+                { key: 'plan', label: 'Plan', value: (a) => a.plan_id },
+                { key: 'since', label: 'In band since', value: (a) => a.entered_band_at, render: (a) => day(a.entered_band_at) },
+              ]}
+            />
+          </section>
+        )}
+      </Loaded>
+      <Webhooks />
+    </>
+  );
+}
+
+const EVENTS = ['pqa.sales_ready', 'upgrade.requested', 'upgrade.succeeded'] as const;
+const form = signal({ id: 'sales-slack', url: '', format: 'slack' as 'json' | 'slack', events: ['pqa.sales_ready'] as string[], secret: '' });
+
+function Webhooks() {
+  const hooks = useRequest(() => api<{ webhooks: Webhook[] }>('/v1/admin/webhooks'), []);
+  const f = form.value;
+  const set = (patch: Partial<typeof f>) => (form.value = { ...form.value, ...patch });
+  const save = async (e: Event) => {
+    e.preventDefault();
+    message.value = '';
+    try {
+      const body = { url: f.url, format: f.format, events: f.events, ...(f.secret && { secret: f.secret }) };
+      await api(`/v1/admin/webhooks/${encodeURIComponent(f.id)}`, { method: 'PUT', body });
+      message.value = `Saved webhook ${f.id}.`;
+      hooks.reload();
+    } catch (err) {
+      message.value = (err as Error).message;
+    }
+  };
+  const test = async (id: string) => {
+    message.value = `Sending a test event to ${id}…`;
+    try {
+      const r = await api<{ delivered: boolean; status: number | null; error: string | null }>(`/v1/admin/webhooks/${encodeURIComponent(id)}/test`, { method: 'POST', body: {} });
+      message.value = r.delivered ? `Test sent to ${id}: answered ${r.status}.` : `Test to ${id} failed: ${r.error ?? `status ${r.status}`}.`;
+    } catch (err) {
+      message.value = (err as Error).message;
+    }
+  };
+  return (
+    <section class="card" aria-labelledby="webhooks-title">
+      <h2 id="webhooks-title">Outgoing webhooks</h2>
+      <p class="status" role="status">
+        {message.value}
+      </p>
+      <Loaded state={hooks}>
+        {({ webhooks }) => (
+          <DataTable
+            id="webhooks"
+            caption="Configured webhooks"
+            rows={webhooks}
+            rowKey={(w) => w.id}
+            empty="No webhooks yet: add one below to push sales-ready accounts to Slack or your CRM."
+            columns={[
+              { key: 'id', label: 'Id', value: (w) => w.id },
+              { key: 'url', label: 'URL', value: (w) => w.url },
+              { key: 'format', label: 'Format', value: (w) => w.format },
+              { key: 'events', label: 'Events', value: (w) => w.events.join(', ') },
+              { key: 'delivered', label: 'Delivered', value: (w) => w.deliveries?.delivered ?? null, numeric: true },
+              { key: 'pending', label: 'Pending', value: (w) => w.deliveries?.pending ?? null, numeric: true },
+              { key: 'last', label: 'Last delivery', value: (w) => w.deliveries?.last_delivered_at ?? null, render: (w) => when(w.deliveries?.last_delivered_at) },
+              {
+                key: 'actions',
+                label: 'Actions',
+                value: () => null,
+                render: (w) => (
+                  <div class="row">
+                    <button type="button" class="secondary" onClick={() => test(w.id)} aria-label={`Send a test event to ${w.id}`}>
+                      Test-send
+                    </button>
+                    <button type="button" class="secondary" onClick={() => set({ id: w.id, url: w.url, format: w.format, events: [...w.events], secret: '' })} aria-label={`Edit ${w.id}`}>
+                      Edit
+                    </button>
+                  </div>
+                ),
+              },
+            ]}
+          />
+        )}
+      </Loaded>
+      <form onSubmit={save} class="webhook-form">
+        <h3>Add or edit a webhook</h3>
+        <div class="row">
+          <div class="field">
+            <label for="wh-id">Id</label>
+            <input id="wh-id" name="id" required value={f.id} onInput={(e) => set({ id: e.currentTarget.value })} />
+          </div>
+          <div class="field grow">
+            <label for="wh-url">URL</label>
+            <input id="wh-url" name="url" type="url" required value={f.url} placeholder="https://hooks.slack.com/services/…" onInput={(e) => set({ url: e.currentTarget.value })} />
+          </div>
+          <div class="field">
+            <label for="wh-format">Format</label>
+            <select id="wh-format" name="format" value={f.format} onChange={(e) => set({ format: e.currentTarget.value as 'json' | 'slack' })}>
+              <option value="slack">Slack incoming webhook</option>
+              <option value="json">JSON, signed (HMAC-SHA256)</option>
+            </select>
+          </div>
+          <div class="field">
+            <label for="wh-secret">Signing secret {f.format === 'json' ? '(16+ characters; kept if empty on edit)' : '(optional)'}</label>
+            <input id="wh-secret" name="secret" type="password" autoComplete="off" value={f.secret} onInput={(e) => set({ secret: e.currentTarget.value })} />
+          </div>
+        </div>
+        <fieldset class="row">
+          <legend>Events</legend>
+          {EVENTS.map((ev) => (
+            <label key={ev} class="check">
+              <input
+                type="checkbox"
+                name="events"
+                value={ev}
+                checked={f.events.includes(ev)}
+                onChange={(e) => set({ events: e.currentTarget.checked ? [...f.events, ev] : f.events.filter((x) => x !== ev) })}
+              />
+              {ev}
+            </label>
+          ))}
+        </fieldset>
+        <button type="submit">Save webhook</button>
+      </form>
+    </section>
+  );
+}
