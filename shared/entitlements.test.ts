@@ -34,9 +34,9 @@ describe('account snapshot', () => {
   it('entitles a feature during its trial and offers a trial only once', () => {
     const now = nov1 + DAY;
     const onTrial = accountSnapshot({ account, catalog, counters: [], trials: [{ featureId: 'sso', endsAt: now + 13 * DAY }], now });
-    expect(onTrial.features.sso).toEqual({ entitled: true, trial_available: false, trial_ends_at: new Date(now + 13 * DAY).toISOString(), required_plan: 'business' });
+    expect(onTrial.features.sso).toEqual({ name: 'SSO', description: '', trial_days: 14, entitled: true, trial_available: false, trial_ends_at: new Date(now + 13 * DAY).toISOString(), required_plan: 'business' });
     const after = accountSnapshot({ account, catalog, counters: [], trials: [{ featureId: 'sso', endsAt: now }], now });
-    expect(after.features.sso).toEqual({ entitled: false, trial_available: false, trial_ends_at: null, required_plan: 'business' });
+    expect(after.features.sso).toEqual({ name: 'SSO', description: '', trial_days: 14, entitled: false, trial_available: false, trial_ends_at: null, required_plan: 'business' });
   });
 
   it('counts bought seats above the plan’s included seats', () => {

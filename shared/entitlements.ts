@@ -71,6 +71,9 @@ export function currentUse(metric: Metric, account: AccountRow, counter: Counter
 }
 
 export type FeatureState = {
+  name: string;
+  description: string;
+  trial_days: number;
   entitled: boolean;
   trial_available: boolean;
   trial_ends_at: string | null;
@@ -133,6 +136,9 @@ export function accountSnapshot(p: {
     const onTrial = trialEnds !== null && trialEnds > now;
     const inPlan = plan.features.includes(feature.id);
     features[feature.id] = {
+      name: feature.name,
+      description: feature.description,
+      trial_days: feature.trial_days,
       entitled: inPlan || onTrial,
       trial_available: !inPlan && feature.trial_days > 0 && trialEnds === null,
       trial_ends_at: !inPlan && onTrial ? iso(trialEnds) : null,

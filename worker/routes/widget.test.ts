@@ -33,7 +33,7 @@ describe('widget state', () => {
       metric: 'api_calls', name: 'API calls', unit: 'call', kind: 'counter', used: 9100, limit: 10000, pct: 91, threshold: 90,
       period_end: '2026-12-01T00:00:00.000Z', projected_at_period_end: 18200,
     });
-    expect(res.json.features.sso).toEqual({ entitled: false, trial_available: true, trial_ends_at: null, required_plan: 'business' });
+    expect(res.json.features.sso).toEqual({ name: 'Single sign-on', description: 'SAML SSO', trial_days: 14, entitled: false, trial_available: true, trial_ends_at: null, required_plan: 'business' });
     expect(res.json.upgrade_options.map((o: { plan_id: string }) => o.plan_id)).toEqual(['pro', 'business']);
     expect(res.json.caps).toEqual({ session_prompts_left: expect.any(Number) });
     expect(Array.isArray(res.json.prompts)).toBe(true);
