@@ -1,0 +1,231 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench` — Ladder's figures, each printed with the command that made it, then
+ * written as a table into the README's "## Performance" section (full runs only):
+ *
+ * 1. widget bytes (raw/gzip/brotli) of what a host page loads by default, next to peer
+ *    browser SDKs bundled the same way (installed on demand into .bench-cache/) — size.mjs;
+ * 2. worker throughput and p50/p99 on local workerd for GET /v1/widget/state and
+ *    POST /v1/usage (1, 100, 1,000 events per batch), each next to a bare Hono route on the
+ *    same runtime in the same run; usage ingestion in events/s — http.mjs;
+ * 3. the PQA recompute (the worker's cron) over 100,000 accounts with 10,000,000 events and the
+ *    dashboard overview query over 1,000,000 prompt events, each with its growth from a 10×
+ *    smaller input — bigdata.mjs.
+ *
+ * `--quick` uses smaller inputs and shorter runs and leaves the README alone (`--readme` writes
+ * it anyway). Time is bounded (15 min full, 3 min quick): a section that no longer fits is
+ * skipped and said so. Everything started here is stopped on exit, also on Ctrl-C.
+ * Figures also go to test-output/bench.json.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { measureSize } from './bigdata.mjs';
+import { BENCH_LIMITS, measureHttp } from './http.mjs';
+import { bundleCommand, installCommand, measureSizes } from './size.mjs';
+import { KEYS, migrate, root, startWorker } from '../system/devWorker.mjs';
+
+const quick = process.argv.includes('--quick');
+const writeReadme = !quick || process.argv.includes('--readme');
+const began = Date.now();
+const budgetMs = (quick ? 3 : 15) * 60_000;
+const deadline = began + budgetMs;
+const cache = join(root, '.bench-cache');
+
+const log = (msg) => process.stdout.write(`[bench] ${msg}\n`);
+const running = new Set();
+const track = (worker) => {
+  running.add(worker);
+  worker.exited.then(() => running.delete(worker));
+  return worker;
+};
+async function stopAll() {
+  await Promise.all([...running].map((w) => w.stop()));
+}
+for (const signal of ['SIGINT', 'SIGTERM'])
+  process.on(signal, () => {
+    log(`${signal}: stopping the workers`);
+    stopAll().finally(() => process.exit(130));
+  });
+// The hard bound: whatever hangs, the bench stops its workers and exits.
+const hardStop = setTimeout(() => {
+  log(`over the ${budgetMs / 60_000}-minute budget: stopping`);
+  stopAll().finally(() => process.exit(1));
+}, budgetMs + 30_000);
+hardStop.unref();
+
+/** One figure: printed at once with its command, kept for the README table. */
+const rows = [];
+function figure(what, value, command) {
+  rows.push({ what, value, command });
+  process.stdout.write(`\n${what}: ${value}\n    $ ${command}\n`);
+}
+
+const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+const int = (n) => Math.round(n).toLocaleString('en-US');
+const ms = (n) => (n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : `${n >= 100 ? int(n) : n.toFixed(1)} ms`);
+const x = (n) => `${n >= 10 ? n.toFixed(0) : n.toFixed(2)}×`;
+const left = () => deadline - Date.now();
+
+const SIZES = quick
+  ? { small: { accounts: 500, trackEvents: 50_000, promptEvents: 5_000 }, big: { accounts: 5_000, trackEvents: 500_000, promptEvents: 50_000 } }
+  : { small: { accounts: 10_000, trackEvents: 1_000_000, promptEvents: 100_000 }, big: { accounts: 100_000, trackEvents: 10_000_000, promptEvents: 1_000_000 } };
+
+async function sizesSection() {
+  const { ours, peers } = await measureSizes(log);
+  figure(
+    `Widget, what a host page loads by default (${ours.files.join(', ')})`,
+    `${kb(ours.raw)} raw, ${kb(ours.gzip)} gzip, ${kb(ours.brotli)} brotli`,
+    'node widget/build.mjs  (esbuild bundle --minify, es2020; gzip -9, brotli q11)',
+  );
+  for (const p of peers) {
+    if (p.error) {
+      figure(`Peer ${p.name}@${p.version}`, `not measured: ${p.error}`, installCommand);
+      continue;
+    }
+    figure(
+      `Peer ${p.name}@${p.version}, bundled the same way`,
+      `${kb(p.raw)} raw, ${kb(p.gzip)} gzip, ${kb(p.brotli)} brotli = ${x(p.raw / ours.raw)} / ${x(p.gzip / ours.gzip)} / ${x(p.brotli / ours.brotli)} Ladder's`,
+      `${installCommand.split(' ').slice(0, 7).join(' ')} ${p.name}@${p.version}; ${bundleCommand}`,
+    );
+  }
+  return { ours, peers };
+}
+
+async function httpSection(template) {
+  const results = await measureHttp({ quick, log, track, template });
+  const portless = (cmd) => cmd.replace(/http:\/\/127\.0\.0\.1:\d+\/bare/, 'http://127.0.0.1:$BARE_PORT/bare').replace(/http:\/\/127\.0\.0\.1:\d+/, 'http://127.0.0.1:$PORT');
+  for (const r of results) {
+    const p = r.product;
+    const b = r.bare;
+    const errors = p.non2xx + p.socketErrors ? ` (${p.non2xx} non-2xx, ${p.socketErrors} socket errors)` : '';
+    if (p.requests < 5 || b.requests < 5) {
+      figure(`${r.what} on local workerd`, `not measured: ${p.requests} answers (bare: ${b.requests}) in the run${errors} — overloaded machine?`, portless(r.command));
+      continue;
+    }
+    figure(
+      `${r.what} on local workerd, ${r.connections} connections`,
+      `${int(p.rps)} req/s, p50 ${ms(p.p50_ms)}, p99 ${ms(p.p99_ms)}${errors} — bare Hono ${r.batch ? 'POST' : 'GET'} on the same runtime: ${int(b.rps)} req/s, p50 ${ms(b.p50_ms)}, p99 ${ms(b.p99_ms)} → ${x(p.rps / b.rps)} the throughput, ${x(p.p50_ms / b.p50_ms)} / ${x(p.p99_ms / b.p99_ms)} the p50 / p99`,
+      `${portless(r.command)}  (bare: ${portless(r.bareCommand)})`,
+    );
+  }
+  const ingest = results.filter((r) => r.batch > 0 && r.product.requests >= 5).map((r) => `${int(r.product.rps * r.batch)} events/s at ${int(r.batch)} per batch`);
+  figure('Usage ingestion (POST /v1/usage, every event a new idempotency key, one D1 transaction per batch)', ingest.join('; '), 'the POST /v1/usage wrk runs above: req/s × events per batch');
+  return results;
+}
+
+async function bigSection(template) {
+  const out = {};
+  for (const [name, size] of [['small', SIZES.small], ['big', SIZES.big]]) {
+    if (name === 'big' && left() < (quick ? 60_000 : 420_000)) {
+      log(`skipping the ${int(size.trackEvents)}-event run: ${Math.round(left() / 1000)} s of the budget left`);
+      break;
+    }
+    out[name] = await measureSize({ template, dir: join(cache, `state-${name}`), size, log, track, startWorker, adminKey: KEYS.LADDER_ADMIN_KEY });
+  }
+  const { small, big } = out;
+  const desc = (r) => `${int(r.counts.accounts)} accounts, ${int(r.counts.track_events)} events`;
+  const growth = (a, b) => (b ? ` — growth from 10× smaller input: ${x(a / b)}` : '');
+  const main = big ?? small;
+  const other = big ? small : null;
+  figure(
+    `PQA recompute (the worker's cron, every account) over ${desc(main)}`,
+    `${ms(main.pqaMs)}${other ? ` (${desc(other)}: ${ms(other.pqaMs)})` : ''}${growth(main.pqaMs, other?.pqaMs)}`,
+    `SQL-generated rows in the local D1 file (test/bench/bigdata.mjs); wrangler dev --test-scheduled; curl "http://127.0.0.1:$PORT/__scheduled?cron=*/15+*+*+*+*", timed until settings.pqa_recompute is done`,
+  );
+  const funnel = `curl -H "Authorization: Bearer $ADMIN_KEY" "http://127.0.0.1:$PORT/v1/admin/analytics/funnel?from=<now-30d>&to=<now+1d>"`;
+  const pdesc = (r) => `${int(r.counts.prompt_events)} prompt events`;
+  figure(
+    `Dashboard overview query (prompt funnel, 31 days) over ${pdesc(main)}, first call (rolls up every event)`,
+    `${ms(main.funnelColdMs)}${other ? ` (${pdesc(other)}: ${ms(other.funnelColdMs)})` : ''}${growth(main.funnelColdMs, other?.funnelColdMs)}`,
+    funnel,
+  );
+  figure(
+    `Dashboard overview query over ${pdesc(main)}, roll-up up to date (median of 5)`,
+    `${ms(main.funnelWarmMs)}${other ? ` (${pdesc(other)}: ${ms(other.funnelWarmMs)})` : ''}${growth(main.funnelWarmMs, other?.funnelWarmMs)}`,
+    funnel,
+  );
+  return out;
+}
+
+/** Replace the rows of the README's performance table, leaving everything else as it is. */
+function updateReadme() {
+  const file = join(root, 'README.md');
+  const text = readFileSync(file, 'utf8');
+  const header = '| what | figure | command |\n| --- | --- | --- |\n';
+  const section = text.indexOf('## Performance');
+  const start = text.indexOf(header, section);
+  if (section < 0 || start < 0) throw new Error('README.md has no "## Performance" table');
+  const bodyStart = start + header.length;
+  let end = bodyStart;
+  while (text.startsWith('|', end)) end = text.indexOf('\n', end) + 1 || text.length;
+  const cell = (s) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const lines = rows.map((r) => `| ${cell(r.what)} | ${cell(r.value)} | \`${cell(r.command).replace(/`/g, "'")}\` |\n`);
+  writeFileSync(file, text.slice(0, bodyStart) + lines.join('') + text.slice(end));
+}
+
+async function main() {
+  log(`${quick ? 'quick' : 'full'} run, budget ${budgetMs / 60_000} min; ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const load0 = loadavg()[0];
+  const results = {};
+  const sections = [
+    ['sizes', () => sizesSection(), 60_000],
+    ['http', () => httpSection(template()), quick ? 40_000 : 150_000],
+    ['bigdata', () => bigSection(template()), quick ? 30_000 : 120_000],
+  ];
+  let templateDir = null;
+  const template = () => {
+    if (!templateDir) {
+      templateDir = join(cache, 'state-template');
+      rmSync(templateDir, { recursive: true, force: true });
+      migrate(templateDir);
+    }
+    return templateDir;
+  };
+  const failures = [];
+  for (const [name, run, needs] of sections) {
+    if (left() < needs) {
+      log(`skipping ${name}: ${Math.round(left() / 1000)} s of the budget left`);
+      failures.push(`${name}: skipped (time budget)`);
+      continue;
+    }
+    try {
+      results[name] = await run();
+    } catch (err) {
+      failures.push(`${name}: ${err.message.split('\n')[0]}`);
+      log(`${name} failed: ${err.stack ?? err.message}`);
+      await stopAll();
+    }
+  }
+  if (templateDir) rmSync(templateDir, { recursive: true, force: true });
+  const load1 = loadavg()[0];
+  const node = process.version;
+  const wrk = spawnSync('wrk', ['--version'], { encoding: 'utf8' }).stdout?.split('\n')[0]?.split(' [')[0] ?? 'wrk';
+  const machine = {
+    what: 'Machine and run',
+    value: `${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${node}, ${wrk}, wrangler dev --log-level warn; 1-min load average ${load0.toFixed(1)} at start, ${load1.toFixed(1)} at end (other processes share the cores; ratios are taken within the run)`,
+    command: `npm run bench${quick ? ' -- --quick' : ''}  (${((Date.now() - began) / 60_000).toFixed(1)} min)`,
+  };
+  figure(machine.what, machine.value, machine.command);
+  mkdirSync(join(root, 'test-output'), { recursive: true });
+  writeFileSync(join(root, 'test-output/bench.json'), JSON.stringify({ quick, rows, machine, results, failures, limits: BENCH_LIMITS }, null, 2) + '\n');
+  if (writeReadme && rows.length > 1) {
+    updateReadme();
+    log('README.md: performance table updated');
+  }
+  if (failures.length) {
+    log(`not measured: ${failures.join('; ')}`);
+    process.exitCode = 1;
+  }
+}
+
+main()
+  .catch((err) => {
+    log(`failed: ${err.stack ?? err.message}`);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    await stopAll();
+    clearTimeout(hardStop);
+  });

@@ -1,0 +1,42 @@
+/**
+ * A small HTTP client for the system tests and the bench: real requests over loopback to a
+ * `wrangler dev` worker (see devWorker.mjs), and user tokens signed as a host backend signs them.
+ */
+import { createHmac } from 'node:crypto';
+import { KEYS } from './devWorker.mjs';
+
+const b64url = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
+
+/**
+ * A user token (HS256 JWT), signed with `secret` (default: the system tests' token secret).
+ * @example await signUserToken({ acct: 'acme', sub: 'u1', role: 'admin' })
+ */
+export function signUserToken(claims, secret = KEYS.LADDER_USER_TOKEN_SECRET, header = { alg: 'HS256', typ: 'JWT' }) {
+  const payload = { sub: 'u1', role: 'admin', exp: Math.floor(Date.now() / 1000) + 3600, ...claims };
+  const head = `${b64url(header)}.${b64url(payload)}`;
+  return `${head}.${createHmac('sha256', secret).update(head).digest('base64url')}`;
+}
+
+/**
+ * Call the worker at `base`. `token` defaults to the secret key (`null`: no credential);
+ * `body` is sent as JSON, `raw` as is. Returns status, headers and the parsed body (text if not JSON).
+ */
+export async function call(base, method, path, init = {}) {
+  const headers = { ...init.headers };
+  const token = init.token === undefined ? KEYS.LADDER_SECRET_KEY : init.token;
+  if (token) headers.authorization = `Bearer ${token}`;
+  let body = init.raw;
+  if (init.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(init.body);
+  }
+  const res = await fetch(base + path, { method, headers, body, signal: AbortSignal.timeout(init.timeoutMs ?? 30_000) });
+  const text = await res.text();
+  let json;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = text;
+  }
+  return { status: res.status, headers: res.headers, json, text };
+}

@@ -1,0 +1,144 @@
+/**
+ * Start and stop `wrangler dev` (workerd, local D1) on 127.0.0.1 for the benchmarks and the
+ * system tests (load, fault, bad input). Like `npm run dev` (worker/scripts/dev.mjs) — the
+ * same migrations, the same `wrangler dev --local` — but with known keys, a chosen persist
+ * directory, extra `--var`s (rate limits, Stripe host) and no demo seed, and it can crash
+ * the worker on purpose (SIGKILL to its own process group) to test recovery.
+ *
+ * wrangler is started directly from node_modules/.bin (not through npx) in its own process
+ * group and stopped with SIGTERM to its pid, so its workerd children are never orphaned.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const wrangler = join(root, 'node_modules/.bin/wrangler');
+const home = join(root, '.wrangler', 'home');
+
+/** Keys the system tests and the bench run with (never the ones in .dev.vars). */
+export const KEYS = {
+  LADDER_SECRET_KEY: 'sk_system_secret',
+  LADDER_ADMIN_KEY: 'ak_system_admin',
+  LADDER_USER_TOKEN_SECRET: 'ut_system_token_secret',
+};
+
+/** Environment for wrangler: no telemetry, no cf.json fetch, its state under .wrangler/home. */
+export const toolEnv = {
+  ...process.env,
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  WRANGLER_SEND_METRICS: 'false',
+  WRANGLER_HIDE_BANNER: 'true',
+  XDG_CONFIG_HOME: join(home, 'config'),
+  XDG_CACHE_HOME: join(home, 'cache'),
+  WRANGLER_LOG_PATH: join(home, 'logs'),
+};
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+  });
+}
+
+/** Run a wrangler command to completion (e.g. `d1 migrations apply`); throws with its output on failure. */
+export function wranglerSync(args, opts = {}) {
+  mkdirSync(home, { recursive: true });
+  const r = spawnSync(wrangler, args, { cwd: root, env: toolEnv, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: opts.timeoutMs ?? 300_000 });
+  if (r.status !== 0) throw new Error(`wrangler ${args.join(' ')} exited with ${r.status ?? r.signal}\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** Apply the real migrations to the local D1 under `persistDir`. */
+export function migrate(persistDir) {
+  wranglerSync(['d1', 'migrations', 'apply', 'ladder', '--local', '--persist-to', persistDir]);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Start `wrangler dev` and wait until `healthPath` answers 200.
+ * @param {object} o
+ * @param {string} [o.config] wrangler config (default: the product's wrangler.toml)
+ * @param {string} [o.persistDir] local state directory (D1); omitted for workers without storage
+ * @param {Record<string,string>} [o.vars] extra `--var`s (the product worker also gets KEYS)
+ * @param {boolean} [o.testScheduled] expose `/__scheduled` to run the cron
+ * @param {string} [o.healthPath] default `/v1/health`
+ * @param {boolean} [o.quiet] discard the worker's output (default: keep the last 64 KiB for errors)
+ * @example const w = await startWorker({ persistDir }); … await w.stop();
+ */
+export async function startWorker(o = {}) {
+  mkdirSync(home, { recursive: true });
+  const port = o.port ?? (await freePort());
+  const inspector = await freePort();
+  const product = !o.config;
+  const vars = { ...(product ? KEYS : {}), ...o.vars };
+  const args = [
+    'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
+    '--show-interactive-dev-session=false', '--log-level', o.logLevel ?? 'warn',
+    ...(o.config ? ['--config', o.config] : []),
+    ...(o.persistDir ? ['--persist-to', o.persistDir] : []),
+    ...(o.testScheduled ? ['--test-scheduled'] : []),
+    ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
+  ];
+  // Own process group: a crash test can SIGKILL wrangler and workerd together, by this group's id.
+  const child = spawn(wrangler, args, { cwd: root, env: toolEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let output = '';
+  const keep = (chunk) => {
+    output = (output + chunk.toString()).slice(-65_536);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  const base = `http://127.0.0.1:${port}`;
+  const worker = {
+    base,
+    port,
+    pid: child.pid,
+    output: () => output,
+    exited,
+    /** SIGTERM to wrangler (it stops workerd), SIGKILL to the group if it lingers. */
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const done = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
+      if (!done) worker.kill();
+      await exited;
+      // workerd may outlive wrangler by a moment; the group is ours, make sure it is gone.
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {}
+    },
+    /** A crash: SIGKILL to wrangler and workerd at once, mid-whatever. */
+    kill() {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {}
+      return exited;
+    },
+  };
+  const healthPath = o.healthPath ?? '/v1/health';
+  const until = Date.now() + (o.startTimeoutMs ?? 90_000);
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode}\n${output}`);
+    try {
+      const res = await fetch(base + healthPath);
+      if (res.ok) {
+        await res.arrayBuffer();
+        return worker;
+      }
+    } catch {}
+    if (Date.now() > until) {
+      await worker.stop();
+      throw new Error(`no answer from ${base}${healthPath}\n${output}`);
+    }
+    await sleep(200);
+  }
+}
