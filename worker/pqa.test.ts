@@ -103,7 +103,8 @@ describe('PQA scores in D1', () => {
 
     const check = async (now: number) => {
       const [reference, stored] = await Promise.all([referenceScores(ids, now, config), storedScores(ids)]);
-      const aggregates = await readAggregates(database(env.DB), accountsNamed(ids), now, config);
+      const { config: inForce, aggregates } = await readAggregates(database(env.DB), accountsNamed(ids), now);
+      expect(inForce).toEqual(config);
       expect(aggregates).toHaveLength(300);
       for (const agg of aggregates) {
         const ref = reference.get(agg.account_id)!;

@@ -19,7 +19,12 @@ const PASS_KEY = 'pqa_recompute';
 
 /** The points table in force: the stored one, or DESIGN.md's defaults. */
 export async function loadPqaConfig(db: Db): Promise<PqaConfig> {
-  const [rows] = await sqlBatch(db, [sql`SELECT value FROM settings WHERE key = ${CONFIG_KEY}`]);
+  const [rows] = await sqlBatch(db, [configQuery]);
+  return configFrom(rows);
+}
+
+const configQuery = sql`SELECT value FROM settings WHERE key = ${CONFIG_KEY}`;
+function configFrom(rows: Record<string, unknown>[] | undefined): PqaConfig {
   const raw = rows?.[0]?.value;
   if (typeof raw !== 'string') return defaultPqaConfig;
   const parsed = pqaConfigSchema.safeParse(JSON.parse(raw));
@@ -116,12 +121,11 @@ export const accountsNamed = (ids: string[]): AccountSet =>
   sql`SELECT id, name, plan_id FROM accounts WHERE id IN (SELECT value FROM json_each(${JSON.stringify([...new Set(ids)])}))`;
 
 /**
- * Per-account aggregates of `track_events` for a set of accounts, in one D1 batch of at most
- * two GROUP BY statements (the second only when custom events are configured). Accounts
- * without events are included (they score 0).
+ * The points table in force and per-account aggregates of `track_events` for a set of
+ * accounts, in one D1 batch: two GROUP BY statements, the second counting the custom events
+ * the stored table names. Accounts without events are included (they score 0).
  */
-export async function readAggregates(db: Db, accounts: AccountSet, now: number, config: PqaConfig): Promise<PqaAggregate[]> {
-  const customNames = Object.keys(config.custom);
+export async function readAggregates(db: Db, accounts: AccountSet, now: number): Promise<{ config: PqaConfig; aggregates: PqaAggregate[] }> {
   const rows = sql`
     WITH chunk AS (${accounts})
     -- Days are integer division of the integer timestamps; a bound DAY would be a REAL and divide exactly.
@@ -147,16 +151,16 @@ export async function readAggregates(db: Db, accounts: AccountSet, now: number, 
     WITH chunk AS (${accounts})
     SELECT t.account_id AS account_id, t.event AS event, count(*) AS n
     FROM chunk c JOIN track_events t ON t.account_id = c.id AND t.timestamp <= ${now}
-      AND t.event IN (SELECT value FROM json_each(${JSON.stringify(customNames)}))
+      AND t.event IN (SELECT key FROM json_each((${configQuery}), '$.custom'))
     GROUP BY t.account_id, t.event`;
-  const [main = [], customRows = []] = await sqlBatch(db, customNames.length ? [rows, custom] : [rows]);
+  const [configRows, main = [], customRows = []] = await sqlBatch(db, [configQuery, rows, custom]);
   const customByAccount = new Map<string, Record<string, number>>();
   for (const r of customRows) {
     const counts = customByAccount.get(String(r.account_id)) ?? {};
     counts[String(r.event)] = Number(r.n);
     customByAccount.set(String(r.account_id), counts);
   }
-  return main.map((r) => ({
+  const aggregates = main.map((r) => ({
     account_id: String(r.account_id),
     name: String(r.name),
     plan_id: String(r.plan_id),
@@ -175,6 +179,7 @@ export async function readAggregates(db: Db, accounts: AccountSet, now: number, 
     last_active_at: r.last_active_at === null || r.last_active_at === undefined ? null : Number(r.last_active_at),
     custom: customByAccount.get(String(r.account_id)) ?? {},
   }));
+  return { config: configFrom(configRows), aggregates };
 }
 
 /**
@@ -231,13 +236,14 @@ export async function writeScores(db: Db, scores: PqaAccountScore[], now: number
 }
 
 /**
- * Score the named accounts now and store the result (used right after track events land).
+ * Score the named accounts now and store the result (used right after track events land):
+ * two D1 round trips.
  * @example await rescoreAccounts(db, ['acme', 'globex'], Date.now())
  */
-export async function rescoreAccounts(db: Db, accountIds: string[], now: number, config?: PqaConfig): Promise<PqaAccountScore[]> {
+export async function rescoreAccounts(db: Db, accountIds: string[], now: number): Promise<PqaAccountScore[]> {
   if (!accountIds.length) return [];
-  const cfg = config ?? (await loadPqaConfig(db));
-  const scores = (await readAggregates(db, accountsNamed(accountIds), now, cfg)).map((a) => pqaFromAggregate(a, now, cfg));
+  const { config, aggregates } = await readAggregates(db, accountsNamed(accountIds), now);
+  const scores = aggregates.map((a) => pqaFromAggregate(a, now, config));
   await writeScores(db, scores, now);
   return scores;
 }
@@ -252,12 +258,11 @@ export async function recomputeAllScores(
   now: number,
   opts: { after?: string; pageSize?: number; maxPages?: number; onPage?: (cursor: string) => Promise<void> } = {},
 ): Promise<{ scored: number; cursor: string; done: boolean }> {
-  const config = await loadPqaConfig(db);
   const pageSize = opts.pageSize ?? 500;
   let cursor = opts.after ?? '';
   let scored = 0;
   for (let page = 0; page < (opts.maxPages ?? Infinity); page++) {
-    const aggregates = await readAggregates(db, accountPage(cursor, pageSize), now, config);
+    const { config, aggregates } = await readAggregates(db, accountPage(cursor, pageSize), now);
     const scores = aggregates.map((a) => pqaFromAggregate(a, now, config));
     await writeScores(db, scores, now);
     scored += scores.length;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { database, sqlBatch } from './db';
 import { app } from './index';
 import { ADMIN, api, env, received, receiverUrl, uid } from './test/api';
-import { backoffMs, deliverDue, enqueueWebhookEvent, MINUTE } from './webhooks';
+import { backoffMs, deliverDue, enqueueWebhookEvent, MINUTE, slackMessage } from './webhooks';
 
 const SECRET = 'whsec_test_0123456789abcdef';
 const db = () => database(env.DB);
@@ -110,6 +110,18 @@ describe('webhook delivery', () => {
     expect(body.text).toBe('Acme &lt;script&gt; &amp; Co upgraded');
     expect(body.blocks[0]).toEqual({ type: 'section', text: { type: 'mrkdwn', text: '*Acme &lt;script&gt; &amp; Co* upgraded.' } });
     expect(body.blocks[1].fields).toContainEqual({ type: 'mrkdwn', text: '*plan_id*\npro' });
+  });
+  it('names the account and the request in Slack for billing\'s nested upgrade payloads', () => {
+    const message = slackMessage('upgrade.requested', {
+      event: 'upgrade.requested',
+      account: { id: 'acme', name: 'Acme', plan_id: 'starter', seats: 5 },
+      user: { id: 'u7', email: 'ann@acme.com' },
+      request: { id: 'req_1', plan_id: 'pro', seats: null, note: 'Need more API calls' },
+    });
+    expect(message.text).toBe('Acme requested an upgrade');
+    const fields = (message.blocks[1] as { fields: { text: string }[] }).fields.map((f) => f.text);
+    expect(fields).toEqual(expect.arrayContaining(['*request plan_id*\npro', '*account plan_id*\nstarter', '*user email*\nann@acme.com', '*request note*\nNeed more API calls']));
+    expect(fields.length).toBeLessThanOrEqual(10);
   });
 });
 

@@ -99,7 +99,8 @@ const slackText = (value: unknown) => String(value ?? '').replace(/&/g, '&amp;')
  * @example slackMessage('pqa.sales_ready', { account_name: 'Acme', score: 85, … }).text // 'Acme is sales-ready (PQA score 85)'
  */
 export function slackMessage(event: string, payload: Record<string, unknown>, test = false): { text: string; blocks: unknown[] } {
-  const account = slackText(payload.account_name ?? payload.account_id ?? 'An account');
+  const nested = (key: string) => (isObject(payload[key]) ? (payload[key] as Record<string, unknown>) : {});
+  const account = slackText(payload.account_name ?? nested('account').name ?? payload.account_id ?? nested('account').id ?? 'An account');
   const prefix = test ? '[Test] ' : '';
   if (event === 'pqa.sales_ready') {
     const signals = Array.isArray(payload.top_signals) ? payload.top_signals.map(slackText) : [];
@@ -120,10 +121,13 @@ export function slackMessage(event: string, payload: Record<string, unknown>, te
     };
   }
   const what = event === 'upgrade.succeeded' ? 'upgraded' : event === 'upgrade.requested' ? 'requested an upgrade' : slackText(event);
-  const fields = Object.entries(payload)
-    .filter(([k, v]) => k !== 'account_name' && v !== null && typeof v !== 'object')
-    .slice(0, 10)
-    .map(([k, v]) => ({ type: 'mrkdwn', text: `*${slackText(k)}*\n${slackText(v)}` }));
+  // Scalars of the payload and of its nested objects (one level, named "request plan_id"); Slack shows at most 10 fields.
+  const details: [string, unknown][] = [];
+  for (const [key, value] of Object.entries(payload)) {
+    const entries = isObject(value) ? Object.entries(value).map(([k, v]) => [`${key} ${k}`, v] as const) : [[key, value] as const];
+    for (const [k, v] of entries) if (v !== null && v !== '' && typeof v !== 'object' && !['event', 'account_name', 'account name'].includes(k)) details.push([k, v]);
+  }
+  const fields = details.slice(0, 10).map(([k, v]) => ({ type: 'mrkdwn', text: `*${slackText(k)}*\n${slackText(v)}` }));
   return {
     text: `${prefix}${account} ${what}`,
     blocks: [
@@ -132,6 +136,8 @@ export function slackMessage(event: string, payload: Record<string, unknown>, te
     ],
   };
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 export type SendOutcome = { delivered: boolean; status: number | null; error: string | null };
 
