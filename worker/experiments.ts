@@ -370,7 +370,12 @@ export interface ExperimentResultsView {
   incremental: { lift: number | null; lift_ci: [number, number] | null; p_value: number; chance_to_beat_holdout: number } | null;
   srm: ExperimentResults['srm'];
   verdict: ExperimentResults['verdict'];
+  /** Plain-language cautions for the reader, e.g. the peeking warning while the test runs. */
+  warnings: string[];
 }
+
+const PEEKING_WARNING =
+  'This test is still running. Checking results repeatedly and stopping as soon as they look good inflates false positives: decide the sample up front (min_conversions) and read the verdict once it is reached.';
 
 /**
  * Results from per-arm counts. The verdict is about copy: Holm and the minimum sample run
@@ -395,6 +400,7 @@ export function resultsFromCounts(experiment: ExperimentRow, counts: ArmCounts[]
     status: experiment.status,
     control_id: controlId,
     attribution_days: experiment.attributionDays,
+    warnings: experiment.status === 'running' ? [PEEKING_WARNING] : [],
   };
   if (experiment.holdoutPct === 0) return { ...base, variants: copy.variants, incremental: null, srm: copy.srm, verdict: copy.verdict };
 
