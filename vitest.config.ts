@@ -32,6 +32,17 @@ export default defineConfig({
         },
       },
       {
+        test: {
+          name: 'dashboard',
+          environment: 'node',
+          include: ['dashboard/**/*.test.ts'],
+          // The real dev worker (wrangler dev, local D1, demo history) on a free port.
+          globalSetup: ['./dashboard/test/devServer.global.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
         plugins: [
           quietMissingSourcemaps(),
           cloudflareTest(async ({ inject }) => ({

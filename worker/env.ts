@@ -18,6 +18,8 @@ export type Env = {
   STRIPE_API_HOST?: string;
   STRIPE_API_PORT?: string;
   STRIPE_API_PROTOCOL?: string;
+  /** Tests and demos only (ignored in production): `decline` makes the local billing provider's payments fail. */
+  LADDER_LOCAL_CARD?: string;
 };
 
 /** Per-request values set by middleware. */

@@ -42,8 +42,10 @@ for (const path of ['/v1/catalog', '/v1/accounts/*', '/v1/usage', '/v1/track', '
 app.use('/v1/widget/*', widgetCors(), userToken());
 // Dashboard and admin (admin key or session cookie), login and logout excepted; a cookie-authenticated write
 // must also pass the CSRF check.
-app.use('/v1/admin/*', adminCsrf(), async (c, next) =>
-  c.req.path === '/v1/admin/login' || c.req.path === '/v1/admin/logout' ? next() : adminKey()(c, next),
+app.use(
+  '/v1/admin/*',
+  async (c, next) => (c.req.path === '/v1/admin/login' || c.req.path === '/v1/admin/logout' ? next() : adminKey()(c, next)),
+  adminCsrf(),
 );
 
 app.route('/v1/health', healthRoutes);

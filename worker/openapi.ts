@@ -9,6 +9,7 @@ import { seedHistorySchema as devSeedSchema } from './routes/devSeed';
 import * as ex from '../shared/experimentSchemas';
 import { promptInputSchema } from '../shared/prompts';
 import { pqaConfigSchema } from '../shared/pqaScore';
+import * as billing from '../shared/billingSchemas';
 import * as s from '../shared/schemas';
 import * as wh from '../shared/webhookSchemas';
 import { VERSION } from './routes/health';
@@ -41,6 +42,12 @@ export const operations: Operation[] = [
   { method: 'get', path: '/v1/entitlements/{accountId}/{key}', auth: 'secret', summary: 'Whether an account may use a feature or metric' },
   { method: 'post', path: '/v1/tokens', auth: 'secret', summary: 'Mint a user token for the widget', body: s.tokenRequestSchema },
   { method: 'get', path: '/v1/widget/state', auth: 'user', summary: 'Everything the widget needs in one round trip', query: s.widgetStateQuerySchema },
+  { method: 'post', path: '/v1/widget/upgrade/preview', auth: 'user', summary: 'Quote a plan or seat upgrade: amount now, next amount and date, and the sentence', body: billing.upgradePreviewSchema },
+  { method: 'post', path: '/v1/widget/upgrade', auth: 'user', summary: 'Confirm a previewed upgrade (admins only; once per idempotency key)', body: billing.upgradeSchema },
+  { method: 'post', path: '/v1/widget/upgrade-requests', auth: 'user', summary: "Ask the account's admins for a plan or seats", body: billing.upgradeRequestSchema },
+  { method: 'post', path: '/v1/widget/trials', auth: 'user', summary: "Start a feature's trial, once per account", body: billing.trialStartSchema },
+  { method: 'post', path: '/v1/stripe/webhook', auth: 'stripe', summary: 'Stripe webhook deliveries (Stripe-Signature verified)' },
+  { method: 'get', path: '/v1/admin/analytics/revenue', auth: 'admin', summary: 'Starting MRR, expansion, contraction, churn, NRR, GRR and expansion by source (JSON, or CSV with Accept: text/csv)', query: billing.revenueQuerySchema },
   { method: 'get', path: '/v1/pqa', auth: 'secret', summary: 'Accounts by PQA score, highest first, optionally one band', query: wh.pqaListQuerySchema },
   { method: 'get', path: '/v1/accounts/{accountId}/readiness', auth: 'secret', summary: 'Expansion readiness: PQA signals, seat and usage utilisation, activation' },
   { method: 'get', path: '/v1/admin/pqa/config', auth: 'admin', summary: 'The PQA points table, decay and band edges' },

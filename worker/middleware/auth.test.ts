@@ -86,3 +86,18 @@ describe('admin routes', () => {
     for (const token of [null, SECRET]) expect((await api('GET', '/v1/admin/prompts', { token })).status).toBe(401);
   });
 });
+
+describe('admin writes', () => {
+  it('without any credential are 401, not a CSRF refusal, and login works as API.md shows it', async () => {
+    expect((await api('PUT', '/v1/admin/prompts/x', { token: null, body: {} })).status).toBe(401);
+    expect((await api('POST', '/v1/admin/experiments', { token: null, body: {} })).status).toBe(401);
+    const login = await api('POST', '/v1/admin/login', { token: null, body: { key: ADMIN } });
+    expect(login.status).toBe(200);
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    // A cookie-authenticated write without the CSRF header is refused; with it, it passes auth.
+    const forged = await api('PUT', '/v1/admin/prompts/x', { token: null, headers: { cookie }, body: {} });
+    expect(forged.status).toBe(403);
+    const real = await api('PUT', '/v1/admin/prompts/x', { token: null, headers: { cookie, 'x-ladder-csrf': '1' }, body: {} });
+    expect(real.status).toBe(400);
+  });
+});

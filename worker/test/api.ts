@@ -80,3 +80,37 @@ export async function received(key: string): Promise<{ method: string; headers: 
   const res = await fetch(`${(env as unknown as { TEST_WEBHOOK_RECEIVER: string }).TEST_WEBHOOK_RECEIVER}/received/${key}`);
   return res.json();
 }
+
+/** Like `api`, with some bindings replaced (e.g. `STRIPE_SECRET_KEY` to bill through the Stripe mock). */
+export async function apiWith(bindings: Partial<typeof env>, method: string, path: string, init: Init = {}) {
+  const headers: Record<string, string> = { ...init.headers };
+  const token = init.token === undefined ? SECRET : init.token;
+  if (token) headers.authorization = `Bearer ${token}`;
+  let body: string | undefined = init.raw;
+  if (init.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(init.body);
+  }
+  const res = await app.request(path, { method, headers, body }, { ...env, ...bindings });
+  const text = await res.text();
+  let json: any = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = text;
+  }
+  return { status: res.status, json, headers: res.headers };
+}
+
+/** Bindings that switch billing to the Stripe provider, talking to the wire-format mock (worker/test/stripe.mock.ts). */
+export const STRIPE = { STRIPE_SECRET_KEY: 'sk_test_ladder_mock' };
+
+/** Call a test control of the Stripe mock: `stripeMock('POST', '/__mock/seed', { … })`. */
+export async function stripeMock(method: 'GET' | 'POST', path: string, body?: unknown): Promise<any> {
+  const res = await fetch(`http://127.0.0.1:${env.STRIPE_API_PORT}${path}`, {
+    method,
+    ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  if (!res.ok) throw new Error(`stripe mock ${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}

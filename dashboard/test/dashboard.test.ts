@@ -1,0 +1,307 @@
+/**
+ * The dashboard in Debian's Chromium against the real dev worker (wrangler dev, local D1,
+ * seeded demo history): every number on screen is checked against the admin API's JSON.
+ * Screenshots of each view go to test-output/dashboard/ for review.
+ */
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { DAY, money, num, pct } from '../src/format';
+
+const base = inject('dashboardBase');
+const ADMIN = inject('dashboardAdminKey');
+const shots = fileURLToPath(new URL('../../test-output/dashboard/', import.meta.url));
+const axeSource = readFile(fileURLToPath(new URL('../../node_modules/axe-core/axe.min.js', import.meta.url)), 'utf8');
+
+let ctx: BrowserContext;
+let page: Page;
+let profile: string;
+
+/** The admin API with the bearer key, as JSON (or text for CSV). */
+async function admin(path: string, accept = 'application/json'): Promise<any> {
+  const res = await fetch(base + path, { headers: { authorization: `Bearer ${ADMIN}`, accept } });
+  if (!res.ok) throw new Error(`${path} → ${res.status} ${await res.text()}`);
+  return accept === 'text/csv' ? res.text() : res.json();
+}
+
+/** The dashboard's default period: the 28 UTC days up to today, as the API's [from, to). */
+function defaultRange() {
+  const now = new Date();
+  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  return { from: new Date(today - 27 * DAY).toISOString(), to: new Date(today + DAY).toISOString() };
+}
+const query = (params: Record<string, string>) => '?' + new URLSearchParams(params).toString();
+
+const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 100 });
+
+async function view(name: string) {
+  await page.evaluate((v) => (location.hash = `#/${v}`), name);
+  await page.locator(`main[data-view="${name.split('/')[0]}"]`).waitFor();
+}
+
+async function screenshot(name: string) {
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+/** axe-core over the whole page, shadow roots included: serious and critical violations only. */
+async function seriousViolations(): Promise<string[]> {
+  const loaded = await page.evaluate(() => 'axe' in window);
+  if (!loaded) await page.evaluate(await axeSource);
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: { id: string; impact: string; nodes: { target: unknown }[] }[] }> } }).axe;
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => JSON.stringify(n.target)).slice(0, 3) }));
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}) at ${v.targets.join(', ')}`);
+}
+
+const rowsOf = (tableId: string) => page.locator(`#${tableId} tbody tr`);
+const cellText = (tableId: string, row: number, col: number) => rowsOf(tableId).nth(row).locator('td').nth(col).innerText();
+
+/** Clicks a table's Export CSV button and returns the downloaded file's text. */
+async function downloadCsv(tableId: string): Promise<{ name: string; text: string }> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator(`#${tableId} button`, { hasText: 'Export CSV' }).click()]);
+  return { name: download.suggestedFilename(), text: await readFile((await download.path())!, 'utf8') };
+}
+
+beforeAll(async () => {
+  await mkdir(shots, { recursive: true });
+  profile = await mkdtemp(join(tmpdir(), 'ladder-dashboard-'));
+  ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1366, height: 900 },
+    acceptDownloads: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  page = ctx.pages()[0] ?? (await ctx.newPage());
+});
+
+afterAll(async () => {
+  await ctx?.close();
+  if (profile) await rm(profile, { recursive: true, force: true });
+});
+
+describe('dashboard in Chromium against the dev worker', () => {
+  test('a wrong admin key is refused and sets no session', async () => {
+    await page.goto(`${base}/dashboard`);
+    await page.locator('#admin-key').fill('not-the-admin-key');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').innerText()).toContain('That admin key is not valid.');
+    expect((await ctx.cookies()).map((c) => c.name)).not.toContain('ladder_session');
+    expect(await page.evaluate(async () => (await fetch('/v1/admin/session')).status)).toBe(401);
+    await screenshot('login-refused');
+    expect(await seriousViolations()).toEqual([]);
+  });
+
+  test('the right key signs in with an HttpOnly, SameSite=Strict cookie; the overview shows the API’s numbers', async () => {
+    await page.locator('#admin-key').fill(ADMIN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('main[data-view="overview"]').waitFor();
+    const cookie = (await ctx.cookies()).find((c) => c.name === 'ladder_session');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/v1/admin' });
+
+    const r = defaultRange();
+    const up = await admin(`/v1/admin/analytics/upgrades${query({ ...r, interval: 'day' })}`);
+    const rev = await admin(`/v1/admin/analytics/revenue${query(r)}`);
+    expect(up.total.eligible_accounts).toBeGreaterThan(100); // the seeded history is there
+    const stat = (name: string) => page.locator(`[data-stat="${name}"] [data-value]`).innerText();
+    await poll(() => stat('upgrade-rate')).toBe(pct(up.total.rate));
+    expect(await stat('expansion')).toBe(money(rev.expansion_cents));
+    expect(await stat('nrr')).toBe(pct(rev.nrr));
+    expect(await stat('grr')).toBe(pct(rev.grr));
+    await expect.poll(() => rowsOf('upgrade-series').count()).toBe(up.series.length);
+    const last = up.series.at(-1);
+    expect(await cellText('upgrade-series', up.series.length - 1, 1)).toBe(String(last.eligible_accounts));
+    expect(await cellText('upgrade-series', up.series.length - 1, 3)).toBe(pct(last.rate));
+    expect(await page.locator('.chart canvas').count()).toBeGreaterThanOrEqual(2);
+
+    // weekly buckets
+    await page.locator('select[name="interval"]').selectOption('week');
+    const weekly = await admin(`/v1/admin/analytics/upgrades${query({ ...r, interval: 'week' })}`);
+    await poll(() => rowsOf('upgrade-series').count()).toBe(weekly.series.length);
+    expect(await cellText('upgrade-series', 0, 2)).toBe(String(weekly.series[0].upgraded_accounts));
+    await screenshot('overview');
+    expect(await seriousViolations()).toEqual([]);
+  });
+
+  test('funnels list each prompt and variant as the API counts them, and export the API’s CSV', async () => {
+    await view('funnels');
+    const f = await admin(`/v1/admin/analytics/funnel${query(defaultRange())}`);
+    await poll(() => rowsOf('funnel').count()).toBe(f.rows.length);
+    for (const [i, row] of f.rows.slice(0, 3).entries()) {
+      expect(await cellText('funnel', i, 0)).toBe(row.prompt_id);
+      expect(await cellText('funnel', i, 2)).toBe(num(row.impressions));
+      expect(await cellText('funnel', i, 7)).toBe(num(row.upgrades));
+    }
+    const csv = await downloadCsv('funnel');
+    expect(csv.name).toBe('funnel.csv');
+    expect(csv.text).toBe(await admin(`/v1/admin/analytics/funnel${query(defaultRange())}`, 'text/csv'));
+    expect(csv.text.split('\r\n')[0]).toBe('prompt_id,kind,experiment_id,variant_id,impressions,clicks,previews,upgrades,expansion_mrr_cents,click_rate,preview_rate,upgrade_rate');
+
+    // sorting by a column reorders the rows
+    await page.locator('#funnel th button', { hasText: 'Upgrades' }).click();
+    const most = [...f.rows].sort((a, b) => a.upgrades - b.upgrades).at(-1);
+    await page.locator('#funnel th button', { hasText: 'Upgrades' }).click(); // descending
+    expect(await cellText('funnel', 0, 7)).toBe(num(most.upgrades));
+    await screenshot('funnels');
+    expect(await seriousViolations()).toEqual([]);
+  });
+
+  test('editing a prompt’s copy changes the widget’s own preview, and saving stores it', async () => {
+    await view('prompts');
+    await page.getByRole('button', { name: 'Edit copy of limit-75' }).click();
+    const previewTitle = page.locator('[data-testid="prompt-preview"] h3');
+    await poll(() => previewTitle.innerText()).toBe('Approaching your API calls limit');
+    await page.locator('#copy-title').fill('Only {pct} used on {plan}: plan ahead');
+    await poll(() => previewTitle.innerText()).toBe('Only 78% used on Starter: plan ahead');
+    await page.locator('#copy-cta_label').fill('See {next_plan}');
+    await poll(() => page.locator('[data-testid="prompt-preview"] button.pri').innerText()).toBe('See Pro');
+    // copy is text, never HTML
+    await page.locator('#copy-body').fill('<img src=x onerror=alert(1)> {used} of {limit}');
+    await poll(() => page.locator('[data-testid="prompt-preview"] p').first().innerText()).toBe('<img src=x onerror=alert(1)> 7,800 of 10,000');
+    expect(await page.locator('[data-testid="prompt-preview"] img').count()).toBe(0);
+    await screenshot('prompts-editor');
+    expect(await seriousViolations()).toEqual([]);
+    await page.getByRole('button', { name: 'Save copy' }).click();
+    await poll(() => page.locator('p.status').innerText()).toBe('Saved the copy of limit-75.');
+    const saved = (await admin('/v1/admin/prompts')).prompts.find((p: { id: string }) => p.id === 'limit-75');
+    expect(saved.copy).toMatchObject({ title: 'Only {pct} used on {plan}: plan ahead', cta_label: 'See {next_plan}' });
+
+    // on/off
+    await page.getByRole('switch', { name: 'invite on' }).click();
+    await poll(async () => (await admin('/v1/admin/prompts')).prompts.find((p: { id: string }) => p.id === 'invite').enabled).toBe(false);
+    await poll(() => page.getByRole('switch', { name: 'invite on' }).isChecked()).toBe(false);
+    await page.getByRole('switch', { name: 'invite on' }).click();
+    await poll(async () => (await admin('/v1/admin/prompts')).prompts.find((p: { id: string }) => p.id === 'invite').enabled).toBe(true);
+  });
+
+  test('the seeded experiment shows its winner; a new one is created, started and read', async () => {
+    await view('experiments');
+    const { experiments } = await admin('/v1/admin/experiments');
+    const seeded = experiments.find((e: { key: string }) => e.key === 'limit90-urgency');
+    const results = await admin(`/v1/admin/experiments/${seeded.id}/results`);
+    expect(results.verdict.status).toBe('winner');
+    await page.getByRole('button', { name: 'limit90-urgency', exact: true }).click();
+    await poll(() => page.locator('[data-verdict]').innerText()).toContain(results.verdict.message);
+    expect(await page.locator('[data-srm]').getAttribute('data-srm')).toBe(results.srm.flagged ? 'flagged' : 'ok');
+    const urgent = results.variants.find((v: { id: string }) => v.id === 'urgent');
+    const row = page.locator('#results tbody tr[data-key="urgent"] td');
+    expect(await row.nth(1).innerText()).toBe(num(urgent.exposed));
+    expect(await row.nth(2).innerText()).toBe(num(urgent.conversions));
+    expect(await row.nth(3).innerText()).toBe(`${pct(urgent.rate)} (${pct(urgent.rate_ci[0])} to ${pct(urgent.rate_ci[1])})`);
+    expect(await row.nth(6).innerText()).toBe(pct(urgent.chance_to_beat_control));
+    await screenshot('experiments-results');
+
+    await page.getByRole('button', { name: 'New experiment' }).click();
+    await page.locator('#exp-key').fill('e2e-gate-copy');
+    await page.locator('#exp-prompt').selectOption('gate');
+    await page.locator('#v1-id').fill('benefit');
+    await page.locator('#v1-title').fill('Turn on {feature} for your team');
+    await page.getByRole('button', { name: 'Preview this variant' }).nth(1).click();
+    await poll(() => page.locator('[data-testid="prompt-preview"] h3').innerText()).toBe('Turn on Single sign-on for your team');
+    await page.locator('#exp-holdout').fill('10');
+    await screenshot('experiments-create');
+    expect(await seriousViolations()).toEqual([]);
+    await page.getByRole('button', { name: 'Create draft' }).click();
+    await poll(() => page.locator('p.status').innerText()).toContain('Created e2e-gate-copy as a draft');
+    const created = (await admin('/v1/admin/experiments')).experiments.find((e: { key: string }) => e.key === 'e2e-gate-copy');
+    expect(created).toMatchObject({ status: 'draft', prompt_id: 'gate', holdout_pct: 10, variants: [{ id: 'control' }, { id: 'benefit', copy: { title: 'Turn on {feature} for your team' } }] });
+
+    await page.getByRole('button', { name: 'Start e2e-gate-copy' }).click();
+    await poll(async () => (await admin(`/v1/admin/experiments/${created.id}`)).status).toBe('running');
+    await poll(() => page.locator(`#experiments tr[data-key="${created.id}"] .badge`).innerText()).toBe('running');
+    await poll(() => page.locator(`[data-experiment="${created.id}"] #results tbody tr`).count()).toBeGreaterThanOrEqual(2);
+    const fresh = await admin(`/v1/admin/experiments/${created.id}/results`);
+    expect(await page.locator(`[data-experiment="${created.id}"] [data-verdict]`).innerText()).toContain(fresh.verdict.message);
+    await screenshot('experiments');
+  });
+
+  test('prompt history shows what each user of an account saw, and exports it', async () => {
+    await view('accounts/initech');
+    const path = `/v1/admin/accounts/initech/prompt-history${query({ ...defaultRange(), limit: '500' })}`;
+    const h = await admin(path);
+    expect(h.prompts.length).toBeGreaterThan(0);
+    await poll(() => rowsOf('history').count()).toBe(h.prompts.length);
+    expect(await cellText('history', 0, 0)).toBe(h.prompts[0].user_id);
+    expect(await cellText('history', 0, 1)).toBe(h.prompts[0].prompt_id);
+    expect(await cellText('history', 0, 2)).toBe(String(h.prompts[0].impressions));
+    expect(await rowsOf('events').count()).toBe(h.events.length);
+    const csv = await downloadCsv('history');
+    expect(csv.name).toBe('prompt-history-initech.csv');
+    expect(csv.text).toBe(await admin(path, 'text/csv'));
+    await screenshot('prompt-history');
+    expect(await seriousViolations()).toEqual([]);
+  });
+
+  describe('PQA and webhooks', () => {
+    let receiver: Server;
+    const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+    beforeAll(async () => {
+      receiver = createServer((req, res) => {
+        let body = '';
+        req.on('data', (c) => (body += c));
+        req.on('end', () => {
+          received.push({ headers: req.headers, body });
+          res.writeHead(200).end('ok');
+        });
+      });
+      await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    });
+    afterAll(() => new Promise<void>((r) => receiver.close(() => r())));
+
+    test('accounts by band match the API, filter by band, and a webhook test-send arrives signed', async () => {
+      await view('pqa');
+      const { accounts } = await admin('/v1/admin/accounts?limit=1000');
+      for (const band of ['nurture', 'warm', 'sales_assist', 'sales_ready']) {
+        const n = accounts.filter((a: { band: string }) => a.band === band).length;
+        expect(n, band).toBeGreaterThan(0);
+        await poll(() => page.locator(`[data-stat="band-${band}"] [data-value]`).innerText()).toBe(num(n));
+      }
+      await page.locator('select[name="band"]').selectOption('sales_ready');
+      const ready = (await admin('/v1/admin/accounts?band=sales_ready&limit=1000')).accounts;
+      await poll(() => rowsOf('pqa').count()).toBe(ready.length);
+      expect(await rowsOf('pqa').first().innerText()).toContain(ready[0].top_signals[0]);
+
+      const port = (receiver.address() as { port: number }).port;
+      await page.locator('#wh-id').fill('e2e-hook');
+      await page.locator('#wh-url').fill(`http://127.0.0.1:${port}/hook`);
+      await page.locator('#wh-format').selectOption('json');
+      await page.locator('#wh-secret').fill('e2e-secret-0123456789');
+      await page.getByRole('button', { name: 'Save webhook' }).click();
+      await poll(() => rowsOf('webhooks').filter({ hasText: 'e2e-hook' }).count()).toBe(1);
+      await page.getByRole('button', { name: 'Send a test event to e2e-hook' }).click();
+      await poll(() => page.locator('section[aria-labelledby="webhooks-title"] p.status').innerText()).toBe('Test sent to e2e-hook: answered 200.');
+      expect(received).toHaveLength(1);
+      expect(JSON.parse(received[0]!.body)).toMatchObject({ type: 'pqa.sales_ready', test: true });
+      expect(Object.keys(received[0]!.headers).some((h) => h.includes('signature'))).toBe(true);
+      await screenshot('pqa');
+      expect(await seriousViolations()).toEqual([]);
+    });
+  });
+
+  test('dark theme passes axe too, and signing out ends the session', async () => {
+    await view('overview');
+    await page.getByRole('button', { name: 'Switch to dark theme' }).click();
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    await page.locator('[data-stat="upgrade-rate"]').waitFor();
+    await screenshot('overview-dark');
+    expect(await seriousViolations()).toEqual([]);
+    await view('prompts');
+    await page.getByRole('button', { name: 'Edit copy of gate' }).click();
+    await poll(() => page.locator('[data-testid="prompt-preview"] h3').innerText()).toBe('Unlock Single sign-on');
+    await screenshot('prompts-dark');
+    expect(await seriousViolations()).toEqual([]);
+    await page.getByRole('button', { name: 'Switch to light theme' }).click();
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.locator('#admin-key').waitFor();
+    expect(await page.evaluate(async () => (await fetch('/v1/admin/session')).status)).toBe(401);
+    expect((await ctx.cookies()).map((c) => c.name)).not.toContain('ladder_session');
+  });
+});

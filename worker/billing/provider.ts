@@ -1,0 +1,74 @@
+/**
+ * The billing-provider interface: quote a plan or seat change, then charge for it. Two
+ * implementations, chosen by configuration: Stripe when `STRIPE_SECRET_KEY` is set, else
+ * the local provider (same proration rule, invoices in D1) so the demo upgrades offline.
+ */
+import type { Plan } from '../../shared/schemas';
+import type { Env } from '../env';
+import { localProvider } from './local';
+import { stripeProvider } from './stripe';
+
+export type BillingMode = 'stripe' | 'local';
+
+/** A change the customer asked for, already checked against the catalog and the rules. */
+export type PlanChange = {
+  accountId: string;
+  from: { plan: Plan; seats: number };
+  to: { plan: Plan; seats: number };
+  /** The account's current billing period as Ladder knows it (the local provider's truth). */
+  period: { start: number; end: number };
+  stripeCustomerId: string | null;
+  stripeSubscriptionId: string | null;
+};
+
+/** What a change costs now and afterwards. */
+export type Quote = {
+  amountDueNowCents: number;
+  currency: string;
+  nextAmountCents: number;
+  /** Epoch ms of the next billing date (the current period's end). */
+  nextBillingDate: number;
+  /** Epoch seconds the proration is computed at; the confirmation must send it back. */
+  prorationDate: number;
+};
+
+/** The account's billing state after a successful change, as the provider reports it. */
+export type AppliedState = {
+  planId: string;
+  seats: number;
+  period: { start: number; end: number };
+  mrrCents: number;
+};
+
+/** An invoice the local provider keeps in D1 (Stripe keeps its own). */
+export type LocalInvoice = { id: string; amountCents: number; currency: string; status: 'paid' | 'failed'; description: string };
+
+export type ChargeOutcome =
+  | { status: 'succeeded'; amountChargedCents: number; state: AppliedState; invoice?: LocalInvoice }
+  | { status: 'requires_action' | 'failed'; reason: string; invoice?: LocalInvoice };
+
+export interface BillingProvider {
+  readonly mode: BillingMode;
+  /** Quote `change` as if made at `prorationDate` (epoch seconds). */
+  preview(change: PlanChange, prorationDate: number): Promise<Quote>;
+  /**
+   * Make `change` at `prorationDate`, charging the prorated amount; the change applies only
+   * if the payment succeeds. `idempotencyKey` is derived from the intent, so a retry never
+   * charges twice.
+   */
+  charge(change: PlanChange, prorationDate: number, idempotencyKey: string): Promise<ChargeOutcome>;
+}
+
+/** The provider failed or refused (not a declined card): the API answers 502 with its reason. */
+export class BillingProviderError extends Error {}
+
+/**
+ * The configured provider: Stripe with a secret key, else local.
+ * @example const provider = billingProvider(c.env); await provider.preview(change, t)
+ */
+export function billingProvider(env: Env): BillingProvider {
+  return env.STRIPE_SECRET_KEY ? stripeProvider(env) : localProvider(env);
+}
+
+/** `stripe` or `local`, as responses and `/v1/health` report it. */
+export const billingMode = (env: Env): BillingMode => (env.STRIPE_SECRET_KEY ? 'stripe' : 'local');
