@@ -97,7 +97,7 @@ describe('prompt funnel', () => {
 describe('self-serve upgrade rate', () => {
   const monday = Date.UTC(2026, 3, 6);
 
-  it('per day: accounts upgraded self-serve ÷ accounts shown a prompt, in each bucket', async () => {
+  it('per day: accounts shown a prompt that upgraded self-serve ÷ accounts shown a prompt, in each bucket', async () => {
     await events([
       { account: 'r1', type: 'impression', prompt: 'limit-api_calls-90', at: monday + H },
       { account: 'r1', type: 'impression', prompt: 'gate-sso', at: monday + 2 * H },
@@ -118,7 +118,8 @@ describe('self-serve upgrade rate', () => {
     expect(res.status).toBe(200);
     expect(res.json.series).toEqual([
       { start: '2026-04-06T00:00:00.000Z', eligible_accounts: 3, upgraded_accounts: 1, rate: 1 / 3 },
-      { start: '2026-04-07T00:00:00.000Z', eligible_accounts: 1, upgraded_accounts: 1, rate: 1 },
+      // r3 upgraded on the 7th but was shown a prompt only on the 6th
+      { start: '2026-04-07T00:00:00.000Z', eligible_accounts: 1, upgraded_accounts: 0, rate: 0 },
       { start: '2026-04-08T00:00:00.000Z', eligible_accounts: 0, upgraded_accounts: 0, rate: null },
     ]);
     expect(res.json.total).toEqual({ eligible_accounts: 3, upgraded_accounts: 2, rate: 2 / 3 });

@@ -4,7 +4,7 @@
  * `Accept: text/csv`. Set-based SQL only: the overview reads the `prompt_daily` roll-up
  * (brought up to date from `prompt_events` on each read) and `mrr_ledger` by its time index.
  */
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { Hono, type Context } from 'hono';
 import {
   accountIdParam,
@@ -200,16 +200,22 @@ export const analyticsRoutes = new Hono<AppEnv>()
     const db = database(c.env.DB);
     await refreshPromptDaily(db);
     const upgraded = sql`source = 'self_serve' AND mrr_after_cents > mrr_before_cents`;
+    // An account counts as upgraded in a bucket when it upgraded self-serve and was shown a prompt in that bucket.
+    const shown = (lo: SQL, hi: SQL) =>
+      sql`EXISTS (SELECT 1 FROM prompt_daily d WHERE d.account_id = u.account_id AND d.impressions > 0 AND d.day >= ${lo} AND d.day < ${hi})`;
     const [eligible = [], ups = [], totals = [], kinds = []] = await sqlBatch(db, [
       sql`
         SELECT CAST((day - ${from}) / ${step} AS INTEGER) AS b, count(DISTINCT account_id) AS n
         FROM prompt_daily WHERE day >= ${from} AND day < ${to} AND impressions > 0 GROUP BY b`,
       sql`
-        SELECT CAST((at - ${from}) / ${step} AS INTEGER) AS b, count(DISTINCT account_id) AS n
-        FROM mrr_ledger WHERE at >= ${from} AND at < ${to} AND ${upgraded} GROUP BY b`,
+        SELECT u.b, count(DISTINCT u.account_id) AS n
+        FROM (SELECT account_id, CAST((at - ${from}) / ${step} AS INTEGER) AS b FROM mrr_ledger WHERE at >= ${from} AND at < ${to} AND ${upgraded}) u
+        WHERE ${shown(sql`${from} + u.b * ${step}`, sql`${from} + (u.b + 1) * ${step}`)}
+        GROUP BY u.b`,
       sql`
         SELECT (SELECT count(DISTINCT account_id) FROM prompt_daily WHERE day >= ${from} AND day < ${to} AND impressions > 0) AS eligible,
-               (SELECT count(DISTINCT account_id) FROM mrr_ledger WHERE at >= ${from} AND at < ${to} AND ${upgraded}) AS upgraded`,
+               (SELECT count(DISTINCT u.account_id) FROM mrr_ledger u WHERE at >= ${from} AND at < ${to} AND ${upgraded}
+                  AND ${shown(sql`${from}`, sql`${to}`)}) AS upgraded`,
       sql`
         SELECT prompt_id, count(*) AS n, sum(mrr_after_cents - mrr_before_cents) AS cents
         FROM mrr_ledger WHERE at >= ${from} AND at < ${to} AND ${upgraded} GROUP BY prompt_id`,
