@@ -85,9 +85,9 @@ describe('CSRF-safe admin writes', () => {
     expect(withOrigin.status).toBe(200);
   });
 
-  it('a login without the header from another site is refused too', async () => {
-    const res = await api('POST', '/v1/admin/login', { token: null, headers: { origin: 'https://evil.example' }, body: { key: ADMIN } });
-    expect(res.status).toBe(403);
+  it('without a session cookie a write is judged by its credential alone: no key is a 401, not a CSRF 403', async () => {
+    const res = await api('PUT', '/v1/admin/prompts/csrf-none', { token: null, headers: { origin: 'https://evil.example' }, body: prompt });
+    expect(res.status).toBe(401);
   });
 
   it('a bearer admin key needs no CSRF header (it cannot be sent by a cross-site form)', async () => {
