@@ -16,6 +16,9 @@ const DAY = 86_400_000;
 const CONFIG_KEY = 'pqa_config';
 /** Progress of the daily recompute pass (see `runDailyRecompute`). */
 const PASS_KEY = 'pqa_recompute';
+/** Accounts per page, and pages per cron run: 250,000 accounts in ~550 D1 calls, under the per-invocation limit. */
+const PAGE_SIZE = 1000;
+const MAX_PAGES_PER_RUN = 250;
 
 /** The points table in force: the stored one, or DESIGN.md's defaults. */
 export async function loadPqaConfig(db: Db): Promise<PqaConfig> {
@@ -256,9 +259,9 @@ export async function rescoreAccounts(db: Db, accountIds: string[], now: number)
 export async function recomputeAllScores(
   db: Db,
   now: number,
-  opts: { after?: string; pageSize?: number; maxPages?: number; onPage?: (cursor: string) => Promise<void> } = {},
+  opts: { after?: string; pageSize?: number; maxPages?: number; onPage?: (cursor: string, page: number) => Promise<void> } = {},
 ): Promise<{ scored: number; cursor: string; done: boolean }> {
-  const pageSize = opts.pageSize ?? 500;
+  const pageSize = opts.pageSize ?? PAGE_SIZE;
   let cursor = opts.after ?? '';
   let scored = 0;
   for (let page = 0; page < (opts.maxPages ?? Infinity); page++) {
@@ -268,7 +271,7 @@ export async function recomputeAllScores(
     scored += scores.length;
     if (aggregates.length < pageSize) return { scored, cursor, done: true };
     cursor = aggregates[aggregates.length - 1]!.account_id;
-    await opts.onPage?.(cursor);
+    await opts.onPage?.(cursor, page);
   }
   return { scored, cursor, done: false };
 }
@@ -301,8 +304,9 @@ type PassState = { day: number; cursor: string; done: boolean };
 
 /**
  * The cron's daily recompute: the first run of each UTC day scores every account; a pass
- * cut short (a crash, a time limit) resumes from its saved cursor on the next run. Later
- * runs of the same day do nothing. Saving a new points table starts a new pass.
+ * cut short (a crash, a time limit, more than 250 pages) resumes from its saved cursor on
+ * the next run. Later runs of the same day do nothing. Saving a new points table starts a
+ * new pass.
  * @example await runDailyRecompute(db, Date.now()) // { ran: true, scored: 1200, done: true }
  */
 export async function runDailyRecompute(db: Db, now: number, pageSize?: number): Promise<{ ran: boolean; scored: number; done: boolean }> {
@@ -317,8 +321,11 @@ export async function runDailyRecompute(db: Db, now: number, pageSize?: number):
     ]);
   const result = await recomputeAllScores(db, now, {
     after: state && state.day === today ? state.cursor : '',
-    ...(pageSize && { pageSize }),
-    onPage: (cursor) => save({ day: today, cursor, done: false }).then(() => undefined),
+    pageSize: pageSize ?? PAGE_SIZE,
+    maxPages: MAX_PAGES_PER_RUN,
+    onPage: async (cursor, page) => {
+      if (page % 5 === 4) await save({ day: today, cursor, done: false });
+    },
   });
   await save({ day: today, cursor: result.cursor, done: result.done });
   return { ran: true, scored: result.scored, done: result.done };
