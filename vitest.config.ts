@@ -24,6 +24,19 @@ export default defineConfig({
         },
       },
       {
+        // Load, fault and bad-input tests against real `wrangler dev` workers over loopback
+        // (test/system/global.ts starts the shared one); one file at a time, bounded in count and time.
+        test: {
+          name: 'system',
+          environment: 'node',
+          include: ['test/{load,fault,badinput}/**/*.test.ts'],
+          globalSetup: ['./test/system/global.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
         test: {
           name: 'widget',
           environment: 'node',

@@ -7,6 +7,7 @@ import type { AppEnv, Env } from './env';
 import { errorResponse } from './errors';
 import { adminKey, secretKey, userToken } from './middleware/auth';
 import { widgetCors } from './middleware/cors';
+import { rateLimit } from './middleware/rateLimit';
 import { accountRoutes } from './routes/accounts';
 import { adminCsrf, adminSessionRoutes } from './routes/admin';
 import { adminAccountRoutes, analyticsRoutes } from './routes/analytics';
@@ -38,16 +39,21 @@ app.use('*', async (c, next) => {
 app.onError(errorResponse);
 app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route ${c.req.method} ${c.req.path}.`, details: [] } }, 404));
 
+// Per-credential limits (429 with Retry-After), counted after authentication; see middleware/rateLimit.ts.
+const hostLimit = rateLimit({ scope: 'secret key', limitVar: 'LADDER_RATE_LIMIT_HOST', defaultLimit: 60_000, key: () => 'host' });
+const widgetLimit = rateLimit({ scope: 'user', limitVar: 'LADDER_RATE_LIMIT_WIDGET', defaultLimit: 1_200, key: (c) => `${c.get('user').acct}\u0000${c.get('user').sub}` });
+const adminLimit = rateLimit({ scope: 'admin key', limitVar: 'LADDER_RATE_LIMIT_ADMIN', defaultLimit: 6_000, key: () => 'admin' });
 // Host backend (secret key). No CORS: these are called server to server.
 for (const path of ['/v1/catalog', '/v1/accounts/*', '/v1/usage', '/v1/track', '/v1/check', '/v1/entitlements/*', '/v1/tokens', '/v1/pqa'])
-  app.use(path, secretKey());
+  app.use(path, secretKey(), hostLimit);
 // Widget (user token), with CORS for the allowed origins; preflights are answered before auth.
-app.use('/v1/widget/*', widgetCors(), userToken());
+app.use('/v1/widget/*', widgetCors(), userToken(), widgetLimit);
 // Dashboard and admin (admin key or session cookie), login and logout excepted; a cookie-authenticated write
 // must also pass the CSRF check.
 app.use(
   '/v1/admin/*',
-  async (c, next) => (c.req.path === '/v1/admin/login' || c.req.path === '/v1/admin/logout' ? next() : adminKey()(c, next)),
+  async (c, next) =>
+    c.req.path === '/v1/admin/login' || c.req.path === '/v1/admin/logout' ? next() : adminKey()(c, async () => void (await adminLimit(c, next))),
   adminCsrf(),
 );
 
