@@ -54,11 +54,11 @@ export const subscribedWebhooks = (event: WebhookEvent): SQL =>
  * queues nothing, so a retried producer never sends twice.
  * @example await sqlBatch(db, [updatePlan, enqueueWebhookEvent('upgrade.succeeded', `upgrade:${acct}:${key}`, { account_id: acct, plan_id }, now)])
  */
-export function enqueueWebhookEvent(event: WebhookEvent, dedupeKey: string, payload: Record<string, unknown>, now: number): SQL {
+export function enqueueWebhookEvent(event: WebhookEvent, dedupeKey: string, payload: Record<string, unknown>, now: number, guard: SQL = sql`1`): SQL {
   return sql`
     INSERT INTO webhook_outbox (id, webhook_id, event, dedupe_key, payload, attempts, next_attempt_at, created_at)
     SELECT 'out_' || lower(hex(randomblob(12))), w.id, ${event}, ${dedupeKey}, ${JSON.stringify(payload)}, 0, ${now}, ${now}
-    FROM (${subscribedWebhooks(event)}) AS w WHERE true
+    FROM (${subscribedWebhooks(event)}) AS w WHERE ${guard}
     ON CONFLICT DO NOTHING`;
 }
 

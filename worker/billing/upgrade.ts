@@ -11,6 +11,7 @@ import type { UserClaims } from '../../shared/schemas';
 import { loadAccountState, snapshotOf, type AccountState } from '../accounts';
 import { sqlBatch, type Db } from '../db';
 import { ApiError, notFound } from '../errors';
+import { enqueueWebhookEvent } from '../webhooks';
 import { billingStateOf, catalogMrr, lastPromptClick, mrrChangeStatements } from './ledger';
 import { BillingProviderError, type BillingProvider, type ChargeOutcome, type PlanChange, type Quote } from './provider';
 
@@ -280,6 +281,13 @@ export async function confirmUpgrade(db: Db, provider: BillingProvider, user: Us
       ...(!local && { stripeObjectUpdatedAt: nowSeconds * 1000 }),
       guard: applied,
     }),
+    enqueueWebhookEvent(
+      'upgrade.succeeded',
+      `upgrade:${user.acct}:${key}`,
+      { account_id: user.acct, user_id: user.sub, from_plan_id: change.from.plan.id, plan_id: toPlan.id, seats: s.seats, amount_charged_cents: outcome.amountChargedCents, currency: change.to.plan.currency, billing: provider.mode, at: new Date(now).toISOString() },
+      now,
+      applied,
+    ),
     sql`UPDATE upgrades SET
           status = CASE WHEN ${applied} THEN 'succeeded' ELSE 'failed' END,
           result = CASE WHEN ${applied} THEN ${JSON.stringify(result)} ELSE ${JSON.stringify(conflict)} END,

@@ -284,6 +284,20 @@ describe('attribution', () => {
   });
 });
 
+describe('upgrade.succeeded', () => {
+  it('goes to each enabled webhook subscribed to it, once per upgrade however often the click is retried', async () => {
+    const a = await account();
+    await env.DB.prepare(`INSERT INTO webhooks (id, url, format, events, secret, enabled, created_at, updated_at) VALUES ('won', 'https://hooks.example.com/w', 'json', '["upgrade.succeeded"]', 'whsec', 1, 0, 0)
+                          ON CONFLICT (id) DO NOTHING`).run();
+    const body = { plan_id: 'business', proration_date: s(MID), idempotency_key: 'hooked' };
+    expect((await a.call('POST', '/v1/widget/upgrade', body)).json.status).toBe('succeeded');
+    await a.call('POST', '/v1/widget/upgrade', body);
+    const outbox = await rows("SELECT payload FROM webhook_outbox WHERE event = 'upgrade.succeeded' AND dedupe_key = ?", `upgrade:${a.acct}:hooked`);
+    expect(outbox).toHaveLength(1);
+    expect(JSON.parse(outbox[0]!.payload)).toMatchObject({ account_id: a.acct, from_plan_id: 'starter', plan_id: 'business' });
+  });
+});
+
 describe('upgrade requests', () => {
   it('are stored and fire upgrade.requested to each enabled webhook subscribed to it', async () => {
     const a = await account();
