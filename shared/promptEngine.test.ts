@@ -380,7 +380,7 @@ describe('definitions', () => {
       { id: 'limit-storage_gb-100', title: 'GB of storage limit reached', body: "You've used all 100 GB of storage included in Starter. Upgrade to keep going.", cta_label: 'Upgrade' },
       { id: 'limit-api_calls-90', title: 'Almost at your API calls limit', body: '9,100 of 10,000 API calls used (91%). Upgrade in one click to keep going.', cta_label: 'Upgrade' },
       { id: 'gate-sso', title: 'Unlock Single sign-on', body: 'Single sign-on is included in Business. See what it does, then upgrade from Starter when you are ready.', cta_label: 'Upgrade' },
-      { id: 'invite-seats', title: 'Bring your whole team', body: '4 of 5 seats on Starter are in use. Add seats so everyone can join.', cta_label: 'Add seats' },
+      { id: 'invite-seats', title: 'Bring your whole team', body: '4 of 5 seats on Starter are in use. Bring in the teammates who still need access.', cta_label: 'Invite teammates' },
     ]);
   });
 

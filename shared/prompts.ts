@@ -217,8 +217,9 @@ export const defaultPrompts: PromptDefinition[] = [
     caps: { ...defaultCaps },
     copy: {
       title: 'Bring your whole team',
-      body: '{used} of {limit} seats on {plan} are in use. Add seats so everyone can join.',
-      cta_label: 'Add seats',
+      // below the seat limit the CTA opens the host's invite flow; at the limit the widget makes it "Add seats"
+      body: '{used} of {limit} seats on {plan} are in use. Bring in the teammates who still need access.',
+      cta_label: 'Invite teammates',
       secondary_label: 'Remind me later',
     },
     enabled: true,

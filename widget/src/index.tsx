@@ -12,6 +12,7 @@ import type { Options, Theme } from './types';
 import { Safe } from './ui/Box';
 import { allowed, GateSlot } from './ui/Gate';
 import { Meters } from './ui/Meter';
+import { openUpgrade } from './ui/lazyUpgrade';
 import { Notices } from './ui/Notices';
 
 export interface LadderApi {
@@ -98,12 +99,15 @@ const Ladder: LadderApi = {
   async gate(featureId) {
     try {
       await loaded;
-      const f = state.value?.features[featureId];
-      if (allowed(f)) return true;
-      if (f) {
+      const s = state.value;
+      const f = s?.features[featureId];
+      // `seats`: may one more teammate join? At the limit, the worker hears it and admins can buy seats.
+      const seats = featureId == 'seats' && s?.account.seats;
+      if (seats ? seats.limit === null || seats.used < seats.limit : allowed(f)) return true;
+      if (seats || f) {
         const p = prompts.value.find((q) => q.kind === 'feature_gate' && q.feature_id === featureId);
         track('gate_hit', p, featureId);
-        gateOpen.value = featureId;
+        seats ? openUpgrade({ seats: seats.limit! + 1 }) : (gateOpen.value = featureId);
       }
     } catch (e) {
       warn('gate', e);

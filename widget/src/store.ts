@@ -33,28 +33,31 @@ export const uid = () =>
 
 export const sessionId: string = stored('sessionStorage', 'sid') ?? stored('sessionStorage', 'sid', uid())!;
 
-/** Prompt ids dismissed or snoozed in this session: gone at once, before any refetch. */
-export const hidden = signal<string[]>(stored('sessionStorage', 'hidden') ?? []);
-/** Prompt ids already shown (and counted) in this session. */
-export const shown = new Set<string>(stored('sessionStorage', 'shown') ?? []);
+/** This tab's session storage for the token's user, so switching users in a tab carries nothing over. */
+export const perUser = <T>(key: string, value?: T) =>
+  stored<T>('sessionStorage', `${key}.${claims.value.acct}.${claims.value.sub}`, value);
+
+/** Prompt ids the user dismissed or snoozed in this session: gone at once, before any refetch. */
+export const hidden = signal<string[]>([]);
+/** Prompt ids already shown (and counted) to the user in this session. */
+export const shown = new Set<string>();
+
+/** Reads the user's session lists, once a token has named the user. */
+export function loadUser() {
+  hidden.value = perUser('hidden') ?? [];
+  shown.clear();
+  perUser<string[]>('shown')?.forEach((id) => shown.add(id));
+}
 
 export function hide(id: string) {
-  hidden.value = [...hidden.value, id];
-  stored('sessionStorage', 'hidden', hidden.value);
+  perUser('hidden', (hidden.value = [...hidden.value, id]));
 }
 
 /**
- * Prompts to show now: not hidden this session, and soft prompts within the session
- * allowance the worker sent (blocks are exempt; already-shown prompts were counted).
+ * Prompts to show now: those the worker listed (already within this session's caps and
+ * allowance, counted from stored history), less the ones hidden since.
  */
-export const prompts = computed<Prompt[]>(() => {
-  const s = state.value;
-  if (!s) return [];
-  let left = s.caps.session_prompts_left ?? Infinity;
-  return s.prompts.filter(
-    (p) => !hidden.value.includes(p.id) && (p.blocking || shown.has(p.id) || left-- > 0),
-  );
-});
+export const prompts = computed<Prompt[]>(() => state.value?.prompts.filter((p) => !hidden.value.includes(p.id)) ?? []);
 
 export const role = computed(() => state.value?.account.role ?? claims.value.role ?? 'member');
 export const locale = computed(() => options.value.locale ?? claims.value.locale ?? navigator.language);

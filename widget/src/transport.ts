@@ -3,7 +3,7 @@
  * load (with a localStorage copy for instant repeat visits), API calls with 401 retry,
  * and batched prompt events.
  */
-import { claims, options, sessionId, shown, state, stored, uid, warn } from './store';
+import { claims, loadUser, options, perUser, sessionId, shown, state, stored, uid, warn } from './store';
 import type { Claims, EventType, Prompt, WidgetState } from './types';
 
 let token = '';
@@ -33,6 +33,7 @@ async function fetchToken(): Promise<string> {
   }
   if (!t) throw new Error('no user token: pass token or getToken to Ladder.init, or data-token-url');
   claims.value = decodeToken(t);
+  loadUser();
   return (token = t);
 }
 
@@ -135,7 +136,7 @@ export function track(type: EventType, p?: Prompt | null, feature_id = p?.featur
 export function seen(p: Prompt) {
   if (shown.has(p.id)) return;
   shown.add(p.id);
-  stored('sessionStorage', 'shown', [...shown]);
+  perUser('shown', [...shown]);
   track('impression', p);
 }
 

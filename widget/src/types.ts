@@ -47,6 +47,7 @@ export interface PlanOption {
   currency: string;
   /** Not in API.md yet; used when present. */
   limits?: Record<string, number | null>;
+  interval?: string;
 }
 
 export interface WidgetState {
@@ -54,7 +55,7 @@ export interface WidgetState {
     id: string;
     name: string;
     role: Role;
-    plan: { id: string; name: string; price_cents: number; currency: string };
+    plan: { id: string; name: string; price_cents: number; currency: string; interval?: string };
     seats: { used: number; limit: number | null };
   };
   meters: Meter[];

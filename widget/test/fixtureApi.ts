@@ -56,7 +56,7 @@ export function invitePrompt(blocking: boolean): Prompt {
     experiment_id: null,
     title: 'Bring your whole team',
     body: 'Seats on Starter are filling up.',
-    cta_label: 'Add seats',
+    cta_label: 'Invite teammates',
     secondary_label: blocking ? '' : 'Remind me later',
   };
 }

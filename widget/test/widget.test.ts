@@ -183,15 +183,14 @@ describe('limit notices', () => {
     await page.close();
   });
 
-  test('one impression per prompt per session, and soft prompts stay within the session allowance', async () => {
-    const soft = [limitPrompt(93), invitePrompt(false), limitPrompt(80, { id: 'limit-projects-75', metric: 'projects' })];
-    fx.state = widgetState(fx.state.account.id, 'admin', 93, soft);
-    fx.state.caps.session_prompts_left = 2;
+  test('one impression per prompt per session; the prompts listed show though no allowance is left after them', async () => {
+    // the worker lists soft prompts within the session allowance and says what is left after them
+    fx.state = widgetState(fx.state.account.id, 'admin', 93, [limitPrompt(93), invitePrompt(false)]);
+    fx.state.caps.session_prompts_left = 0;
     const { page } = await open(hostPage('<ladder-notices></ladder-notices>'));
     await poll(() => page.locator('ladder-notices section').count()).toBe(2);
     const impressions = () => fx.calls('POST', '/v1/widget/events').flatMap((r) => r.body.events).filter((e) => e.type === 'impression');
     await poll(() => impressions().length).toBe(2);
-    fx.state.caps.session_prompts_left = 0; // the worker counted both impressions
     await page.reload();
     await poll(() => fx.calls('GET', '/v1/widget/state').length).toBe(2);
     await poll(() => page.locator('ladder-notices section').count()).toBe(2);
@@ -260,6 +259,41 @@ describe('invite prompts', () => {
     expect(await dialog.getByLabel('Seats').inputValue()).toBe('6');
     await dialog.getByText(fx.preview.message).waitFor();
     expect(fx.calls('POST', '/v1/widget/upgrade/preview').map((r) => r.body)).toEqual([{ seats: 6 }]);
+    await page.close();
+  });
+
+  test("Ladder.gate('seats') lets a teammate join below the limit; at the limit it records gate_hit and offers seats", async () => {
+    fx.state.account.seats = { used: 4, limit: 5 };
+    const { page } = await open(hostPage('<p>host</p>'));
+    await page.waitForFunction(() => window.Ladder);
+    expect(await page.evaluate(() => window.Ladder!.gate('seats'))).toBe(true);
+    fx.state.account.seats = { used: 5, limit: 5 };
+    await page.evaluate(() => window.Ladder!.refresh());
+    expect(await page.evaluate(() => window.Ladder!.gate('seats'))).toBe(false);
+    await page.getByRole('dialog', { name: 'Add seats' }).getByText(fx.preview.message).waitFor();
+    expect(fx.calls('POST', '/v1/widget/upgrade/preview').map((r) => r.body)).toEqual([{ seats: 6 }]);
+    // (polled: a batch from the previous test's closing page may arrive first)
+    const gateHits = async () => (await sentEvents()).filter((e) => e.type === 'gate_hit').map((e) => e.feature_id);
+    await poll(gateHits).toEqual(['seats']);
+    await page.close();
+  });
+});
+
+describe('session lists per user', () => {
+  test('a prompt dismissed by one user is not hidden for the next user in the same tab', async () => {
+    fx.state.prompts = [limitPrompt(93)];
+    const { page } = await open(hostPage('<ladder-notices></ladder-notices>'));
+    const notice = page.locator('ladder-notices section[data-kind=limit_notice]');
+    await notice.getByRole('button', { name: 'Dismiss' }).click();
+    expect(await notice.count()).toBe(0);
+    const other = makeToken({ sub: 'user_other', acct: fx.state.account.id, role: 'admin', exp: Math.floor(Date.now() / 1000) + 3600 });
+    const first = fx.token;
+    await page.evaluate((token) => window.Ladder!.init({ token }), other);
+    await notice.waitFor(); // the other user still sees it
+    await page.evaluate((token) => window.Ladder!.init({ token }), first);
+    await poll(() => fx.calls('GET', '/v1/widget/state').length).toBe(3);
+    await page.waitForTimeout(300);
+    expect(await notice.count()).toBe(0); // and the first user's dismissal holds for the session
     await page.close();
   });
 });

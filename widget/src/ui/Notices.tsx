@@ -41,8 +41,8 @@ function Notice({ p }: { p: Prompt }) {
   const nextLimit = p.metric && next?.limits?.[p.metric];
   const seats = account.seats;
   const addSeats = p.kind === 'invite' && (p.blocking || (seats.limit !== null && seats.used >= seats.limit));
-  // copy may leave a label empty for "no such button"; the invite CTA follows the seat state
-  const label = p.kind === 'invite' ? (addSeats ? 'Add seats' : 'Invite teammates') : (p.cta_label ?? cta);
+  // copy may leave a label empty for "no such button"; at the seat limit the invite CTA buys seats
+  const label = addSeats ? 'Add seats' : (p.cta_label ?? cta);
   const later = !p.blocking && (p.secondary_label ?? 'Remind me later');
   const close = (type: 'dismiss' | 'snooze') => {
     track(type, p);
@@ -60,7 +60,7 @@ function Notice({ p }: { p: Prompt }) {
       {p.body && <p>{p.body}</p>}
       {p.threshold === 75 && next && (
         <p class="mu">
-          {next.name}: {money(next.price_cents, next.currency)}/month
+          {next.name}: {money(next.price_cents, next.currency)}/{next.interval ?? 'month'}
           {nextLimit ? ` · ${num(nextLimit)} ${meters.find((m) => m.metric === p.metric)?.name ?? ''}` : ''}
         </p>
       )}

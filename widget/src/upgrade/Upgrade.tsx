@@ -1,6 +1,6 @@
 import { signal } from '@preact/signals';
 import { useEffect, useRef } from 'preact/hooks';
-import { money } from '../format';
+import { money, num } from '../format';
 import { addCss } from '../style';
 import { emit, role, state, uid, upgrade } from '../store';
 import { loadState, request } from '../transport';
@@ -122,7 +122,14 @@ export function Upgrade() {
 function Dialog({ choice }: { choice: Partial<UpgradeChoice> }) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => ref.current?.showModal(), []);
-  const { account, upgrade_options } = state.value!;
+  const { account, upgrade_options, meters } = state.value!;
+  const per = (interval?: string) => '/' + (interval ?? 'month');
+  // what each plan includes, in the account's own meters: "50,000 API calls · 20 Seats"
+  const includes = (limits: Record<string, number | null> = {}) =>
+    meters
+      .filter((m) => m.metric in limits)
+      .map((m) => `${limits[m.metric] === null ? 'Unlimited' : num(limits[m.metric]!)} ${m.name}`)
+      .join(' · ');
   const admin = role.value === 'admin';
   const ph = phase.value;
   const pv = preview.value;
@@ -146,7 +153,8 @@ function Dialog({ choice }: { choice: Partial<UpgradeChoice> }) {
         <>
           {!admin && <p>Only an admin can change the plan or seats. Ask yours:</p>}
           <p class="mu">
-            Current plan: {account.plan.name} · {money(account.plan.price_cents, account.plan.currency)}/month
+            Current plan: {account.plan.name} · {money(account.plan.price_cents, account.plan.currency)}
+            {per(account.plan.interval)}
           </p>
           {choice.seats ? (
             <label>
@@ -170,7 +178,9 @@ function Dialog({ choice }: { choice: Partial<UpgradeChoice> }) {
                     onChange={() => choose({ plan_id: o.plan_id })}
                   />
                   <span>
-                    <b>{o.name}</b> {money(o.price_cents, o.currency)}/month
+                    <b>{o.name}</b> {money(o.price_cents, o.currency)}
+                    {per(o.interval)}
+                    {o.limits && <span class="mu"> · {includes(o.limits)}</span>}
                   </span>
                 </label>
               ))}
