@@ -56,6 +56,18 @@ export default defineConfig({
         },
       },
       {
+        test: {
+          name: 'e2e',
+          environment: 'node',
+          include: ['test/e2e/**/*.test.ts'],
+          // The real dev worker (`node worker/scripts/dev.mjs`, fresh local D1, demo seed) on a free port.
+          globalSetup: ['./test/e2e/devWorker.global.ts'],
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
         plugins: [
           quietMissingSourcemaps(),
           cloudflareTest(async ({ inject }) => ({

@@ -27,6 +27,8 @@ const tokenQuery = z.strictObject({
   account: id.default('initech'),
   role: z.enum(['admin', 'member']).default('admin'),
   locale: z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/).optional(),
+  /** Another user of the account (default `<account>-<role>`): caps and dismissals are per user. */
+  user: id.optional(),
 });
 
 demoRoutes.get('/token', async (c) => {
@@ -34,7 +36,7 @@ demoRoutes.get('/token', async (c) => {
   if (!(await existingAccounts(database(c.env.DB), [q.account])).size) throw notFound('account', q.account, 'account');
   const now = Math.floor(c.get('now') / 1000);
   const token = await sign(
-    { sub: `${q.account}-${q.role}`, acct: q.account, role: q.role, name: `Demo ${q.role}`, iat: now, exp: now + 3600, ...(q.locale && { locale: q.locale }) },
+    { sub: q.user ?? `${q.account}-${q.role}`, acct: q.account, role: q.role, name: `Demo ${q.role}`, iat: now, exp: now + 3600, ...(q.locale && { locale: q.locale }) },
     c.env.LADDER_USER_TOKEN_SECRET,
     'HS256',
   );
@@ -132,6 +134,8 @@ const APP_JS = `
 
   function start() {
     var q = new URLSearchParams({ account: $('account').value, role: $('role').value, locale: $('locale').value });
+    var user = new URLSearchParams(location.search).get('user'); // dropped when the switcher changes
+    if (user) q.set('user', user);
     document.body.classList.toggle('dark', $('theme').value === 'dark');
     if (!window.Ladder) { log('The widget did not load.'); return; }
     window.Ladder.destroy();

@@ -5,7 +5,8 @@
  *
  * Keys come from the environment when set (LADDER_SECRET_KEY, LADDER_ADMIN_KEY,
  * LADDER_USER_TOKEN_SECRET), else from `.dev.vars`, which is created with random keys if
- * missing. LADDER_PERSIST_DIR moves the local database (tests use a fresh one each run).
+ * missing. LADDER_PERSIST_DIR moves the local database (tests use a fresh one each run);
+ * LADDER_ALLOWED_ORIGINS, when set, replaces the widget's CORS origins (`*` in wrangler.toml).
  * No Stripe key is needed: without STRIPE_SECRET_KEY the local billing provider is used.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -86,6 +87,8 @@ async function main() {
   if (!process.env.LADDER_SKIP_BUILD && existsSync(join(root, 'dashboard/build.mjs'))) run(process.execPath, [join(root, 'dashboard/build.mjs')]);
   run(wrangler, ['d1', 'migrations', 'apply', 'ladder', '--local', '--persist-to', persistDir]);
   const varArgs = KEYS.flatMap((k) => ['--var', `${k}:${vars[k]}`]);
+  // The widget's CORS origins (wrangler.toml allows `*` in dev); tests narrow it to one origin.
+  if (process.env.LADDER_ALLOWED_ORIGINS) varArgs.push('--var', `LADDER_ALLOWED_ORIGINS:${process.env.LADDER_ALLOWED_ORIGINS}`);
   const child = spawn(
     wrangler,
     ['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistDir,
