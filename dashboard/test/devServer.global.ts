@@ -4,6 +4,7 @@
  * and stops it with SIGTERM afterwards. Hands the base URL and keys to the tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -36,9 +37,11 @@ const freePort = () =>
 export default async function devServer(project: TestProject) {
   const port = await freePort();
   const persist = await mkdtemp(join(tmpdir(), 'ladder-dashboard-d1-'));
+  // `npm test` builds first; rebuilding dist/public here would reload other test projects' dev workers.
+  const built = existsSync(join(root, 'dist/public/dashboard/index.html')) && existsSync(join(root, 'dist/public/ladder.js'));
   const child: ChildProcess = spawn(process.execPath, [join(root, 'worker/scripts/dev.mjs')], {
     cwd: root,
-    env: { ...process.env, ...KEYS, PORT: String(port), LADDER_PERSIST_DIR: persist, LADDER_LOG_LEVEL: 'warn' },
+    env: { ...process.env, ...KEYS, PORT: String(port), LADDER_PERSIST_DIR: persist, LADDER_LOG_LEVEL: 'warn', ...(built && { LADDER_SKIP_BUILD: '1' }) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
