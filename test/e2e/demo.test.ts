@@ -143,9 +143,16 @@ describe('feature gates, invites and upgrades through the local billing provider
   test('at the seat limit the invite prompt offers "Add seats": a prorated seat upgrade', async () => {
     expect((await api('/v1/accounts/initech')).usage.seats).toMatchObject({ used: 5, limit: 5 });
     const o = await demo('initech', 'inviter');
+    const d = dialog(o);
+    // the host's own "Invite a teammate" asks Ladder.gate('seats'): at the limit the worker hears it, seats are offered
+    await o.page.getByRole('button', { name: 'Invite a teammate' }).click();
+    await d.getByRole('heading', { name: 'Add seats' }).waitFor();
+    await d.getByRole('button', { name: 'Cancel' }).click();
+    await poll(async () =>
+      (await history('initech')).events.some((e: any) => e.user_id === 'inviter' && e.type === 'gate_hit' && e.feature_id === 'seats'),
+    ).toBe(true);
     const invite = notice(o, 'invite-seats');
     await invite.getByRole('button', { name: 'Add seats' }).click();
-    const d = dialog(o);
     await d.getByRole('heading', { name: 'Add seats' }).waitFor();
     expect(await d.getByRole('spinbutton', { name: 'Seats' }).inputValue()).toBe('6');
     // 6 seats at $10 on top of Starter's $50, prorated to the second for the rest of the month
@@ -158,6 +165,10 @@ describe('feature gates, invites and upgrades through the local billing provider
     await poll(async () => (await api('/v1/accounts/initech')).seats).toBe(6);
     expect((await api('/v1/accounts/initech')).usage.seats).toMatchObject({ used: 5, limit: 6 });
     await poll(() => o.page.locator('ladder-meter[metric=seats]').getByRole('progressbar').getAttribute('aria-valuetext')).toBe('5 of 6 (83%)');
+    await d.getByRole('button', { name: 'Done' }).click();
+    // below the limit now: the host's invite flow opens instead
+    await o.page.getByRole('button', { name: 'Invite a teammate' }).click();
+    await poll(() => o.page.locator('#host-log').textContent()).toBe('The host would open its invite dialog now.');
   });
 
   test('an admin upgrades through the modal: the preview states real amounts, then the meter limits change', async () => {
