@@ -53,6 +53,8 @@ export interface ExperimentResults {
   variants: VariantResult[];
   srm: { p_value: number; flagged: boolean };
   verdict?: { status: string; winner_id: string | null; message: string };
+  /** e.g. the peeking warning while the test runs. */
+  warnings?: string[];
   incremental?: { holdout?: VariantResult; lift?: number | null; lift_ci?: [number, number] | null; p_value?: number | null } | null;
 }
 

@@ -262,6 +262,11 @@ function Results({ experiment: e, onChange }: { experiment: Experiment; onChange
                 <strong>Verdict:</strong> {r.verdict.message}
               </p>
             )}
+            {r.warnings?.map((w) => (
+              <p class="warning" data-warning>
+                {w}
+              </p>
+            ))}
             <DataTable
               id="results"
               caption="Per variant"
