@@ -7,6 +7,7 @@
  * details } }` body, never a 5xx, and nothing is written (row counts of every table before and
  * after each operation's corpus, read from the D1 file).
  */
+import { request as httpRequest } from 'node:http';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { rowCounts } from '../system/d1';
@@ -52,7 +53,42 @@ function send(op: Op, init: { raw?: BodyInit; path?: string; query?: string; tok
   if (op.auth === 'stripeSignature' && init.token === undefined && typeof init.raw === 'string')
     headers['stripe-signature'] = stripeSignature(init.raw, 'whsec_system_tests');
   const token = init.token === undefined ? (op.auth && op.auth !== 'stripeSignature' ? credential[op.auth]! : null) : init.token;
-  return call(base, op.method, path, { token, raw: init.raw, headers, timeoutMs: 60_000 });
+  return call(base, op.method, path, { token, raw: init.raw, headers, timeoutMs: 20_000 }).catch((err: Error) => {
+    throw new Error(`${op.method} ${path.slice(0, 120)}: ${err.message}`);
+  });
+}
+
+/**
+ * A large body on its own connection (node:http, no keep-alive): the worker may answer 413
+ * before the body is sent, which would leave a pooled fetch connection unusable.
+ * With `sized`, a Content-Length is sent; without it, the body goes chunked.
+ */
+function oversized(op: Op, chunks: Buffer[], sized: boolean): Promise<Answer> {
+  const url = new URL(base + concrete(op.path));
+  const headers: Record<string, string | number> = { 'content-type': 'application/json', authorization: `Bearer ${credential[op.auth!]}` };
+  if (sized) headers['content-length'] = chunks.reduce((n, c) => n + c.length, 0);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: op.method, headers, agent: false }, (res) => {
+      const got: Buffer[] = [];
+      res.on('data', (d: Buffer) => got.push(d));
+      res.on('end', () => {
+        const text = Buffer.concat(got).toString('utf8');
+        let json: any = null;
+        try {
+          json = JSON.parse(text);
+        } catch {}
+        resolve({ status: res.statusCode ?? 0, headers: new Headers(res.headers as Record<string, string>), json, text });
+        req.destroy();
+      });
+    });
+    req.setTimeout(20_000, () => req.destroy(new Error(`${op.method} ${url.pathname}: no answer to a large body`)));
+    req.on('error', (err) => (err.message.includes('no answer') ? reject(err) : undefined));
+    const write = () => {
+      for (let c = chunks.shift(); c; c = chunks.shift()) if (!req.write(c)) return void req.once('drain', write);
+      req.end();
+    };
+    write();
+  });
 }
 
 /** The contract for every hostile request: a 4xx with the error body naming what failed. */
@@ -180,31 +216,23 @@ describe('hostile input against every operation of /openapi.json', () => {
 
   it('refuses bodies over 1 MiB with 413, with or without a Content-Length', async () => {
     const before = rowCounts(dir);
-    const big = `{"events":[${'"x",'.repeat(270_000)}"x"]}`;
+    const big = Buffer.from(`{"events":[${'"x",'.repeat(270_000)}"x"]}`);
     expect(big.length).toBeGreaterThan(1024 * 1024);
     for (const op of ops.filter((o) => o.body && o.auth !== 'stripeSignature')) {
-      const sized = await send(op, { raw: big });
+      const sized = await oversized(op, [big], true);
       refused(sized, `${op.method} ${op.path} 1 MiB+`);
       expect(sized.status).toBe(413);
     }
     const usage = ops.find((o) => o.path === '/v1/usage')!;
     const chunks = [Buffer.from('{"events":['), ...Array.from({ length: 40 }, () => Buffer.alloc(32 * 1024, 0x20)), Buffer.from(']}')];
-    const stream = new ReadableStream({
-      pull(controller) {
-        const next = chunks.shift();
-        if (next) controller.enqueue(next);
-        else controller.close();
-      },
-    });
-    const res = await fetch(`${base}/v1/usage`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${KEYS.LADDER_SECRET_KEY}`, 'content-type': 'application/json' },
-      body: stream,
-      duplex: 'half',
-    } as RequestInit);
-    const text = await res.text();
-    refused({ status: res.status, headers: res.headers, json: JSON.parse(text), text }, `${usage.path} chunked 1.3 MiB`);
-    expect(res.status).toBe(413);
+    const chunked = await oversized(usage, chunks, false);
+    refused(chunked, `${usage.path} chunked 1.3 MiB`);
+    expect(chunked.status).toBe(413);
+    // wrangler dev's local proxy loses the answer to the next request after a chunked upload the worker cut
+    // short (the worker logs its 200; the client never gets it). Absorb that one request so later tests are
+    // not hit by a dev-server artifact, then check the worker answers.
+    await call(base, 'GET', '/v1/health', { token: null, timeoutMs: 3000 }).catch(() => null);
+    expect((await call(base, 'GET', '/v1/health', { token: null })).status).toBe(200);
     expect(rowCounts(dir)).toEqual(before);
   });
 
