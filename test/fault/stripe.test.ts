@@ -159,15 +159,14 @@ describe('Stripe failing during an upgrade', () => {
     expect(await stripe(a.ids.subscription)).toEqual({ price: 'price_sys_pro', invoices: 1 });
   });
 
-  // Known gap (billing provider): after a lost answer the retried click re-reads the subscription, no longer
-  // finds the old plan's item and answers 502, so the user sees a failure for an upgrade Stripe charged; only the
-  // webhook (above) reconciles. Remove `.fails` once the provider recognises a change Stripe already applied.
-  it.fails('applies the change but the answer is lost: the retried click answers succeeded', async () => {
+  it('applies the change but the answer is lost: the retried click answers succeeded, charged once', async () => {
     const a = await stripeAccount();
     nextUpdate = 'drop_answer';
     expect((await a.upgrade()).status).toBe(502);
     const retried = await a.upgrade();
     expect(retried.json).toMatchObject({ status: 'succeeded', plan_id: 'pro', amount_charged_cents: a.amount });
+    expect(ladder(a.acct)).toEqual(upgraded);
+    expect(await stripe(a.ids.subscription)).toEqual({ price: 'price_sys_pro', invoices: 1 });
   });
 
   it('hangs, then resets the connection: 502, nothing changed anywhere; the retry charges once', async () => {

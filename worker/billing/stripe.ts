@@ -63,6 +63,19 @@ export function subscriptionState(sub: Stripe.Subscription, catalog: Catalog) {
   };
 }
 
+/** A subscription Stripe has changed, as a succeeded charge: its state and the proration invoice's amount. */
+function applied(sub: Stripe.Subscription, change: PlanChange): ChargeOutcome {
+  const invoice = typeof sub.latest_invoice === 'object' ? sub.latest_invoice : null;
+  const s = subscriptionState(sub, { metrics: [], features: [], plans: [change.from.plan, change.to.plan] });
+  const state: AppliedState = {
+    planId: s.planId ?? change.to.plan.id,
+    seats: s.seats ?? change.to.seats,
+    period: s.period ?? change.period,
+    mrrCents: s.mrrCents,
+  };
+  return { status: 'succeeded', amountChargedCents: invoice?.amount_paid ?? 0, state };
+}
+
 /** The Stripe error's own reason, as the 502 body carries it. */
 const refused = (err: unknown, what: string): never => {
   if (err instanceof ApiError) throw err;
@@ -144,6 +157,17 @@ export function stripeProvider(env: Env): BillingProvider {
 
     async charge(change, prorationDate, idempotencyKey): Promise<ChargeOutcome> {
       const sub = await subscriptionOf(change);
+      // Stripe already shows this very change while Ladder does not: an earlier try was applied and its answer
+      // lost. Answer from Stripe's state and invoice instead of changing (and charging) again.
+      const seen = subscriptionState(sub, { metrics: [], features: [], plans: [change.from.plan, change.to.plan] });
+      const seatsMatch = change.to.plan.seat_price_cents > 0 ? seen.seats === change.to.seats : true;
+      if (seen.planId === change.to.plan.id && seatsMatch && (seen.planId !== change.from.plan.id || seen.seats !== change.from.seats)) {
+        try {
+          return applied(await stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] }), change);
+        } catch (err) {
+          return refused(err, 'read the subscription');
+        }
+      }
       const items = itemsFor(change, sub);
       let updated: Stripe.Subscription;
       try {
@@ -163,17 +187,7 @@ export function stripeProvider(env: Env): BillingProvider {
         return refused(err, 'change the subscription');
       }
       const invoice = typeof updated.latest_invoice === 'object' ? updated.latest_invoice : null;
-      if (!updated.pending_update && (!invoice || invoice.status === 'paid')) {
-        const catalog = { metrics: [], features: [], plans: [change.from.plan, change.to.plan] };
-        const s = subscriptionState(updated, catalog);
-        const state: AppliedState = {
-          planId: s.planId ?? change.to.plan.id,
-          seats: s.seats ?? change.to.seats,
-          period: s.period ?? change.period,
-          mrrCents: s.mrrCents,
-        };
-        return { status: 'succeeded', amountChargedCents: invoice?.amount_paid ?? 0, state };
-      }
+      if (!updated.pending_update && (!invoice || invoice.status === 'paid')) return applied(updated, change);
       // The change is pending on a payment that did not go through: say why, in Stripe's words.
       const payment = invoice?.payments?.data[0]?.payment;
       const intentId = typeof payment?.payment_intent === 'string' ? payment.payment_intent : payment?.payment_intent?.id;
