@@ -57,8 +57,8 @@ hardStop.unref();
 
 /** One figure: printed at once with its command, kept for the README table. */
 const rows = [];
-function figure(what, value, command) {
-  rows.push({ what, value, command });
+function figure(what, value, command, readmeCommand = command) {
+  rows.push({ what, value, command: readmeCommand });
   process.stdout.write(`\n${what}: ${value}\n    $ ${command}\n`);
 }
 
@@ -88,6 +88,7 @@ async function sizesSection() {
       `Peer ${p.name}@${p.version}, bundled the same way`,
       `${kb(p.raw)} raw, ${kb(p.gzip)} gzip, ${kb(p.brotli)} brotli = ${x(p.raw / ours.raw)} / ${x(p.gzip / ours.gzip)} / ${x(p.brotli / ours.brotli)} Ladder's`,
       `${installCommand.split(' ').slice(0, 7).join(' ')} ${p.name}@${p.version}; ${bundleCommand}`,
+      `npm install --prefix .bench-cache ${p.name}@${p.version}; esbuild bundle like the widget (test/bench/size.mjs)`,
     );
   }
   return { ours, peers };
@@ -95,7 +96,11 @@ async function sizesSection() {
 
 async function httpSection(template) {
   const results = await measureHttp({ quick, log, track, template });
-  const portless = (cmd) => cmd.replace(/http:\/\/127\.0\.0\.1:\d+\/bare/, 'http://127.0.0.1:$BARE_PORT/bare').replace(/http:\/\/127\.0\.0\.1:\d+/, 'http://127.0.0.1:$PORT');
+  const portless = (cmd) =>
+    cmd
+      .replace(/http:\/\/127\.0\.0\.1:\d+\/bare/, 'http://127.0.0.1:$BARE_PORT/bare')
+      .replace(/http:\/\/127\.0\.0\.1:\d+/, 'http://127.0.0.1:$PORT')
+      .replace(/ (bench|bare)-[a-z0-9]+ /, ' <run-id> ');
   for (const r of results) {
     const p = r.product;
     const b = r.bare;
@@ -108,6 +113,7 @@ async function httpSection(template) {
       `${r.what} on local workerd, ${r.connections} connections`,
       `${int(p.rps)} req/s, p50 ${ms(p.p50_ms)}, p99 ${ms(p.p99_ms)}${errors} — bare Hono ${r.batch ? 'POST' : 'GET'} on the same runtime: ${int(b.rps)} req/s, p50 ${ms(b.p50_ms)}, p99 ${ms(b.p99_ms)} → ${x(p.rps / b.rps)} the throughput, ${x(p.p50_ms / b.p50_ms)} / ${x(p.p99_ms / b.p99_ms)} the p50 / p99`,
       `${portless(r.command)}  (bare: ${portless(r.bareCommand)})`,
+      `${portless(r.command)}; bare: same on http://127.0.0.1:$BARE_PORT/bare (test/bench/bare-worker.ts)`,
     );
   }
   const ingest = results.filter((r) => r.batch > 0 && r.product.requests >= 5).map((r) => `${int(r.product.rps * r.batch)} events/s at ${int(r.batch)} per batch`);
