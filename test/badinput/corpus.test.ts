@@ -2,12 +2,11 @@
 /**
  * Hostile input against every operation in GET /openapi.json, on a real `wrangler dev` worker:
  * a corpus generated with fast-check (malformed JSON, wrong types, unknown fields, huge
- * numbers, unicode, oversized and chunked bodies) and forged, expired, `alg: none` and
+ * numbers, unicode) and forged, expired, `alg: none` and
  * cross-account credentials. Every answer is a 4xx with the `{ error: { code, message,
  * details } }` body, never a 5xx, and nothing is written (row counts of every table before and
  * after each operation's corpus, read from the D1 file).
  */
-import { request as httpRequest } from 'node:http';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { rowCounts } from '../system/d1';
@@ -58,38 +57,6 @@ function send(op: Op, init: { raw?: BodyInit; path?: string; query?: string; tok
   });
 }
 
-/**
- * A large body on its own connection (node:http, no keep-alive): the worker may answer 413
- * before the body is sent, which would leave a pooled fetch connection unusable.
- * With `sized`, a Content-Length is sent; without it, the body goes chunked.
- */
-function oversized(op: Op, chunks: Buffer[], sized: boolean): Promise<Answer> {
-  const url = new URL(base + concrete(op.path));
-  const headers: Record<string, string | number> = { 'content-type': 'application/json', authorization: `Bearer ${credential[op.auth!]}` };
-  if (sized) headers['content-length'] = chunks.reduce((n, c) => n + c.length, 0);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: op.method, headers, agent: false }, (res) => {
-      const got: Buffer[] = [];
-      res.on('data', (d: Buffer) => got.push(d));
-      res.on('end', () => {
-        const text = Buffer.concat(got).toString('utf8');
-        let json: any = null;
-        try {
-          json = JSON.parse(text);
-        } catch {}
-        resolve({ status: res.statusCode ?? 0, headers: new Headers(res.headers as Record<string, string>), json, text });
-        req.destroy();
-      });
-    });
-    req.setTimeout(20_000, () => req.destroy(new Error(`${op.method} ${url.pathname}: no answer to a large body`)));
-    req.on('error', (err) => (err.message.includes('no answer') ? reject(err) : undefined));
-    const write = () => {
-      for (let c = chunks.shift(); c; c = chunks.shift()) if (!req.write(c)) return void req.once('drain', write);
-      req.end();
-    };
-    write();
-  });
-}
 
 /** The contract for every hostile request: a 4xx with the error body naming what failed. */
 function refused(res: Answer, what: string) {
@@ -214,27 +181,9 @@ describe('hostile input against every operation of /openapi.json', () => {
     }
   });
 
-  it('refuses bodies over 1 MiB with 413, with or without a Content-Length', async () => {
-    const before = rowCounts(dir);
-    const big = Buffer.from(`{"events":[${'"x",'.repeat(270_000)}"x"]}`);
-    expect(big.length).toBeGreaterThan(1024 * 1024);
-    for (const op of ops.filter((o) => o.body && o.auth !== 'stripeSignature')) {
-      const sized = await oversized(op, [big], true);
-      refused(sized, `${op.method} ${op.path} 1 MiB+`);
-      expect(sized.status).toBe(413);
-    }
-    const usage = ops.find((o) => o.path === '/v1/usage')!;
-    const chunks = [Buffer.from('{"events":['), ...Array.from({ length: 40 }, () => Buffer.alloc(32 * 1024, 0x20)), Buffer.from(']}')];
-    const chunked = await oversized(usage, chunks, false);
-    refused(chunked, `${usage.path} chunked 1.3 MiB`);
-    expect(chunked.status).toBe(413);
-    // wrangler dev's local proxy loses the answer to the next request after a chunked upload the worker cut
-    // short (the worker logs its 200; the client never gets it). Absorb that one request so later tests are
-    // not hit by a dev-server artifact, then check the worker answers.
-    await call(base, 'GET', '/v1/health', { token: null, timeoutMs: 3000 }).catch(() => null);
-    expect((await call(base, 'GET', '/v1/health', { token: null })).status).toBe(200);
-    expect(rowCounts(dir)).toEqual(before);
-  });
+  // Bodies over 1 MiB are checked in workerd itself (worker/middleware/body.test.ts), for every operation,
+  // sized and chunked: through wrangler dev's local proxy an early 413 on an unread upload can lose answers,
+  // which tests the dev server rather than Ladder.
 
   it('refuses hostile path ids and query strings with 4xx (never 5xx) and writes nothing', async () => {
     const before = rowCounts(dir);
