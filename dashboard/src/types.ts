@@ -1,21 +1,11 @@
 /** Shapes of the admin API answers the dashboard reads (../shared/API.md and shared/analyticsSchemas.ts). */
 export type { AdminAccount, FunnelResponse, FunnelRow, PromptHistoryResponse, UpgradesResponse } from '../../shared/analyticsSchemas';
 export type { PromptCopy, PromptDefinition } from '../../shared/prompts';
+export type { VariantResult } from '../../shared/statistics';
+import type { RevenueMetrics } from '../../shared/revenue';
+import type { VariantResult } from '../../shared/statistics';
 
-export interface RevenueResponse {
-  from: string;
-  to: string;
-  starting_mrr_cents: number;
-  expansion_cents: number;
-  contraction_cents: number;
-  churn_cents: number;
-  new_cents: number;
-  reactivation_cents: number;
-  ending_mrr_cents: number;
-  nrr: number | null;
-  grr: number | null;
-  expansion_by_source: Record<'self_serve' | 'sales' | 'webhook', number>;
-}
+export type RevenueResponse = RevenueMetrics & { from: string; to: string };
 
 export interface Experiment {
   id: string;
@@ -32,19 +22,6 @@ export interface Experiment {
   stopped_at: string | null;
   shipped_variant_id: string | null;
   created_at: string;
-}
-
-export interface VariantResult {
-  id: string;
-  exposed: number;
-  conversions: number;
-  rate: number | null;
-  rate_ci: [number, number];
-  lift: number | null;
-  lift_ci: [number, number] | null;
-  p_value: number | null;
-  p_value_adjusted?: number | null;
-  chance_to_beat_control: number | null;
 }
 
 export interface ExperimentResults {
