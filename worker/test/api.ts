@@ -11,25 +11,7 @@ export { env };
 type Init = { body?: unknown; token?: string | null; headers?: Record<string, string>; raw?: string };
 
 /** Call the API; `token` defaults to the secret key. Returns status, parsed JSON and headers. */
-export async function api(method: string, path: string, init: Init = {}) {
-  const headers: Record<string, string> = { ...init.headers };
-  const token = init.token === undefined ? SECRET : init.token;
-  if (token) headers.authorization = `Bearer ${token}`;
-  let body: string | undefined = init.raw;
-  if (init.body !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(init.body);
-  }
-  const res = await app.request(path, { method, headers, body }, env);
-  const text = await res.text();
-  let json: any = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = text;
-  }
-  return { status: res.status, json, headers: res.headers };
-}
+export const api = (method: string, path: string, init: Init = {}) => apiWith({}, method, path, init);
 
 /** A user token as a host backend would sign it. */
 export async function userToken(claims: { sub?: string; acct: string; role?: 'admin' | 'member'; exp?: number; locale?: string }, secret = TOKEN_SECRET) {
@@ -82,6 +64,7 @@ export async function received(key: string): Promise<{ method: string; headers: 
 }
 
 /** Like `api`, with some bindings replaced (e.g. `STRIPE_SECRET_KEY` to bill through the Stripe mock). */
+/** `api` with some bindings overridden (e.g. STRIPE to switch billing to the Stripe provider). */
 export async function apiWith(bindings: Partial<typeof env>, method: string, path: string, init: Init = {}) {
   const headers: Record<string, string> = { ...init.headers };
   const token = init.token === undefined ? SECRET : init.token;
