@@ -271,6 +271,15 @@ const planVars = (input: PromptEngineInput): CopyVars => ({
   next_plan: input.next_plan?.name ?? null,
 });
 
+/** Copy variables of a prompt about one meter. */
+const meterVars = (input: PromptEngineInput, meter: MeterInput): CopyVars => ({
+  ...planVars(input),
+  used: meter.used,
+  limit: meter.limit,
+  pct: usagePct(meter.used, meter.limit),
+  metric: meter.name,
+});
+
 function limitNotices(ctx: Context): Candidate[] {
   const { input } = ctx;
   const defs = input.definitions.filter(ofKind('limit_notice'));
@@ -284,13 +293,7 @@ function limitNotices(ctx: Context): Candidate[] {
     const blocking = blocksAt(def, threshold);
     const events = ctx.eventsByPrompt.get(promptIdFor(instance)) ?? [];
     if (!blocking && !withinCaps(events, def.caps, input.now, input.session_id, meter.period_start)) continue;
-    const vars = {
-      ...planVars(input),
-      used: meter.used,
-      limit: meter.limit,
-      pct: usagePct(meter.used, meter.limit),
-      metric: meter.name,
-    };
+    const vars = meterVars(input, meter);
     out.push({
       prompt: render(ctx, def, instance, vars, { metric: meter.metric, threshold, blocking }),
       budget: blocking ? 'block' : 'soft',
@@ -372,13 +375,7 @@ function milestones(ctx: Context): Candidate[] {
     const instance = { kind: 'milestone', metric: meter.metric, milestone } as const;
     const events = ctx.eventsByPrompt.get(promptIdFor(instance)) ?? [];
     if (!withinCaps(events, def.caps, input.now, input.session_id)) continue;
-    const vars = {
-      ...planVars(input),
-      used: meter.used,
-      limit: meter.limit,
-      pct: usagePct(meter.used, meter.limit),
-      metric: meter.name,
-    };
+    const vars = meterVars(input, meter);
     out.push({
       prompt: render(ctx, def, instance, vars, { metric: meter.metric, blocking: false }),
       budget: 'soft',
