@@ -50,7 +50,7 @@ export default defineConfig({
           environment: 'node',
           include: ['dashboard/**/*.test.ts'],
           // The real dev worker (wrangler dev, local D1, demo history) on a free port.
-          globalSetup: ['./dashboard/test/devServer.global.ts'],
+          globalSetup: ['./test/e2e/devWorker.global.ts'],
           testTimeout: 60_000,
           hookTimeout: 180_000,
         },

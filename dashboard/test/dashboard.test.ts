@@ -12,8 +12,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { DAY, money, num, pct } from '../src/format';
 
-const base = inject('dashboardBase');
-const ADMIN = inject('dashboardAdminKey');
+// The real dev worker, started by the shared globalSetup test/e2e/devWorker.global.ts.
+const { base, adminKey: ADMIN } = inject('e2e');
 const shots = fileURLToPath(new URL('../../test-output/dashboard/', import.meta.url));
 const axeSource = readFile(fileURLToPath(new URL('../../node_modules/axe-core/axe.min.js', import.meta.url)), 'utf8');
 
