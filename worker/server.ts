@@ -10,6 +10,7 @@
  */
 import { sign } from 'hono/jwt';
 import type { z } from 'zod';
+import { LadderError } from '../shared/ladderError';
 import {
   checkFeatureSchema,
   checkMetricSchema,
@@ -33,17 +34,7 @@ export type LadderServerOptions = {
   fetch?: typeof fetch;
 };
 
-/** A refusal or failure from Ladder, with the API's error code and field details. */
-export class LadderError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details: { path: string; message: string }[] = [],
-  ) {
-    super(message);
-  }
-}
+export { LadderError };
 
 const retryable = (status: number) => status === 429 || status >= 500;
 

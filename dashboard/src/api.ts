@@ -3,20 +3,12 @@
  * session cookie, the CSRF header on every write, and CSV downloads through `Accept: text/csv`.
  */
 import { signal } from '@preact/signals';
+import { LadderError } from '../../shared/ladderError';
 
 /** `unknown` until the first answer; `out` after any 401. */
 export const session = signal<'unknown' | 'in' | 'out'>('unknown');
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details: { path: string; message: string }[] = [],
-  ) {
-    super(message);
-  }
-}
+export { LadderError as ApiError };
 
 type Init = { method?: 'GET' | 'POST' | 'PUT' | 'DELETE'; body?: unknown };
 
@@ -40,7 +32,7 @@ export async function api<T>(path: string, init: Init = {}): Promise<T> {
   if (!res.ok) {
     const e = json?.error ?? {};
     const detail = e.details?.length ? ` (${e.details.map((d: { path: string; message: string }) => `${d.path}: ${d.message}`).join('; ')})` : '';
-    throw new ApiError(res.status, e.code ?? 'http', (e.message ?? `${path} answered ${res.status}`) + detail, e.details);
+    throw new LadderError(res.status, e.code ?? 'http', (e.message ?? `${path} answered ${res.status}`) + detail, e.details);
   }
   return json as T;
 }
@@ -49,7 +41,7 @@ export async function api<T>(path: string, init: Init = {}): Promise<T> {
 export async function downloadCsv(path: string, filename: string): Promise<void> {
   const res = await fetch(path, { headers: { accept: 'text/csv' }, credentials: 'same-origin' });
   if (res.status === 401) session.value = 'out';
-  if (!res.ok) throw new ApiError(res.status, 'http', `CSV export failed (${res.status}).`);
+  if (!res.ok) throw new LadderError(res.status, 'http', `CSV export failed (${res.status}).`);
   const url = URL.createObjectURL(await res.blob());
   const a = document.createElement('a');
   a.href = url;
