@@ -138,7 +138,7 @@ function Dialog({ choice }: { choice: Partial<UpgradeChoice> }) {
   const shut = () => ref.current?.close();
   const billing = out?.billing ?? pv?.billing;
   return (
-    <dialog ref={ref} aria-labelledby="u-t" onClose={close} onKeyDown={trap}>
+    <dialog ref={ref} aria-labelledby="u-t" onClose={() => upgrade.value === choice && close()} onKeyDown={trap}>
       <h2 id="u-t">{!admin ? 'Ask your admin' : choice.seats ? 'Add seats' : 'Upgrade your plan'}</h2>
       {ph === 'done' || ph === 'sent' ? (
         <>
