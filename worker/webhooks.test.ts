@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { database, sqlBatch } from './db';
 import { app } from './index';
-import { ADMIN, api, env, received, receiverUrl, uid } from './test/api';
+import { ADMIN, api, env, PRODUCTION, received, receiverUrl, uid } from './test/api';
 import { backoffMs, deliverDue, enqueueWebhookEvent, MINUTE, slackMessage } from './webhooks';
 
 const SECRET = 'whsec_test_0123456789abcdef';
@@ -169,9 +169,9 @@ describe('admin webhooks API', () => {
     const send = (url: string) =>
       app.request(`/v1/admin/webhooks/${uid('prod')}`, {
         method: 'PUT',
-        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${PRODUCTION.LADDER_ADMIN_KEY}`, 'content-type': 'application/json' },
         body: JSON.stringify({ url, format: 'json', events: ['pqa.sales_ready'], secret: SECRET }),
-      }, { ...env, LADDER_ENV: 'production' });
+      }, { ...env, ...PRODUCTION });
     const refused = await send('http://crm.example.com/ladder');
     expect(refused.status).toBe(400);
     expect(((await refused.json()) as { error: { details: { path: string }[] } }).error.details[0]!.path).toBe('url');

@@ -6,6 +6,7 @@
 import { prorate, subscriptionAmount } from '../../shared/prorate';
 import type { Env } from '../env';
 import { catalogMrr } from './ledger';
+import { isProduction } from '../config';
 import type { BillingProvider, ChargeOutcome, PlanChange, Quote } from './provider';
 
 const amountOf = (s: PlanChange['from']) =>
@@ -23,7 +24,7 @@ async function shortHash(value: string): Promise<string> {
  * @example await localProvider(env).preview(change, Math.floor(Date.now() / 1000))
  */
 export function localProvider(env: Env): BillingProvider {
-  const declines = env.LADDER_ENV !== 'production' && env.LADDER_LOCAL_CARD === 'decline';
+  const declines = !isProduction(env) && env.LADDER_LOCAL_CARD === 'decline';
   const preview = async (change: PlanChange, prorationDate: number): Promise<Quote> => {
     const { amountDueNowCents } = prorate({
       currentAmountCents: amountOf(change.from),

@@ -4,6 +4,7 @@
  * the local provider (same proration rule, invoices in D1) so the demo upgrades offline.
  */
 import type { Plan } from '../../shared/schemas';
+import { billingChoice } from '../config';
 import type { Env } from '../env';
 import { localProvider } from './local';
 import { stripeProvider } from './stripe';
@@ -67,8 +68,8 @@ export class BillingProviderError extends Error {}
  * @example const provider = billingProvider(c.env); await provider.preview(change, t)
  */
 export function billingProvider(env: Env): BillingProvider {
-  return env.STRIPE_SECRET_KEY ? stripeProvider(env) : localProvider(env);
+  return billingChoice(env) === 'stripe' ? stripeProvider(env) : localProvider(env);
 }
 
 /** `stripe` or `local`, as responses and `/v1/health` report it. */
-export const billingMode = (env: Env): BillingMode => (env.STRIPE_SECRET_KEY ? 'stripe' : 'local');
+export const billingMode = (env: Env): BillingMode => billingChoice(env);

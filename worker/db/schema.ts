@@ -270,6 +270,10 @@ export const webhooks = sqliteTable('webhooks', {
   events: json<string[]>('events').notNull(),
   secret: text('secret').notNull(),
   enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
+  /** Failed attempts since the last delivered one; at `WEBHOOK_DISABLE_AFTER` the endpoint is disabled. */
+  consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+  /** Set when Ladder disabled the endpoint itself (why, for the dashboard); a PUT clears it. */
+  disabledReason: text('disabled_reason'),
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });
@@ -359,3 +363,22 @@ export const rollupState = sqliteTable('rollup_state', {
   name: text('name').primaryKey(),
   lastRowid: integer('last_rowid').notNull(),
 });
+
+// ---------------------------------------------------------------- production mode (issue 12)
+
+/**
+ * Dashboard sessions, stored so logout ends one on the server. The cookie holds a random id;
+ * only its SHA-256 is kept. `key_fingerprint` ties the session to the admin key that opened
+ * it, so rotating the key ends every session.
+ */
+export const adminSessions = sqliteTable(
+  'admin_sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    keyFingerprint: text('key_fingerprint').notNull(),
+    createdAt: integer('created_at').notNull(),
+    lastSeenAt: integer('last_seen_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('admin_sessions_expires').on(t.expiresAt)],
+);

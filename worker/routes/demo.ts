@@ -5,6 +5,7 @@ import { id } from '../../shared/schemas';
 import { existingAccounts, loadAccountState } from '../accounts';
 import { checkAndRecord } from '../usage';
 import { database } from '../db';
+import { isProduction } from '../config';
 import type { AppEnv } from '../env';
 import { ApiError, notFound } from '../errors';
 import { readQuery } from '../middleware/body';
@@ -18,7 +19,7 @@ import { readQuery } from '../middleware/body';
 export const demoRoutes = new Hono<AppEnv>();
 
 demoRoutes.use('*', async (c, next) => {
-  if (c.env.LADDER_ENV === 'production') throw new ApiError(404, 'not_found', 'The demo is only served in development.');
+  if (isProduction(c.env)) throw new ApiError(404, 'not_found', 'The demo is only served in development.');
   await next();
   c.header('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'");
 });

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { id } from '../../shared/schemas';
 import { webhookInputSchema, webhookTestSchema, type WebhookEvent } from '../../shared/webhookSchemas';
 import { database } from '../db';
+import { isProduction } from '../config';
 import type { AppEnv } from '../env';
 import { ApiError, notFound, validate } from '../errors';
 import { readJson } from '../middleware/body';
@@ -13,7 +14,7 @@ export const webhookRoutes = new Hono<AppEnv>()
   .put('/:id', async (c) => {
     const webhookId = validate(id, c.req.param('id'), ['id']);
     const input = await readJson(c, webhookInputSchema);
-    if (c.env.LADDER_ENV === 'production' && new URL(input.url).protocol !== 'https:')
+    if (isProduction(c.env) && new URL(input.url).protocol !== 'https:')
       throw new ApiError(400, 'validation_failed', 'The request is not valid.', [{ path: 'url', message: 'must be https:// in production' }]);
     const db = database(c.env.DB);
     const existing = await getWebhook(db, webhookId);

@@ -66,7 +66,8 @@ export async function received(key: string): Promise<{ method: string; headers: 
 /** Like `api`, with some bindings replaced (e.g. `STRIPE_SECRET_KEY` to bill through the Stripe mock). */
 /** `api` with some bindings overridden (e.g. STRIPE to switch billing to the Stripe provider). */
 export async function apiWith(bindings: Partial<typeof env>, method: string, path: string, init: Init = {}) {
-  const headers: Record<string, string> = { ...init.headers };
+  // Each call from its own client address, so failed credentials of one test never block another (authFailures.ts).
+  const headers: Record<string, string> = { 'cf-connecting-ip': `198.51.100.${Math.floor(Math.random() * 254) + 1}`, ...init.headers };
   const token = init.token === undefined ? SECRET : init.token;
   if (token) headers.authorization = `Bearer ${token}`;
   let body: string | undefined = init.raw;
@@ -84,6 +85,15 @@ export async function apiWith(bindings: Partial<typeof env>, method: string, pat
   }
   return { status: res.status, json, headers: res.headers };
 }
+
+/** Keys of a safe production configuration: each 32+ characters and distinct (worker/config.ts). */
+export const PROD_KEYS = {
+  LADDER_SECRET_KEY: 'sk_prod_0123456789abcdef0123456789abcdef',
+  LADDER_ADMIN_KEY: 'ak_prod_0123456789abcdef0123456789abcdef',
+  LADDER_USER_TOKEN_SECRET: 'ut_prod_0123456789abcdef0123456789abcdef',
+};
+/** Bindings of a production worker that is safe to serve: production mode, strong keys, one origin, local billing chosen explicitly. */
+export const PRODUCTION = { ...PROD_KEYS, LADDER_ENV: 'production', LADDER_ALLOWED_ORIGINS: 'https://app.example.com', LADDER_BILLING: 'local' };
 
 /** Bindings that switch billing to the Stripe provider, talking to the wire-format mock (worker/test/stripe.mock.ts). */
 export const STRIPE = { STRIPE_SECRET_KEY: 'sk_test_ladder_mock' };
