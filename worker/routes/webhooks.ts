@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { id } from '../../shared/schemas';
-import { webhookInputSchema, webhookTestSchema, type WebhookEvent } from '../../shared/webhookSchemas';
+import { productionWebhookUrlProblem, webhookInputSchema, webhookTestSchema, type WebhookEvent } from '../../shared/webhookSchemas';
 import { database } from '../db';
 import { isProduction } from '../config';
 import type { AppEnv } from '../env';
@@ -14,8 +14,8 @@ export const webhookRoutes = new Hono<AppEnv>()
   .put('/:id', async (c) => {
     const webhookId = validate(id, c.req.param('id'), ['id']);
     const input = await readJson(c, webhookInputSchema);
-    if (isProduction(c.env) && new URL(input.url).protocol !== 'https:')
-      throw new ApiError(400, 'validation_failed', 'The request is not valid.', [{ path: 'url', message: 'must be https:// in production' }]);
+    const urlProblem = isProduction(c.env) ? productionWebhookUrlProblem(input.url, input.format) : null;
+    if (urlProblem) throw new ApiError(400, 'validation_failed', 'The request is not valid.', [{ path: 'url', message: urlProblem }]);
     const db = database(c.env.DB);
     const existing = await getWebhook(db, webhookId);
     const secret = input.secret ?? existing?.secret ?? (input.format === 'slack' ? generateSecret() : null);
