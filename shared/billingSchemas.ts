@@ -4,6 +4,7 @@
  * the OpenAPI document. Request objects are strict: an unknown field is refused.
  */
 import { z } from 'zod';
+import { queryTime } from './analyticsSchemas';
 import { id, idempotencyKey } from './schemas';
 
 const seats = z.number().int().min(1).max(1_000_000);
@@ -41,9 +42,6 @@ export type UpgradeRequestInput = z.output<typeof upgradeRequestSchema>;
 export const trialStartSchema = z.strictObject({ feature_id: id });
 
 /** `GET /v1/admin/analytics/revenue?from&to` (ISO-8601 or epoch ms; `to` defaults to now, `from` to 30 days before `to`). */
-const queryTime = z
-  .union([z.string().regex(/^\d{1,16}$/, 'epoch milliseconds or ISO-8601'), z.iso.datetime({ offset: true })])
-  .transform((v) => (/^\d+$/.test(v) ? Number(v) : Date.parse(v)));
 export const revenueQuerySchema = z.strictObject({ from: queryTime.optional(), to: queryTime.optional() });
 
 export const billingModeSchema = z.enum(['stripe', 'local']);

@@ -25,6 +25,26 @@ export const time = z
   ])
   .transform((v) => (typeof v === 'number' ? v : Date.parse(v)));
 
+/** How far ahead of the worker's clock an event's timestamp may be (clock drift), so a future-dated gauge `set` cannot freeze a gauge. */
+export const MAX_CLOCK_AHEAD_MS = 5 * 60_000;
+/** Widget events older than this are refused: the widget sends them as they happen. */
+export const MAX_WIDGET_EVENT_AGE_MS = 24 * 3600_000;
+
+/**
+ * The events whose `timestamp` is more than `MAX_CLOCK_AHEAD_MS` after `now`, or (with `maxAgeMs`)
+ * older than that, as error details naming each (`events.3.timestamp`).
+ * @example eventTimeProblems([{ timestamp: now + 3_600_000 }], now) // [{ path: 'events.0.timestamp', message: 'more than 5 minutes in the future' }]
+ */
+export function eventTimeProblems(events: { timestamp?: number | undefined }[], now: number, maxAgeMs?: number): { path: string; message: string }[] {
+  const problems: { path: string; message: string }[] = [];
+  events.forEach((e, i) => {
+    if (e.timestamp === undefined) return;
+    if (e.timestamp > now + MAX_CLOCK_AHEAD_MS) problems.push({ path: `events.${i}.timestamp`, message: 'more than 5 minutes in the future' });
+    else if (maxAgeMs !== undefined && e.timestamp < now - maxAgeMs) problems.push({ path: `events.${i}.timestamp`, message: `older than ${Math.round(maxAgeMs / 3600_000)} hours` });
+  });
+  return problems;
+}
+
 // ---------------------------------------------------------------- catalog
 
 export const metricSchema = z.strictObject({

@@ -2,6 +2,7 @@
  * Usage metering in D1. A batch of events is applied in one D1 batch (one transaction):
  * events are inserted keyed by idempotency key (a seen key changes nothing), then the
  * counters are moved by set-based statements over exactly the rows this batch inserted.
+ * A counter saturates at 2^53 − 1 (Number.MAX_SAFE_INTEGER): past it JSON numbers lose precision.
  * This module is the one place to swap for a Durable Object per hot account.
  */
 import { and, eq, sql } from 'drizzle-orm';
@@ -33,7 +34,7 @@ const applyIncrements = (batchId: string) => sql`
   WHERE batch_id = ${batchId} AND mode = 'increment'
   GROUP BY account_id, metric, period_start ORDER BY period_start
   ON CONFLICT (account_id, metric) DO UPDATE SET
-    used = CASE WHEN excluded.period_start = usage_counters.period_start THEN usage_counters.used + excluded.used
+    used = CASE WHEN excluded.period_start = usage_counters.period_start THEN MIN(usage_counters.used + excluded.used, ${Number.MAX_SAFE_INTEGER})
                 WHEN excluded.period_start > usage_counters.period_start THEN excluded.used
                 ELSE usage_counters.used END,
     highest_threshold = CASE WHEN excluded.period_start > usage_counters.period_start THEN NULL

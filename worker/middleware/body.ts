@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
+import { eventTimeProblems } from '../../shared/schemas';
 import { ApiError, validate } from '../errors';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -41,6 +42,16 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
 
 const tooLarge = () =>
   new ApiError(413, 'body_too_large', `The body is over ${MAX_BODY_BYTES} bytes.`, [{ path: '', message: 'too large' }]);
+
+/**
+ * Refuse (400, naming each) event timestamps more than 5 minutes ahead of `now` and, with
+ * `maxAgeMs`, older than that; nothing of the batch is applied then.
+ * @example checkEventTimes(events, c.get('now'), MAX_WIDGET_EVENT_AGE_MS)
+ */
+export function checkEventTimes(events: { timestamp?: number | undefined }[], now: number, maxAgeMs?: number): void {
+  const problems = eventTimeProblems(events, now, maxAgeMs);
+  if (problems.length) throw new ApiError(400, 'validation_failed', 'The request is not valid; nothing was recorded.', problems);
+}
 
 /** Validate the query string with `schema` (strict, so unknown parameters are refused). */
 export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.output<S> {

@@ -1,10 +1,10 @@
 import { Hono } from 'hono';
-import { widgetEventsSchema, widgetStateQuerySchema } from '../../shared/schemas';
+import { MAX_WIDGET_EVENT_AGE_MS, widgetEventsSchema, widgetStateQuerySchema } from '../../shared/schemas';
 import { loadAccountState, snapshotOf } from '../accounts';
 import { database } from '../db';
 import type { AppEnv } from '../env';
 import { applyExperiments, assignExperiments, recordExposures, runningExperimentsQuery } from '../experiments';
-import { readJson, readQuery } from '../middleware/body';
+import { checkEventTimes, readJson, readQuery } from '../middleware/body';
 import {
   activationQuery,
   defaultActivation,
@@ -72,5 +72,6 @@ export const widgetRoutes = new Hono<AppEnv>()
   })
   .post('/events', async (c) => {
     const { events } = await readJson(c, widgetEventsSchema);
+    checkEventTimes(events, c.get('now'), MAX_WIDGET_EVENT_AGE_MS);
     return c.json(await recordWidgetEvents(database(c.env.DB), c.get('user'), events, c.get('now')));
   });
