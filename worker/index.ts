@@ -12,7 +12,7 @@ import { accountRoutes } from './routes/accounts';
 import { adminCsrf, adminSessionRoutes } from './routes/admin';
 import { adminAccountRoutes, analyticsRoutes } from './routes/analytics';
 import { billingRoutes } from './routes/billing';
-import { catalogRoutes } from './routes/catalog';
+import { adminCatalogRoutes, catalogRoutes } from './routes/catalog';
 import { dashboardRoutes } from './routes/dashboard';
 import { experimentRoutes } from './routes/experiments';
 import { demoRoutes } from './routes/demo';
@@ -44,7 +44,7 @@ const hostLimit = rateLimit({ scope: 'secret key', limitVar: 'LADDER_RATE_LIMIT_
 const widgetLimit = rateLimit({ scope: 'user', limitVar: 'LADDER_RATE_LIMIT_WIDGET', defaultLimit: 1_200, key: (c) => `${c.get('user').acct}\u0000${c.get('user').sub}` });
 const adminLimit = rateLimit({ scope: 'admin key', limitVar: 'LADDER_RATE_LIMIT_ADMIN', defaultLimit: 6_000, key: () => 'admin' });
 // Host backend (secret key). No CORS: these are called server to server.
-for (const path of ['/v1/catalog', '/v1/accounts/*', '/v1/usage', '/v1/track', '/v1/check', '/v1/entitlements/*', '/v1/tokens', '/v1/pqa'])
+for (const path of ['/v1/catalog', '/v1/catalog/*', '/v1/accounts/*', '/v1/usage', '/v1/track', '/v1/check', '/v1/entitlements/*', '/v1/tokens', '/v1/pqa'])
   app.use(path, secretKey(), hostLimit);
 // Widget (user token), with CORS for the allowed origins; preflights are answered before auth.
 app.use('/v1/widget/*', widgetCors(), userToken(), widgetLimit);
@@ -77,6 +77,7 @@ app.route('/v1/admin/webhooks', webhookRoutes);
 app.route('/v1/admin', adminSessionRoutes);
 app.route('/v1/admin/analytics', analyticsRoutes);
 app.route('/v1/admin/accounts', adminAccountRoutes);
+app.route('/v1/admin/catalog', adminCatalogRoutes);
 app.route('/v1/admin/dev', devSeedRoutes);
 app.route('/', openapiRoutes);
 app.route('/', dashboardRoutes);
