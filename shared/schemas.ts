@@ -98,6 +98,8 @@ export const catalogSchema = z
 export const catalogPutQuerySchema = z.strictObject({
   dry_run: z.enum(['true', 'false']).optional().transform((v) => v === 'true'),
 });
+/** A catalog version in a path: a whole number from 1. */
+export const catalogVersionNumber = z.string().regex(/^[1-9]\d{0,9}$/, 'a version number: 1, 2, 3…').transform(Number);
 export const catalogVersionsQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });

@@ -2,7 +2,7 @@
  * The catalog (metrics, features, plans) in D1: read whole, replaced whole and atomically,
  * each applied catalog kept as a numbered version with its changes.
  */
-import { asc, desc, sql } from 'drizzle-orm';
+import { asc, desc, eq, sql } from 'drizzle-orm';
 import { accountsOverNewLimits, catalogDiff, isLowered, type AffectedAccount, type CatalogChange } from '../shared/catalogDiff';
 import type { Catalog } from '../shared/schemas';
 import { chunks, type Db } from './db';
@@ -57,11 +57,11 @@ const EMPTY: Catalog = { metrics: [], features: [], plans: [] };
  * puts at or over a lowered limit. Reads only.
  * @example const { changes, affected_accounts } = await catalogImpact(db, proposed, Date.now())
  */
-export async function catalogImpact(db: Db, next: Catalog, now: number): Promise<{ current: Catalog; changes: CatalogChange[]; affected_accounts: AffectedAccount[] }> {
+export async function catalogImpact(db: Db, next: Catalog, now: number): Promise<{ changes: CatalogChange[]; affected_accounts: AffectedAccount[] }> {
   const current = await loadCatalog(db);
   const changes = catalogDiff(current, next);
   const lowered = changes.flatMap((c) => (c.kind === 'limit_changed' && isLowered(c.from, c.to) ? [c] : []));
-  if (!lowered.length) return { current, changes, affected_accounts: [] };
+  if (!lowered.length) return { changes, affected_accounts: [] };
   // Only accounts on a plan with a lowered limit, and only their counters of those metrics.
   const planIds = JSON.stringify([...new Set(lowered.map((c) => c.plan))]);
   const metricIds = JSON.stringify([...new Set(lowered.map((c) => c.metric))]);
@@ -74,16 +74,20 @@ export async function catalogImpact(db: Db, next: Catalog, now: number): Promise
       .innerJoin(accounts, sql`${accounts.id} = ${usageCounters.accountId}`)
       .where(sql`${onPlans} AND ${usageCounters.metric} IN (SELECT value FROM json_each(${metricIds}))`),
   ]);
-  return { current, changes, affected_accounts: accountsOverNewLimits({ before: current, after: next, accounts: accountRows, counters: counterRows, now }) };
+  return { changes, affected_accounts: accountsOverNewLimits({ before: current, after: next, accounts: accountRows, counters: counterRows, now }) };
 }
 
 /**
- * Replace the whole catalog in one transaction, adding a version with `changes` (none when
- * nothing changed). The first version ever applied over a catalog stored before versions
- * existed is preceded by that catalog, so the history starts from what was in force.
- * @example await replaceCatalog(db, next, catalogDiff(current, next), current, Date.now())
+ * Replace the whole catalog in one transaction, adding a version with its changes from the
+ * stored one (no version when nothing changed), and return those changes. The first version
+ * applied over a catalog stored before versions existed is preceded by that catalog, so the
+ * history starts from what was in force.
+ * @example const changes = await replaceCatalog(db, next, Date.now())
  */
-export async function replaceCatalog(db: Db, catalog: Catalog, changes: CatalogChange[], current: Catalog, now: number): Promise<void> {
+export async function replaceCatalog(db: Db, catalog: Catalog, now: number): Promise<CatalogChange[]> {
+  const [m, f, p, stored] = await db.batch([...catalogQueries(db), db.select({ n: sql<number>`COUNT(*)` }).from(catalogVersions)]);
+  const current = toCatalog({ metrics: m, features: f, plans: p });
+  const changes = catalogDiff(current, catalog);
   const metricRows = catalog.metrics.map((m, position) => ({ ...m, position }));
   const featureRows = catalog.features.map((f, position) => ({
     id: f.id, position, name: f.name, description: f.description, trialDays: f.trial_days,
@@ -111,10 +115,10 @@ export async function replaceCatalog(db: Db, catalog: Catalog, changes: CatalogC
   // Numbered inside the transaction, so two concurrent PUTs never take the same number.
   const nextVersion = sql`(SELECT COALESCE(MAX(${catalogVersions.version}), 0) + 1 FROM ${catalogVersions})`;
   const version = (c: Catalog, ch: CatalogChange[]) => db.insert(catalogVersions).values({ version: nextVersion, createdAt: now, catalog: c, changes: ch });
-  const [stored] = await db.select({ n: sql<number>`COUNT(*)` }).from(catalogVersions);
-  const baseline = !stored?.n && current.plans.length > 0 ? [version(current, catalogDiff(EMPTY, current))] : [];
+  const baseline = !stored[0]?.n && current.plans.length > 0 ? [version(current, catalogDiff(EMPTY, current))] : [];
   const versions = changes.length ? [...baseline, version(catalog, changes)] : baseline;
   await db.batch([db.delete(metrics), db.delete(features), db.delete(plans), ...inserts, ...versions]);
+  return changes;
 }
 
 export type CatalogVersion = { version: number; created_at: string; changes: CatalogChange[] };
@@ -130,4 +134,13 @@ export async function catalogVersionList(db: Db, limit: number): Promise<Catalog
     .orderBy(desc(catalogVersions.version))
     .limit(limit);
   return rows.map((r) => ({ version: r.version, created_at: new Date(r.createdAt).toISOString(), changes: r.changes }));
+}
+
+/**
+ * One applied catalog, whole, with its changes; `null` if there is no such version.
+ * @example (await catalogVersion(db, 2))?.catalog.plans
+ */
+export async function catalogVersion(db: Db, version: number): Promise<(CatalogVersion & { catalog: Catalog }) | null> {
+  const [row] = await db.select().from(catalogVersions).where(eq(catalogVersions.version, version));
+  return row ? { version: row.version, created_at: new Date(row.createdAt).toISOString(), changes: row.changes, catalog: row.catalog } : null;
 }

@@ -35,6 +35,7 @@ export const operations: Operation[] = [
   { method: 'get', path: '/v1/catalog', auth: 'secret', summary: 'The catalog of metrics, features and plans' },
   { method: 'put', path: '/v1/catalog', auth: 'secret', summary: 'Replace the whole catalog atomically, kept as a version; with dry_run=true, the changes and the accounts it would put over a lowered limit, applying nothing', body: s.catalogSchema, query: s.catalogPutQuerySchema },
   { method: 'get', path: '/v1/catalog/versions', auth: 'secret', summary: 'Applied catalogs with their changes, newest first', query: s.catalogVersionsQuerySchema },
+  { method: 'get', path: '/v1/catalog/versions/{version}', auth: 'secret', summary: 'One applied catalog, whole, with its changes' },
   { method: 'get', path: '/v1/admin/catalog', auth: 'admin', summary: 'The catalog, read-only, for the dashboard' },
   { method: 'get', path: '/v1/admin/catalog/versions', auth: 'admin', summary: 'The catalog history, read-only, for the dashboard', query: s.catalogVersionsQuerySchema },
   { method: 'get', path: '/v1/accounts/{accountId}', auth: 'secret', summary: 'An account with usage, entitlements and PQA' },

@@ -189,6 +189,12 @@ describe('catalog versions', () => {
     ]);
     expect(Date.parse(list[0]!.created_at)).toBeGreaterThan(0);
     expect((await api('GET', '/v1/catalog/versions?limit=1')).json).toHaveLength(1);
+    // Each version holds its catalog whole, so an older one can be read and put back.
+    const one = await api('GET', `/v1/catalog/versions/${start + 1}`);
+    expect(one.json).toMatchObject({ version: start + 1, changes: list[1]!.changes });
+    expect(one.json.catalog.plans[2].limits).toEqual({ api_calls: 250000, seats: 100, projects: 500 });
+    expect((await api('GET', '/v1/catalog/versions/99999')).json.error).toMatchObject({ code: 'catalog_version_not_found' });
+    expect((await api('GET', '/v1/catalog/versions/0')).status).toBe(400);
   });
 
   it('starts the history with the catalog in force when versions began', async () => {
