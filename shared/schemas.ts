@@ -73,9 +73,11 @@ export const planSchema = z.strictObject({
   stripe_price_id: text(255).nullable().default(null),
   seat_price_cents: cents.default(0),
   stripe_seat_price_id: text(255).nullable().default(null),
-  /** Metric id → limit; null or absent means unlimited. */
+  /** Metric id → limit, one for every metric of the catalog; `null` is unlimited and must be written. */
   limits: z.record(id, z.number().int().min(0).max(1e15).nullable()).default({}),
   features: z.array(id).max(200).default([]),
+  /** Accounts may stay on a hidden plan (grandfathered, internal); it is never offered as an upgrade. */
+  hidden: z.boolean().default(false),
 });
 
 export const catalogSchema = z
@@ -102,11 +104,25 @@ export const catalogSchema = z
       ranks.add(plan.rank);
       for (const m of Object.keys(plan.limits))
         if (!metrics.has(m)) ctx.addIssue({ code: 'custom', path: ['plans', i, 'limits', m], message: `unknown metric "${m}"` });
+      // No implicit unlimited: a metric the plan forgets would otherwise be free on it.
+      for (const m of metrics)
+        if (!Object.hasOwn(plan.limits, m))
+          ctx.addIssue({ code: 'custom', path: ['plans', i, 'limits', m], message: `plan "${plan.id}" has no limit for metric "${m}"; write a number, or null for unlimited` });
       plan.features.forEach((f, j) => {
         if (!features.has(f)) ctx.addIssue({ code: 'custom', path: ['plans', i, 'features', j], message: `unknown feature "${f}"` });
       });
     });
   });
+
+/** `PUT /v1/catalog?dry_run=true`: answer the changes and the accounts affected, apply nothing. */
+export const catalogPutQuerySchema = z.strictObject({
+  dry_run: z.enum(['true', 'false']).optional().transform((v) => v === 'true'),
+});
+/** A catalog version in a path: a whole number from 1. */
+export const catalogVersionNumber = z.string().regex(/^[1-9]\d{0,9}$/, 'a version number: 1, 2, 3…').transform(Number);
+export const catalogVersionsQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
 
 export type Metric = z.output<typeof metricSchema>;
 export type Feature = z.output<typeof featureSchema>;

@@ -14,7 +14,7 @@ import { accountRoutes } from './routes/accounts';
 import { adminCsrf, adminSessionRoutes } from './routes/admin';
 import { adminAccountRoutes, analyticsRoutes } from './routes/analytics';
 import { billingRoutes } from './routes/billing';
-import { catalogRoutes } from './routes/catalog';
+import { adminCatalogRoutes, catalogRoutes } from './routes/catalog';
 import { dashboardRoutes } from './routes/dashboard';
 import { experimentRoutes } from './routes/experiments';
 import { demoRoutes } from './routes/demo';
@@ -59,7 +59,7 @@ function buildApp({ devRoutes }: { devRoutes: boolean }) {
   const adminLimit = rateLimit({ scope: 'admin key', limitVar: 'LADDER_RATE_LIMIT_ADMIN', defaultLimit: 6_000, key: () => 'admin' });
   const guessing = limitAuthFailures();
   // Host backend (secret key). No CORS: these are called server to server.
-  for (const path of ['/v1/catalog', '/v1/accounts/*', '/v1/usage', '/v1/track', '/v1/check', '/v1/entitlements/*', '/v1/tokens', '/v1/pqa'])
+  for (const path of ['/v1/catalog', '/v1/catalog/*', '/v1/accounts/*', '/v1/usage', '/v1/track', '/v1/check', '/v1/entitlements/*', '/v1/tokens', '/v1/pqa'])
     app.use(path, guessing, secretKey(), hostLimit);
   // Widget (user token), with CORS for the allowed origins; preflights are answered before auth.
   app.use('/v1/widget/*', widgetCors(), guessing, userToken(), widgetLimit, widgetAccountLimit);
@@ -93,6 +93,7 @@ function buildApp({ devRoutes }: { devRoutes: boolean }) {
   app.route('/v1/admin', adminSessionRoutes);
   app.route('/v1/admin/analytics', analyticsRoutes);
   app.route('/v1/admin/accounts', adminAccountRoutes);
+  app.route('/v1/admin/catalog', adminCatalogRoutes);
   app.route('/', openapiRoutes);
   app.route('/', dashboardRoutes);
   if (devRoutes) {

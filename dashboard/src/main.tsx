@@ -1,7 +1,8 @@
 /**
  * Ladder's dashboard: login with the admin key, then overview, funnels, prompts and their
- * copy, experiments, per-account prompt history, and PQA with outgoing webhooks. Served by the
- * worker at /dashboard; every number comes from the admin API.
+ * copy, experiments, per-account prompt history, PQA with outgoing webhooks, and the catalog
+ * with its history (read-only). Served by the worker at /dashboard; every number comes from
+ * the admin API.
  */
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
@@ -11,6 +12,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import { api, ApiError, session } from './api';
 import { route, setTheme, theme, VIEWS } from './state';
 import { AccountsView } from './views/accounts';
+import { CatalogView } from './views/catalog';
 import { ExperimentsView } from './views/experiments';
 import { FunnelsView } from './views/funnels';
 import { OverviewView } from './views/overview';
@@ -100,6 +102,7 @@ function Shell() {
         {view === 'experiments' && <ExperimentsView />}
         {view === 'accounts' && <AccountsView />}
         {view === 'pqa' && <PqaView />}
+        {view === 'catalog' && <CatalogView />}
       </main>
     </>
   );

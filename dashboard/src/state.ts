@@ -9,6 +9,7 @@ export const VIEWS = [
   { id: 'experiments', label: 'Experiments' },
   { id: 'accounts', label: 'Prompt history' },
   { id: 'pqa', label: 'PQA & webhooks' },
+  { id: 'catalog', label: 'Catalog' },
 ] as const;
 export type ViewId = (typeof VIEWS)[number]['id'];
 

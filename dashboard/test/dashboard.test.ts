@@ -285,6 +285,32 @@ describe('dashboard in Chromium against the dev worker', () => {
     });
   });
 
+  test('the catalog shows plans × metrics × features and its history as the API has them, read-only', async () => {
+    await view('catalog');
+    const catalog = await admin('/v1/admin/catalog');
+    const versions = await admin('/v1/admin/catalog/versions?limit=100');
+    const plans = [...catalog.plans].sort((a: { rank: number }, b: { rank: number }) => a.rank - b.rank);
+    await poll(() => rowsOf('catalog-plans').count()).toBe(plans.length);
+    const headers = await page.locator('#catalog-plans thead th').allInnerTexts();
+    const col = (label: string) => headers.findIndex((h) => h.trim().startsWith(label));
+    for (const [i, p] of plans.entries()) {
+      expect(await cellText('catalog-plans', i, 0)).toContain(p.name);
+      expect(await cellText('catalog-plans', i, col('Offered'))).toBe(p.hidden ? 'Hidden' : 'Yes');
+      for (const m of catalog.metrics) {
+        const limit = p.limits[m.id];
+        expect(await cellText('catalog-plans', i, col(m.name)), `${p.id} ${m.id}`).toBe(limit === null ? 'Unlimited' : num(limit));
+      }
+      for (const f of catalog.features) expect(await cellText('catalog-plans', i, col(f.name))).toBe(p.features.includes(f.id) ? 'Included' : '—');
+    }
+    expect(versions.length).toBeGreaterThan(0); // the demo seed applied a catalog
+    await poll(() => rowsOf('catalog-history').count()).toBe(versions.length);
+    expect(await cellText('catalog-history', 0, 0)).toBe(String(versions[0].version));
+    expect(await rowsOf('catalog-history').first().locator('li').count()).toBe(versions[0].changes.length);
+    expect(await page.locator('main form, main input, main [contenteditable]').count()).toBe(0);
+    await screenshot('catalog');
+    expect(await seriousViolations()).toEqual([]);
+  });
+
   test('dark theme passes axe too, and signing out ends the session', async () => {
     await view('overview');
     await page.getByRole('button', { name: 'Switch to dark theme' }).click();

@@ -34,8 +34,8 @@ function periodOf(account: AccountState['account'], now: number) {
 }
 
 /**
- * The change `input` asks for, checked: a known plan (404) among the account's upgrade
- * options and of higher rank (422), or more seats on a plan that sells them (422).
+ * The change `input` asks for, checked: a known plan (404), not hidden, among the account's
+ * upgrade options and of higher rank (422), or more seats on a plan that sells them (422).
  * @example const { change } = await planChange(db, 'acme', { plan_id: 'business' }, Date.now())
  */
 export async function planChange(db: Db, accountId: string, input: UpgradePreviewInput, now: number) {
@@ -48,6 +48,7 @@ export async function planChange(db: Db, accountId: string, input: UpgradePrevie
     const plan = state.catalog.plans.find((p) => p.id === input.plan_id);
     if (!plan) throw notFound('plan', input.plan_id, 'plan_id');
     if (plan.id === current.id) throw unprocessable('already_on_plan', `The account is already on ${plan.name}.`, 'plan_id', 'the current plan');
+    if (plan.hidden) throw unprocessable('plan_not_offered', `${plan.name} is not offered: it is a hidden plan.`, 'plan_id', 'a hidden plan is never offered');
     if (plan.rank < current.rank)
       throw unprocessable('not_an_upgrade', `${plan.name} is a lower plan than ${current.name}; downgrades go through the account's billing settings.`, 'plan_id', 'lower rank than the current plan');
     if (!snap.upgradeOptions.some((p) => p.id === plan.id))

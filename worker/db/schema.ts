@@ -5,6 +5,8 @@
  */
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import type { CatalogChange } from '../../shared/catalogDiff';
+import type { Catalog } from '../../shared/schemas';
 
 const json = <T>(name: string) => text(name, { mode: 'json' }).$type<T>();
 
@@ -38,6 +40,20 @@ export const plans = sqliteTable('plans', {
   stripeSeatPriceId: text('stripe_seat_price_id'),
   limits: json<Record<string, number | null>>('limits').notNull(),
   features: json<string[]>('features').notNull(),
+  /** Kept for the accounts on it, never offered as an upgrade. */
+  hidden: integer('hidden', { mode: 'boolean' }).notNull().default(false),
+});
+
+/**
+ * Every applied catalog, numbered from 1, with its changes from the one before (a catalog
+ * PUT that changes nothing adds no version). A few rows a year: kept for good, as the
+ * catalog's history.
+ */
+export const catalogVersions = sqliteTable('catalog_versions', {
+  version: integer('version').primaryKey(),
+  createdAt: integer('created_at').notNull(),
+  catalog: json<Catalog>('catalog').notNull(),
+  changes: json<CatalogChange[]>('changes').notNull(),
 });
 
 export const accounts = sqliteTable('accounts', {

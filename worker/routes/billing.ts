@@ -30,7 +30,10 @@ export const billingRoutes = new Hono<AppEnv>()
     const now = c.get('now');
     const db = database(c.env.DB);
     const state = await loadAccountState(db, user.acct);
-    if (input.plan_id !== undefined && !state.catalog.plans.some((p) => p.id === input.plan_id)) throw notFound('plan', input.plan_id, 'plan_id');
+    const asked = input.plan_id === undefined ? undefined : state.catalog.plans.find((p) => p.id === input.plan_id);
+    if (input.plan_id !== undefined && !asked) throw notFound('plan', input.plan_id, 'plan_id');
+    if (asked?.hidden && asked.id !== state.account.planId)
+      throw new ApiError(422, 'plan_not_offered', `${asked.name} is not offered: it is a hidden plan.`, [{ path: 'plan_id', message: 'a hidden plan is never offered' }]);
     const id = `upr_${crypto.randomUUID().replace(/-/g, '')}`;
     const request = {
       id,

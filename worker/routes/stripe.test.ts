@@ -6,8 +6,8 @@ const catalog = {
   metrics: [{ id: 'seats', name: 'Seats', unit: 'seat', kind: 'gauge' }],
   features: [],
   plans: [
-    { id: 'starter', name: 'Starter', rank: 1, currency: 'usd', price_cents: 5000, interval: 'month', stripe_price_id: `${P}price_starter`, seat_price_cents: 1000, stripe_seat_price_id: `${P}price_seat`, limits: {}, features: [] },
-    { id: 'business', name: 'Business', rank: 2, currency: 'usd', price_cents: 10000, interval: 'month', stripe_price_id: `${P}price_business`, seat_price_cents: 1000, stripe_seat_price_id: `${P}price_seat`, limits: {}, features: [] },
+    { id: 'starter', name: 'Starter', rank: 1, currency: 'usd', price_cents: 5000, interval: 'month', stripe_price_id: `${P}price_starter`, seat_price_cents: 1000, stripe_seat_price_id: `${P}price_seat`, limits: { seats: null }, features: [] },
+    { id: 'business', name: 'Business', rank: 2, currency: 'usd', price_cents: 10000, interval: 'month', stripe_price_id: `${P}price_business`, seat_price_cents: 1000, stripe_seat_price_id: `${P}price_seat`, limits: { seats: null }, features: [] },
   ],
 };
 const prices = [

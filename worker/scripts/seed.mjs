@@ -22,6 +22,9 @@ export const demoCatalog = {
       limits: { api_calls: 50000, seats: 20, projects: 20 }, features: ['audit_log', 'advanced_analytics'] },
     { id: 'business', name: 'Business', rank: 3, currency: 'usd', price_cents: 80000, interval: 'month', seat_price_cents: 1000,
       limits: { api_calls: 250000, seats: 100, projects: null }, features: ['audit_log', 'advanced_analytics', 'sso'] },
+    // Sold by sales on contract: accounts may be on it, the widget never offers it.
+    { id: 'enterprise', name: 'Enterprise', rank: 4, currency: 'usd', price_cents: 300000, interval: 'month', seat_price_cents: 0,
+      limits: { api_calls: null, seats: null, projects: null }, features: ['audit_log', 'advanced_analytics', 'sso'], hidden: true },
   ],
 };
 
