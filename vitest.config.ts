@@ -94,6 +94,9 @@ export default defineConfig({
         test: {
           name: 'worker',
           include: ['worker/**/*.test.ts'],
+          // Generous: a test may take seconds of real D1 work, and must hold while other processes load the cores.
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
           setupFiles: ['./worker/test/setup.ts'],
           globalSetup: ['./worker/test/receiver.global.ts', './worker/test/stripe.global.ts'],
         },

@@ -4,6 +4,7 @@
  * from exposures joined to the self-serve ledger. Assignment and statistics are the pure
  * rules of `shared/bucketing.ts` and `shared/statistics.ts`.
  */
+import { compositeKey } from '../shared/compositeKey';
 import { and, desc, eq, inArray, notExists, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/sqlite-core';
 import { assignVariant } from '../shared/bucketing';
@@ -267,7 +268,7 @@ export interface ExperimentAssignment {
 
 /** A user's unit id: the account, or the user within the account (user ids are only unique per account). */
 export const unitIdFor = (experiment: Pick<ExperimentRow, 'unit'>, user: Pick<UserClaims, 'sub' | 'acct'>) =>
-  experiment.unit === 'user' ? `${user.acct}:${user.sub}` : user.acct;
+  experiment.unit === 'user' ? compositeKey(user.acct, user.sub) : user.acct;
 
 /**
  * Assign the user's unit in every running experiment, keyed by the experiment's prompt id,

@@ -5,6 +5,7 @@
  * A counter saturates at 2^53 − 1 (Number.MAX_SAFE_INTEGER): past it JSON numbers lose precision.
  * This module is the one place to swap for a Durable Object per hot account.
  */
+import { compositeKey } from '../shared/compositeKey';
 import { and, eq, sql } from 'drizzle-orm';
 import { metricLimit, metricPeriod, planAllowing } from '../shared/entitlements';
 import { newCrossings, type Threshold } from '../shared/metering';
@@ -140,7 +141,7 @@ async function recordCrossings(
           .insert(trackEvents)
           .values({
             accountId: c.account_id,
-            idempotencyKey: `limit_hit:${c.metric}:${c.period_start}`,
+            idempotencyKey: compositeKey('limit_hit', c.metric, c.period_start),
             userId: null,
             event: 'limit_hit',
             timestamp: now,

@@ -3,6 +3,7 @@
  * quote it, and confirm it exactly once per idempotency key, writing the plan, seats,
  * invoice (local), ledger row and the upgrade's result in one D1 batch.
  */
+import { compositeKey } from '../../shared/compositeKey';
 import { sql } from 'drizzle-orm';
 import type { UpgradeInput, UpgradePreview, UpgradePreviewInput, UpgradeResult } from '../../shared/billingSchemas';
 import { rollPeriod } from '../../shared/entitlements';
@@ -278,13 +279,13 @@ export async function confirmUpgrade(db: Db, provider: BillingProvider, user: Us
       accountCreatedAt: state.account.createdAt,
       source: 'self_serve',
       attribution,
-      dedupeKey: `upgrade:${user.acct}:${key}`,
+      dedupeKey: compositeKey('upgrade', user.acct, key),
       ...(!local && { stripeObjectUpdatedAt: nowSeconds * 1000 }),
       guard: applied,
     }),
     enqueueWebhookEvent(
       'upgrade.succeeded',
-      `upgrade:${user.acct}:${key}`,
+      compositeKey('upgrade', user.acct, key),
       { account_id: user.acct, user_id: user.sub, from_plan_id: change.from.plan.id, plan_id: toPlan.id, seats: s.seats, amount_charged_cents: outcome.amountChargedCents, currency: change.to.plan.currency, billing: provider.mode, at: new Date(now).toISOString() },
       now,
       applied,

@@ -11,7 +11,12 @@ import { accounts } from '../db/schema';
 import { billingStateOf, catalogMrr, mrrChangeStatements } from './ledger';
 import { subscriptionState } from './stripe';
 
-export type WebhookOutcome = 'processed' | 'duplicate' | 'stale' | 'ignored';
+/**
+ * `unlinked`: the event is about a subscription or invoice of a Stripe customer no account is
+ * linked to yet. It is not recorded as seen, so Stripe's retry can apply it once the host links
+ * the account (`PUT /v1/accounts/:id` with `stripe_customer_id`).
+ */
+export type WebhookOutcome = 'processed' | 'duplicate' | 'stale' | 'ignored' | 'unlinked';
 
 type AccountRow = typeof accounts.$inferSelect;
 
@@ -56,11 +61,13 @@ export async function applyStripeEvent(db: Db, event: Stripe.Event, now: number)
   if (SUBSCRIPTION_EVENTS.has(event.type)) {
     const sub = event.data.object as Stripe.Subscription;
     const account = await accountFor(db, { subscription: sub.id, customer: idOf(sub.customer), accountId: sub.metadata?.ladder_account_id ?? null });
-    if (account) ({ outcome, statements } = await subscriptionStatements(db, account, sub, event, objectAt, now));
+    if (!account) return 'unlinked';
+    ({ outcome, statements } = await subscriptionStatements(db, account, sub, event, objectAt, now));
   } else if (event.type === 'invoice.paid' || event.type === 'invoice.payment_failed') {
     const invoice = event.data.object as Stripe.Invoice;
     const account = await accountFor(db, { subscription: idOf(invoice.parent?.subscription_details?.subscription), customer: idOf(invoice.customer) });
-    if (account) ({ outcome, statements } = await statusStatements(db, account, event.type === 'invoice.paid' ? 'active' : 'past_due', objectAt, now));
+    if (!account) return 'unlinked';
+    ({ outcome, statements } = await statusStatements(db, account, event.type === 'invoice.paid' ? 'active' : 'past_due', objectAt, now));
   } else if (event.type === 'checkout.session.completed') {
     const session = event.data.object as Stripe.Checkout.Session;
     const subscription = idOf(session.subscription);
