@@ -245,6 +245,8 @@ export const widgetEventSchema = z.strictObject({
   feature_id: id.nullable().optional(),
   timestamp: time.optional(),
   idempotency_key: idempotencyKey,
+  /** The prompt's `serve_token` from the widget state: required with a `prompt_id`. */
+  serve_token: z.string().max(100).optional(),
 });
 export const widgetEventsSchema = z.strictObject({
   events: z.array(widgetEventSchema).min(1).max(200),

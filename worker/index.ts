@@ -59,7 +59,8 @@ function buildApp({ devRoutes }: { devRoutes: boolean }) {
   const adminLimit = rateLimit({ scope: 'admin key', limitVar: 'LADDER_RATE_LIMIT_ADMIN', defaultLimit: 6_000, key: () => 'admin' });
   const guessing = limitAuthFailures();
   // Host backend (secret key). No CORS: these are called server to server.
-  for (const path of ['/v1/catalog', '/v1/catalog/*', '/v1/accounts/*', '/v1/usage', '/v1/track', '/v1/check', '/v1/entitlements/*', '/v1/tokens', '/v1/pqa'])
+  // Note: '/v1/catalog/*' matches '/v1/catalog' too (listing both would run the middleware twice).
+  for (const path of ['/v1/catalog/*', '/v1/accounts/*', '/v1/usage', '/v1/track', '/v1/check', '/v1/entitlements/*', '/v1/tokens', '/v1/pqa'])
     app.use(path, guessing, secretKey(), hostLimit);
   // Widget (user token), with CORS for the allowed origins; preflights are answered before auth.
   app.use('/v1/widget/*', widgetCors(), guessing, userToken(), widgetLimit, widgetAccountLimit);

@@ -105,6 +105,7 @@ interface WidgetEvent {
   prompt_id?: string;
   variant_id?: string | null;
   experiment_id?: string | null;
+  serve_token?: string;
   feature_id?: string;
   session_id: string;
   timestamp: number;
@@ -124,6 +125,7 @@ export function track(type: EventType, p?: Prompt | null, feature_id = p?.featur
     prompt_id: p?.id,
     variant_id: p?.variant_id,
     experiment_id: p?.experiment_id,
+    serve_token: p?.serve_token,
     feature_id,
     session_id: sessionId,
     timestamp: Date.now(),

@@ -23,6 +23,8 @@ export interface Prompt {
   blocking: boolean;
   variant_id?: string | null;
   experiment_id?: string | null;
+  /** Signed by the worker; prompt events carry it back so they can only name what was served. */
+  serve_token?: string;
   title: string;
   body: string;
   cta_label?: string | null;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ADMIN, api, DAY, env, seedAccount, uid, userToken } from '../test/api';
+import { ADMIN, api, DAY, env, seedAccount, serveToken, uid, userToken } from '../test/api';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -18,8 +18,11 @@ async function accountAt(pct: number, opts: { activated?: boolean } = {}) {
 const state = async (token: string, session: string) => (await api('GET', `/v1/widget/state?session=${session}`, { token })).json;
 const ids = (s: { prompts: { id: string }[] }) => s.prompts.map((p) => p.id);
 let keys = 0;
-const send = (token: string, session: string, type: string, prompt_id: string | null, extra: Record<string, unknown> = {}) =>
-  api('POST', '/v1/widget/events', { token, body: { events: [{ type, prompt_id, session_id: session, idempotency_key: `e${++keys}`, ...extra }] } });
+const send = async (token: string, session: string, type: string, prompt_id: string | null, extra: Record<string, unknown> = {}) =>
+  api('POST', '/v1/widget/events', {
+    token,
+    body: { events: [{ type, prompt_id, session_id: session, idempotency_key: `e${++keys}`, ...(prompt_id && { serve_token: await serveToken(token, prompt_id) }), ...extra }] },
+  });
 
 describe('prompts through the API, with history in D1', () => {
   it('at 93% the 90% notice shows once per session, and not in a 4th session after 3 impressions', async () => {

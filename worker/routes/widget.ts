@@ -1,8 +1,10 @@
 import { Hono } from 'hono';
-import { MAX_WIDGET_EVENT_AGE_MS, widgetEventsSchema, widgetStateQuerySchema } from '../../shared/schemas';
+import { MAX_WIDGET_EVENT_AGE_MS, widgetEventsSchema, widgetStateQuerySchema, type UserClaims, type WidgetEvent } from '../../shared/schemas';
 import { loadAccountState, snapshotOf } from '../accounts';
 import { database } from '../db';
 import type { AppEnv } from '../env';
+import { ApiError, type ErrorDetail } from '../errors';
+import { signServe, verifyServe } from '../serveToken';
 import { applyExperiments, assignExperiments, recordExposures, runningExperimentsQuery } from '../experiments';
 import { checkEventTimes, readJson, readQuery } from '../middleware/body';
 import {
@@ -56,7 +58,12 @@ export const widgetRoutes = new Hono<AppEnv>()
       },
       meters: snap.meters,
       features: snap.features,
-      prompts: served.prompts.map(({ definition_id: _, ...p }) => p),
+      prompts: await Promise.all(
+        served.prompts.map(async ({ definition_id: _, ...p }) => ({
+          ...p,
+          serve_token: await signServe(c.env.LADDER_USER_TOKEN_SECRET, { acct: user.acct, sub: user.sub, prompt_id: p.id, variant_id: p.variant_id, experiment_id: p.experiment_id }, now),
+        })),
+      ),
       upgrade_options: snap.upgradeOptions.map((p) => ({
         plan_id: p.id,
         name: p.name,
@@ -73,5 +80,26 @@ export const widgetRoutes = new Hono<AppEnv>()
   .post('/events', async (c) => {
     const { events } = await readJson(c, widgetEventsSchema);
     checkEventTimes(events, c.get('now'), MAX_WIDGET_EVENT_AGE_MS);
+    await checkServed(c.env.LADDER_USER_TOKEN_SECRET, c.get('user'), events, c.get('now'));
     return c.json(await recordWidgetEvents(database(c.env.DB), c.get('user'), events, c.get('now')));
   });
+
+/**
+ * Refuse (400, naming each) prompt events that do not carry the serve token of a prompt, variant
+ * and experiment served to this user; an event without a prompt may not name a variant or experiment.
+ */
+async function checkServed(secret: string, user: UserClaims, events: WidgetEvent[], now: number): Promise<void> {
+  const problems: ErrorDetail[] = [];
+  await Promise.all(
+    events.map(async (e, i) => {
+      if (!e.prompt_id) {
+        if (e.variant_id || e.experiment_id) problems.push({ path: `events.${i}.prompt_id`, message: 'required with a variant_id or experiment_id' });
+        return;
+      }
+      const served = { acct: user.acct, sub: user.sub, prompt_id: e.prompt_id, variant_id: e.variant_id, experiment_id: e.experiment_id };
+      if (!(await verifyServe(secret, e.serve_token, served, now)))
+        problems.push({ path: `events.${i}.serve_token`, message: e.serve_token ? 'does not match a prompt served to this user' : 'required with a prompt_id (the serve_token of the prompt in the widget state)' });
+    }),
+  );
+  if (problems.length) throw new ApiError(400, 'validation_failed', 'The request is not valid; nothing was recorded.', problems.sort((a, b) => a.path.localeCompare(b.path, 'en', { numeric: true })));
+}
