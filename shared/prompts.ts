@@ -3,7 +3,6 @@
  * frequency-cap defaults from the design, and the prompts a fresh install starts with.
  */
 import { z } from 'zod';
-import { THRESHOLDS } from './metering';
 import { ANY } from './promptEngine';
 
 export const PROMPT_KINDS = ['limit_notice', 'feature_gate', 'invite', 'milestone'] as const;
@@ -66,10 +65,11 @@ export type PromptCopy = z.output<typeof promptCopySchema>;
 
 export const limitNoticeTriggerSchema = z.strictObject({
   metric: targetSchema,
+  /** Whole percents 1–100, e.g. `[80]` for the playbooks' 80% upgrade prompt. */
   thresholds: z
-    .array(z.literal(THRESHOLDS))
+    .array(z.int('a threshold is a whole percent').min(1).max(100))
     .min(1)
-    .max(THRESHOLDS.length)
+    .max(20)
     .refine(unique, 'thresholds must not repeat'),
   /** Whether the 100% notice blocks; lower thresholds never block. Absent means true. */
   blocking: z.boolean().optional(),

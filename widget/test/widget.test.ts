@@ -220,17 +220,30 @@ describe('feature gates', () => {
     await page.close();
   });
 
-  test('Ladder.gate() answers entitlement, and shows the preview and records gate_hit when locked', async () => {
+  test('Ladder.gate() answers entitlement; when locked it records gate_hit and previews with the PM copy, recording the impression', async () => {
     const { page } = await open(hostPage('<button id="open-sso">SSO</button>'));
     await page.waitForFunction(() => window.Ladder);
     expect(await page.evaluate(() => window.Ladder!.gate('exports'))).toBe(true);
+    fx.state.prompts = [gatePrompt('sso')]; // the worker lists the preview once it has heard the gate hit
     expect(await page.evaluate(() => window.Ladder!.gate('sso'))).toBe(false);
     const preview = page.locator('ladder-root section[data-kind=feature_gate]');
-    await preview.waitFor();
-    const events = await sentEvents();
-    expect(events.filter((e) => e.type === 'gate_hit').map((e) => e.feature_id)).toEqual(['sso']);
+    await preview.getByRole('heading', { name: 'Unlock Single sign-on' }).waitFor();
+    await poll(async () => (await sentEvents()).map((e) => [e.type, e.feature_id])).toEqual([
+      ['gate_hit', 'sso'],
+      ['impression', 'sso'],
+    ]);
     await preview.getByRole('button', { name: 'Close' }).click();
     expect(await preview.count()).toBe(0);
+    await page.close();
+  });
+
+  test('Ladder.gate() opens no preview when the caps hold it back: the plain locked answer', async () => {
+    const { page } = await open(hostPage('<button id="open-sso">SSO</button>'));
+    await page.waitForFunction(() => window.Ladder);
+    fx.state.prompts = []; // this user has had the sso preview already
+    expect(await page.evaluate(() => window.Ladder!.gate('sso'))).toBe(false);
+    await poll(async () => (await sentEvents()).map((e) => e.type)).toEqual(['gate_hit']);
+    expect(await page.locator('ladder-root section[data-kind=feature_gate]').count()).toBe(0);
     await page.close();
   });
 });

@@ -173,6 +173,24 @@ export const promptEvents = sqliteTable(
   ],
 );
 
+/**
+ * Impressions per user and prompt, ever: what the caps that hold for good need (a feature
+ * preview once per feature per user), kept apart from `prompt_events`, which retention trims.
+ * One small row per user and prompt shown.
+ */
+export const userPromptCaps = sqliteTable(
+  'user_prompt_caps',
+  {
+    accountId: text('account_id').notNull(),
+    userId: text('user_id').notNull(),
+    promptId: text('prompt_id').notNull(),
+    impressions: integer('impressions').notNull(),
+    firstShownAt: integer('first_shown_at').notNull(),
+    lastShownAt: integer('last_shown_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.userId, t.promptId] })],
+);
+
 // ---------------------------------------------------------------- billing (issue 4)
 
 /** Invoices of the local billing provider (Stripe keeps its own). */

@@ -11,6 +11,7 @@ import {
   definitionsQuery,
   historyQuery,
   isActivated,
+  lifetimeQuery,
   mergeDefinitions,
   promptsFor,
   recordWidgetEvents,
@@ -24,9 +25,15 @@ export const widgetRoutes = new Hono<AppEnv>()
     const user = c.get('user');
     const now = c.get('now');
     const db = database(c.env.DB);
-    const [state, [definitionRows, history, activation, running]] = await Promise.all([
+    const [state, [definitionRows, history, lifetime, activation, running]] = await Promise.all([
       loadAccountState(db, user.acct),
-      db.batch([definitionsQuery(db), historyQuery(db, user.acct, user.sub, now), activationQuery(db), runningExperimentsQuery(db)]),
+      db.batch([
+        definitionsQuery(db),
+        historyQuery(db, user.acct, user.sub, now),
+        lifetimeQuery(db, user.acct, user.sub),
+        activationQuery(db),
+        runningExperimentsQuery(db),
+      ]),
     ]);
     const snap = snapshotOf(state, now);
     const rule = (activation[0]?.value as ActivationRule | undefined) ?? defaultActivation;
@@ -38,6 +45,7 @@ export const widgetRoutes = new Hono<AppEnv>()
       sessionId: session,
       definitions: mergeDefinitions(definitionRows),
       history,
+      lifetime,
       activated: isActivated(state.account, rule, now),
       copyOverrides: arms.copyOverrides,
       now,
