@@ -238,3 +238,27 @@ export const defaultPrompts: PromptDefinition[] = [
     enabled: true,
   },
 ];
+
+const eventName = z.string().regex(slug, slugMessage);
+
+/**
+ * Activation first (`GET`/`PUT /v1/admin/activation`): an account is activated once it has
+ * `min_events` tracked events whose names are in `events` and is `min_age_days` old. Until
+ * then it gets no soft expansion prompts; hard blocks still show.
+ */
+export const activationRuleSchema = z.strictObject({
+  events: z
+    .array(eventName)
+    .min(1)
+    .max(20)
+    .refine((names) => new Set(names).size === names.length, 'events must not repeat'),
+  min_events: z.int().min(1).max(1000).default(1),
+  min_age_days: z.int().min(0).max(3650).default(0),
+});
+export type ActivationRule = z.output<typeof activationRuleSchema>;
+
+export const defaultActivation: Readonly<ActivationRule> = {
+  events: ['core_feature_activated'],
+  min_events: 1,
+  min_age_days: 0,
+};

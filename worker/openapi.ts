@@ -7,7 +7,7 @@ import { z } from 'zod';
 import * as analytics from '../shared/analyticsSchemas';
 import { seedHistorySchema as devSeedSchema } from './routes/devSeed';
 import * as ex from '../shared/experimentSchemas';
-import { promptInputSchema } from '../shared/prompts';
+import { activationRuleSchema, promptInputSchema } from '../shared/prompts';
 import { pqaConfigSchema } from '../shared/pqaScore';
 import * as billing from '../shared/billingSchemas';
 import * as s from '../shared/schemas';
@@ -58,6 +58,8 @@ export const operations: Operation[] = [
   { method: 'post', path: '/v1/widget/events', auth: 'user', summary: 'Prompt events (impression, click, dismiss, snooze, gate_hit, invite_sent)', body: s.widgetEventsSchema },
   { method: 'get', path: '/v1/admin/prompts', auth: 'admin', summary: 'Prompt definitions in force' },
   { method: 'put', path: '/v1/admin/prompts/{id}', auth: 'admin', summary: 'Create or replace a prompt definition', body: promptInputSchema },
+  { method: 'get', path: '/v1/admin/activation', auth: 'admin', summary: 'The activation rule: which events, how many, minimum account age' },
+  { method: 'put', path: '/v1/admin/activation', auth: 'admin', summary: 'Set the activation rule; soft prompts wait for it, hard blocks do not', body: activationRuleSchema },
   { method: 'post', path: '/v1/admin/login', auth: null, summary: 'Trade the admin key for the HttpOnly dashboard session cookie (401 on a wrong key)', body: analytics.loginSchema },
   { method: 'post', path: '/v1/admin/logout', auth: null, summary: 'Clear the dashboard session cookie' },
   { method: 'get', path: '/v1/admin/session', auth: 'admin', summary: 'Whether the caller holds a dashboard session (or the admin key), and until when' },

@@ -5,7 +5,14 @@
  */
 import { and, desc, eq, gte, sql } from 'drizzle-orm';
 import { eligiblePrompts, type PromptHistoryEvent, type RenderedPrompt } from '../shared/promptEngine';
-import { defaultPrompts, promptDefinitionSchema, type PromptDefinition } from '../shared/prompts';
+import {
+  activationRuleSchema,
+  defaultActivation,
+  defaultPrompts,
+  promptDefinitionSchema,
+  type ActivationRule,
+  type PromptDefinition,
+} from '../shared/prompts';
 import type { UserClaims, WidgetEvent } from '../shared/schemas';
 import { metricPeriod, type AccountSnapshot } from '../shared/entitlements';
 import type { AccountState } from './accounts';
@@ -70,16 +77,49 @@ export const lifetimeQuery = (db: Db, accountId: string, userId: string) =>
     .from(userPromptCaps)
     .where(and(eq(userPromptCaps.accountId, accountId), eq(userPromptCaps.userId, userId)));
 
-export type ActivationRule = { min_age_days: number };
-export const defaultActivation: ActivationRule = { min_age_days: 0 };
-export const activationQuery = (db: Db) => db.select().from(settings).where(eq(settings.key, 'activation'));
+const ACTIVATION_KEY = 'activation';
+
+/** The stored activation rule, or the default; a rule stored before `events` existed keeps its age. */
+export function activationRuleFrom(rows: { value: unknown }[]): ActivationRule {
+  const stored = rows[0]?.value;
+  const parsed = activationRuleSchema.safeParse({ ...defaultActivation, ...(typeof stored === 'object' && stored) });
+  return parsed.success ? parsed.data : { ...defaultActivation };
+}
+
+export const activationQuery = (db: Db) => db.select().from(settings).where(eq(settings.key, ACTIVATION_KEY));
+
+export async function loadActivationRule(db: Db): Promise<ActivationRule> {
+  return activationRuleFrom(await activationQuery(db));
+}
+
+/** Store the activation rule; the next widget state of every account follows it. */
+export async function saveActivationRule(db: Db, rule: ActivationRule, now: number): Promise<void> {
+  await db
+    .insert(settings)
+    .values({ key: ACTIVATION_KEY, value: rule, updatedAt: now })
+    .onConflictDoUpdate({ target: settings.key, set: { value: rule, updatedAt: now } });
+}
 
 /**
- * Whether an account has reached its activation milestone: a core event recorded and, if
- * configured, a minimum age. Until then it gets no soft expansion prompts.
+ * How many of an account's tracked events count toward the stored rule, counted up to 1,000
+ * (the highest `min_events`), in one statement that reads the rule itself.
  */
-export function isActivated(account: AccountState['account'], rule: ActivationRule, now: number): boolean {
-  return account.activatedAt !== null && now - account.createdAt >= rule.min_age_days * DAY;
+export const activationEventsSql = (accountId: string) => sql`
+  SELECT count(*) AS n FROM (
+    SELECT 1 FROM track_events t
+    WHERE t.account_id = ${accountId} AND t.event IN (SELECT value FROM json_each(coalesce(
+      (SELECT json_extract(value, '$.events') FROM settings WHERE key = ${ACTIVATION_KEY}), ${JSON.stringify(defaultActivation.events)})))
+    LIMIT 1000)`;
+
+/**
+ * Whether an account has reached its activation milestone: `min_events` events named in the
+ * rule and the minimum age. Until then it gets no soft expansion prompts.
+ * @example isActivated(account, { events: ['project_created'], min_events: 3, min_age_days: 7 }, 3, Date.now())
+ */
+export function isActivated(account: AccountState['account'], rule: ActivationRule, events: number, now: number): boolean {
+  // the first core_feature_activated is also kept on the account, beyond the events' retention
+  const kept = rule.min_events === 1 && rule.events.includes('core_feature_activated') && account.activatedAt !== null;
+  return (kept || events >= rule.min_events) && now - account.createdAt >= rule.min_age_days * DAY;
 }
 
 /**

@@ -1,13 +1,14 @@
 import { Hono } from 'hono';
 import { widgetEventsSchema, widgetStateQuerySchema } from '../../shared/schemas';
 import { loadAccountState, snapshotOf } from '../accounts';
-import { database } from '../db';
+import { database, sqlBatch } from '../db';
 import type { AppEnv } from '../env';
 import { applyExperiments, assignExperiments, recordExposures, runningExperimentsQuery } from '../experiments';
 import { readJson, readQuery } from '../middleware/body';
 import {
+  activationEventsSql,
   activationQuery,
-  defaultActivation,
+  activationRuleFrom,
   definitionsQuery,
   historyQuery,
   isActivated,
@@ -15,7 +16,6 @@ import {
   mergeDefinitions,
   promptsFor,
   recordWidgetEvents,
-  type ActivationRule,
 } from '../prompts';
 
 /** Widget routes (user token): the state in one round trip, and prompt events. */
@@ -25,7 +25,7 @@ export const widgetRoutes = new Hono<AppEnv>()
     const user = c.get('user');
     const now = c.get('now');
     const db = database(c.env.DB);
-    const [state, [definitionRows, history, lifetime, activation, running]] = await Promise.all([
+    const [state, [definitionRows, history, lifetime, activation, running], [activationEvents]] = await Promise.all([
       loadAccountState(db, user.acct),
       db.batch([
         definitionsQuery(db),
@@ -34,9 +34,10 @@ export const widgetRoutes = new Hono<AppEnv>()
         activationQuery(db),
         runningExperimentsQuery(db),
       ]),
+      sqlBatch(db, [activationEventsSql(user.acct)]),
     ]);
     const snap = snapshotOf(state, now);
-    const rule = (activation[0]?.value as ActivationRule | undefined) ?? defaultActivation;
+    const rule = activationRuleFrom(activation);
     const arms = assignExperiments(running, user);
     const engine = promptsFor({
       state,
@@ -46,7 +47,7 @@ export const widgetRoutes = new Hono<AppEnv>()
       definitions: mergeDefinitions(definitionRows),
       history,
       lifetime,
-      activated: isActivated(state.account, rule, now),
+      activated: isActivated(state.account, rule, Number(activationEvents?.[0]?.n ?? 0), now),
       copyOverrides: arms.copyOverrides,
       now,
     });
