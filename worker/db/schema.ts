@@ -236,8 +236,14 @@ export const upgradeRequests = sqliteTable(
     seats: integer('seats'),
     note: text('note').notNull(),
     createdAt: integer('created_at').notNull(),
+    /** The member's name from the token, so admins see who asked. */
+    userName: text('user_name'),
+    /** `open` until an admin declines it or an upgrade reaches its plan or seats (`approved`). */
+    status: text('status', { enum: ['open', 'approved', 'declined'] }).notNull().default('open'),
+    resolvedAt: integer('resolved_at'),
+    resolvedBy: text('resolved_by'),
   },
-  (t) => [index('upgrade_requests_account').on(t.accountId, t.createdAt)],
+  (t) => [index('upgrade_requests_account').on(t.accountId, t.createdAt), index('upgrade_requests_status').on(t.status, t.createdAt)],
 );
 
 /** Stripe webhook events seen, so each is processed once. */

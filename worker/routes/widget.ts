@@ -5,6 +5,7 @@ import { database, sqlBatch } from '../db';
 import type { AppEnv } from '../env';
 import { applyExperiments, assignExperiments, recordExposures, runningExperimentsQuery } from '../experiments';
 import { readJson, readQuery } from '../middleware/body';
+import { openUpgradeRequests } from '../upgradeRequests';
 import {
   activationEventsSql,
   activationQuery,
@@ -25,7 +26,7 @@ export const widgetRoutes = new Hono<AppEnv>()
     const user = c.get('user');
     const now = c.get('now');
     const db = database(c.env.DB);
-    const [state, [definitionRows, history, lifetime, activation, running], [activationEvents]] = await Promise.all([
+    const [state, [definitionRows, history, lifetime, activation, running], [activationEvents], requests] = await Promise.all([
       loadAccountState(db, user.acct),
       db.batch([
         definitionsQuery(db),
@@ -35,6 +36,8 @@ export const widgetRoutes = new Hono<AppEnv>()
         runningExperimentsQuery(db),
       ]),
       sqlBatch(db, [activationEventsSql(user.acct)]),
+      // admins see their members' open upgrade requests
+      user.role === 'admin' ? openUpgradeRequests(db, user.acct, now) : null,
     ]);
     const snap = snapshotOf(state, now);
     const rule = activationRuleFrom(activation);
@@ -77,6 +80,9 @@ export const widgetRoutes = new Hono<AppEnv>()
         features: p.features,
       })),
       caps: { session_prompts_left: engine.session_prompts_left },
+      ...(requests && {
+        upgrade_requests: requests.map(({ id, user_id, user_name, plan_id, seats, note, created_at }) => ({ id, user_id, user_name, plan_id, seats, note, created_at })),
+      }),
     });
   })
   .post('/events', async (c) => {
