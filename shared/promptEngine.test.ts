@@ -45,7 +45,7 @@ const acme: Account = {
     webhooks: { name: 'Webhooks', entitled: true, trial_available: false, required_plan: null },
   },
   plan: { id: 'starter', name: 'Starter' },
-  next_plan: { id: 'business', name: 'Business' },
+  next_plan: { id: 'business', name: 'Business', limits: { api_calls: 50_000, storage_gb: null } },
   gate_hits_this_session: [],
   invite_blocked: false,
 };
@@ -379,11 +379,20 @@ describe('definitions', () => {
       global: { max_soft_per_session: 5 },
     }).prompts;
     expect(prompts.map(({ id, title, body, cta_label }) => ({ id, title, body, cta_label }))).toEqual([
-      { id: 'limit-storage_gb-100', title: 'GB of storage limit reached', body: "You've used all 100 GB of storage included in Starter. Upgrade to keep going.", cta_label: 'Upgrade' },
-      { id: 'limit-api_calls-90', title: 'Almost at your API calls limit', body: '9,100 of 10,000 API calls used (91%). Upgrade in one click to keep going.', cta_label: 'Upgrade' },
+      { id: 'limit-storage_gb-100', title: 'GB of storage limit reached', body: "You've used all 100 GB of storage included in Starter. Upgrade to Business for unlimited GB of storage and keep going.", cta_label: 'Upgrade' },
+      { id: 'limit-api_calls-90', title: 'Almost at your API calls limit', body: '9,100 of 10,000 API calls used (91%). Upgrade to Business in one click for 50,000 API calls.', cta_label: 'Upgrade' },
       { id: 'gate-sso', title: 'Unlock Single sign-on', body: 'Single sign-on is included in Business. See what it does, then upgrade from Starter when you are ready.', cta_label: 'Upgrade' },
       { id: 'invite-seats', title: 'Bring your whole team', body: '4 of 5 seats on Starter are in use. Bring in the teammates who still need access.', cta_label: 'Invite teammates' },
     ]);
+  });
+
+  it('the default 75/90/100% copy names the next plan and its limit, and on the top plan leaves that sentence out', () => {
+    const bodies = (next_plan: PromptEngineInput['next_plan'], used: number) =>
+      eligiblePrompts({ ...acme, next_plan, meters: [apiCalls(used)], now: at(1), session_id: 's1', history: [] }).prompts.map((p) => p.body);
+    expect(bodies(acme.next_plan, 7600)).toEqual(["You've used 76% of the API calls in Starter. Business includes 50,000 API calls."]);
+    expect(bodies(null, 7600)).toEqual(["You've used 76% of the API calls in Starter."]);
+    expect(bodies(null, 9100)).toEqual(['9,100 of 10,000 API calls used (91%).']);
+    expect(bodies(null, 10_000)).toEqual(["You've used all 10,000 API calls included in Starter."]);
   });
 
   it('experiment copy replaces the definition copy, by prompt id or definition id', () => {

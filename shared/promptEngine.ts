@@ -3,7 +3,7 @@
  * Pure: the worker loads definitions and history and passes them in with the clock;
  * the widget reuses `mirrorSessionCaps` to stay consistent offline.
  */
-import { renderCopy, type CopyVars } from './copy';
+import { renderCopy, withoutSentencesNaming, type CopyVars } from './copy';
 import { highestCrossed, highestThreshold, usagePct } from './metering';
 import type {
   FeatureGateDefinition,
@@ -78,6 +78,8 @@ export interface FeatureInput {
 export interface PlanRef {
   id: string;
   name: string;
+  /** Limits per metric (`null` = unlimited), for `{next_limit}`. */
+  limits?: Readonly<Record<string, number | null>>;
 }
 
 export interface PromptEngineInput {
@@ -294,15 +296,18 @@ function render(
   const id = promptIdFor(instance);
   const copy = ctx.input.copy_overrides?.[id] ?? ctx.input.copy_overrides?.[def.id] ?? def.copy;
   const { locale } = ctx.input;
+  // on the top plan (or with its limit unknown) the sentences about the next plan are left out
+  const missing = (['next_plan', 'next_limit'] as const).filter((name) => vars[name] === null || vars[name] === undefined);
+  const text = (template: string) => renderCopy(withoutSentencesNaming(template, missing), vars, locale);
   return {
     id,
     definition_id: def.id,
     kind: def.kind,
     ...extra,
-    title: renderCopy(copy.title, vars, locale),
-    body: renderCopy(copy.body, vars, locale),
-    cta_label: renderCopy(copy.cta_label, vars, locale),
-    secondary_label: renderCopy(copy.secondary_label, vars, locale),
+    title: text(copy.title),
+    body: text(copy.body),
+    cta_label: text(copy.cta_label),
+    secondary_label: text(copy.secondary_label),
   };
 }
 
@@ -312,13 +317,17 @@ const planVars = (input: PromptEngineInput): CopyVars => ({
 });
 
 /** Copy variables of a prompt about one meter. */
-const meterVars = (input: PromptEngineInput, meter: MeterInput): CopyVars => ({
-  ...planVars(input),
-  used: meter.used,
-  limit: meter.limit,
-  pct: usagePct(meter.used, meter.limit),
-  metric: meter.name,
-});
+const meterVars = (input: PromptEngineInput, meter: MeterInput): CopyVars => {
+  const nextLimit = input.next_plan?.limits?.[meter.metric];
+  return {
+    ...planVars(input),
+    used: meter.used,
+    limit: meter.limit,
+    pct: usagePct(meter.used, meter.limit),
+    metric: meter.name,
+    next_limit: nextLimit === null ? 'unlimited' : nextLimit,
+  };
+};
 
 function limitNotices(ctx: Context): Candidate[] {
   const { input } = ctx;

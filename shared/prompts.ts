@@ -165,7 +165,7 @@ export const defaultPrompts: PromptDefinition[] = [
     caps: { ...defaultCaps },
     copy: {
       title: 'Approaching your {metric} limit',
-      body: "You've used {pct} of the {metric} in {plan}. Compare plans to see how much more the next one includes.",
+      body: "You've used {pct} of the {metric} in {plan}. {next_plan} includes {next_limit} {metric}.",
       cta_label: 'Compare plans',
       secondary_label: 'Remind me later',
     },
@@ -178,7 +178,7 @@ export const defaultPrompts: PromptDefinition[] = [
     caps: { ...defaultCaps },
     copy: {
       title: 'Almost at your {metric} limit',
-      body: '{used} of {limit} {metric} used ({pct}). Upgrade in one click to keep going.',
+      body: '{used} of {limit} {metric} used ({pct}). Upgrade to {next_plan} in one click for {next_limit} {metric}.',
       cta_label: 'Upgrade',
       secondary_label: 'Remind me later',
     },
@@ -191,7 +191,7 @@ export const defaultPrompts: PromptDefinition[] = [
     caps: { ...defaultCaps },
     copy: {
       title: '{metric} limit reached',
-      body: "You've used all {limit} {metric} included in {plan}. Upgrade to keep going.",
+      body: "You've used all {limit} {metric} included in {plan}. Upgrade to {next_plan} for {next_limit} {metric} and keep going.",
       cta_label: 'Upgrade',
       secondary_label: '',
     },

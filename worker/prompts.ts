@@ -184,7 +184,7 @@ export function promptsFor(p: {
       ]),
     ),
     plan: { id: snap.plan.id, name: snap.plan.name },
-    next_plan: next && { id: next.id, name: next.name },
+    next_plan: next && { id: next.id, name: next.name, limits: next.limits },
     gate_hits_this_session: gateHits.filter((f) => f !== 'seats'),
     invite_blocked: seatsFull && gateHits.includes('seats'),
     history,
