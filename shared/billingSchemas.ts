@@ -38,6 +38,9 @@ export const upgradeRequestSchema = z
   .superRefine(oneChange);
 export type UpgradeRequestInput = z.output<typeof upgradeRequestSchema>;
 
+/** `:id` of `POST /v1/widget/upgrade-requests/:id/decline`. */
+export const upgradeRequestIdSchema = z.string().regex(/^upr_[0-9a-f]{32}$/, 'an upgrade request id (upr_…)');
+
 /** `POST /v1/widget/trials`. */
 export const trialStartSchema = z.strictObject({ feature_id: id });
 

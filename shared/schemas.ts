@@ -60,7 +60,8 @@ export const featureSchema = z.strictObject({
   id,
   name: text(120).min(1),
   description: text(2000).default(''),
-  trial_days: z.number().int().min(0).max(365).default(0),
+  /** The playbooks' default: a 7-day trial of a locked feature; 0 means no trial. */
+  trial_days: z.number().int().min(0).max(365).default(7),
 });
 
 export const planSchema = z.strictObject({

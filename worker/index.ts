@@ -23,6 +23,8 @@ import { healthRoutes } from './routes/health';
 import { openapiRoutes } from './routes/openapi';
 import { pqaAdminRoutes, pqaRoutes, readinessRoutes } from './routes/pqa';
 import { promptRoutes } from './routes/prompts';
+import { activationRoutes } from './routes/activation';
+import { upgradeRequestRoutes } from './routes/upgradeRequests';
 import { revenueRoutes } from './routes/revenue';
 import { stripeRoutes } from './routes/stripe';
 import { tokenRoutes } from './routes/tokens';
@@ -88,6 +90,8 @@ function buildApp({ devRoutes }: { devRoutes: boolean }) {
   app.route('/v1/stripe', stripeRoutes);
   app.route('/v1/admin/analytics', revenueRoutes);
   app.route('/v1/admin/prompts', promptRoutes);
+  app.route('/v1/admin/activation', activationRoutes);
+  app.route('/v1/admin/upgrade-requests', upgradeRequestRoutes);
   app.route('/v1/admin/experiments', experimentRoutes);
   app.route('/v1/admin/pqa', pqaAdminRoutes);
   app.route('/v1/admin/webhooks', webhookRoutes);

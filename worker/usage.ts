@@ -14,6 +14,7 @@ import type { AccountState } from './accounts';
 import { sqlBatch, type Db } from './db';
 import { accounts, trackEvents, usageCounters } from './db/schema';
 import { ApiError, type ErrorDetail } from './errors';
+import { rescoreAccounts } from './pqa';
 
 type Account = typeof accounts.$inferSelect;
 
@@ -112,7 +113,8 @@ function periodKey(metric: Metric, account: Account, timestamp: number, now: num
 
 /**
  * Record newly crossed thresholds once per period; reaching 100% records the PQA behaviour
- * `limit_hit` (idempotent per account, metric and period, so concurrent crossings record one).
+ * `limit_hit` (idempotent per account, metric and period, so concurrent crossings record one)
+ * and rescores the account at once, so a sales-ready entry is pushed by the next cron run.
  */
 async function recordCrossings(
   db: Db,
@@ -122,6 +124,7 @@ async function recordCrossings(
   now: number,
 ): Promise<void> {
   const writes = [];
+  const hit: string[] = [];
   for (const c of touched) {
     const account = accountsById.get(c.account_id);
     const plan = account && catalog.plans.find((p) => p.id === account.planId);
@@ -135,7 +138,8 @@ async function recordCrossings(
         .set({ highestThreshold: sql`MAX(COALESCE(${usageCounters.highestThreshold}, 0), ${highest})` })
         .where(and(eq(usageCounters.accountId, c.account_id), eq(usageCounters.metric, c.metric), eq(usageCounters.periodStart, c.period_start))),
     );
-    if (crossed.includes(100))
+    if (crossed.includes(100)) {
+      hit.push(c.account_id);
       writes.push(
         db
           .insert(trackEvents)
@@ -150,9 +154,14 @@ async function recordCrossings(
           })
           .onConflictDoNothing(),
       );
+    }
   }
   const [first, ...rest] = writes;
   if (first) await db.batch([first, ...rest]);
+  // A failed rescore never fails the usage write: the daily cron rescores every account.
+  await rescoreAccounts(db, hit, now).catch((err: unknown) =>
+    console.error('[ladder] PQA rescore after limit_hit failed', err instanceof Error ? (err.stack ?? err.message) : err),
+  );
 }
 
 export type CheckResult = {

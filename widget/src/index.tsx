@@ -105,9 +105,14 @@ const Ladder: LadderApi = {
       const seats = featureId == 'seats' && s?.account.seats;
       if (seats ? seats.limit === null || seats.used < seats.limit : allowed(f)) return true;
       if (seats || f) {
-        const p = prompts.value.find((q) => q.kind === 'feature_gate' && q.feature_id === featureId);
-        track('gate_hit', p, featureId);
-        seats ? openUpgrade({ seats: seats.limit! + 1 }) : (gateOpen.value = featureId);
+        track('gate_hit', null, featureId);
+        if (seats) openUpgrade({ seats: seats.limit! + 1 });
+        else {
+          // the worker lists the preview, with the PM's copy, only while its caps allow it
+          await flush();
+          await (loaded = loadState());
+          if (prompts.value.some((q) => q.kind === 'feature_gate' && q.feature_id === featureId)) gateOpen.value = featureId;
+        }
       }
     } catch (e) {
       warn('gate', e);

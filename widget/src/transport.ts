@@ -146,13 +146,13 @@ export function seen(p: Prompt) {
  * Sends queued events with `fetch(keepalive)` and the bearer header, so they survive
  * the page going away. (sendBeacon cannot carry an Authorization header.)
  */
-export function flush() {
+export function flush(): Promise<unknown> | undefined {
   clearTimeout(timer);
   timer = undefined;
   if (!queue.length) return;
   const events = queue;
   queue = [];
-  request('/v1/widget/events', { events }, true).catch((e) => {
+  return request('/v1/widget/events', { events }, true).catch((e) => {
     // the keys make a resend harmless; keep a bounded backlog for the next flush
     if (!isApiError(e)) queue = events.concat(queue).slice(-200);
     warn('events', e);

@@ -65,6 +65,18 @@ export interface WidgetState {
   prompts: Prompt[];
   upgrade_options: PlanOption[];
   caps: { session_prompts_left?: number };
+  /** Admins only: members' open upgrade requests. */
+  upgrade_requests?: UpgradeRequest[];
+}
+
+export interface UpgradeRequest {
+  id: string;
+  user_id: string;
+  user_name: string | null;
+  plan_id: string | null;
+  seats: number | null;
+  note: string;
+  created_at: string;
 }
 
 /** What an upgrade is for: a plan, or a seat count. Also the request body. */

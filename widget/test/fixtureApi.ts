@@ -195,6 +195,10 @@ export async function startFixtureApi(): Promise<FixtureApi> {
       return [200, { status: 'succeeded', plan_id: b.plan_id ?? 'starter', seats: b.seats, amount_charged_cents: 2500, message: `You're now on ${plan?.name ?? 'more seats'}.`, billing: 'local' }];
     },
     'POST /v1/widget/upgrade-requests': () => [201, { ok: true }],
+    'POST /v1/widget/upgrade-requests/upr_2/decline': () => {
+      fx.state.upgrade_requests = fx.state.upgrade_requests?.filter((r) => r.id !== 'upr_2');
+      return [200, { id: 'upr_2', status: 'declined' }];
+    },
     'POST /v1/widget/trials': (b) => {
       const f = fx.state.features[b.feature_id];
       if (!f) return [404, { error: { code: 'not_found', message: 'No such feature.', details: [] } }];

@@ -215,22 +215,35 @@ describe('feature gates', () => {
     await gate.getByRole('button', { name: 'Start free trial' }).click();
     await page.locator('#sso-settings').waitFor({ state: 'visible' });
     expect(fx.calls('POST', '/v1/widget/trials').map((r) => r.body)).toEqual([{ feature_id: 'sso' }]);
-    const events = await sentEvents();
-    expect(events.filter((e) => e.type === 'click').map((e) => e.feature_id)).toEqual(['sso']);
+    // the impression and the click may go out in separate batches
+    await poll(async () => (await sentEvents()).filter((e) => e.type === 'click').map((e) => e.feature_id)).toEqual(['sso']);
     await page.close();
   });
 
-  test('Ladder.gate() answers entitlement, and shows the preview and records gate_hit when locked', async () => {
+  test('Ladder.gate() answers entitlement; when locked it records gate_hit and previews with the PM copy, recording the impression', async () => {
     const { page } = await open(hostPage('<button id="open-sso">SSO</button>'));
     await page.waitForFunction(() => window.Ladder);
     expect(await page.evaluate(() => window.Ladder!.gate('exports'))).toBe(true);
+    fx.state.prompts = [gatePrompt('sso')]; // the worker lists the preview once it has heard the gate hit
     expect(await page.evaluate(() => window.Ladder!.gate('sso'))).toBe(false);
     const preview = page.locator('ladder-root section[data-kind=feature_gate]');
-    await preview.waitFor();
-    const events = await sentEvents();
-    expect(events.filter((e) => e.type === 'gate_hit').map((e) => e.feature_id)).toEqual(['sso']);
+    await preview.getByRole('heading', { name: 'Unlock Single sign-on' }).waitFor();
+    await poll(async () => (await sentEvents()).map((e) => [e.type, e.feature_id])).toEqual([
+      ['gate_hit', 'sso'],
+      ['impression', 'sso'],
+    ]);
     await preview.getByRole('button', { name: 'Close' }).click();
     expect(await preview.count()).toBe(0);
+    await page.close();
+  });
+
+  test('Ladder.gate() opens no preview when the caps hold it back: the plain locked answer', async () => {
+    const { page } = await open(hostPage('<button id="open-sso">SSO</button>'));
+    await page.waitForFunction(() => window.Ladder);
+    fx.state.prompts = []; // this user has had the sso preview already
+    expect(await page.evaluate(() => window.Ladder!.gate('sso'))).toBe(false);
+    await poll(async () => (await sentEvents()).map((e) => e.type)).toEqual(['gate_hit']);
+    expect(await page.locator('ladder-root section[data-kind=feature_gate]').count()).toBe(0);
     await page.close();
   });
 });
@@ -294,6 +307,50 @@ describe('session lists per user', () => {
     await poll(() => fx.calls('GET', '/v1/widget/state').length).toBe(3);
     await page.waitForTimeout(300);
     expect(await notice.count()).toBe(0); // and the first user's dismissal holds for the session
+    await page.close();
+  });
+});
+
+describe("members' upgrade requests, for admins", () => {
+  test('an admin sees each open request; Decline closes it, Approve opens the upgrade on the plan asked for', async () => {
+    fx.state.upgrade_requests = [
+      { id: 'upr_1', user_id: 'm1', user_name: 'Ana Member', plan_id: 'business', seats: null, note: 'We need SSO', created_at: '2026-11-20T10:00:00Z' },
+      { id: 'upr_2', user_id: 'm2', user_name: null, plan_id: null, seats: 8, note: '', created_at: '2026-11-21T10:00:00Z' },
+    ];
+    const { page } = await open(hostPage('<p>host</p>'));
+    const requests = page.locator('ladder-root section[data-kind=upgrade_request]');
+    await page.getByRole('heading', { name: 'Ana Member asks for Business' }).waitFor();
+    expect(await requests.allInnerTexts()).toHaveLength(2);
+    expect(await requests.nth(0).innerText()).toContain('We need SSO');
+    await requests.filter({ hasText: 'm2 asks for 8 seats' }).getByRole('button', { name: 'Decline' }).click();
+    await poll(() => requests.count()).toBe(1);
+    expect(fx.calls('POST', '/v1/widget/upgrade-requests/upr_2/decline')).toHaveLength(1);
+    await requests.getByRole('button', { name: 'Approve' }).click();
+    await page.getByRole('dialog', { name: 'Upgrade your plan' }).getByText(fx.preview.message, { exact: true }).waitFor();
+    expect(fx.calls('POST', '/v1/widget/upgrade/preview').map((r) => r.body)).toEqual([{ plan_id: 'business' }]);
+    await page.close();
+  });
+
+  test('a member is never shown requests', async () => {
+    fx.reset('member');
+    fx.state.upgrade_requests = [{ id: 'upr_1', user_id: 'm1', user_name: 'Ana', plan_id: 'business', seats: null, note: '', created_at: '2026-11-20T10:00:00Z' }];
+    const { page } = await open(hostPage('<p>host</p>'));
+    await poll(() => fx.calls('GET', '/v1/widget/state').length).toBe(1);
+    await page.waitForTimeout(300);
+    expect(await page.locator('ladder-root section[data-kind=upgrade_request]').count()).toBe(0);
+    await page.close();
+  });
+});
+
+describe('milestones', () => {
+  test("a milestone's button opens the plan comparison", async () => {
+    fx.state.prompts = [
+      { id: 'milestone-api_calls-1000', kind: 'milestone', metric: 'api_calls', blocking: false, variant_id: null, experiment_id: null, title: 'Milestone reached', body: 'Your team has reached 1,000 API calls.', cta_label: 'See plans', secondary_label: '' },
+    ];
+    const { page } = await open(hostPage('<ladder-notices></ladder-notices>'));
+    await page.getByRole('button', { name: 'See plans' }).click();
+    await page.getByRole('dialog', { name: 'Upgrade your plan' }).getByRole('radio', { name: /Business/ }).waitFor();
+    await poll(async () => (await sentEvents()).map((e) => [e.type, e.prompt_id])).toContainEqual(['click', 'milestone-api_calls-1000']);
     await page.close();
   });
 });

@@ -189,6 +189,24 @@ export const promptEvents = sqliteTable(
   ],
 );
 
+/**
+ * Impressions per user and prompt, ever: what the caps that hold for good need (a feature
+ * preview once per feature per user), kept apart from `prompt_events`, which retention trims.
+ * One small row per user and prompt shown.
+ */
+export const userPromptCaps = sqliteTable(
+  'user_prompt_caps',
+  {
+    accountId: text('account_id').notNull(),
+    userId: text('user_id').notNull(),
+    promptId: text('prompt_id').notNull(),
+    impressions: integer('impressions').notNull(),
+    firstShownAt: integer('first_shown_at').notNull(),
+    lastShownAt: integer('last_shown_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.userId, t.promptId] })],
+);
+
 // ---------------------------------------------------------------- billing (issue 4)
 
 /** Invoices of the local billing provider (Stripe keeps its own). */
@@ -234,8 +252,14 @@ export const upgradeRequests = sqliteTable(
     seats: integer('seats'),
     note: text('note').notNull(),
     createdAt: integer('created_at').notNull(),
+    /** The member's name from the token, so admins see who asked. */
+    userName: text('user_name'),
+    /** `open` until an admin declines it or an upgrade reaches its plan or seats (`approved`). */
+    status: text('status', { enum: ['open', 'approved', 'declined'] }).notNull().default('open'),
+    resolvedAt: integer('resolved_at'),
+    resolvedBy: text('resolved_by'),
   },
-  (t) => [index('upgrade_requests_account').on(t.accountId, t.createdAt)],
+  (t) => [index('upgrade_requests_account').on(t.accountId, t.createdAt), index('upgrade_requests_status').on(t.status, t.createdAt)],
 );
 
 /** Stripe webhook events seen, so each is processed once. */

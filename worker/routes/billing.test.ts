@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { api, apiWith, DAY, env, STRIPE, stripeMock, uid, userToken } from '../test/api';
+import { ADMIN, api, apiWith, DAY, env, STRIPE, stripeMock, uid, userToken } from '../test/api';
 
 const START = Date.UTC(2026, 10, 1); // a 30-day period: Nov 1 → Dec 1, 2026
 const END = Date.UTC(2026, 11, 1);
@@ -315,6 +315,61 @@ describe('upgrade requests', () => {
     expect(outbox.map((o) => o.webhook_id)).toEqual(['crm']);
     expect(outbox[0]).toMatchObject({ event: 'upgrade.requested', next_attempt_at: MID });
     expect(JSON.parse(outbox[0]!.payload)).toMatchObject({ event: 'upgrade.requested', account: { id: a.acct, plan_id: 'starter' }, request: { id: res.json.id, seats: 12 } });
+  });
+
+  it('the same ask from the same user within 24 hours answers 200 with the open request and sends no second webhook', async () => {
+    const a = await account();
+    await env.DB.prepare(`INSERT INTO webhooks (id, url, format, events, secret, enabled, created_at, updated_at) VALUES ('crm-dedupe', 'https://hooks.example.com/y', 'json', '["upgrade.requested"]', 'whsec', 1, 0, 0)
+                          ON CONFLICT (id) DO NOTHING`).run();
+    const first = await a.call('POST', '/v1/widget/upgrade-requests', { plan_id: 'business', note: 'SSO please' }, a.member);
+    expect(first.status).toBe(201);
+    const again = await a.call('POST', '/v1/widget/upgrade-requests', { plan_id: 'business', note: 'Any news?' }, a.member);
+    expect(again.status).toBe(200);
+    expect(again.json).toEqual(first.json);
+    expect(await rows("SELECT id FROM webhook_outbox WHERE webhook_id = 'crm-dedupe' AND event = 'upgrade.requested' AND dedupe_key = ?", first.json.id)).toHaveLength(1);
+    const seats = await a.call('POST', '/v1/widget/upgrade-requests', { seats: 9 }, a.member);
+    expect(seats.status).toBe(201);
+    vi.setSystemTime(Date.now() + DAY + 1000);
+    expect((await a.call('POST', '/v1/widget/upgrade-requests', { plan_id: 'business' }, await userToken({ acct: a.acct, sub: 'member-1', role: 'member' }))).status).toBe(201);
+  });
+
+  it("reach the account's admins in the widget state; an admin declines one, and an upgrade approves the one it meets", async () => {
+    const a = await account({ seats: 5 });
+    const ana = await userToken({ acct: a.acct, sub: 'member-1', role: 'member', name: 'Ana Member' });
+    const plan = (await a.call('POST', '/v1/widget/upgrade-requests', { plan_id: 'business', note: 'We need SSO' }, ana)).json;
+    const seats = (await a.call('POST', '/v1/widget/upgrade-requests', { seats: 8 }, ana)).json;
+    const stateOf = async (token: string) => (await a.call('GET', '/v1/widget/state?session=s1', undefined, token)).json;
+    expect((await stateOf(a.admin)).upgrade_requests).toEqual([
+      { id: plan.id, user_id: 'member-1', user_name: 'Ana Member', plan_id: 'business', seats: null, note: 'We need SSO', created_at: plan.created_at },
+      { id: seats.id, user_id: 'member-1', user_name: 'Ana Member', plan_id: null, seats: 8, note: '', created_at: seats.created_at },
+    ]);
+    expect((await stateOf(a.member)).upgrade_requests).toBeUndefined();
+
+    const memberDecline = await a.call('POST', `/v1/widget/upgrade-requests/${seats.id}/decline`, {}, a.member);
+    expect(memberDecline.status).toBe(403);
+    expect(memberDecline.json.error.code).toBe('admin_required');
+    const declined = await a.call('POST', `/v1/widget/upgrade-requests/${seats.id}/decline`, {});
+    expect(declined.status).toBe(200);
+    expect(declined.json).toMatchObject({ id: seats.id, status: 'declined' });
+    expect((await a.call('POST', `/v1/widget/upgrade-requests/${seats.id}/decline`, {})).status).toBe(200); // a retry
+    const other = await account();
+    expect((await other.call('POST', `/v1/widget/upgrade-requests/${plan.id}/decline`, {})).status).toBe(404);
+    expect((await a.call('POST', '/v1/widget/upgrade-requests/nope/decline', {})).status).toBe(400);
+    expect((await stateOf(a.admin)).upgrade_requests.map((r: { id: string }) => r.id)).toEqual([plan.id]);
+
+    const t = (await a.call('POST', '/v1/widget/upgrade/preview', { plan_id: 'business' })).json.proration_date;
+    expect((await a.call('POST', '/v1/widget/upgrade', { plan_id: 'business', proration_date: t, idempotency_key: 'approve' })).json.status).toBe('succeeded');
+    expect((await stateOf(a.admin)).upgrade_requests).toEqual([]);
+    expect((await a.call('POST', `/v1/widget/upgrade-requests/${plan.id}/decline`, {})).status).toBe(409);
+
+    const listed = await api('GET', `/v1/admin/upgrade-requests?status=approved&from=${START - DAY}`, { token: ADMIN });
+    expect(listed.json.requests.filter((r: { account_id: string }) => r.account_id === a.acct)).toMatchObject([{ id: plan.id, status: 'approved', plan_id: 'business', user_name: 'Ana Member' }]);
+    const declinedList = await api('GET', '/v1/admin/upgrade-requests?status=declined', { token: ADMIN });
+    expect(declinedList.json.requests.map((r: { id: string }) => r.id)).toContain(seats.id);
+    const csv = await api('GET', '/v1/admin/upgrade-requests?status=approved', { token: ADMIN, headers: { accept: 'text/csv' } });
+    expect((csv.json as string).split('\r\n')[0]).toBe('id,account_id,user_id,user_name,plan_id,seats,note,status,created_at,resolved_at');
+    expect(csv.json).toContain(`${plan.id},${a.acct},member-1,Ana Member,business,,We need SSO,approved,`);
+    expect((await api('GET', '/v1/admin/upgrade-requests?status=maybe', { token: ADMIN })).status).toBe(400);
   });
 
   it('need a known plan or a seat count', async () => {

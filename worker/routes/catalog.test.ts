@@ -11,6 +11,19 @@ describe('catalog', () => {
     expect(got.json.plans[2]).toMatchObject({ limits: { projects: null }, features: ['audit_log', 'sso'], seat_price_cents: 0, stripe_price_id: null });
   });
 
+  it('a feature without trial_days gets the playbooks\' 7-day trial; 0 means no trial', async () => {
+    const features = [{ id: 'sso', name: 'Single sign-on' }, { id: 'audit_log', name: 'Audit log', trial_days: 0 }];
+    expect((await api('PUT', '/v1/catalog', { body: { ...catalog, features } })).status).toBe(200);
+    expect((await api('GET', '/v1/catalog')).json.features.map((f: { trial_days: number }) => f.trial_days)).toEqual([7, 0]);
+    const acct = uid();
+    await api('PUT', `/v1/accounts/${acct}`, { body: { name: acct, plan_id: 'starter', seats: 1 } });
+    const trial = await api('POST', '/v1/widget/trials', { token: await userToken({ acct }), body: { feature_id: 'sso' } });
+    expect(trial.status).toBe(201);
+    expect(Date.parse(trial.json.trial_ends_at) - Date.now()).toBeGreaterThan(6.9 * 86_400_000);
+    expect(Date.parse(trial.json.trial_ends_at) - Date.now()).toBeLessThanOrEqual(7 * 86_400_000);
+    await api('PUT', '/v1/catalog', { body: catalog });
+  });
+
   it('refuses a plan limit on an unknown metric and changes nothing', async () => {
     await api('PUT', '/v1/catalog', { body: catalog });
     const bad = structuredClone(catalog);

@@ -1,22 +1,24 @@
 import { Hono } from 'hono';
 import { MAX_WIDGET_EVENT_AGE_MS, widgetEventsSchema, widgetStateQuerySchema, type UserClaims, type WidgetEvent } from '../../shared/schemas';
 import { loadAccountState, snapshotOf } from '../accounts';
-import { database } from '../db';
+import { database, sqlBatch } from '../db';
 import type { AppEnv } from '../env';
 import { ApiError, type ErrorDetail } from '../errors';
 import { signServe, verifyServe } from '../serveToken';
 import { applyExperiments, assignExperiments, recordExposures, runningExperimentsQuery } from '../experiments';
 import { checkEventTimes, readJson, readQuery } from '../middleware/body';
+import { openUpgradeRequests } from '../upgradeRequests';
 import {
+  activationEventsSql,
   activationQuery,
-  defaultActivation,
+  activationRuleFrom,
   definitionsQuery,
   historyQuery,
   isActivated,
+  lifetimeQuery,
   mergeDefinitions,
   promptsFor,
   recordWidgetEvents,
-  type ActivationRule,
 } from '../prompts';
 
 /** Widget routes (user token): the state in one round trip, and prompt events. */
@@ -26,12 +28,21 @@ export const widgetRoutes = new Hono<AppEnv>()
     const user = c.get('user');
     const now = c.get('now');
     const db = database(c.env.DB);
-    const [state, [definitionRows, history, activation, running]] = await Promise.all([
+    const [state, [definitionRows, history, lifetime, activation, running], [activationEvents], requests] = await Promise.all([
       loadAccountState(db, user.acct),
-      db.batch([definitionsQuery(db), historyQuery(db, user.acct, user.sub, now), activationQuery(db), runningExperimentsQuery(db)]),
+      db.batch([
+        definitionsQuery(db),
+        historyQuery(db, user.acct, user.sub, now),
+        lifetimeQuery(db, user.acct, user.sub),
+        activationQuery(db),
+        runningExperimentsQuery(db),
+      ]),
+      sqlBatch(db, [activationEventsSql(user.acct)]),
+      // admins see their members' open upgrade requests
+      user.role === 'admin' ? openUpgradeRequests(db, user.acct, now) : null,
     ]);
     const snap = snapshotOf(state, now);
-    const rule = (activation[0]?.value as ActivationRule | undefined) ?? defaultActivation;
+    const rule = activationRuleFrom(activation);
     const arms = assignExperiments(running, user);
     const engine = promptsFor({
       state,
@@ -40,7 +51,8 @@ export const widgetRoutes = new Hono<AppEnv>()
       sessionId: session,
       definitions: mergeDefinitions(definitionRows),
       history,
-      activated: isActivated(state.account, rule, now),
+      lifetime,
+      activated: isActivated(state.account, rule, Number(activationEvents?.[0]?.n ?? 0), now),
       copyOverrides: arms.copyOverrides,
       now,
     });
@@ -75,6 +87,9 @@ export const widgetRoutes = new Hono<AppEnv>()
         features: p.features,
       })),
       caps: { session_prompts_left: engine.session_prompts_left },
+      ...(requests && {
+        upgrade_requests: requests.map(({ id, user_id, user_name, plan_id, seats, note, created_at }) => ({ id, user_id, user_name, plan_id, seats, note, created_at })),
+      }),
     });
   })
   .post('/events', async (c) => {

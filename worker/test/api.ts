@@ -15,8 +15,8 @@ type Init = { body?: unknown; token?: string | null; headers?: Record<string, st
 export const api = (method: string, path: string, init: Init = {}) => apiWith({}, method, path, init);
 
 /** A user token as a host backend would sign it. */
-export async function userToken(claims: { sub?: string; acct: string; role?: 'admin' | 'member'; exp?: number; locale?: string }, secret = TOKEN_SECRET) {
-  return sign({ sub: claims.sub ?? 'u1', acct: claims.acct, role: claims.role ?? 'admin', exp: claims.exp ?? Math.floor(Date.now() / 1000) + 3600, ...(claims.locale && { locale: claims.locale }) }, secret, 'HS256');
+export async function userToken(claims: { sub?: string; acct: string; role?: 'admin' | 'member'; exp?: number; locale?: string; name?: string }, secret = TOKEN_SECRET) {
+  return sign({ sub: claims.sub ?? 'u1', acct: claims.acct, role: claims.role ?? 'admin', exp: claims.exp ?? Math.floor(Date.now() / 1000) + 3600, ...(claims.locale && { locale: claims.locale }), ...(claims.name && { name: claims.name }) }, secret, 'HS256');
 }
 
 export const DAY = 86_400_000;

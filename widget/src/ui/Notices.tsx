@@ -5,7 +5,7 @@ import { flush, seen, track } from '../transport';
 import type { Prompt } from '../types';
 import { Box } from './Box';
 import { GatePreview } from './Gate';
-import { openUpgrade, upgradeChunk } from './lazyUpgrade';
+import { openUpgrade, upgradeChunk, withChunk } from './lazyUpgrade';
 
 /** DESIGN.md: only the highest crossed threshold shows, with this intent. */
 const INTENT: Record<number, [intent: string, title: string, cta?: string]> = {
@@ -22,13 +22,16 @@ const INTENT: Record<number, [intent: string, title: string, cta?: string]> = {
 export function Notices({ float }: { float?: boolean }) {
   const list = float && placedNotices.value ? [] : prompts.value.filter((p) => p.kind !== 'feature_gate');
   const gate = float && gateOpen.value;
-  const Upgrade = float && upgradeChunk.value?.Upgrade;
+  const chunk = float && upgradeChunk.value;
+  // an admin with members' requests waiting gets them, from the on-demand chunk
+  if (float && state.value?.upgrade_requests?.length) withChunk(() => 0);
   return (
     <Box float={float}>
       {gate && <GatePreview id={gate} onClose={() => (gateOpen.value = null)} />}
       <div aria-live="polite">{list.filter((p) => !p.blocking).map((p) => <Notice key={p.id} p={p} />)}</div>
       <div aria-live="assertive">{list.filter((p) => p.blocking).map((p) => <Notice key={p.id} p={p} />)}</div>
-      {float && Upgrade && <Upgrade />}
+      {chunk && <chunk.Requests />}
+      {chunk && <chunk.Upgrade />}
     </Box>
   );
 }
@@ -52,7 +55,8 @@ function Notice({ p }: { p: Prompt }) {
     track('click', p);
     if (addSeats) openUpgrade({ seats: (seats.limit ?? seats.used) + 1 });
     else if (p.kind === 'invite') invite(p);
-    else if (p.kind === 'limit_notice') openUpgrade((p.threshold ?? 0) >= 90 && next ? { plan_id: next.plan_id } : {});
+    // a limit notice from 90% upgrades to the next plan; 75% and milestones open the plan comparison
+    else openUpgrade(p.kind == 'limit_notice' && (p.threshold ?? 0) >= 90 && next ? { plan_id: next.plan_id } : {});
   };
   return (
     <section class="card" data-kind={p.kind} data-intent={intent} aria-labelledby={'t-' + p.id}>
