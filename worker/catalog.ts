@@ -33,6 +33,8 @@ export function toCatalog(rows: Rows): Catalog {
       stripe_price_id: p.stripePriceId,
       seat_price_cents: p.seatPriceCents,
       stripe_seat_price_id: p.stripeSeatPriceId,
+      ...(p.annualPriceCents !== null && { annual_price_cents: p.annualPriceCents }),
+      ...(p.stripeAnnualPriceId !== null && { stripe_annual_price_id: p.stripeAnnualPriceId }),
       limits: p.limits,
       features: p.features,
     })),
@@ -62,13 +64,15 @@ export async function replaceCatalog(db: Db, catalog: Catalog): Promise<void> {
     stripePriceId: p.stripe_price_id,
     seatPriceCents: p.seat_price_cents,
     stripeSeatPriceId: p.stripe_seat_price_id,
+    annualPriceCents: p.annual_price_cents ?? null,
+    stripeAnnualPriceId: p.stripe_annual_price_id ?? null,
     limits: p.limits,
     features: p.features,
   }));
   const inserts = [
     ...chunks(metricRows, 6).map((part) => db.insert(metrics).values(part)),
     ...chunks(featureRows, 5).map((part) => db.insert(features).values(part)),
-    ...chunks(planRows, 12).map((part) => db.insert(plans).values(part)),
+    ...chunks(planRows, 14).map((part) => db.insert(plans).values(part)),
   ];
   await db.batch([db.delete(metrics), db.delete(features), db.delete(plans), ...inserts]);
 }

@@ -3,6 +3,7 @@
  * implementations, chosen by configuration: Stripe when `STRIPE_SECRET_KEY` is set, else
  * the local provider (same proration rule, invoices in D1) so the demo upgrades offline.
  */
+import type { Interval } from '../../shared/retention';
 import type { Plan } from '../../shared/schemas';
 import type { Env } from '../env';
 import { localProvider } from './local';
@@ -10,11 +11,15 @@ import { stripeProvider } from './stripe';
 
 export type BillingMode = 'stripe' | 'local';
 
-/** A change the customer asked for, already checked against the catalog and the rules. */
+/**
+ * A change the customer asked for, already checked against the catalog and the rules. Each
+ * side is billed every `interval`; `from.interval !== to.interval` is a switch to yearly
+ * billing, which starts a new yearly period at once (shared/retention.ts `annualSwitch`).
+ */
 export type PlanChange = {
   accountId: string;
-  from: { plan: Plan; seats: number };
-  to: { plan: Plan; seats: number };
+  from: { plan: Plan; seats: number; interval: Interval };
+  to: { plan: Plan; seats: number; interval: Interval };
   /** The account's current billing period as Ladder knows it (the local provider's truth). */
   period: { start: number; end: number };
   stripeCustomerId: string | null;

@@ -56,6 +56,14 @@ export function signature(payload: string, secret: string, timestamp = nowSecond
   return `t=${timestamp},v1=${v1}`;
 }
 
+/** The same second one calendar year later (29 February → 28 February), as Stripe renews a yearly price. */
+function oneYearAfterSeconds(t: number): number {
+  const d = new Date(t * 1000);
+  const year = d.getUTCFullYear() + 1;
+  const days = new Date(Date.UTC(year, d.getUTCMonth() + 1, 0)).getUTCDate();
+  return Date.UTC(year, d.getUTCMonth(), Math.min(d.getUTCDate(), days), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()) / 1000;
+}
+
 const list = (data: unknown[], url: string) => ({ object: 'list', data, has_more: false, url });
 
 class StripeState {
@@ -99,8 +107,14 @@ class StripeState {
     const { current_period_start: start, current_period_end: end } = items[0]!;
     if (t < start || t > end) throw new StripeFailure(400, 'invalid_request_error', 'The proration_date must be within the current subscription period.', 'parameter_invalid_integer');
     const share = (cents: number) => Math.round((cents * (end - t)) / (end - start));
+    // A new billing interval resets the billing cycle to now: the new price is charged in full for a new period.
+    const newInterval = changes.some((ch) => {
+      const existing = ch.id ? items.find((i) => i.id === ch.id) : undefined;
+      return existing && ch.price && this.price(ch.price).recurring.interval !== existing.price.recurring.interval;
+    });
+    const [pStart, pEnd] = newInterval ? [t, oneYearAfterSeconds(t)] : [start, end];
     const lines: Obj[] = [];
-    const after: Obj[] = items.map((i) => ({ ...i }));
+    const after: Obj[] = items.map((i) => (newInterval ? this.item(sub.id, i.id, i.price.id, i.quantity, pStart, pEnd) : { ...i }));
     for (const ch of changes) {
       const existing = ch.id ? items.find((i) => i.id === ch.id) : undefined;
       if (ch.id && !existing) throw new StripeFailure(400, 'invalid_request_error', `No such subscription item: '${ch.id}'`, 'resource_missing');
@@ -111,14 +125,19 @@ class StripeState {
         lines.push({ amount: -share(existing.price.unit_amount * existing.quantity), description: `Unused time on ${existing.quantity} × ${existing.price.id}`, proration: true });
         const idx = after.findIndex((i) => i.id === existing.id);
         if (deleted) after.splice(idx, 1);
-        else after[idx] = this.item(sub.id, existing.id, price.id, quantity, start, end);
+        else after[idx] = this.item(sub.id, existing.id, price.id, quantity, pStart, pEnd);
       } else {
-        after.push(this.item(sub.id, newId('si'), price.id, quantity, start, end));
+        after.push(this.item(sub.id, newId('si'), price.id, quantity, pStart, pEnd));
       }
-      if (!deleted) lines.push({ amount: share(price.unit_amount * quantity), description: `Remaining time on ${quantity} × ${price.id}`, proration: true });
+      if (!deleted)
+        lines.push(
+          newInterval
+            ? { amount: price.unit_amount * quantity, description: `${quantity} × ${price.id} (a new ${price.recurring.interval})`, proration: false }
+            : { amount: share(price.unit_amount * quantity), description: `Remaining time on ${quantity} × ${price.id}`, proration: true },
+        );
     }
     const total = lines.reduce((s, l) => s + l.amount, 0);
-    return { lines, total, after, start, end };
+    return { lines, total, after, start: pStart, end: pEnd };
   }
 
   invoice(sub: Obj, p: { lines: Obj[]; total: number; start: number; end: number }, preview: boolean): Obj {
