@@ -50,9 +50,15 @@ export function localProvider(env: Env): BillingProvider {
       period: change.period,
     };
   };
+  // Plan, cancellation, discount and pause state is Ladder's own (D1), written by the caller: nothing else to do.
+  const nothing = async () => {};
   return {
     mode: 'local',
     preview,
+    changeAtPeriodEnd: nothing,
+    setCancelAtPeriodEnd: nothing,
+    applyDiscount: nothing,
+    pauseCollection: nothing,
     async charge(change, prorationDate, idempotencyKey): Promise<ChargeOutcome> {
       const quote = await preview(change, prorationDate);
       const due = Math.max(0, quote.amountDueNowCents);

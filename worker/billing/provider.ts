@@ -52,6 +52,9 @@ export type ChargeOutcome =
   | { status: 'succeeded'; amountChargedCents: number; state: AppliedState; invoice?: LocalInvoice }
   | { status: 'requires_action' | 'failed'; reason: string; invoice?: LocalInvoice };
 
+/** The subscription a retention action applies to. */
+export type SubscriptionRef = { accountId: string; stripeCustomerId: string | null; stripeSubscriptionId: string | null };
+
 export interface BillingProvider {
   readonly mode: BillingMode;
   /** Quote `change` as if made at `prorationDate` (epoch seconds). */
@@ -62,6 +65,14 @@ export interface BillingProvider {
    * charges twice.
    */
   charge(change: PlanChange, prorationDate: number, idempotencyKey: string): Promise<ChargeOutcome>;
+  /** Make a scheduled downgrade at the period end: no proration, no refund, the next invoice at the new price. */
+  changeAtPeriodEnd(change: PlanChange, idempotencyKey: string): Promise<void>;
+  /** Cancel at the period end (`true`), or take that back (`false`). */
+  setCancelAtPeriodEnd(ref: SubscriptionRef, cancel: boolean, idempotencyKey: string): Promise<void>;
+  /** A save offer's discount: `percentOff` off the next `months` invoices. */
+  applyDiscount(ref: SubscriptionRef, discount: { percentOff: number; months: number }, idempotencyKey: string): Promise<void>;
+  /** A save offer's pause: no invoices until `resumesAt` (epoch ms). */
+  pauseCollection(ref: SubscriptionRef, resumesAt: number, idempotencyKey: string): Promise<void>;
 }
 
 /** The provider failed or refused (not a declined card): the API answers 502 with its reason. */

@@ -10,7 +10,7 @@ import type { Catalog, Plan } from '../../shared/schemas';
 import type { Env } from '../env';
 import { ApiError } from '../errors';
 import { monthlyCents } from './ledger';
-import { BillingProviderError, type AppliedState, type BillingProvider, type ChargeOutcome, type PlanChange } from './provider';
+import { BillingProviderError, type AppliedState, type BillingProvider, type ChargeOutcome, type PlanChange, type SubscriptionRef } from './provider';
 
 /**
  * A Stripe client for the worker: the fetch HTTP client, no automatic retries, and the API
@@ -97,7 +97,7 @@ const refused = (err: unknown, what: string): never => {
 export function stripeProvider(env: Env): BillingProvider {
   const stripe = stripeClient(env);
 
-  async function subscriptionOf(change: PlanChange) {
+  async function subscriptionOf(change: SubscriptionRef) {
     if (!change.stripeCustomerId || !change.stripeSubscriptionId)
       throw new ApiError(422, 'no_subscription', 'This account has no Stripe subscription to change.', [{ path: 'account', message: 'no stripe_subscription_id' }]);
     try {
@@ -140,8 +140,40 @@ export function stripeProvider(env: Env): BillingProvider {
     return item ? item.current_period_end * 1000 : change.period.end;
   };
 
+  /** Update the subscription with `params` under `idempotencyKey`; a Stripe failure is a 502 with its reason. */
+  async function update(ref: SubscriptionRef, params: Stripe.SubscriptionUpdateParams, idempotencyKey: string, what: string) {
+    const sub = await subscriptionOf(ref);
+    try {
+      return await stripe.subscriptions.update(sub.id, params, { idempotencyKey });
+    } catch (err) {
+      return refused(err, what);
+    }
+  }
+
   return {
     mode: 'stripe',
+    async changeAtPeriodEnd(change, idempotencyKey) {
+      const sub = await subscriptionOf(change);
+      await update(change, { items: itemsFor(change, sub), proration_behavior: 'none' }, idempotencyKey, 'change the plan at the period end');
+    },
+    async setCancelAtPeriodEnd(ref, cancel, idempotencyKey) {
+      await update(ref, { cancel_at_period_end: cancel }, idempotencyKey, cancel ? 'cancel at the period end' : 'undo the cancellation');
+    },
+    async applyDiscount(ref, discount, idempotencyKey) {
+      let coupon: Stripe.Coupon;
+      try {
+        coupon = await stripe.coupons.create(
+          { percent_off: discount.percentOff, duration: 'repeating', duration_in_months: discount.months, name: `Ladder save offer: ${discount.percentOff}% off for ${discount.months} months` },
+          { idempotencyKey: `${idempotencyKey}-coupon` },
+        );
+      } catch (err) {
+        return refused(err, 'create the discount');
+      }
+      await update(ref, { discounts: [{ coupon: coupon.id }] }, idempotencyKey, 'apply the discount');
+    },
+    async pauseCollection(ref, resumesAt, idempotencyKey) {
+      await update(ref, { pause_collection: { behavior: 'void', resumes_at: Math.floor(resumesAt / 1000) } }, idempotencyKey, 'pause the subscription');
+    },
     async preview(change, prorationDate) {
       const sub = await subscriptionOf(change);
       const items = itemsFor(change, sub);

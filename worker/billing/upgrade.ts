@@ -27,7 +27,7 @@ const POLL_MS = 100;
 const unprocessable = (code: string, message: string, path: string, detail: string) => new ApiError(422, code, message, [{ path, message: detail }]);
 
 /** One calendar month from `createdAt` rolled to `now`: the period of an account that has none. */
-function periodOf(account: AccountState['account'], now: number) {
+export function periodOf(account: AccountState['account'], now: number) {
   if (account.periodStart !== null && account.periodEnd !== null) return rollPeriod(account.periodStart, account.periodEnd, now);
   const c = new Date(account.createdAt);
   const next = Date.UTC(c.getUTCFullYear(), c.getUTCMonth() + 1, c.getUTCDate(), c.getUTCHours(), c.getUTCMinutes(), c.getUTCSeconds());

@@ -1,6 +1,9 @@
 import { Hono } from 'hono';
 import { widgetEventsSchema, widgetStateQuerySchema } from '../../shared/schemas';
+import { annualSaving, billedAmount } from '../../shared/retention';
 import { loadAccountState, snapshotOf } from '../accounts';
+import { scheduledChangeOf } from '../billing/retention';
+import { intervalOf } from '../billing/upgrade';
 import { database } from '../db';
 import type { AppEnv } from '../env';
 import { applyExperiments, assignExperiments, recordExposures, runningExperimentsQuery } from '../experiments';
@@ -24,9 +27,10 @@ export const widgetRoutes = new Hono<AppEnv>()
     const user = c.get('user');
     const now = c.get('now');
     const db = database(c.env.DB);
-    const [state, [definitionRows, history, activation, running]] = await Promise.all([
+    const [state, [definitionRows, history, activation, running], scheduledChange] = await Promise.all([
       loadAccountState(db, user.acct),
       db.batch([definitionsQuery(db), historyQuery(db, user.acct, user.sub, now), activationQuery(db), runningExperimentsQuery(db)]),
+      scheduledChangeOf(db, user.acct),
     ]);
     const snap = snapshotOf(state, now);
     const rule = (activation[0]?.value as ActivationRule | undefined) ?? defaultActivation;
@@ -46,14 +50,25 @@ export const widgetRoutes = new Hono<AppEnv>()
     const served = applyExperiments(engine.prompts, arms.byPrompt);
     await recordExposures(db, user.acct, served.exposures, now);
     const plan = snap.plan;
+    const interval = intervalOf(state.account, plan);
+    const yearly = interval === 'month' ? billedAmount(plan, state.account.seats, 'year') : null;
     return c.json({
       account: {
         id: state.account.id,
         name: state.account.name,
         role: user.role,
-        plan: { id: plan.id, name: plan.name, price_cents: plan.price_cents, currency: plan.currency, interval: plan.interval },
+        plan: {
+          id: plan.id,
+          name: plan.name,
+          price_cents: plan.price_cents,
+          currency: plan.currency,
+          interval,
+          // The yearly price (seats included) and its saving when the account can switch to yearly billing.
+          ...(yearly !== null && { annual_amount_cents: yearly, annual_saving_cents: annualSaving(plan, state.account.seats) }),
+        },
         seats: snap.seats,
       },
+      scheduled_change: scheduledChange,
       meters: snap.meters,
       features: snap.features,
       prompts: served.prompts.map(({ definition_id: _, ...p }) => p),
@@ -64,6 +79,7 @@ export const widgetRoutes = new Hono<AppEnv>()
         price_cents: p.price_cents,
         currency: p.currency,
         interval: p.interval,
+        ...(p.annual_price_cents != null && { annual_price_cents: p.annual_price_cents }),
         limits: p.limits,
         features: p.features,
       })),
