@@ -16,6 +16,7 @@ import { FunnelsView } from './views/funnels';
 import { OverviewView } from './views/overview';
 import { PqaView } from './views/pqa';
 import { PromptsView } from './views/prompts';
+import { RetentionView } from './views/retention';
 
 function Login() {
   const key = useSignal('');
@@ -100,6 +101,7 @@ function Shell() {
         {view === 'experiments' && <ExperimentsView />}
         {view === 'accounts' && <AccountsView />}
         {view === 'pqa' && <PqaView />}
+        {view === 'retention' && <RetentionView />}
       </main>
     </>
   );

@@ -9,6 +9,7 @@ export const VIEWS = [
   { id: 'experiments', label: 'Experiments' },
   { id: 'accounts', label: 'Prompt history' },
   { id: 'pqa', label: 'PQA & webhooks' },
+  { id: 'retention', label: 'Retention' },
 ] as const;
 export type ViewId = (typeof VIEWS)[number]['id'];
 

@@ -312,3 +312,25 @@ describe('save offers and the saves report', () => {
     expect(JSON.parse(sent.find((r) => r.event === 'save_offer.accepted')!.payload)).toMatchObject({ account_id: a.acct, reason: 'not_using', kind: 'downgrade', to_plan_id: 'starter', saved_mrr_cents: 5000 });
   });
 });
+
+describe('Stripe webhooks reconcile what Ladder did not see', () => {
+  const deliver = async (type: string, object: unknown) => {
+    const { payload } = await stripeMock('POST', '/__mock/event', { type, object, created: s(Date.now()) });
+    const { header } = await stripeMock('POST', '/__mock/sign', { payload, secret: env.STRIPE_WEBHOOK_SECRET, timestamp: s(Date.now()) });
+    return api('POST', '/v1/stripe/webhook', { token: null, raw: payload, headers: { 'content-type': 'application/json', 'stripe-signature': header } });
+  };
+
+  it('a cancellation at period end made in Stripe shows as scheduled; taking it back there removes it; yearly billing is recognised', async () => {
+    const a = await account(true);
+    const sub = (await stripeSeen(a.ids.subscription)).subscription;
+    expect((await deliver('customer.subscription.updated', { ...sub, cancel_at_period_end: true })).status).toBe(200);
+    expect((await a.state()).scheduled_change).toEqual({ kind: 'cancel', reason: null, effective_at: '2026-12-01T00:00:00.000Z' });
+    vi.setSystemTime(MID + 60_000);
+    expect((await deliver('customer.subscription.updated', { ...sub, cancel_at_period_end: false })).status).toBe(200);
+    expect((await a.state()).scheduled_change).toBeNull();
+    vi.setSystemTime(MID + 120_000);
+    const yearly = { ...sub, items: { ...sub.items, data: [{ ...sub.items.data[0], price: { id: `${P}price_business_year`, unit_amount: 96000, recurring: { interval: 'year', interval_count: 1 } } }] } };
+    await deliver('customer.subscription.updated', yearly);
+    expect((await a.state()).account.plan).toMatchObject({ id: 'business', interval: 'year' });
+  });
+});

@@ -69,6 +69,13 @@ export const widgetRoutes = new Hono<AppEnv>()
         seats: snap.seats,
       },
       scheduled_change: scheduledChange,
+      // Lower plans an admin can move to at the period end (POST /v1/widget/downgrade), at the account's interval.
+      ...(user.role === 'admin' && {
+        downgrade_options: state.catalog.plans
+          .filter((p) => p.rank < plan.rank && p.currency === plan.currency && billedAmount(p, state.account.seats, interval) !== null)
+          .sort((a, b) => b.rank - a.rank)
+          .map((p) => ({ plan_id: p.id, name: p.name, price_cents: billedAmount(p, p.seat_price_cents > 0 ? state.account.seats : 0, interval)!, currency: p.currency, interval })),
+      }),
       meters: snap.meters,
       features: snap.features,
       prompts: served.prompts.map(({ definition_id: _, ...p }) => p),
