@@ -26,6 +26,8 @@ const view = signal<View>('home');
 const busy = signal(false);
 const message = signal('');
 const down = signal<DownPreview | null>(null);
+/** The lower plan picked, checked at once while its preview loads. */
+const picked = signal('');
 const reason = signal('');
 const offer = signal<Offer | null>(null);
 /** One idempotency key per intent: the same click retried never applies twice. */
@@ -35,7 +37,7 @@ let key = '';
 export function resetManage() {
   view.value = 'home';
   busy.value = false;
-  message.value = reason.value = '';
+  message.value = reason.value = picked.value = '';
   down.value = offer.value = null;
 }
 
@@ -54,12 +56,15 @@ async function run(path: string, body?: object, method?: string) {
 }
 
 async function previewDown(plan_id: string) {
+  picked.value = plan_id;
   down.value = null;
   key = uid();
   busy.value = true;
   try {
-    down.value = await request<DownPreview>('/v1/widget/downgrade/preview', { plan_id });
-    message.value = down.value.message;
+    const p = await request<DownPreview>('/v1/widget/downgrade/preview', { plan_id });
+    if (picked.value !== plan_id) return;
+    down.value = p;
+    message.value = p.message;
   } catch (e) {
     message.value = (e as Error).message;
   } finally {
@@ -140,7 +145,7 @@ export function Manage({ choose, shut }: { choose: (c: Partial<UpgradeChoice>) =
           <legend>Downgrade at the end of this billing period to</legend>
           {lower.map((o) => (
             <label class="p" key={o.plan_id}>
-              <input type="radio" name="down" checked={down.value?.plan_id === o.plan_id} onChange={() => previewDown(o.plan_id)} />
+              <input type="radio" name="down" checked={picked.value === o.plan_id} onChange={() => previewDown(o.plan_id)} />
               <span>
                 <b>{o.name}</b> {money(o.price_cents, o.currency)}/{o.interval ?? 'month'}
               </span>
