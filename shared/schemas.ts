@@ -74,6 +74,9 @@ export const planSchema = z.strictObject({
   stripe_price_id: text(255).nullable().default(null),
   seat_price_cents: cents.default(0),
   stripe_seat_price_id: text(255).nullable().default(null),
+  /** A monthly plan's price when billed yearly (typically 15–20% off twelve months); null when not sold yearly. */
+  annual_price_cents: cents.nullable().optional(),
+  stripe_annual_price_id: text(255).nullable().optional(),
   /** Metric id → limit, one for every metric of the catalog; `null` is unlimited and must be written. */
   limits: z.record(id, z.number().int().min(0).max(1e15).nullable()).default({}),
   features: z.array(id).max(200).default([]),

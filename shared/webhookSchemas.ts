@@ -5,7 +5,14 @@
 import { z } from 'zod';
 
 /** Events an outgoing webhook can subscribe to. */
-export const WEBHOOK_EVENTS = ['pqa.sales_ready', 'upgrade.requested', 'upgrade.succeeded'] as const;
+export const WEBHOOK_EVENTS = [
+  'pqa.sales_ready',
+  'upgrade.requested',
+  'upgrade.succeeded',
+  'plan.downgrade_scheduled',
+  'subscription.cancel_scheduled',
+  'save_offer.accepted',
+] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 export const PQA_BANDS = ['nurture', 'warm', 'sales_assist', 'sales_ready'] as const;

@@ -25,6 +25,7 @@ import { pqaAdminRoutes, pqaRoutes, readinessRoutes } from './routes/pqa';
 import { promptRoutes } from './routes/prompts';
 import { activationRoutes } from './routes/activation';
 import { upgradeRequestRoutes } from './routes/upgradeRequests';
+import { retentionRoutes, saveOfferRoutes, savesRoutes } from './routes/retention';
 import { revenueRoutes } from './routes/revenue';
 import { stripeRoutes } from './routes/stripe';
 import { tokenRoutes } from './routes/tokens';
@@ -86,9 +87,12 @@ function buildApp({ devRoutes }: { devRoutes: boolean }) {
   app.route('/v1/tokens', tokenRoutes);
   app.route('/v1/widget', widgetRoutes);
   app.route('/v1/widget', billingRoutes);
+  app.route('/v1/widget', retentionRoutes);
   // Stripe webhooks: no bearer credential, the Stripe-Signature header is verified instead.
   app.route('/v1/stripe', stripeRoutes);
   app.route('/v1/admin/analytics', revenueRoutes);
+  app.route('/v1/admin/analytics', savesRoutes);
+  app.route('/v1/admin/save-offers', saveOfferRoutes);
   app.route('/v1/admin/prompts', promptRoutes);
   app.route('/v1/admin/activation', activationRoutes);
   app.route('/v1/admin/upgrade-requests', upgradeRequestRoutes);

@@ -196,7 +196,7 @@ describe('PQA scores in D1', () => {
     vi.setSystemTime(may);
     await runScheduled(env, may);
     expect((await api('GET', `/v1/accounts/${acct}`)).json.pqa).toEqual({ score: 65, band: 'sales_assist' });
-    // Nothing new is queued; the March row itself is gone, past the outbox's 30-day retention (worker/retention.ts).
+    // Nothing new is queued; the March row itself is gone, past the outbox's 30-day retention (worker/dataRetention.ts).
     expect(await outbox()).toEqual([]);
 
     // A new limit hit in May: sales-ready again, a second entry, a second delivery.

@@ -129,7 +129,14 @@ export function slackMessage(event: string, payload: Record<string, unknown>, te
       ],
     };
   }
-  const what = event === 'upgrade.succeeded' ? 'upgraded' : event === 'upgrade.requested' ? 'requested an upgrade' : slackText(event);
+  const what =
+    {
+      'upgrade.succeeded': 'upgraded',
+      'upgrade.requested': 'requested an upgrade',
+      'plan.downgrade_scheduled': 'scheduled a downgrade',
+      'subscription.cancel_scheduled': 'scheduled a cancellation',
+      'save_offer.accepted': 'accepted a save offer',
+    }[event as string] ?? slackText(event);
   // Scalars of the payload and of its nested objects (one level, named "request plan_id"); Slack shows at most 10 fields.
   const details: [string, unknown][] = [];
   for (const [key, value] of Object.entries(payload)) {

@@ -18,6 +18,7 @@ import { FunnelsView } from './views/funnels';
 import { OverviewView } from './views/overview';
 import { PqaView } from './views/pqa';
 import { PromptsView } from './views/prompts';
+import { RetentionView } from './views/retention';
 
 function Login() {
   const key = useSignal('');
@@ -103,6 +104,7 @@ function Shell() {
         {view === 'accounts' && <AccountsView />}
         {view === 'pqa' && <PqaView />}
         {view === 'catalog' && <CatalogView />}
+        {view === 'retention' && <RetentionView />}
       </main>
     </>
   );

@@ -19,6 +19,8 @@ export interface LadderApi {
   init(options: Options): Promise<void>;
   gate(featureId: string): Promise<boolean>;
   refresh(): Promise<void>;
+  /** Opens "Manage plan": yearly billing, downgrade and cancel for admins; "Ask your admin" for members. */
+  managePlan(): void;
   on(event: 'ready' | 'upgrade' | 'invite' | 'error', fn: (detail?: unknown) => void): () => void;
   destroy(): void;
 }
@@ -122,6 +124,8 @@ const Ladder: LadderApi = {
 
   refresh: () => (loaded = loadState()),
 
+  managePlan: () => openUpgrade({ manage: true }),
+
   on(event, fn) {
     if (event === 'ready' && ready) queueMicrotask(() => fn(state.value));
     return on(event, fn);
@@ -145,6 +149,7 @@ if (!window.Ladder) {
     define('ladder-meter', 'metric', (el) => <Meters metric={el.getAttribute('metric')} />);
     define('ladder-gate', 'feature', (el) => <GateSlot id={el.getAttribute('feature') ?? ''} />);
     define('ladder-notices', 'theme', () => <Notices />, (n) => (placedNotices.value += n));
+    define('ladder-plan', 'theme', () => <button onClick={Ladder.managePlan}>Manage plan</button>);
     const d = script?.dataset;
     if (d?.tokenUrl)
       Ladder.init({

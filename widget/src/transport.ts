@@ -52,12 +52,12 @@ export const isApiError = (e: unknown): e is ApiError => !!(e as ApiError)?.code
  * retries once. Rejects with an ApiError carrying the API's error code.
  * @example await request('/v1/widget/trials', { feature_id: 'sso' })
  */
-export async function request<T>(path: string, body?: object, keepalive = false): Promise<T> {
+export async function request<T>(path: string, body?: object, keepalive = false, method?: string): Promise<T> {
   for (let retry = 0; ; retry++) {
     // no await when the token is fresh, so an unload-time flush calls fetch synchronously
     const t = (!retry && fresh()) || (await userToken(retry > 0));
     const r = await fetch(options.value.apiBase + path, {
-      method: body ? 'POST' : 'GET',
+      method: method ?? (body ? 'POST' : 'GET'),
       keepalive,
       headers: body
         ? { authorization: 'Bearer ' + t, 'content-type': 'application/json' }

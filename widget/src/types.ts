@@ -57,9 +57,13 @@ export interface WidgetState {
     id: string;
     name: string;
     role: Role;
-    plan: { id: string; name: string; price_cents: number; currency: string; interval?: string };
+    plan: { id: string; name: string; price_cents: number; currency: string; interval?: string; annual_amount_cents?: number; annual_saving_cents?: number };
     seats: { used: number; limit: number | null };
   };
+  /** A downgrade or cancellation waiting for the period end. */
+  scheduled_change?: { kind: 'downgrade' | 'cancel'; plan_id?: string | null; seats?: number | null; reason?: string | null; effective_at: string } | null;
+  /** Lower plans an admin can move to at the period end. */
+  downgrade_options?: PlanOption[];
   meters: Meter[];
   features: Record<string, Feature>;
   prompts: Prompt[];
@@ -79,8 +83,15 @@ export interface UpgradeRequest {
   created_at: string;
 }
 
-/** What an upgrade is for: a plan, or a seat count. Also the request body. */
-export type UpgradeChoice = { plan_id: string; seats?: never } | { seats: number; plan_id?: never };
+/**
+ * What an upgrade is for: a plan, a seat count, or yearly billing (of the current plan, or of
+ * `plan_id`). Also the request body. `manage` opens the "Manage plan" view instead.
+ */
+export type UpgradeChoice =
+  | { plan_id: string; seats?: never; interval?: 'year'; manage?: never }
+  | { seats: number; plan_id?: never; interval?: never; manage?: never }
+  | { interval: 'year'; plan_id?: string; seats?: never; manage?: never }
+  | { manage: true; plan_id?: never; seats?: never; interval?: never };
 
 export interface Preview {
   amount_due_now_cents: number;

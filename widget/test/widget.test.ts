@@ -215,7 +215,7 @@ describe('feature gates', () => {
     await gate.getByRole('button', { name: 'Start free trial' }).click();
     await page.locator('#sso-settings').waitFor({ state: 'visible' });
     expect(fx.calls('POST', '/v1/widget/trials').map((r) => r.body)).toEqual([{ feature_id: 'sso' }]);
-    // the impression and the click may go out in separate batches
+    // The click may go in a later batch than the impression: wait for it rather than for the first batch.
     await poll(async () => (await sentEvents()).filter((e) => e.type === 'click').map((e) => e.feature_id)).toEqual(['sso']);
     await page.close();
   });
@@ -257,8 +257,7 @@ describe('invite prompts', () => {
     await page.evaluate(() => window.Ladder!.on('invite', () => document.body.setAttribute('data-invited', '1')));
     await page.getByRole('button', { name: 'Invite teammates' }).click();
     expect(await page.locator('body').getAttribute('data-invited')).toBe('1');
-    const events = await sentEvents();
-    expect(events.map((e) => e.type)).toContain('invite_sent');
+    await poll(async () => (await sentEvents()).map((e) => e.type)).toContain('invite_sent');
     await page.close();
   });
 
@@ -615,5 +614,73 @@ describe('transport', () => {
     expect(states).toEqual([`Bearer ${revoked}`, `Bearer ${fx.token}`]);
     expect(warnings).toEqual([]);
     await page.close();
+  });
+});
+
+describe('manage plan', () => {
+  const onBusiness = () => {
+    fx.state.account.plan = { id: 'business', name: 'Business', price_cents: 10000, currency: 'usd', interval: 'month', annual_amount_cents: 96000, annual_saving_cents: 24000 };
+    fx.state.downgrade_options = [{ plan_id: 'starter', name: 'Starter', price_cents: 5000, currency: 'usd', interval: 'month' }];
+  };
+
+  test('an admin switches to yearly, schedules and undoes a downgrade, and goes cancel → offer → accept, keyboard reachable', async () => {
+    onBusiness();
+    const { page, errors } = await open(hostPage('<ladder-plan></ladder-plan>'));
+    await page.locator('ladder-plan').getByRole('button', { name: 'Manage plan' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Manage plan' });
+    await dialog.getByText('Current plan: Business · $100.00/month').waitFor();
+
+    // Downgrade at the period end, then undo it.
+    await dialog.getByRole('button', { name: 'Downgrade' }).click();
+    await dialog.getByRole('radio', { name: /Starter/ }).check();
+    await dialog.getByText(/Your plan changes to Starter on December 1, 2026/).waitFor();
+    await dialog.getByRole('button', { name: 'Schedule downgrade' }).dblclick();
+    await dialog.getByText('Your plan changes to Starter on Dec 1.').waitFor();
+    const downs = fx.calls('POST', '/v1/widget/downgrade');
+    expect(new Set(downs.map((r) => r.body.idempotency_key)).size).toBe(1);
+    expect(downs[0]!.body).toMatchObject({ plan_id: 'starter' });
+    await dialog.getByRole('button', { name: 'Undo' }).click();
+    await dialog.getByText('Undone: your plan stays as it is.').waitFor();
+    expect(fx.calls('DELETE', '/v1/widget/scheduled-change')).toHaveLength(1);
+
+    // Cancel → reason → offer → accept.
+    await dialog.getByRole('button', { name: 'Cancel plan' }).click();
+    await dialog.getByRole('radio', { name: 'It costs too much' }).check();
+    await dialog.getByRole('button', { name: 'Continue' }).click();
+    await dialog.getByText('Keep Business at 25% off for the next 3 months.').waitFor();
+    await dialog.getByRole('button', { name: 'Accept offer' }).click();
+    await dialog.getByText('Done: 25% off for the next 3 months.').waitFor();
+    expect(fx.calls('POST', '/v1/widget/cancel/accept')[0]!.body).toMatchObject({ offer_id: 'sof_1', idempotency_key: expect.stringMatching(/^[0-9a-f]{32}$/) });
+
+    // The yearly switch goes through the upgrade preview with interval "year".
+    await dialog.getByRole('button', { name: 'Switch to yearly · Save $240.00 a year' }).click();
+    const yearly = page.getByRole('dialog', { name: 'Switch to yearly billing' });
+    await yearly.getByText(fx.preview.message).waitFor();
+    expect(fx.calls('POST', '/v1/widget/upgrade/preview').at(-1)!.body).toEqual({ interval: 'year' });
+    await yearly.getByRole('button', { name: 'Switch to yearly' }).click();
+    await poll(() => fx.calls('POST', '/v1/widget/upgrade').length).toBe(1);
+    expect(fx.calls('POST', '/v1/widget/upgrade')[0]!.body).toMatchObject({ interval: 'year', proration_date: fx.preview.proration_date });
+    expect(errors).toEqual([]);
+  });
+
+  test('declining the offer cancels at the period end; a member only sees "Ask your admin"', async () => {
+    onBusiness();
+    const { page } = await open(hostPage(''));
+    await page.evaluate(() => window.Ladder!.managePlan());
+    const dialog = page.getByRole('dialog', { name: 'Manage plan' });
+    await dialog.getByRole('button', { name: 'Cancel plan' }).click();
+    await dialog.getByRole('radio', { name: 'Something else' }).check();
+    await dialog.getByRole('button', { name: 'Continue' }).click();
+    await dialog.getByText('We are sorry to see you go.').waitFor();
+    await dialog.getByRole('button', { name: 'Cancel at the end of the period' }).click();
+    await dialog.getByText('Your plan ends on Dec 1.').first().waitFor();
+    expect(fx.calls('POST', '/v1/widget/cancel')[0]!.body).toMatchObject({ reason: 'other' });
+
+    fx.reset('member');
+    onBusiness();
+    const member = (await open(hostPage(''))).page;
+    await member.evaluate(() => window.Ladder!.managePlan());
+    await member.getByRole('dialog', { name: 'Ask your admin' }).waitFor();
+    expect(await member.getByRole('button', { name: 'Cancel plan' }).count()).toBe(0);
   });
 });

@@ -38,6 +38,9 @@ export const plans = sqliteTable('plans', {
   stripePriceId: text('stripe_price_id'),
   seatPriceCents: integer('seat_price_cents').notNull(),
   stripeSeatPriceId: text('stripe_seat_price_id'),
+  /** A monthly plan's price when billed yearly; null when not sold yearly. */
+  annualPriceCents: integer('annual_price_cents'),
+  stripeAnnualPriceId: text('stripe_annual_price_id'),
   limits: json<Record<string, number | null>>('limits').notNull(),
   features: json<string[]>('features').notNull(),
   /** Kept for the accounts on it, never offered as an upgrade. */
@@ -69,6 +72,13 @@ export const accounts = sqliteTable('accounts', {
   status: text('status', { enum: ['active', 'past_due', 'canceled'] }).notNull().default('active'),
   activatedAt: integer('activated_at'),
   updatedAt: integer('updated_at').notNull(),
+  /** How the account is billed when not as its plan's own interval (a monthly plan billed yearly); null = the plan's. */
+  billingInterval: text('billing_interval', { enum: ['month', 'year'] }),
+  /** A save offer's discount in force: percent off until `discount_ends_at`. */
+  discountPercent: integer('discount_percent'),
+  discountEndsAt: integer('discount_ends_at'),
+  /** Billing paused by a save offer until then. */
+  pausedUntil: integer('paused_until'),
 });
 
 /** Current value per account and metric. Counters carry the period they count. */
@@ -421,4 +431,49 @@ export const adminSessions = sqliteTable(
     expiresAt: integer('expires_at').notNull(),
   },
   (t) => [index('admin_sessions_expires').on(t.expiresAt)],
+);
+
+// ---------------------------------------------------------------- keeping customers (issue 16)
+
+/**
+ * A plan change waiting for the period end: a downgrade (`plan_id`, `seats`) or a
+ * cancellation. One per account; deleted when undone, applied by the cron at `effective_at`.
+ */
+export const scheduledChanges = sqliteTable('scheduled_changes', {
+  accountId: text('account_id').primaryKey(),
+  kind: text('kind', { enum: ['downgrade', 'cancel'] }).notNull(),
+  planId: text('plan_id'),
+  seats: integer('seats'),
+  effectiveAt: integer('effective_at').notNull(),
+  /** The request that scheduled it: the same key again answers the same result. */
+  idempotencyKey: text('idempotency_key').notNull(),
+  userId: text('user_id').notNull(),
+  reason: text('reason'),
+  createdAt: integer('created_at').notNull(),
+});
+
+/**
+ * Each cancellation an admin started: the reason, the save offer shown (`offer_kind` `none` when
+ * none) and how it ended. The saves report and the 90-day offer cap read it.
+ */
+export const cancelFlows = sqliteTable(
+  'cancel_flows',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id').notNull(),
+    userId: text('user_id').notNull(),
+    reason: text('reason').notNull(),
+    note: text('note').notNull(),
+    offerKind: text('offer_kind', { enum: ['discount', 'downgrade', 'pause', 'annual', 'none'] }).notNull(),
+    offer: json<Record<string, unknown>>('offer').notNull(),
+    status: text('status', { enum: ['offered', 'accepted', 'canceled'] }).notNull(),
+    mrrCents: integer('mrr_cents').notNull(),
+    savedMrrCents: integer('saved_mrr_cents').notNull().default(0),
+    /** The accept or cancel request that resolved it, and its answer for a retry. */
+    idempotencyKey: text('idempotency_key'),
+    result: json<Record<string, unknown>>('result'),
+    createdAt: integer('created_at').notNull(),
+    resolvedAt: integer('resolved_at'),
+  },
+  (t) => [index('cancel_flows_account').on(t.accountId, t.createdAt), index('cancel_flows_created').on(t.createdAt)],
 );

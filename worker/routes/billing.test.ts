@@ -21,14 +21,16 @@ const catalog = {
   ],
   plans: [
     plan('starter', 1, 5000),
-    plan('business', 2, 10000, { features: ['exports'] }),
+    plan('business', 2, 10000, { features: ['exports'], annual_price_cents: 96000, stripe_annual_price_id: `${P}price_business_year` }),
     plan('enterprise', 3, 30000, { features: ['exports', 'sso', 'audit_log'] }),
     plan('annual', 4, 100000, { interval: 'year' }),
     plan('lite', 10, 5001, { seat_price_cents: 0, stripe_seat_price_id: null }),
     plan('liteplus', 11, 10002, { seat_price_cents: 0, stripe_seat_price_id: null }),
   ],
 };
-const stripePrices = catalog.plans.map((p) => ({ id: p.stripe_price_id, unit_amount: p.price_cents, interval: p.interval })).concat([{ id: `${P}price_seat`, unit_amount: 1000, interval: 'month' }]);
+const stripePrices = catalog.plans
+  .map((p) => ({ id: p.stripe_price_id, unit_amount: p.price_cents, interval: p.interval }))
+  .concat([{ id: `${P}price_seat`, unit_amount: 1000, interval: 'month' }, { id: `${P}price_business_year`, unit_amount: 96000, interval: 'year' }]);
 
 type Setup = { plan?: string; seats?: number; stripe?: boolean; card?: 'ok' | 'decline' | 'requires_action'; fail?: Record<string, unknown> };
 
@@ -88,7 +90,7 @@ describe.each(['local', 'stripe'] as const)('upgrades with the %s provider', (mo
     expect(preview.status).toBe(200);
     expect(preview.json).toEqual({
       amount_due_now_cents: 2500, currency: 'usd', next_amount_cents: 10000, next_billing_date: '2026-12-01T00:00:00.000Z',
-      proration_date: s(MID), message: SEED_MESSAGE, plan_id: 'business', seats: 0, billing: mode,
+      proration_date: s(MID), message: SEED_MESSAGE, plan_id: 'business', seats: 0, interval: 'month', billing: mode,
     });
 
     const done = await a.call('POST', '/v1/widget/upgrade', { plan_id: 'business', proration_date: preview.json.proration_date, idempotency_key: 'click-1' });
@@ -118,6 +120,49 @@ describe.each(['local', 'stripe'] as const)('upgrades with the %s provider', (mo
     } else {
       expect(await invoices(a.acct)).toEqual([{ amount_cents: 2500, currency: 'usd', status: 'paid', proration_date: s(MID) }]);
     }
+  });
+
+  it('switches Business to yearly on November 16 with 15 of 30 days left: $960.00 less $50.00 unused is $910.00 now, then $960.00/year', async () => {
+    const a = await account({ stripe, plan: 'business' });
+    const preview = await a.call('POST', '/v1/widget/upgrade/preview', { interval: 'year' });
+    expect(preview.status).toBe(200);
+    expect(preview.json).toEqual({
+      amount_due_now_cents: 91000, currency: 'usd', next_amount_cents: 96000, next_billing_date: '2027-11-16T00:00:00.000Z',
+      proration_date: s(MID), plan_id: 'business', seats: 0, interval: 'year', annual_saving_cents: 24000, billing: mode,
+      message: 'You will be charged $910.00 now for a year of Business ($960.00 less $50.00 for the unused part of this billing period), then $960.00/year starting November 16, 2027.',
+    });
+    const done = await a.call('POST', '/v1/widget/upgrade', { interval: 'year', proration_date: preview.json.proration_date, idempotency_key: 'yearly' });
+    expect(done.json).toMatchObject({ status: 'succeeded', plan_id: 'business', amount_charged_cents: preview.json.amount_due_now_cents });
+    expect(done.json.message).toContain('billed yearly');
+    expect(await accountRow(a.acct)).toMatchObject({ plan_id: 'business', period_start: new Date(MID).toISOString(), period_end: '2027-11-16T00:00:00.000Z' });
+    // $100/month becomes $960/year = $80 MRR: the discount for paying a year ahead is contraction.
+    expect((await ledger(a.acct)).at(-1)).toMatchObject({ kind: 'contraction', mrr_before_cents: 10000, mrr_after_cents: 8000, source: 'self_serve' });
+    const again = await a.call('POST', '/v1/widget/upgrade/preview', { interval: 'year' });
+    expect(again.json.error.code).toBe('already_on_plan');
+    expect((await a.call('POST', '/v1/widget/upgrade/preview', { interval: 'month' })).json.error).toMatchObject({ code: 'not_an_upgrade', details: [{ path: 'interval' }] });
+    if (stripe) {
+      const seen = await stripeSeen(a.ids.subscription);
+      expect(seen.subscription.items.data.map((i: any) => i.price.id)).toEqual([`${P}price_business_year`]);
+      expect(seen.invoices.map((i) => [i.status, i.amount_paid])).toEqual([['paid', 91000]]);
+    } else {
+      expect(await invoices(a.acct)).toEqual([{ amount_cents: 91000, currency: 'usd', status: 'paid', proration_date: s(MID) }]);
+    }
+  });
+
+  it('a plan with no yearly price cannot be switched to yearly (422), and the same idempotency key switches once', async () => {
+    const a = await account({ stripe });
+    const res = await a.call('POST', '/v1/widget/upgrade/preview', { interval: 'year' });
+    expect(res.status).toBe(422);
+    expect(res.json.error).toMatchObject({ code: 'plan_not_offered', details: [{ path: 'interval' }] });
+    expect((await a.call('POST', '/v1/widget/upgrade/preview', { interval: 'year', seats: 3 })).status).toBe(400);
+    // Starter → Business yearly in one step.
+    const up = await a.call('POST', '/v1/widget/upgrade/preview', { plan_id: 'business', interval: 'year' });
+    expect(up.json).toMatchObject({ amount_due_now_cents: 96000 - 2500, next_amount_cents: 96000, interval: 'year' });
+    const body = { plan_id: 'business', interval: 'year', proration_date: up.json.proration_date, idempotency_key: 'y2' };
+    const [one, two] = await Promise.all([a.call('POST', '/v1/widget/upgrade', body), a.call('POST', '/v1/widget/upgrade', body)]);
+    expect(one.json).toEqual(two.json);
+    expect(one.json).toMatchObject({ status: 'succeeded', amount_charged_cents: 93500 });
+    expect((await ledger(a.acct)).filter((l) => l.source === 'self_serve')).toEqual([expect.objectContaining({ kind: 'expansion', mrr_before_cents: 5000, mrr_after_cents: 8000 })]);
   });
 
   it('adds seats mid-period at the prorated seat price', async () => {

@@ -46,5 +46,11 @@ function samplePayload(event: WebhookEvent, now: number): Record<string, unknown
       return { ...account, user_id: 'user_1', requested_plan_id: 'pro', seats: null, note: 'Could we move to Pro?' };
     case 'upgrade.succeeded':
       return { ...account, from_plan_id: 'starter', plan_id: 'pro', amount_charged_cents: 7500, currency: 'usd' };
+    case 'plan.downgrade_scheduled':
+      return { ...account, plan_id: 'pro', to_plan_id: 'starter', seats: 5, effective_at: new Date(now + 15 * 86_400_000).toISOString() };
+    case 'subscription.cancel_scheduled':
+      return { ...account, reason: 'too_expensive', effective_at: new Date(now + 15 * 86_400_000).toISOString() };
+    case 'save_offer.accepted':
+      return { ...account, reason: 'too_expensive', kind: 'discount', percent_off: 25, months: 3, saved_mrr_cents: 3750 };
   }
 }

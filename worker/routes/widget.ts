@@ -1,6 +1,9 @@
 import { Hono } from 'hono';
 import { MAX_WIDGET_EVENT_AGE_MS, widgetEventsSchema, widgetStateQuerySchema, type UserClaims, type WidgetEvent } from '../../shared/schemas';
+import { annualSaving, billedAmount } from '../../shared/retention';
 import { loadAccountState, snapshotOf } from '../accounts';
+import { scheduledChangeOf } from '../billing/retention';
+import { intervalOf } from '../billing/upgrade';
 import { database, sqlBatch } from '../db';
 import type { AppEnv } from '../env';
 import { ApiError, type ErrorDetail } from '../errors';
@@ -28,7 +31,7 @@ export const widgetRoutes = new Hono<AppEnv>()
     const user = c.get('user');
     const now = c.get('now');
     const db = database(c.env.DB);
-    const [state, [definitionRows, history, lifetime, activation, running], [activationEvents], requests] = await Promise.all([
+    const [state, [definitionRows, history, lifetime, activation, running], [activationEvents], requests, scheduledChange] = await Promise.all([
       loadAccountState(db, user.acct),
       db.batch([
         definitionsQuery(db),
@@ -40,6 +43,7 @@ export const widgetRoutes = new Hono<AppEnv>()
       sqlBatch(db, [activationEventsSql(user.acct)]),
       // admins see their members' open upgrade requests
       user.role === 'admin' ? openUpgradeRequests(db, user.acct, now) : null,
+      scheduledChangeOf(db, user.acct),
     ]);
     const snap = snapshotOf(state, now);
     const rule = activationRuleFrom(activation);
@@ -60,14 +64,32 @@ export const widgetRoutes = new Hono<AppEnv>()
     const served = applyExperiments(engine.prompts, arms.byPrompt);
     await recordExposures(db, user.acct, served.exposures, now);
     const plan = snap.plan;
+    const interval = intervalOf(state.account, plan);
+    const yearly = interval === 'month' ? billedAmount(plan, state.account.seats, 'year') : null;
     return c.json({
       account: {
         id: state.account.id,
         name: state.account.name,
         role: user.role,
-        plan: { id: plan.id, name: plan.name, price_cents: plan.price_cents, currency: plan.currency, interval: plan.interval },
+        plan: {
+          id: plan.id,
+          name: plan.name,
+          price_cents: plan.price_cents,
+          currency: plan.currency,
+          interval,
+          // The yearly price (seats included) and its saving when the account can switch to yearly billing.
+          ...(yearly !== null && { annual_amount_cents: yearly, annual_saving_cents: annualSaving(plan, state.account.seats) }),
+        },
         seats: snap.seats,
       },
+      scheduled_change: scheduledChange,
+      // Lower plans an admin can move to at the period end (POST /v1/widget/downgrade), at the account's interval.
+      ...(user.role === 'admin' && {
+        downgrade_options: state.catalog.plans
+          .filter((p) => p.rank < plan.rank && !p.hidden && p.currency === plan.currency && billedAmount(p, state.account.seats, interval) !== null)
+          .sort((a, b) => b.rank - a.rank)
+          .map((p) => ({ plan_id: p.id, name: p.name, price_cents: billedAmount(p, p.seat_price_cents > 0 ? state.account.seats : 0, interval)!, currency: p.currency, interval })),
+      }),
       meters: snap.meters,
       features: snap.features,
       prompts: await Promise.all(
@@ -83,6 +105,7 @@ export const widgetRoutes = new Hono<AppEnv>()
         price_cents: p.price_cents,
         currency: p.currency,
         interval: p.interval,
+        ...(p.annual_price_cents != null && { annual_price_cents: p.annual_price_cents }),
         limits: p.limits,
         features: p.features,
       })),

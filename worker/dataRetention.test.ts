@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { database } from './db';
-import { enforceRetention, RETENTION } from './retention';
+import { enforceRetention, RETENTION } from './dataRetention';
 import { DAY, env, seedAccount, uid } from './test/api';
 
 const count = async (query: string, ...params: unknown[]) => (await env.DB.prepare(query).bind(...params).first<{ n: number }>())!.n;

@@ -88,6 +88,12 @@ export const RETENTION: RetentionRule[] = [
       WHERE x.first_exposed_at < ${cutoff} AND e.status != 'running' LIMIT ${PAGE}`,
   },
   {
+    table: 'cancel_flows',
+    keepDays: 2 * 366,
+    why: 'two years of cancellations and save offers for the saves report (the 90-day offer cap reads far less)',
+    expired: (cutoff) => sql`SELECT rowid FROM cancel_flows WHERE created_at < ${cutoff} LIMIT ${PAGE}`,
+  },
+  {
     table: 'catalog_versions',
     keepDays: 2 * 366,
     why: 'two years of catalog history; the newest version is always kept',
