@@ -31,7 +31,7 @@ async function fetchToken(): Promise<string> {
     const text = (await r.text()).trim();
     t = text[0] === '{' ? JSON.parse(text).token : text;
   }
-  if (!t) throw new Error('no user token: pass token or getToken to Ladder.init, or data-token-url');
+  if (!t) throw new Error('no user token (see Ladder.init)');
   claims.value = decodeToken(t);
   loadUser();
   return (token = t);

@@ -7,12 +7,12 @@ import { Box } from './Box';
 import { GatePreview } from './Gate';
 import { openUpgrade, upgradeChunk, withChunk } from './lazyUpgrade';
 
-/** DESIGN.md: only the highest crossed threshold shows, with this intent. */
-const INTENT: Record<number, [intent: string, title: string, cta?: string]> = {
-  50: ['halfway', "You're halfway through your allocation"],
-  75: ['approaching', 'Approaching plan limit', 'Compare plans'],
-  90: ['almost', 'Almost at your limit', 'Upgrade'],
-  100: ['reached', 'Limit reached', 'Upgrade'],
+/** DESIGN.md: only the highest crossed threshold shows, with this intent (the worker always sends the title). */
+const INTENT: Record<number, [intent: string, cta?: string]> = {
+  50: ['halfway'],
+  75: ['approaching', 'Compare plans'],
+  90: ['almost', 'Upgrade'],
+  100: ['reached', 'Upgrade'],
 };
 
 /**
@@ -39,7 +39,7 @@ export function Notices({ float }: { float?: boolean }) {
 function Notice({ p }: { p: Prompt }) {
   useEffect(() => seen(p), [p.id]);
   const { account, upgrade_options, meters } = state.value!;
-  const [intent, title, cta] = INTENT[p.threshold ?? 0] ?? [];
+  const [intent, cta] = INTENT[p.threshold ?? 0] ?? [];
   const next = upgrade_options[0];
   const nextLimit = p.metric && next?.limits?.[p.metric];
   const seats = account.seats;
@@ -60,7 +60,7 @@ function Notice({ p }: { p: Prompt }) {
   };
   return (
     <section class="card" data-kind={p.kind} data-intent={intent} aria-labelledby={'t-' + p.id}>
-      <h3 id={'t-' + p.id}>{p.title || title}</h3>
+      <h3 id={'t-' + p.id}>{p.title}</h3>
       {p.body && <p>{p.body}</p>}
       {p.threshold === 75 && next && (
         <p class="mu">
