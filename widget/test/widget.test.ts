@@ -442,14 +442,15 @@ describe('upgrade', () => {
     expect(seen).toContain('dialog:Confirm upgrade');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
-    expect(await focused(page)).toBe('Upgrade');
+    // Focus is restored from the dialog's close event (a task after Escape): wait for it rather than read it once.
+    await expect.poll(() => focused(page), { timeout: 10_000 }).toBe('Upgrade');
 
     await page.keyboard.press('Enter');
     await dialog.getByText(fx.preview.message).waitFor();
     for (let i = 0; i < 8 && (await focused(page)) !== 'dialog:Confirm upgrade'; i++) await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
     await dialog.getByText("You're now on Business.").waitFor();
-    expect(await focused(page)).toBe('dialog:Done');
+    await expect.poll(() => focused(page), { timeout: 10_000 }).toBe('dialog:Done');
     await page.keyboard.press('Enter');
     await dialog.waitFor({ state: 'detached' });
     expect(fx.calls('POST', '/v1/widget/upgrade')).toHaveLength(1);
