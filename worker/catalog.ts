@@ -3,7 +3,7 @@
  * each applied catalog kept as a numbered version with its changes.
  */
 import { asc, desc, eq, sql } from 'drizzle-orm';
-import { accountsOverNewLimits, catalogDiff, isLowered, type AffectedAccount, type CatalogChange } from '../shared/catalogDiff';
+import { accountsLosingFeatures, accountsOverNewLimits, catalogDiff, isLowered, type AffectedAccount, type CatalogChange, type FeatureLoss } from '../shared/catalogDiff';
 import type { Catalog } from '../shared/schemas';
 import { chunks, type Db } from './db';
 import { accounts, catalogVersions, features, metrics, plans, usageCounters } from './db/schema';
@@ -59,13 +59,18 @@ const EMPTY: Catalog = { metrics: [], features: [], plans: [] };
  * puts at or over a lowered limit. Reads only.
  * @example const { changes, affected_accounts } = await catalogImpact(db, proposed, Date.now())
  */
-export async function catalogImpact(db: Db, next: Catalog, now: number): Promise<{ changes: CatalogChange[]; affected_accounts: AffectedAccount[] }> {
+export async function catalogImpact(
+  db: Db,
+  next: Catalog,
+  now: number,
+): Promise<{ changes: CatalogChange[]; affected_accounts: AffectedAccount[]; accounts_losing_features: FeatureLoss[] }> {
   const current = await loadCatalog(db);
   const changes = catalogDiff(current, next);
   const lowered = changes.flatMap((c) => (c.kind === 'limit_changed' && isLowered(c.from, c.to) ? [c] : []));
-  if (!lowered.length) return { changes, affected_accounts: [] };
-  // Only accounts on a plan with a lowered limit, and only their counters of those metrics.
-  const planIds = JSON.stringify([...new Set(lowered.map((c) => c.plan))]);
+  const losing = changes.flatMap((c) => (c.kind === 'plan_feature_removed' ? [c.plan] : []));
+  if (!lowered.length && !losing.length) return { changes, affected_accounts: [], accounts_losing_features: [] };
+  // Only accounts on a plan with a lowered limit or a lost feature, and only their counters of the lowered metrics.
+  const planIds = JSON.stringify([...new Set([...lowered.map((c) => c.plan), ...losing])]);
   const metricIds = JSON.stringify([...new Set(lowered.map((c) => c.metric))]);
   const onPlans = sql`${accounts.planId} IN (SELECT value FROM json_each(${planIds}))`;
   const [accountRows, counterRows] = await db.batch([
@@ -76,7 +81,11 @@ export async function catalogImpact(db: Db, next: Catalog, now: number): Promise
       .innerJoin(accounts, sql`${accounts.id} = ${usageCounters.accountId}`)
       .where(sql`${onPlans} AND ${usageCounters.metric} IN (SELECT value FROM json_each(${metricIds}))`),
   ]);
-  return { changes, affected_accounts: accountsOverNewLimits({ before: current, after: next, accounts: accountRows, counters: counterRows, now }) };
+  return {
+    changes,
+    affected_accounts: accountsOverNewLimits({ before: current, after: next, accounts: accountRows, counters: counterRows, now }),
+    accounts_losing_features: accountsLosingFeatures({ before: current, after: next, accounts: accountRows }),
+  };
 }
 
 /**
