@@ -197,7 +197,10 @@ export async function scheduleDowngrade(db: Db, user: UserClaims, input: Downgra
 export async function undoScheduledChange(db: Db, provider: BillingProvider, user: UserClaims, now: number) {
   requireAdmin(user);
   const row = await scheduledRow(db, user.acct);
-  if (!row) return { status: 'none' as const };
+  if (!row) {
+    await loadAccountState(db, user.acct); // a token for an account that does not exist is a 404, never "nothing to undo"
+    return { status: 'none' as const };
+  }
   if (row.kind === 'cancel') {
     const state = await loadAccountState(db, user.acct);
     await provider.setCancelAtPeriodEnd(refOf(state.account), false, `ladder-uncancel-${user.acct}-${row.idempotency_key}`).catch(providerFailed);
