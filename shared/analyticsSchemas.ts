@@ -28,6 +28,12 @@ const range = {
 
 /** `POST /v1/admin/login`. */
 export const loginSchema = z.strictObject({ key: z.string().min(1).max(512) });
+/** `POST /v1/admin/login` answer (the cookie is set beside it). */
+export const loginResultSchema = z.object({ ok: z.literal(true), expires_at: z.string() });
+/** `POST /v1/admin/logout` answer. */
+export const logoutResultSchema = z.object({ ok: z.literal(true) });
+/** `GET /v1/admin/session`: how the caller is authenticated, and until when a session lasts. */
+export const sessionStateSchema = z.object({ ok: z.literal(true), via: z.enum(['session', 'admin_key']), expires_at: z.string().nullable() });
 
 /** `GET /v1/admin/analytics/funnel?from&to&prompt_id`. */
 export const funnelQuerySchema = z.strictObject({ ...range, prompt_id: z.string().min(1).max(200).optional() });

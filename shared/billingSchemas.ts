@@ -136,3 +136,10 @@ export type SaveOffersInput = z.output<typeof saveOffersSchema>;
 
 /** `GET /v1/admin/analytics/saves?from&to`. */
 export const savesQuerySchema = revenueQuerySchema;
+
+/** `POST /v1/stripe/webhook` answer: the event applied once (`duplicate` when seen before). */
+export const stripeWebhookResultSchema = z.object({
+  received: z.literal(true),
+  id: z.string(),
+  outcome: z.enum(['processed', 'duplicate', 'stale', 'ignored']),
+});

@@ -4,6 +4,7 @@
  * Request objects are strict: an unknown field is refused, so a typo never passes silently.
  */
 import { z } from 'zod';
+import { ERROR_STATUS, type ErrorCode } from './errors';
 
 export const MAX_BATCH = 1000;
 const MAX_TIME = 8_640_000_000_000_000; // the largest epoch ms a Date can hold
@@ -259,14 +260,31 @@ export type WidgetEvent = z.output<typeof widgetEventSchema>;
 
 // ---------------------------------------------------------------- responses
 
-export const errorBodySchema = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  }),
+/**
+ * The error body of an operation that can answer `codes` (all codes when left out).
+ * @example errorBodySchema(['account_not_found']).parse(res.json)
+ */
+export const errorBodySchema = (codes: readonly ErrorCode[] = Object.keys(ERROR_STATUS) as ErrorCode[]) =>
+  z.strictObject({
+    error: z.strictObject({
+      code: z.enum(codes as [ErrorCode, ...ErrorCode[]]),
+      message: z.string(),
+      details: z.array(z.strictObject({ path: z.string(), message: z.string() })),
+    }),
+  });
+
+/** `GET /v1/health`: ok, or (503) the problems of an unsafe production configuration; outside production, what production would refuse. */
+export const healthSchema = z.object({
+  ok: z.boolean(),
+  version: z.string().optional(),
+  billing: z.enum(['stripe', 'local']).optional(),
+  mode: z.enum(['development', 'test']).optional(),
+  production_problems: z.array(z.string()).optional(),
+  problems: z.array(z.string()).optional(),
 });
-export type ErrorBody = z.output<typeof errorBodySchema>;
+
+/** `GET /openapi.json`: an OpenAPI 3 document (its inside is OpenAPI's own schema). */
+export const openapiDocumentSchema = z.looseObject({ openapi: z.string(), info: z.looseObject({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) });
 
 export const meterSchema = z.object({
   metric: z.string(),

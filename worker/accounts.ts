@@ -47,7 +47,7 @@ export const snapshotOf = (state: AccountState, now: number) =>
  */
 export async function upsertAccount(db: Db, accountId: string, input: AccountInput, catalog: Catalog, now: number): Promise<void> {
   if (!catalog.plans.some((p) => p.id === input.plan_id))
-    throw new ApiError(422, 'unknown_plan', `There is no plan "${input.plan_id}" in the catalog.`, [{ path: 'plan_id', message: 'not in the catalog' }]);
+    throw new ApiError('unknown_plan', `There is no plan "${input.plan_id}" in the catalog.`, [{ path: 'plan_id', message: 'not in the catalog' }]);
   const values = {
     name: input.name,
     planId: input.plan_id,

@@ -1,4 +1,5 @@
 import type { D1Database, ExecutionContext } from '@cloudflare/workers-types/latest';
+import type Stripe from 'stripe';
 import type { UserClaims } from '../shared/schemas';
 
 /** Bindings and secrets of the worker (wrangler.toml, .dev.vars, `wrangler secret put`). */
@@ -36,6 +37,8 @@ export type Vars = {
   adminVia: 'key' | 'session';
   /** When the dashboard session of this request expires (session-authenticated admin requests only). */
   adminSessionExpiresAt: number;
+  /** The verified Stripe event (the Stripe webhook route only). */
+  stripeEvent: Stripe.Event;
 };
 
 export type AppEnv = { Bindings: Env; Variables: Vars };

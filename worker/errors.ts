@@ -1,23 +1,27 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
+import { ERROR_STATUS, type ErrorCode, type ErrorDetail } from '../shared/errors';
 
-export type ErrorDetail = { path: string; message: string };
+export type { ErrorCode, ErrorDetail };
+import { fieldError } from '../shared/errors';
+export { fieldError };
 
 /**
- * An error the client can act on: rendered as `{ error: { code, message, details } }`
- * with its status. Anything else thrown becomes a 500 that reveals nothing.
- * @example throw new ApiError(404, 'account_not_found', 'No account "acme".', [{ path: 'account_id', message: 'not found' }])
+ * An error the client can act on: rendered as `{ error: { code, message, details } }` with the
+ * status the code has in shared/errors.ts. Anything else thrown becomes a 500 that reveals nothing.
+ * @example throw new ApiError('account_not_found', 'No account "acme".', [fieldError('account_id', 'not found')])
  */
 export class ApiError extends Error {
+  readonly status: ContentfulStatusCode;
   constructor(
-    readonly status: ContentfulStatusCode,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly details: ErrorDetail[] = [],
     readonly headers: Record<string, string> = {},
   ) {
     super(message);
+    this.status = ERROR_STATUS[code];
   }
 }
 
@@ -36,7 +40,7 @@ export function zodDetails(error: z.ZodError, prefix: (string | number)[] = []):
 export function validate<S extends z.ZodType>(schema: S, value: unknown, prefix: (string | number)[] = []): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  throw new ApiError(400, 'validation_failed', 'The request is not valid.', zodDetails(result.error, prefix));
+  throw new ApiError('validation_failed', 'The request is not valid.', zodDetails(result.error, prefix));
 }
 
 /** The one place errors become responses. */
@@ -49,5 +53,15 @@ export function errorResponse(err: unknown, c: Context): Response {
   return c.json({ error: { code: 'internal', message: 'Something went wrong on our side.', details: [] } }, 500);
 }
 
-export const notFound = (what: string, idValue: string, path: string) =>
-  new ApiError(404, `${what}_not_found`, `No ${what.replace(/_/g, ' ')} "${idValue}".`, [{ path, message: 'not found' }]);
+type Thing = 'account' | 'catalog_version' | 'experiment' | 'feature' | 'feature_or_metric' | 'offer' | 'plan' | 'webhook';
+
+/** A 404 `<thing>_not_found` naming the field that held the id. @example throw notFound('plan', id, 'plan_id') */
+export const notFound = (what: Thing, idValue: string, path: string) =>
+  new ApiError(`${what}_not_found`, `No ${what.replace(/_/g, ' ')} "${idValue}".`, [{ path, message: 'not found' }]);
+
+/**
+ * The error of one failing field, its status from the code: the one helper route and domain code
+ * throw for a refusal that names a field (`detail` defaults to the message).
+ * @example throw refuse('plan_not_offered', 'Legacy is not offered.', 'plan_id', 'a hidden plan is never offered')
+ */
+export const refuse = (code: ErrorCode, message: string, path = '', detail = message) => new ApiError(code, message, [fieldError(path, detail)]);

@@ -23,7 +23,7 @@ import {
 } from '../shared/statistics';
 import { sqlBatch, type Db } from './db';
 import { experiments } from './db/schema';
-import { ApiError, notFound } from './errors';
+import { ApiError, notFound, refuse } from './errors';
 import { definitionsQuery, mergeDefinitions, savePrompt } from './prompts';
 
 const DAY = 86_400_000;
@@ -53,7 +53,6 @@ export function experimentView(row: ExperimentRow) {
   };
 }
 
-const conflict = (code: string, message: string, path = '') => new ApiError(409, code, message, [{ path, message }]);
 
 const configOf = (input: ExperimentInput) => ({
   key: input.key,
@@ -69,7 +68,7 @@ const configOf = (input: ExperimentInput) => ({
 async function assertPromptExists(db: Db, promptId: string): Promise<void> {
   const known = mergeDefinitions(await definitionsQuery(db)).some((d) => d.id === promptId);
   if (!known && parsePromptId(promptId) === null) {
-    throw new ApiError(400, 'validation_failed', 'The request is not valid.', [
+    throw new ApiError('validation_failed', 'The request is not valid.', [
       { path: 'prompt_id', message: `no prompt definition or prompt "${promptId}"` },
     ]);
   }
@@ -84,7 +83,7 @@ export async function createExperiment(db: Db, input: ExperimentInput, now: numb
     .values({ id, ...configOf(input), status: 'draft', createdAt: now })
     .onConflictDoNothing()
     .returning();
-  if (!row) throw conflict('experiment_key_taken', `An experiment with key "${input.key}" exists; a new configuration needs a new key.`, 'key');
+  if (!row) throw refuse('experiment_key_taken', `An experiment with key "${input.key}" exists; a new configuration needs a new key.`, 'key');
   return row;
 }
 
@@ -110,16 +109,16 @@ const lockedMessage = (row: ExperimentRow) =>
 /** Replace a draft's configuration; once started it is locked (409). */
 export async function replaceDraft(db: Db, id: string, input: ExperimentInput): Promise<ExperimentRow> {
   const current = await getExperiment(db, id);
-  if (current.status !== 'draft') throw conflict('experiment_locked', lockedMessage(current));
+  if (current.status !== 'draft') throw refuse('experiment_locked', lockedMessage(current));
   await assertPromptExists(db, input.prompt_id);
   const taken = await db.select({ id: experiments.id }).from(experiments).where(eq(experiments.key, input.key));
-  if (taken.some((r) => r.id !== id)) throw conflict('experiment_key_taken', `An experiment with key "${input.key}" exists.`, 'key');
+  if (taken.some((r) => r.id !== id)) throw refuse('experiment_key_taken', `An experiment with key "${input.key}" exists.`, 'key');
   const [row] = await db
     .update(experiments)
     .set(configOf(input))
     .where(and(eq(experiments.id, id), eq(experiments.status, 'draft')))
     .returning();
-  if (!row) throw conflict('experiment_locked', lockedMessage(await getExperiment(db, id)));
+  if (!row) throw refuse('experiment_locked', lockedMessage(await getExperiment(db, id)));
   return row;
 }
 
@@ -131,7 +130,7 @@ export async function startExperiment(db: Db, id: string, now: number): Promise<
   const current = await getExperiment(db, id);
   if (current.status === 'running') return current;
   if (current.status !== 'draft') {
-    throw conflict('experiment_ended', `Experiment "${id}" is ${current.status} and cannot run again; create a new one with a new key.`);
+    throw refuse('experiment_ended', `Experiment "${id}" is ${current.status} and cannot run again; create a new one with a new key.`);
   }
   const other = alias(experiments, 'other');
   const [row] = await db
@@ -157,7 +156,7 @@ export async function startExperiment(db: Db, id: string, now: number): Promise<
     .select({ id: experiments.id })
     .from(experiments)
     .where(and(eq(experiments.promptId, current.promptId), eq(experiments.status, 'running')));
-  throw conflict(
+  throw refuse(
     'experiment_already_running',
     running
       ? `Experiment "${running.id}" already runs on prompt "${current.promptId}"; stop it first.`
@@ -176,7 +175,7 @@ export async function stopExperiment(db: Db, id: string, now: number): Promise<E
   if (row) return row;
   const current = await getExperiment(db, id);
   if (current.status === 'stopped') return current;
-  throw conflict('experiment_not_running', `Experiment "${id}" is ${current.status}, not running.`);
+  throw refuse('experiment_not_running', `Experiment "${id}" is ${current.status}, not running.`);
 }
 
 /**
@@ -230,19 +229,19 @@ export async function shipExperiment(db: Db, id: string, variantId: string, now:
   const current = await getExperiment(db, id);
   if (current.status === 'shipped') {
     if (current.shippedVariantId === variantId) return current;
-    throw conflict('experiment_ended', `Experiment "${id}" already shipped variant "${current.shippedVariantId}".`);
+    throw refuse('experiment_ended', `Experiment "${id}" already shipped variant "${current.shippedVariantId}".`);
   }
-  if (current.status === 'draft') throw conflict('experiment_not_started', `Experiment "${id}" never ran; start it or edit the prompt directly.`);
+  if (current.status === 'draft') throw refuse('experiment_not_started', `Experiment "${id}" never ran; start it or edit the prompt directly.`);
   const variant = current.variants.find((v) => v.id === variantId);
   if (!variant) {
-    throw new ApiError(400, 'validation_failed', 'The request is not valid.', [
+    throw new ApiError('validation_failed', 'The request is not valid.', [
       { path: 'variant_id', message: `not a variant of this experiment (${current.variants.map((v) => `"${v.id}"`).join(', ')})` },
     ]);
   }
   const shipped = shippedDefinition(mergeDefinitions(await definitionsQuery(db)), current.promptId, variant.copy as PromptCopy);
   const definition = shipped && promptDefinitionSchema.safeParse(shipped).data;
   if (!definition) {
-    throw new ApiError(422, 'prompt_not_found', `No enabled prompt definition serves "${current.promptId}" any more, so there is nowhere to ship the copy.`, [
+    throw new ApiError('prompt_not_found', `No enabled prompt definition serves "${current.promptId}" any more, so there is nowhere to ship the copy.`, [
       { path: 'prompt_id', message: 'no definition serves this prompt' },
     ]);
   }

@@ -2,7 +2,8 @@
  * Ladder's worker: the HTTP API of ../shared/API.md on Hono, D1 through drizzle.
  * Route groups carry their own credentials; errors all leave through `errorResponse`.
  */
-import { Hono } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import { configProblems, isProduction } from './config';
 import type { AppEnv, Env } from './env';
 import { ApiError, errorResponse } from './errors';
@@ -11,7 +12,9 @@ import { widgetCors } from './middleware/cors';
 import { limitAuthFailures } from './middleware/authFailures';
 import { rateLimit } from './middleware/rateLimit';
 import { accountRoutes } from './routes/accounts';
-import { adminCsrf, adminSessionRoutes } from './routes/admin';
+import { adminCsrf } from './middleware/csrf';
+import { loginRoutes } from './routes/login';
+import { sessionRoutes } from './routes/session';
 import { adminAccountRoutes, analyticsRoutes } from './routes/analytics';
 import { billingRoutes } from './routes/billing';
 import { adminCatalogRoutes, catalogRoutes } from './routes/catalog';
@@ -39,15 +42,18 @@ import { scheduled } from './scheduled';
  * The worker's routes. Development-only routes (`/demo`, `/v1/admin/dev/*`) are registered only
  * when `devRoutes` is set, so in production they do not exist at all (404, like any unknown path).
  */
+/** Admin paths whose routes carry their own auth (worker/routes/groups.ts). */
+const DECLARED_ADMIN = new Set(['/v1/admin/login', '/v1/admin/logout', '/v1/admin/session']);
+
 function buildApp({ devRoutes }: { devRoutes: boolean }) {
-  const app = new Hono<AppEnv>();
+  const app = new OpenAPIHono<AppEnv>();
   app.use('*', async (c, next) => {
     c.set('now', Date.now());
     // Fail closed: an unsafe production configuration serves nothing but the health check's list of problems.
     const problems = configProblems(c.env);
     if (problems.length) {
       if (c.req.path === '/v1/health') return c.json({ ok: false, problems }, 503);
-      throw new ApiError(503, 'misconfigured', 'This Ladder worker is not safely configured; GET /v1/health lists what to fix.', []);
+      throw new ApiError('misconfigured', 'This Ladder worker is not safely configured; GET /v1/health lists what to fix.', []);
     }
     await next();
   });
@@ -69,15 +75,18 @@ function buildApp({ devRoutes }: { devRoutes: boolean }) {
   app.use('/v1/widget/*', widgetCors(), guessing, userToken(), widgetLimit, widgetAccountLimit);
   // Dashboard and admin (admin key or session cookie), login and logout excepted; a cookie-authenticated write
   // must also pass the CSRF check.
-  app.use(
-    '/v1/admin/*',
-    guessing,
-    async (c, next) =>
-      c.req.path === '/v1/admin/login' || c.req.path === '/v1/admin/logout' ? next() : adminKey()(c, async () => void (await adminLimit(c, next))),
-    adminCsrf(),
-  );
+  const unlessDeclared = (mw: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> => async (c, next) => (DECLARED_ADMIN.has(c.req.path) ? next() : mw(c, next));
+  app.use('/v1/admin/*', ...[guessing, adminKey(), adminLimit, adminCsrf()].map(unlessDeclared));
 
-  app.route('/v1/health', healthRoutes);
+  // Public: no credential.
+  app.route('/v1', healthRoutes);
+  app.route('/', openapiRoutes(() => app));
+  app.route('/', dashboardRoutes);
+  app.route('/v1/admin', loginRoutes);
+  // Stripe: the Stripe-Signature header over the raw body.
+  app.route('/v1/stripe', stripeRoutes);
+  // Admin (admin key or session).
+  app.route('/v1/admin', sessionRoutes);
   app.route('/v1/catalog', catalogRoutes);
   app.route('/v1/accounts', accountRoutes);
   app.route('/v1/accounts', readinessRoutes);
@@ -88,8 +97,6 @@ function buildApp({ devRoutes }: { devRoutes: boolean }) {
   app.route('/v1/widget', widgetRoutes);
   app.route('/v1/widget', billingRoutes);
   app.route('/v1/widget', retentionRoutes);
-  // Stripe webhooks: no bearer credential, the Stripe-Signature header is verified instead.
-  app.route('/v1/stripe', stripeRoutes);
   app.route('/v1/admin/analytics', revenueRoutes);
   app.route('/v1/admin/analytics', savesRoutes);
   app.route('/v1/admin/save-offers', saveOfferRoutes);
@@ -99,12 +106,9 @@ function buildApp({ devRoutes }: { devRoutes: boolean }) {
   app.route('/v1/admin/experiments', experimentRoutes);
   app.route('/v1/admin/pqa', pqaAdminRoutes);
   app.route('/v1/admin/webhooks', webhookRoutes);
-  app.route('/v1/admin', adminSessionRoutes);
   app.route('/v1/admin/analytics', analyticsRoutes);
   app.route('/v1/admin/accounts', adminAccountRoutes);
   app.route('/v1/admin/catalog', adminCatalogRoutes);
-  app.route('/', openapiRoutes);
-  app.route('/', dashboardRoutes);
   if (devRoutes) {
     app.route('/v1/admin/dev', devSeedRoutes);
     app.route('/demo', demoRoutes);
@@ -124,6 +128,8 @@ const appFor = (env: Env | undefined) => (env && !isProduction(env) ? withDevRou
  */
 export const app = {
   routes: withDevRoutes.routes,
+  /** The declared operations of the development build (request and response schemas, error codes). */
+  registry: withDevRoutes.openAPIRegistry,
   fetch: (request: Request, env: Env, ctx?: unknown) => appFor(env).fetch(request, env, ctx as never),
   request: (input: string | Request, init?: RequestInit, env?: Env, ctx?: unknown) => appFor(env).request(input, init, env, ctx as never),
 };

@@ -1,8 +1,8 @@
 /**
- * The OpenAPI 3 document, generated from the same zod schemas the routes validate with.
- * Each route group adds its operations to `operations`; a test checks that every route
- * the app serves is listed here.
+ * The OpenAPI 3 document, generated from the route declarations (`route({ … })` in
+ * worker/routes/, each with its request and response schemas and its error codes).
  */
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import * as analytics from '../shared/analyticsSchemas';
 import { seedHistorySchema as devSeedSchema } from './routes/devSeed';
@@ -12,6 +12,7 @@ import { pqaConfigSchema } from '../shared/pqaScore';
 import * as billing from '../shared/billingSchemas';
 import * as s from '../shared/schemas';
 import * as wh from '../shared/webhookSchemas';
+import type { AppEnv } from './env';
 import { VERSION } from './routes/health';
 
 type Auth = 'secret' | 'user' | 'admin' | 'stripe' | null;
@@ -25,8 +26,6 @@ export type Operation = {
 };
 
 export const operations: Operation[] = [
-  { method: 'get', path: '/v1/health', auth: null, summary: 'Readiness of the worker and its database' },
-  { method: 'get', path: '/openapi.json', auth: null, summary: 'This document' },
   { method: 'get', path: '/demo', auth: null, summary: 'Demo host app (development only)' },
   { method: 'get', path: '/demo/token', auth: null, summary: 'Demo host backend: mint a user token (development only)' },
   { method: 'post', path: '/demo/projects', auth: null, summary: 'Demo host backend: check-and-record one project (development only)' },
@@ -61,7 +60,6 @@ export const operations: Operation[] = [
   { method: 'get', path: '/v1/admin/save-offers', auth: 'admin', summary: 'The save offer per cancellation reason' },
   { method: 'put', path: '/v1/admin/save-offers', auth: 'admin', summary: 'Set the save offers per cancellation reason (reasons left out use the defaults)', body: billing.saveOffersSchema },
   { method: 'get', path: '/v1/admin/analytics/saves', auth: 'admin', summary: 'Per cancellation reason: started, offers shown and accepted, canceled, save rate and MRR saved (JSON, or CSV)', query: billing.savesQuerySchema },
-  { method: 'post', path: '/v1/stripe/webhook', auth: 'stripe', summary: 'Stripe webhook deliveries (Stripe-Signature verified)' },
   { method: 'get', path: '/v1/admin/analytics/revenue', auth: 'admin', summary: 'Starting MRR, expansion, contraction, churn, NRR, GRR and expansion by source (JSON, or CSV with Accept: text/csv)', query: billing.revenueQuerySchema },
   { method: 'get', path: '/v1/pqa', auth: 'secret', summary: 'Accounts by PQA score, highest first, optionally one band', query: wh.pqaListQuerySchema },
   { method: 'get', path: '/v1/accounts/{accountId}/readiness', auth: 'secret', summary: 'Expansion readiness: PQA signals, seat and usage utilisation, activation' },
@@ -75,14 +73,10 @@ export const operations: Operation[] = [
   { method: 'put', path: '/v1/admin/prompts/{id}', auth: 'admin', summary: 'Create or replace a prompt definition', body: promptInputSchema },
   { method: 'get', path: '/v1/admin/activation', auth: 'admin', summary: 'The activation rule: which events, how many, minimum account age' },
   { method: 'put', path: '/v1/admin/activation', auth: 'admin', summary: 'Set the activation rule; soft prompts wait for it, hard blocks do not', body: activationRuleSchema },
-  { method: 'post', path: '/v1/admin/login', auth: null, summary: 'Trade the admin key for the HttpOnly dashboard session cookie (401 on a wrong key)', body: analytics.loginSchema },
-  { method: 'post', path: '/v1/admin/logout', auth: null, summary: 'Clear the dashboard session cookie' },
-  { method: 'get', path: '/v1/admin/session', auth: 'admin', summary: 'Whether the caller holds a dashboard session (or the admin key), and until when' },
   { method: 'get', path: '/v1/admin/analytics/funnel', auth: 'admin', summary: 'Impressions, clicks, upgrade previews and upgrades per prompt and variant, with step conversion (JSON, or CSV with Accept: text/csv)', query: analytics.funnelQuerySchema },
   { method: 'get', path: '/v1/admin/analytics/upgrades', auth: 'admin', summary: 'Self-serve upgrade rate per day or week: accounts shown a prompt that upgraded self-serve ÷ accounts shown a prompt, plus upgrades by prompt kind (JSON, or CSV)', query: analytics.upgradesQuerySchema },
   { method: 'get', path: '/v1/admin/accounts', auth: 'admin', summary: 'Accounts with their PQA score, band and signals, filterable (JSON, or CSV)', query: analytics.adminAccountsQuerySchema },
   { method: 'get', path: '/v1/admin/accounts/{id}/prompt-history', auth: 'admin', summary: 'Which prompts each user of an account saw, clicked, dismissed or snoozed, and when (JSON, or CSV)', query: analytics.promptHistoryQuerySchema },
-  { method: 'get', path: '/dashboard', auth: null, summary: 'The dashboard (HTML; its API calls need the session)' },
   { method: 'post', path: '/v1/admin/dev/seed-history', auth: 'admin', summary: 'Development only (403 in production): seed six weeks of demo history for the dashboard', body: devSeedSchema },
   { method: 'get', path: '/v1/admin/experiments', auth: 'admin', summary: 'Experiments on prompt copy, newest first', query: ex.experimentListQuerySchema },
   { method: 'post', path: '/v1/admin/experiments', auth: 'admin', summary: 'Create a draft experiment (201); the first variant is the control', body: ex.experimentInputSchema },
@@ -102,10 +96,10 @@ const security: Record<Exclude<Auth, null>, Record<string, unknown>> = {
 };
 
 const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' });
-const errorResponse = { description: 'Error', content: { 'application/json': { schema: jsonSchema(s.errorBodySchema) } } };
+const errorResponse = { description: 'Error', content: { 'application/json': { schema: jsonSchema(s.errorBodySchema()) } } };
 
 /** The document for the operations registered so far. @example openapiDocument().paths['/v1/usage'].post */
-export function openapiDocument() {
+export function legacyPaths() {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of operations) {
     const params = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
@@ -125,17 +119,25 @@ export function openapiDocument() {
       responses: { '200': { description: 'OK' }, '4XX': errorResponse },
     };
   }
-  return {
+  return paths;
+}
+
+/** The document of `app`: every operation it declares (with the ones not yet declared, above). */
+export function openapiDocument(app: OpenAPIHono<AppEnv>) {
+  const doc = app.getOpenAPIDocument({
     openapi: '3.0.3',
-    info: { title: 'Ladder API', version: VERSION },
-    components: {
-      securitySchemes: {
-        secretKey: { type: 'http', scheme: 'bearer', description: 'LADDER_SECRET_KEY (host backend)' },
-        userToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'HS256 user token (widget)' },
-        adminKey: { type: 'http', scheme: 'bearer', description: 'LADDER_ADMIN_KEY, or the dashboard session cookie' },
-        stripeSignature: { type: 'apiKey', in: 'header', name: 'Stripe-Signature' },
-      },
+    info: { title: 'Ladder API', version: VERSION, description: 'In-product expansion engine: usage, limits, prompts, upgrades, PQA. The contract is API.md.', license: { name: 'UNLICENSED' } },
+    servers: [{ url: '/', description: 'This worker' }],
+  }) as unknown as { openapi: string; info: { title: string; version: string }; paths: Record<string, Record<string, unknown>>; components?: Record<string, unknown> };
+  for (const [path, ops] of Object.entries(legacyPaths())) doc.paths[path] = { ...ops, ...doc.paths[path] };
+  doc.components = {
+    ...doc.components,
+    securitySchemes: {
+      secretKey: { type: 'http', scheme: 'bearer', description: 'LADDER_SECRET_KEY (host backend)' },
+      userToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'HS256 user token (widget)' },
+      adminKey: { type: 'http', scheme: 'bearer', description: 'LADDER_ADMIN_KEY, or the dashboard session cookie' },
+      stripeSignature: { type: 'apiKey', in: 'header', name: 'Stripe-Signature' },
     },
-    paths,
   };
+  return doc;
 }

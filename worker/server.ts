@@ -10,14 +10,13 @@
  */
 import { sign } from 'hono/jwt';
 import type { z } from 'zod';
-import { LadderError } from '../shared/ladderError';
+import { LadderError, type ErrorBody } from '../shared/errors';
 import {
   checkFeatureSchema,
   checkMetricSchema,
   tokenRequestSchema,
   trackBatchSchema,
   usageBatchSchema,
-  type ErrorBody,
 } from '../shared/schemas';
 
 type WithOptionalKey<T> = Omit<T, 'idempotency_key'> & { idempotency_key?: string };

@@ -102,16 +102,16 @@ export async function openUpgradeRequests(db: Db, accountId: string, now: number
  */
 export async function declineUpgradeRequest(db: Db, user: UserClaims, id: string, now: number): Promise<UpgradeRequestView> {
   if (user.role !== 'admin')
-    throw new ApiError(403, 'admin_required', 'Only an account admin can decline an upgrade request.', [{ path: 'role', message: 'must be admin' }]);
+    throw new ApiError('admin_required', 'Only an account admin can decline an upgrade request.', [{ path: 'role', message: 'must be admin' }]);
   const [, rows] = await sqlBatch(db, [
     sql`UPDATE upgrade_requests SET status = 'declined', resolved_at = ${now}, resolved_by = ${user.sub}
         WHERE id = ${id} AND account_id = ${user.acct} AND status = 'open'`,
     sql`SELECT ${COLUMNS} FROM upgrade_requests WHERE id = ${id} AND account_id = ${user.acct}`,
   ]);
   const row = rows?.[0];
-  if (!row) throw new ApiError(404, 'not_found', `No upgrade request "${id}" in this account.`, [{ path: 'id', message: 'not found' }]);
+  if (!row) throw new ApiError('not_found', `No upgrade request "${id}" in this account.`, [{ path: 'id', message: 'not found' }]);
   if (row.status !== 'declined')
-    throw new ApiError(409, 'already_resolved', `This request was already ${String(row.status)}.`, [{ path: 'id', message: `already ${String(row.status)}` }]);
+    throw new ApiError('already_resolved', `This request was already ${String(row.status)}.`, [{ path: 'id', message: `already ${String(row.status)}` }]);
   return view(row);
 }
 

@@ -90,8 +90,8 @@ export async function recordUsage(
   if (problems.length) {
     const unknown = problems.some((p) => p.message.startsWith('no '));
     throw unknown
-      ? new ApiError(404, 'not_found', 'The batch names accounts or metrics that do not exist; nothing was recorded.', problems)
-      : new ApiError(422, 'invalid_mode', 'The batch cannot be applied; nothing was recorded.', problems);
+      ? new ApiError('not_found', 'The batch names accounts or metrics that do not exist; nothing was recorded.', problems)
+      : new ApiError('invalid_mode', 'The batch cannot be applied; nothing was recorded.', problems);
   }
   const batchId = crypto.randomUUID();
   const [, , , counted, touched] = await sqlBatch(db, [
@@ -187,7 +187,7 @@ export async function checkAndRecord(
   now: number,
 ): Promise<CheckResult> {
   const metric = state.catalog.metrics.find((m) => m.id === metricId);
-  if (!metric) throw new ApiError(404, 'metric_not_found', `No metric "${metricId}" in the catalog.`, [{ path: 'metric', message: 'not found' }]);
+  if (!metric) throw new ApiError('metric_not_found', `No metric "${metricId}" in the catalog.`, [{ path: 'metric', message: 'not found' }]);
   const plan = state.catalog.plans.find((p) => p.id === state.account.planId)!;
   const limit = metricLimit(plan, metricId, state.account);
   const period = periodKey(metric, state.account, now, now);

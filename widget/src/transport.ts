@@ -5,6 +5,7 @@
  */
 import { claims, loadUser, options, perUser, sessionId, shown, state, stored, uid, warn } from './store';
 import type { Claims, EventType, Prompt, WidgetState } from './types';
+import { LadderError } from '../../shared/errors';
 
 let token = '';
 let pending: Promise<string> | null = null;
@@ -43,13 +44,12 @@ function userToken(force = false): Promise<string> {
   return (pending ??= fetchToken().finally(() => (pending = null)));
 }
 
-/** An error answered by the API: its HTTP status and `error.code` (API.md). */
-export type ApiError = Error & { status: number; code: string };
-export const isApiError = (e: unknown): e is ApiError => !!(e as ApiError)?.code;
+/** An error answered by the API (shared/errors.ts); duck-typed, as the upgrade chunk is bundled apart. */
+export const isApiError = (e: unknown): e is LadderError => !!(e as LadderError)?.code;
 
 /**
  * One call to the widget API with the bearer token; a 401 fetches a new token and
- * retries once. Rejects with an ApiError carrying the API's error code.
+ * retries once. Rejects with a LadderError carrying the API's error code.
  * @example await request('/v1/widget/trials', { feature_id: 'sso' })
  */
 export async function request<T>(path: string, body?: object, keepalive = false, method?: string): Promise<T> {
@@ -68,7 +68,7 @@ export async function request<T>(path: string, body?: object, keepalive = false,
     const json = await r.json().catch(() => ({}));
     if (r.ok) return json as T;
     const e = json?.error ?? {};
-    throw Object.assign(new Error(e.message ?? `${path} answered ${r.status}`), { status: r.status, code: e.code ?? 'http' });
+    throw new LadderError(r.status, e.code ?? 'http_error', e.message ?? `${path} answered ${r.status}`, e.details ?? []);
   }
 }
 

@@ -21,7 +21,7 @@ import {
 import type { UserClaims } from '../../shared/schemas';
 import { loadAccountState, snapshotOf, type AccountState } from '../accounts';
 import { sqlBatch, type Db } from '../db';
-import { ApiError, notFound } from '../errors';
+import { ApiError, notFound, refuse } from '../errors';
 import { enqueueWebhookEvent } from '../webhooks';
 import { billingStateOf, catalogMrr, mrrChangeStatements } from './ledger';
 import { BillingProviderError, type BillingProvider, type PlanChange, type SubscriptionRef } from './provider';
@@ -31,16 +31,15 @@ import { confirmUpgrade, intervalOf, periodOf } from './upgrade';
 export const OFFER_TTL_MS = 24 * 3600_000;
 const SAVE_OFFERS_KEY = 'save_offers';
 
-const unprocessable = (code: string, message: string, path: string, detail: string) => new ApiError(422, code, message, [{ path, message: detail }]);
 
 /** Only an account admin changes the plan; a member asks an admin instead. */
 export function requireAdmin(user: UserClaims): void {
   if (user.role !== 'admin')
-    throw new ApiError(403, 'admin_required', 'Only an account admin can change the plan, downgrade or cancel; ask an admin instead.', [{ path: 'role', message: 'must be admin' }]);
+    throw new ApiError('admin_required', 'Only an account admin can change the plan, downgrade or cancel; ask an admin instead.', [{ path: 'role', message: 'must be admin' }]);
 }
 
 const providerFailed = (err: unknown): never => {
-  if (err instanceof BillingProviderError) throw new ApiError(502, 'billing_provider_failed', err.message);
+  if (err instanceof BillingProviderError) throw new ApiError('billing_provider_failed', err.message);
   throw err;
 };
 
@@ -72,15 +71,15 @@ function downgradeOf(state: AccountState, input: DowngradePreviewInput, now: num
   if (input.plan_id !== undefined) {
     const plan = state.catalog.plans.find((p) => p.id === input.plan_id);
     if (!plan) throw notFound('plan', input.plan_id, 'plan_id');
-    if (plan.id === current.id) throw unprocessable('already_on_plan', `The account is already on ${plan.name}.`, 'plan_id', 'the current plan');
-    if (plan.rank > current.rank) throw unprocessable('not_a_downgrade', `${plan.name} is a higher plan than ${current.name}; upgrade instead.`, 'plan_id', 'higher rank than the current plan');
+    if (plan.id === current.id) throw refuse('already_on_plan', `The account is already on ${plan.name}.`, 'plan_id', 'the current plan');
+    if (plan.rank > current.rank) throw refuse('not_a_downgrade', `${plan.name} is a higher plan than ${current.name}; upgrade instead.`, 'plan_id', 'higher rank than the current plan');
     if (plan.currency !== current.currency || billedAmount(plan, seats, interval) === null)
-      throw unprocessable('plan_not_offered', `${plan.name} is not sold ${interval === 'year' ? 'yearly' : 'monthly'} in ${current.currency.toUpperCase()}.`, 'plan_id', 'different currency or interval');
+      throw refuse('plan_not_offered', `${plan.name} is not sold ${interval === 'year' ? 'yearly' : 'monthly'} in ${current.currency.toUpperCase()}.`, 'plan_id', 'different currency or interval');
     to = { plan, seats: plan.seat_price_cents > 0 ? seats : 0, interval };
   } else {
     const target = input.seats!;
-    if (current.seat_price_cents <= 0) throw unprocessable('seats_not_sold', `${current.name} does not sell seats.`, 'seats', 'the plan has no seat price');
-    if (target >= seats) throw unprocessable('not_a_downgrade', `The account has ${seats} seats; add seats through an upgrade.`, 'seats', `must be fewer than ${seats}`);
+    if (current.seat_price_cents <= 0) throw refuse('seats_not_sold', `${current.name} does not sell seats.`, 'seats', 'the plan has no seat price');
+    if (target >= seats) throw refuse('not_a_downgrade', `The account has ${seats} seats; add seats through an upgrade.`, 'seats', `must be fewer than ${seats}`);
     to = { plan: current, seats: target, interval };
   }
   const period = periodOf(state.account, now);
@@ -164,7 +163,7 @@ async function schedule(
   const stored = await scheduledRow(db, user.acct);
   const same = stored && stored.kind === row.kind && stored.plan_id === row.plan_id && stored.seats === row.seats;
   if (!stored || (stored.idempotency_key !== row.key && !same))
-    throw new ApiError(409, 'change_already_scheduled', `A ${stored?.kind ?? 'change'} is already scheduled for this account; undo it first.`, [{ path: 'scheduled_change', message: stored?.kind ?? 'scheduled' }]);
+    throw new ApiError('change_already_scheduled', `A ${stored?.kind ?? 'change'} is already scheduled for this account; undo it first.`, [{ path: 'scheduled_change', message: stored?.kind ?? 'scheduled' }]);
   return { status: 'scheduled' as const, kind: stored.kind, effective_at: new Date(stored.effective_at).toISOString() };
 }
 
@@ -231,7 +230,7 @@ export async function putSaveOffers(db: Db, input: Partial<Record<CancelReason, 
   const plans = new Set((state[0] ?? []).map((r) => String(r.id)));
   for (const [reason, offer] of Object.entries(input))
     if (offer?.plan_id !== undefined && !plans.has(offer.plan_id))
-      throw unprocessable('unknown_plan', `There is no plan "${offer.plan_id}" in the catalog.`, `${reason}.plan_id`, 'not in the catalog');
+      throw refuse('unknown_plan', `There is no plan "${offer.plan_id}" in the catalog.`, `${reason}.plan_id`, 'not in the catalog');
   await sqlBatch(db, [
     sql`INSERT INTO settings (key, value, updated_at) VALUES (${SAVE_OFFERS_KEY}, ${JSON.stringify(input)}, ${now})
         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
@@ -296,12 +295,12 @@ export async function acceptOffer(db: Db, provider: BillingProvider, user: UserC
   if (!flow) throw notFound('offer', input.offer_id, 'offer_id');
   if (flow.status === 'accepted' && flow.result) {
     if (flow.idempotency_key === input.idempotency_key) return JSON.parse(flow.result) as AcceptResult;
-    throw new ApiError(409, 'offer_already_accepted', 'This offer was already accepted.', [{ path: 'offer_id', message: 'accepted' }]);
+    throw new ApiError('offer_already_accepted', 'This offer was already accepted.', [{ path: 'offer_id', message: 'accepted' }]);
   }
-  if (flow.status !== 'offered') throw new ApiError(409, 'offer_closed', 'The account was canceled after this offer; undo the cancellation first.', [{ path: 'offer_id', message: flow.status }]);
+  if (flow.status !== 'offered') throw new ApiError('offer_closed', 'The account was canceled after this offer; undo the cancellation first.', [{ path: 'offer_id', message: flow.status }]);
   const offer = JSON.parse(flow.offer) as ChosenOffer;
-  if (offer.kind === 'none') throw unprocessable('no_offer', 'There is no offer to accept.', 'offer_id', 'offer kind none');
-  if (now - flow.created_at > OFFER_TTL_MS) throw unprocessable('offer_expired', 'This offer has expired; start again.', 'offer_id', 'older than 24 hours');
+  if (offer.kind === 'none') throw refuse('no_offer', 'There is no offer to accept.', 'offer_id', 'offer kind none');
+  if (now - flow.created_at > OFFER_TTL_MS) throw refuse('offer_expired', 'This offer has expired; start again.', 'offer_id', 'older than 24 hours');
 
   const state = await loadAccountState(db, user.acct);
   const ref = refOf(state.account);
@@ -365,7 +364,7 @@ export async function acceptOffer(db: Db, provider: BillingProvider, user: UserC
   ]);
   const stored = await read();
   if (stored?.idempotency_key !== input.idempotency_key)
-    throw new ApiError(409, 'offer_already_accepted', 'This offer was already accepted.', [{ path: 'offer_id', message: 'accepted' }]);
+    throw new ApiError('offer_already_accepted', 'This offer was already accepted.', [{ path: 'offer_id', message: 'accepted' }]);
   return JSON.parse(stored.result!) as AcceptResult;
 }
 
@@ -380,8 +379,8 @@ export async function cancelAtPeriodEnd(db: Db, provider: BillingProvider, user:
   const existing = await scheduledRow(db, user.acct);
   if (existing?.idempotency_key === input.idempotency_key) return { status: 'scheduled' as const, kind: existing.kind, effective_at: new Date(existing.effective_at).toISOString() };
   if (existing && existing.kind !== 'cancel')
-    throw new ApiError(409, 'change_already_scheduled', `A ${existing.kind} is already scheduled for this account; undo it first.`, [{ path: 'scheduled_change', message: existing.kind }]);
-  if (state.account.status === 'canceled') throw unprocessable('already_canceled', 'This account is already canceled.', 'account', 'canceled');
+    throw new ApiError('change_already_scheduled', `A ${existing.kind} is already scheduled for this account; undo it first.`, [{ path: 'scheduled_change', message: existing.kind }]);
+  if (state.account.status === 'canceled') throw refuse('already_canceled', 'This account is already canceled.', 'account', 'canceled');
   const effectiveAt = periodOf(state.account, now).end;
   if (!existing) await provider.setCancelAtPeriodEnd(refOf(state.account), true, `ladder-cancel-${user.acct}-${input.idempotency_key}`).catch(providerFailed);
   const { mrr } = await currentMrr(db, state);

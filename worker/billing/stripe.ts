@@ -99,7 +99,7 @@ export function stripeProvider(env: Env): BillingProvider {
 
   async function subscriptionOf(change: SubscriptionRef) {
     if (!change.stripeCustomerId || !change.stripeSubscriptionId)
-      throw new ApiError(422, 'no_subscription', 'This account has no Stripe subscription to change.', [{ path: 'account', message: 'no stripe_subscription_id' }]);
+      throw new ApiError('no_subscription', 'This account has no Stripe subscription to change.', [{ path: 'account', message: 'no stripe_subscription_id' }]);
     try {
       return await stripe.subscriptions.retrieve(change.stripeSubscriptionId);
     } catch (err) {
@@ -110,7 +110,7 @@ export function stripeProvider(env: Env): BillingProvider {
   /** The subscription items to send: the plan item re-priced and/or the seat item's quantity. */
   function itemsFor(change: PlanChange, sub: Stripe.Subscription): Stripe.SubscriptionUpdateParams.Item[] {
     const notBillable = (what: string) =>
-      new ApiError(422, 'not_billable', `Plan "${change.to.plan.id}" has no Stripe ${what}.`, [{ path: change.to.plan.id === change.from.plan.id ? 'seats' : 'plan_id', message: `no stripe ${what}` }]);
+      new ApiError('not_billable', `Plan "${change.to.plan.id}" has no Stripe ${what}.`, [{ path: change.to.plan.id === change.from.plan.id ? 'seats' : 'plan_id', message: `no stripe ${what}` }]);
     const items = sub.items.data;
     const fromPrice = stripePriceFor(change.from.plan, change.from.interval);
     const planItem = items.find((i) => priceId(i) === fromPrice);

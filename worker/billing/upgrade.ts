@@ -12,7 +12,7 @@ import { annualMessage, annualSaving, billedAmount, formatMoney, type Interval }
 import type { Plan, UserClaims } from '../../shared/schemas';
 import { loadAccountState, snapshotOf, type AccountState } from '../accounts';
 import { sqlBatch, type Db } from '../db';
-import { ApiError, notFound } from '../errors';
+import { ApiError, notFound, refuse } from '../errors';
 import { enqueueWebhookEvent } from '../webhooks';
 import { billingStateOf, catalogMrr, lastPromptClick, mrrChangeStatements } from './ledger';
 import { BillingProviderError, type BillingProvider, type ChargeOutcome, type PlanChange, type Quote } from './provider';
@@ -25,7 +25,6 @@ const STALE_PENDING_MS = 60_000;
 const WAIT_FOR_FIRST_MS = 15_000;
 const POLL_MS = 100;
 
-const unprocessable = (code: string, message: string, path: string, detail: string) => new ApiError(422, code, message, [{ path, message: detail }]);
 
 /** One calendar month from `createdAt` rolled to `now`: the period of an account that has none. */
 export function periodOf(account: AccountState['account'], now: number) {
@@ -54,20 +53,20 @@ export async function planChange(db: Db, accountId: string, input: UpgradePrevie
   const toInterval = input.interval ?? fromInterval;
   const path = input.interval !== undefined && input.plan_id === undefined ? 'interval' : 'plan_id';
   if (toInterval === 'month' && fromInterval === 'year')
-    throw unprocessable('not_an_upgrade', 'The account is billed yearly; it can move to monthly billing at renewal through a downgrade.', 'interval', 'monthly after yearly');
+    throw refuse('not_an_upgrade', 'The account is billed yearly; it can move to monthly billing at renewal through a downgrade.', 'interval', 'monthly after yearly');
   let change: PlanChange['to'];
   if (input.plan_id !== undefined || input.seats === undefined) {
     const plan = input.plan_id === undefined ? current : state.catalog.plans.find((p) => p.id === input.plan_id);
     if (!plan) throw notFound('plan', input.plan_id!, 'plan_id');
     if (plan.id === current.id && toInterval === fromInterval)
-      throw unprocessable('already_on_plan', `The account is already on ${plan.name}${toInterval === 'year' ? ', billed yearly' : ''}.`, path, 'the current plan');
-    if (plan.hidden && plan.id !== current.id) throw unprocessable('plan_not_offered', `${plan.name} is not offered: it is a hidden plan.`, path, 'a hidden plan is never offered');
+      throw refuse('already_on_plan', `The account is already on ${plan.name}${toInterval === 'year' ? ', billed yearly' : ''}.`, path, 'the current plan');
+    if (plan.hidden && plan.id !== current.id) throw refuse('plan_not_offered', `${plan.name} is not offered: it is a hidden plan.`, path, 'a hidden plan is never offered');
     if (plan.rank < current.rank)
-      throw unprocessable('not_an_upgrade', `${plan.name} is a lower plan than ${current.name}; downgrades go through the account's billing settings.`, 'plan_id', 'lower rank than the current plan');
+      throw refuse('not_an_upgrade', `${plan.name} is a lower plan than ${current.name}; downgrades go through the account's billing settings.`, 'plan_id', 'lower rank than the current plan');
     if (plan.id !== current.id && !snap.upgradeOptions.some((p) => p.id === plan.id))
-      throw unprocessable('plan_not_offered', `${plan.name} is not offered to this account.`, 'plan_id', 'not among upgrade_options');
+      throw refuse('plan_not_offered', `${plan.name} is not offered to this account.`, 'plan_id', 'not among upgrade_options');
     if (plan.currency !== current.currency || billedAmount(plan, seats, toInterval) === null)
-      throw unprocessable(
+      throw refuse(
         'plan_not_offered',
         toInterval === 'year' && plan.currency === current.currency
           ? `${plan.name} is not sold with yearly billing.`
@@ -78,8 +77,8 @@ export async function planChange(db: Db, accountId: string, input: UpgradePrevie
     change = { plan, seats, interval: toInterval };
   } else {
     const target = input.seats!;
-    if (target <= seats) throw unprocessable('not_an_upgrade', `The account already has ${seats} seats; remove seats through the billing settings.`, 'seats', `must be more than ${seats}`);
-    if (current.seat_price_cents <= 0) throw unprocessable('seats_not_sold', `${current.name} does not sell extra seats; upgrade the plan instead.`, 'seats', 'the plan has no seat price');
+    if (target <= seats) throw refuse('not_an_upgrade', `The account already has ${seats} seats; remove seats through the billing settings.`, 'seats', `must be more than ${seats}`);
+    if (current.seat_price_cents <= 0) throw refuse('seats_not_sold', `${current.name} does not sell extra seats; upgrade the plan instead.`, 'seats', 'the plan has no seat price');
     change = { plan: current, seats: target, interval: fromInterval };
   }
   return {
@@ -112,7 +111,7 @@ function messageOf(quote: Quote, change: PlanChange, locale: string | undefined)
 }
 
 const providerFailed = (err: unknown): never => {
-  if (err instanceof BillingProviderError) throw new ApiError(502, 'billing_provider_failed', err.message);
+  if (err instanceof BillingProviderError) throw new ApiError('billing_provider_failed', err.message);
   throw err;
 };
 
@@ -168,7 +167,7 @@ async function earlierResult(db: Db, user: UserClaims, input: UpgradeInput): Pro
     const row = await readUpgrade(db, user.acct, input.idempotency_key);
     if (!row) return null;
     if (row.intent !== intentOf(input))
-      throw unprocessable('idempotency_key_reused', 'This idempotency key was used for a different upgrade.', 'idempotency_key', 'used for another intent');
+      throw refuse('idempotency_key_reused', 'This idempotency key was used for a different upgrade.', 'idempotency_key', 'used for another intent');
     if (row.result) return JSON.parse(row.result) as UpgradeResult;
     if (Date.now() - row.updated_at > STALE_PENDING_MS) {
       // Interrupted before it wrote a result: take it over (the provider call is idempotent).
@@ -179,7 +178,7 @@ async function earlierResult(db: Db, user: UserClaims, input: UpgradeInput): Pro
       if (taken.length > 0) return 'takeOver';
     }
     if (polls * POLL_MS > WAIT_FOR_FIRST_MS)
-      throw new ApiError(409, 'upgrade_in_progress', 'This upgrade is still being processed; try again in a moment.', [], { 'Retry-After': '2' });
+      throw new ApiError('upgrade_in_progress', 'This upgrade is still being processed; try again in a moment.', [], { 'Retry-After': '2' });
     await sleep(POLL_MS);
   }
 }
@@ -213,7 +212,7 @@ const money = (cents: number, currency: string) => formatMoney(cents, currency);
  */
 export async function confirmUpgrade(db: Db, provider: BillingProvider, user: UserClaims, input: UpgradeInput, now: number): Promise<UpgradeResult> {
   if (user.role !== 'admin')
-    throw new ApiError(403, 'admin_required', 'Only an account admin can change the plan or seats; ask an admin instead.', [{ path: 'role', message: 'must be admin' }]);
+    throw new ApiError('admin_required', 'Only an account admin can change the plan or seats; ask an admin instead.', [{ path: 'role', message: 'must be admin' }]);
   // A retry of a confirmed click answers with the first result, whatever the account looks like now.
   const earlier = await earlierResult(db, user, input);
   if (earlier && earlier !== 'takeOver') return earlier;
@@ -230,7 +229,7 @@ export async function confirmUpgrade(db: Db, provider: BillingProvider, user: Us
   const t = input.proration_date;
   const nowSeconds = Math.floor(now / 1000);
   if (t > nowSeconds + 60 || t < nowSeconds - PREVIEW_TTL_SECONDS || t * 1000 < change.period.start)
-    throw unprocessable('preview_expired', 'This preview is no longer valid; preview the change again.', 'proration_date', 'outside the preview window');
+    throw refuse('preview_expired', 'This preview is no longer valid; preview the change again.', 'proration_date', 'outside the preview window');
 
   const first = await reserve(db, user, input, now);
   if (first) return first;

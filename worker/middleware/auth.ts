@@ -1,12 +1,14 @@
 import type { MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { verify } from 'hono/jwt';
+import Stripe from 'stripe';
 import { timingSafeEqual } from 'hono/utils/buffer';
 import { userClaimsSchema } from '../../shared/schemas';
 import { database } from '../db';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { verifySession, SESSION_COOKIE } from '../session';
+import { readBodyText } from './body';
 
 const bearer = (header: string | undefined) => {
   const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
@@ -14,7 +16,7 @@ const bearer = (header: string | undefined) => {
 };
 
 const unauthorized = (message: string, realm: string) =>
-  new ApiError(401, 'unauthorized', message, [], {
+  new ApiError('unauthorized', message, [], {
     'WWW-Authenticate': `Bearer realm="${realm}", error="invalid_token"`,
   });
 
@@ -70,5 +72,29 @@ export const userToken = (): MiddlewareHandler<AppEnv> => async (c, next) => {
   if (!claims.success || claims.data.exp * 1000 <= c.get('now'))
     throw unauthorized('The user token lacks required claims or has expired.', 'ladder-widget');
   c.set('user', claims.data);
+  await next();
+};
+
+/** Seconds a signed Stripe delivery stays acceptable (Stripe's own default). */
+export const SIGNATURE_TOLERANCE_SECONDS = 300;
+
+/**
+ * Stripe's webhook deliveries: no bearer, the `Stripe-Signature` header over the raw body is the
+ * credential, verified with Web Crypto (400 `invalid_signature`; 503 without
+ * STRIPE_WEBHOOK_SECRET). Sets `c.var.stripeEvent`.
+ * @example stripeRouter() // stripeSignature() on every route
+ */
+export const stripeSignature = (): MiddlewareHandler<AppEnv> => async (c, next) => {
+  const secret = c.env.STRIPE_WEBHOOK_SECRET;
+  if (!secret) throw new ApiError('webhooks_not_configured', 'STRIPE_WEBHOOK_SECRET is not set.');
+  const signature = c.req.header('stripe-signature');
+  if (!signature) throw new ApiError('invalid_signature', 'The Stripe-Signature header is missing.', [{ path: 'Stripe-Signature', message: 'required' }]);
+  const body = await readBodyText(c);
+  try {
+    c.set('stripeEvent', await Stripe.webhooks.constructEventAsync(body, signature, secret, SIGNATURE_TOLERANCE_SECONDS, Stripe.createSubtleCryptoProvider()));
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : 'verification failed';
+    throw new ApiError('invalid_signature', `The Stripe signature does not verify: ${reason}`, [{ path: 'Stripe-Signature', message: 'does not verify' }]);
+  }
   await next();
 };

@@ -74,9 +74,7 @@ export const limitAuthFailures = (counter: FailureCounter = shared): MiddlewareH
   const until = counter.blockedUntil(address, now);
   if (until) {
     const retryAfter = Math.max(1, Math.ceil((until - now) / 1000));
-    throw new ApiError(
-      429,
-      'rate_limited',
+    throw new ApiError('rate_limited',
       `Too many failed credentials from this address: at most ${AUTH_FAILURE_LIMIT} a minute. Retry after ${retryAfter} s.`,
       [{ path: 'authorization', message: `${AUTH_FAILURE_LIMIT} failures per minute` }],
       { 'Retry-After': String(retryAfter) },

@@ -53,9 +53,7 @@ export const rateLimit = (opts: RateLimitOptions): MiddlewareHandler<AppEnv> => 
     }
     if (w.count >= limit) {
       const retryAfter = Math.max(1, Math.ceil((start + windowMs - now) / 1000));
-      throw new ApiError(
-        429,
-        'rate_limited',
+      throw new ApiError('rate_limited',
         `Too many requests for this ${opts.scope}: at most ${limit} every ${windowMs / 1000} s. Retry after ${retryAfter} s.`,
         [{ path: '', message: `limit ${limit} per ${windowMs / 1000} s` }],
         { 'Retry-After': String(retryAfter) },

@@ -75,7 +75,7 @@ function dayRange(q: { from?: number; to?: number }, now: number, defaultDays = 
   const to = Math.ceil((q.to ?? now + 1) / DAY_MS) * DAY_MS;
   const from = Math.floor((q.from ?? to - defaultDays * DAY_MS) / DAY_MS) * DAY_MS;
   if (from >= to)
-    throw new ApiError(400, 'validation_failed', 'The request is not valid.', [{ path: 'from', message: 'must be before to' }]);
+    throw new ApiError('validation_failed', 'The request is not valid.', [{ path: 'from', message: 'must be before to' }]);
   return { from, to };
 }
 
@@ -196,7 +196,7 @@ export const analyticsRoutes = new Hono<AppEnv>()
     const to = q.interval === 'week' ? weekStart(days.to + 6 * DAY_MS) : days.to;
     const buckets = (to - from) / step;
     if (buckets > MAX_BUCKETS)
-      throw new ApiError(400, 'validation_failed', 'The request is not valid.', [{ path: 'from', message: `at most ${MAX_BUCKETS} ${q.interval}s` }]);
+      throw new ApiError('validation_failed', 'The request is not valid.', [{ path: 'from', message: `at most ${MAX_BUCKETS} ${q.interval}s` }]);
     const db = database(c.env.DB);
     await refreshPromptDaily(db);
     const upgraded = sql`source = 'self_serve' AND mrr_after_cents > mrr_before_cents`;
@@ -296,7 +296,7 @@ export const adminAccountRoutes = new Hono<AppEnv>()
     const now = c.get('now');
     const to = q.to ?? now + 1;
     const from = q.from ?? to - 90 * DAY_MS;
-    if (from >= to) throw new ApiError(400, 'validation_failed', 'The request is not valid.', [{ path: 'from', message: 'must be before to' }]);
+    if (from >= to) throw new ApiError('validation_failed', 'The request is not valid.', [{ path: 'from', message: 'must be before to' }]);
     const db = database(c.env.DB);
     const [account = [], summary = [], events = []] = await sqlBatch(db, [
       sql`SELECT id FROM accounts WHERE id = ${accountId}`,

@@ -37,7 +37,7 @@ export const billingRoutes = new Hono<AppEnv>()
     const asked = input.plan_id === undefined ? undefined : state.catalog.plans.find((p) => p.id === input.plan_id);
     if (input.plan_id !== undefined && !asked) throw notFound('plan', input.plan_id, 'plan_id');
     if (asked?.hidden && asked.id !== state.account.planId)
-      throw new ApiError(422, 'plan_not_offered', `${asked.name} is not offered: it is a hidden plan.`, [{ path: 'plan_id', message: 'a hidden plan is never offered' }]);
+      throw new ApiError('plan_not_offered', `${asked.name} is not offered: it is a hidden plan.`, [{ path: 'plan_id', message: 'a hidden plan is never offered' }]);
     const { request, created } = await createUpgradeRequest(db, user, state, input, c.get('now'));
     return c.json(request, created ? 201 : 200);
   })
@@ -55,14 +55,14 @@ export const billingRoutes = new Hono<AppEnv>()
     if (!feature) throw notFound('feature', feature_id, 'feature_id');
     const plan = state.catalog.plans.find((p) => p.id === state.account.planId);
     if (plan?.features.includes(feature_id))
-      throw new ApiError(422, 'already_entitled', `${feature.name} is already in the ${plan.name} plan.`, [{ path: 'feature_id', message: 'in the current plan' }]);
+      throw new ApiError('already_entitled', `${feature.name} is already in the ${plan.name} plan.`, [{ path: 'feature_id', message: 'in the current plan' }]);
     if (feature.trial_days <= 0)
-      throw new ApiError(422, 'trial_not_available', `${feature.name} has no trial.`, [{ path: 'feature_id', message: 'trial_days is 0' }]);
+      throw new ApiError('trial_not_available', `${feature.name} has no trial.`, [{ path: 'feature_id', message: 'trial_days is 0' }]);
     const endsAt = now + feature.trial_days * DAY_MS;
     const inserted = await db.all(sql`
       INSERT INTO trials (account_id, feature_id, started_at, ends_at) VALUES (${user.acct}, ${feature_id}, ${now}, ${endsAt})
       ON CONFLICT (account_id, feature_id) DO NOTHING RETURNING ends_at`);
     if (inserted.length === 0)
-      throw new ApiError(409, 'trial_already_used', `This account has already had its ${feature.name} trial.`, [{ path: 'feature_id', message: 'trial already used' }]);
+      throw new ApiError('trial_already_used', `This account has already had its ${feature.name} trial.`, [{ path: 'feature_id', message: 'trial already used' }]);
     return c.json({ feature_id, trial_ends_at: new Date(endsAt).toISOString() }, 201);
   });

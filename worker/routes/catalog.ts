@@ -26,7 +26,7 @@ export const catalogRoutes = new Hono<AppEnv>()
       .where(notInArray(accounts.planId, catalog.plans.map((p) => p.id)))
       .limit(5);
     if (orphans.length)
-      throw new ApiError(409, 'plan_in_use', 'Accounts are on plans this catalog removes; move them first.', orphans.map((o) => ({ path: 'plans', message: `account "${o.id}" is on plan "${o.planId}"` })));
+      throw new ApiError('plan_in_use', 'Accounts are on plans this catalog removes; move them first.', orphans.map((o) => ({ path: 'plans', message: `account "${o.id}" is on plan "${o.planId}"` })));
     const now = c.get('now');
     if (dry_run) return c.json(await catalogImpact(db, catalog, now));
     await replaceCatalog(db, catalog, now);

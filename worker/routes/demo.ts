@@ -19,7 +19,7 @@ import { readQuery } from '../middleware/body';
 export const demoRoutes = new Hono<AppEnv>();
 
 demoRoutes.use('*', async (c, next) => {
-  if (isProduction(c.env)) throw new ApiError(404, 'not_found', 'The demo is only served in development.');
+  if (isProduction(c.env)) throw new ApiError('not_found', 'The demo is only served in development.');
   await next();
   c.header('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'");
 });

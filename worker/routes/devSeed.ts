@@ -54,7 +54,7 @@ function chunked<T>(rows: T[], size: number, statement: (json: string) => SQL): 
 }
 
 export const devSeedRoutes = new Hono<AppEnv>().post('/seed-history', async (c) => {
-  if (isProduction(c.env)) throw new ApiError(403, 'dev_only', 'Demo history is never seeded in production.', []);
+  if (isProduction(c.env)) throw new ApiError('dev_only', 'Demo history is never seeded in production.', []);
   const input = await readJson(c, seedHistorySchema);
   const now = input.now ?? c.get('now');
   const start = now - HISTORY_DAYS * DAY;

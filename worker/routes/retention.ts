@@ -78,7 +78,7 @@ export const savesRoutes = new Hono<AppEnv>().get('/saves', async (c) => {
   const q = readQuery(c, savesQuerySchema);
   const to = q.to ?? c.get('now');
   const from = q.from ?? to - DEFAULT_SPAN_MS;
-  if (from > to) throw new ApiError(400, 'validation_failed', 'from must not be after to.', [{ path: 'from', message: 'after to' }]);
+  if (from > to) throw new ApiError('validation_failed', 'from must not be after to.', [{ path: 'from', message: 'after to' }]);
   const flows = await database(c.env.DB).all<CancelFlow>(sql`
     SELECT reason, offer_kind, status, saved_mrr_cents FROM cancel_flows WHERE created_at >= ${from} AND created_at < ${to}`);
   const reasons = savesByReason(flows);

@@ -49,7 +49,7 @@ export const revenueRoutes = new Hono<AppEnv>().get('/revenue', async (c) => {
   const q = readQuery(c, revenueQuerySchema);
   const to = q.to ?? c.get('now');
   const from = q.from ?? to - DEFAULT_SPAN_MS;
-  if (from > to) throw new ApiError(400, 'validation_failed', 'from must not be after to.', [{ path: 'from', message: 'after to' }]);
+  if (from > to) throw new ApiError('validation_failed', 'from must not be after to.', [{ path: 'from', message: 'after to' }]);
   const db = database(c.env.DB);
   const [ledger, counts, saved] = await Promise.all([
     ledgerFor(db, from, to),

@@ -14,6 +14,6 @@ export const trackRoutes = new Hono<AppEnv>().post('/', async (c) => {
   const db = database(c.env.DB);
   const known = await existingAccounts(db, events.map((e) => e.account_id));
   const missing = events.flatMap((e, i) => (known.has(e.account_id) ? [] : [{ path: `events.${i}.account_id`, message: `no account "${e.account_id}"` }]));
-  if (missing.length) throw new ApiError(404, 'not_found', 'The batch names accounts that do not exist; nothing was recorded.', missing);
+  if (missing.length) throw new ApiError('not_found', 'The batch names accounts that do not exist; nothing was recorded.', missing);
   return c.json(await recordTrack(db, events, c.get('now')));
 });

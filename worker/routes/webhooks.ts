@@ -15,12 +15,12 @@ export const webhookRoutes = new Hono<AppEnv>()
     const webhookId = validate(id, c.req.param('id'), ['id']);
     const input = await readJson(c, webhookInputSchema);
     const urlProblem = isProduction(c.env) ? productionWebhookUrlProblem(input.url, input.format) : null;
-    if (urlProblem) throw new ApiError(400, 'validation_failed', 'The request is not valid.', [{ path: 'url', message: urlProblem }]);
+    if (urlProblem) throw new ApiError('validation_failed', 'The request is not valid.', [{ path: 'url', message: urlProblem }]);
     const db = database(c.env.DB);
     const existing = await getWebhook(db, webhookId);
     const secret = input.secret ?? existing?.secret ?? (input.format === 'slack' ? generateSecret() : null);
     if (!secret)
-      throw new ApiError(400, 'validation_failed', 'The request is not valid.', [{ path: 'secret', message: 'required for a new json webhook (it signs every delivery)' }]);
+      throw new ApiError('validation_failed', 'The request is not valid.', [{ path: 'secret', message: 'required for a new json webhook (it signs every delivery)' }]);
     await putWebhook(db, webhookId, { ...input, secret }, c.get('now'));
     const [view] = await listWebhooks(db, [webhookId]);
     return c.json(view, existing ? 200 : 201);

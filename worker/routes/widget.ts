@@ -139,5 +139,5 @@ async function checkServed(secret: string, user: UserClaims, events: WidgetEvent
         problems.push({ path: `events.${i}.serve_token`, message: e.serve_token ? 'does not match a prompt served to this user' : 'required with a prompt_id (the serve_token of the prompt in the widget state)' });
     }),
   );
-  if (problems.length) throw new ApiError(400, 'validation_failed', 'The request is not valid; nothing was recorded.', problems.sort((a, b) => a.path.localeCompare(b.path, 'en', { numeric: true })));
+  if (problems.length) throw new ApiError('validation_failed', 'The request is not valid; nothing was recorded.', problems.sort((a, b) => a.path.localeCompare(b.path, 'en', { numeric: true })));
 }

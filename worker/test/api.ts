@@ -3,6 +3,7 @@ import { env } from 'cloudflare:workers';
 import { sign } from 'hono/jwt';
 import { app } from '../index';
 import { signServe } from '../serveToken';
+import { expectDeclared } from './declared';
 
 export const SECRET = 'sk_test_secret';
 export const ADMIN = 'ak_test_admin';
@@ -84,6 +85,8 @@ export async function apiWith(bindings: Partial<typeof env>, method: string, pat
   } catch {
     json = text;
   }
+  // Every answer is checked against the route's declared response schema (./declared.ts).
+  expectDeclared(method, path, res.status, res.headers.get('content-type') ?? '', json);
   return { status: res.status, json, headers: res.headers };
 }
 
