@@ -129,6 +129,32 @@ export const catalogVersionsQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+/** One change between two catalogs (shared/catalogDiff.ts `CatalogChange`). */
+export const catalogChangeSchema = z.object({
+  kind: z.enum([
+    'metric_added', 'metric_removed', 'metric_changed', 'feature_added', 'feature_removed', 'feature_changed',
+    'plan_added', 'plan_removed', 'plan_changed', 'limit_changed', 'plan_feature_added', 'plan_feature_removed',
+  ]),
+  metric: z.string().optional(),
+  feature: z.string().optional(),
+  plan: z.string().optional(),
+  field: z.string().optional(),
+  from: scalar.optional(),
+  to: scalar.optional(),
+});
+/** `PUT /v1/catalog?dry_run=true` answer: what would change and whom it would affect; nothing applied. */
+export const catalogImpactSchema = z.object({
+  changes: z.array(catalogChangeSchema),
+  affected_accounts: z.array(z.object({ account_id: z.string(), metric: z.string(), used: z.number(), new_limit: z.number() })),
+  accounts_losing_features: z.array(z.object({ account_id: z.string(), plan_id: z.string(), feature: z.string() })),
+});
+/** One applied catalog in the history. */
+export const catalogVersionSchema = z.object({ version: z.number().int(), created_at: z.string(), changes: z.array(catalogChangeSchema) });
+/** `GET /v1/catalog/versions/{version}`: the version with its whole catalog. */
+export const catalogVersionWithCatalogSchema = catalogVersionSchema.extend({ catalog: catalogSchema });
+export const catalogVersionParams = z.strictObject({ version: catalogVersionNumber });
+
 export type Metric = z.output<typeof metricSchema>;
 export type Feature = z.output<typeof featureSchema>;
 export type Plan = z.output<typeof planSchema>;
@@ -220,6 +246,72 @@ export const tokenRequestSchema = z.strictObject({
   name: text(200).optional(),
   email: z.email().max(320).optional(),
   locale: z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/).optional(),
+});
+
+/** `POST /v1/tokens` answer. */
+export const tokenResultSchema = z.object({ token: z.string(), expires_at: z.string() });
+
+/** An account id in a path. */
+export const accountParams = z.strictObject({ accountId: id });
+
+const planSummary = z.object({ id: z.string(), name: z.string(), price_cents: z.number(), currency: z.string(), interval: z.enum(['month', 'year']) });
+const pqaBand = z.enum(['nurture', 'warm', 'sales_assist', 'sales_ready']);
+
+/** `GET`/`PUT /v1/accounts/{accountId}` answer: the account with its usage, entitlements and PQA. */
+export const accountViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  plan_id: z.string(),
+  seats: z.number(),
+  status: z.string(),
+  created_at: z.string().nullable(),
+  activated_at: z.string().nullable(),
+  stripe_customer_id: z.string().nullable(),
+  stripe_subscription_id: z.string().nullable(),
+  period_start: z.string().nullable(),
+  period_end: z.string().nullable(),
+  usage: z.record(z.string(), z.object({ used: z.number(), limit: z.number().nullable(), pct: z.number().nullable() })),
+  entitlements: z.record(z.string(), z.boolean()),
+  pqa: z.object({ score: z.number(), band: pqaBand }),
+});
+
+/** `GET /v1/accounts/{accountId}/readiness`: what a CSM reads before a call. */
+export const readinessSchema = z.object({
+  account_id: z.string(),
+  name: z.string(),
+  status: z.string(),
+  plan: planSummary,
+  next_plan: planSummary.nullable(),
+  pqa: z.object({
+    score: z.number(),
+    band: pqaBand,
+    entered_band_at: z.string().nullable(),
+    top_signals: z.array(z.string()),
+    signals: z.array(z.object({ signal: z.string(), points: z.number(), label: z.string() })),
+    last_active_at: z.string().nullable(),
+    computed_at: z.string().nullable(),
+  }),
+  seats: z.object({ used: z.number(), limit: z.number().nullable(), pct: z.number().nullable() }),
+  usage: z.array(
+    z.object({
+      metric: z.string(),
+      name: z.string(),
+      used: z.number(),
+      limit: z.number().nullable(),
+      pct: z.number().nullable(),
+      threshold: z.number().nullable(),
+      projected_at_period_end: z.number().nullable(),
+    }),
+  ),
+  created_at: z.string().nullable(),
+  days_since_created: z.number(),
+  activated_at: z.string().nullable(),
+  days_since_activation: z.number().nullable(),
+});
+
+/** `GET /v1/pqa` answer: accounts by score, highest first. */
+export const pqaListSchema = z.object({
+  accounts: z.array(z.object({ account_id: z.string(), score: z.number(), band: pqaBand, entered_band_at: z.string().nullable(), top_signals: z.array(z.string()) })),
 });
 
 /** Claims of a user token (HS256 JWT signed with LADDER_USER_TOKEN_SECRET). */

@@ -17,14 +17,16 @@ import { loginRoutes } from './routes/login';
 import { sessionRoutes } from './routes/session';
 import { adminAccountRoutes, analyticsRoutes } from './routes/analytics';
 import { billingRoutes } from './routes/billing';
-import { adminCatalogRoutes, catalogRoutes } from './routes/catalog';
+import { catalogRoutes } from './routes/catalog';
+import { adminCatalogRoutes } from './routes/adminCatalog';
 import { dashboardRoutes } from './routes/dashboard';
 import { experimentRoutes } from './routes/experiments';
 import { demoRoutes } from './routes/demo';
 import { devSeedRoutes } from './routes/devSeed';
 import { healthRoutes } from './routes/health';
 import { openapiRoutes } from './routes/openapi';
-import { pqaAdminRoutes, pqaRoutes, readinessRoutes } from './routes/pqa';
+import { pqaRoutes } from './routes/pqa';
+import { pqaConfigRoutes } from './routes/pqaConfig';
 import { promptRoutes } from './routes/prompts';
 import { activationRoutes } from './routes/activation';
 import { upgradeRequestRoutes } from './routes/upgradeRequests';
@@ -43,7 +45,7 @@ import { scheduled } from './scheduled';
  * when `devRoutes` is set, so in production they do not exist at all (404, like any unknown path).
  */
 /** Admin paths whose routes carry their own auth (worker/routes/groups.ts). */
-const DECLARED_ADMIN = new Set(['/v1/admin/login', '/v1/admin/logout', '/v1/admin/session']);
+const DECLARED_ADMIN = new Set(['/v1/admin/login', '/v1/admin/logout', '/v1/admin/session', '/v1/admin/catalog', '/v1/admin/catalog/versions', '/v1/admin/pqa/config']);
 
 function buildApp({ devRoutes }: { devRoutes: boolean }) {
   const app = new OpenAPIHono<AppEnv>();
@@ -68,8 +70,7 @@ function buildApp({ devRoutes }: { devRoutes: boolean }) {
   const adminLimit = rateLimit({ scope: 'admin key', limitVar: 'LADDER_RATE_LIMIT_ADMIN', defaultLimit: 6_000, key: () => 'admin' });
   const guessing = limitAuthFailures();
   // Host backend (secret key). No CORS: these are called server to server.
-  // Note: '/v1/catalog/*' matches '/v1/catalog' too (listing both would run the middleware twice).
-  for (const path of ['/v1/catalog/*', '/v1/accounts/*', '/v1/usage', '/v1/track', '/v1/check', '/v1/entitlements/*', '/v1/tokens', '/v1/pqa'])
+  for (const path of ['/v1/usage', '/v1/track', '/v1/check', '/v1/entitlements/*'])
     app.use(path, guessing, secretKey(), hostLimit);
   // Widget (user token), with CORS for the allowed origins; preflights are answered before auth.
   app.use('/v1/widget/*', widgetCors(), guessing, userToken(), widgetLimit, widgetAccountLimit);
@@ -89,7 +90,6 @@ function buildApp({ devRoutes }: { devRoutes: boolean }) {
   app.route('/v1/admin', sessionRoutes);
   app.route('/v1/catalog', catalogRoutes);
   app.route('/v1/accounts', accountRoutes);
-  app.route('/v1/accounts', readinessRoutes);
   app.route('/v1/pqa', pqaRoutes);
   app.route('/v1', usageRoutes);
   app.route('/v1/track', trackRoutes);
@@ -104,7 +104,7 @@ function buildApp({ devRoutes }: { devRoutes: boolean }) {
   app.route('/v1/admin/activation', activationRoutes);
   app.route('/v1/admin/upgrade-requests', upgradeRequestRoutes);
   app.route('/v1/admin/experiments', experimentRoutes);
-  app.route('/v1/admin/pqa', pqaAdminRoutes);
+  app.route('/v1/admin/pqa', pqaConfigRoutes);
   app.route('/v1/admin/webhooks', webhookRoutes);
   app.route('/v1/admin/analytics', analyticsRoutes);
   app.route('/v1/admin/accounts', adminAccountRoutes);

@@ -1,27 +1,57 @@
-import { Hono } from 'hono';
-import { accountInputSchema, id } from '../../shared/schemas';
+import { accountInputSchema, accountParams, accountViewSchema, readinessSchema } from '../../shared/schemas';
+import type { PqaBand } from '../../shared/pqaScore';
 import { loadAccountState, snapshotOf, upsertAccount } from '../accounts';
 import { loadCatalog } from '../catalog';
 import { database } from '../db';
 import type { AppEnv } from '../env';
-import { validate } from '../errors';
-import { readJson } from '../middleware/body';
+import { accountsNamed, pqaFromAggregate, readAggregates } from '../pqa';
+import { body, hostRouter, json, route } from './groups';
+
+const DAY = 86_400_000;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** `PUT/GET /v1/accounts/:accountId` (secret key). */
-export const accountRoutes = new Hono<AppEnv>()
-  .put('/:accountId', async (c) => {
-    const accountId = validate(id, c.req.param('accountId'), ['accountId']);
-    const input = await readJson(c, accountInputSchema);
+export const putAccount = route({
+  method: 'put',
+  path: '/{accountId}',
+  summary: 'Create or update an account',
+  request: { params: accountParams, body: body(accountInputSchema) },
+  responses: { 200: json(accountViewSchema, 'The account as stored') },
+  errors: ['unknown_plan'],
+});
+
+export const getAccount = route({
+  method: 'get',
+  path: '/{accountId}',
+  summary: 'An account with usage, entitlements and PQA',
+  request: { params: accountParams },
+  responses: { 200: json(accountViewSchema, 'The account') },
+  errors: ['account_not_found'],
+});
+
+export const getReadiness = route({
+  method: 'get',
+  path: '/{accountId}/readiness',
+  summary: 'Expansion readiness: PQA signals, seat and usage utilisation, activation',
+  request: { params: accountParams },
+  responses: { 200: json(readinessSchema, 'The readiness view') },
+  errors: ['account_not_found'],
+});
+
+/**
+ * `PUT/GET /v1/accounts/:accountId` and `GET /v1/accounts/:accountId/readiness` (secret key).
+ * Mounted at `/v1/accounts`.
+ */
+export const accountRoutes = hostRouter()
+  .openapi(putAccount, async (c) => {
+    const { accountId } = c.req.valid('param');
+    const input = c.req.valid('json');
     const db = database(c.env.DB);
     await upsertAccount(db, accountId, input, await loadCatalog(db), c.get('now'));
-    return c.json(await accountView(c.env.DB, accountId, c.get('now')));
+    return c.json(await accountView(c.env.DB, accountId, c.get('now')), 200);
   })
-  .get('/:accountId', async (c) => {
-    const accountId = validate(id, c.req.param('accountId'), ['accountId']);
-    return c.json(await accountView(c.env.DB, accountId, c.get('now')));
-  });
+  .openapi(getAccount, async (c) => c.json(await accountView(c.env.DB, c.req.valid('param').accountId, c.get('now')), 200))
+  .openapi(getReadiness, async (c) => c.json(await readiness(c.env.DB, c.req.valid('param').accountId, c.get('now')), 200));
 
 async function accountView(d1: AppEnv['Bindings']['DB'], accountId: string, now: number) {
   const state = await loadAccountState(database(d1), accountId);
@@ -41,6 +71,45 @@ async function accountView(d1: AppEnv['Bindings']['DB'], accountId: string, now:
     period_end: iso(a.periodEnd),
     usage: Object.fromEntries(snap.meters.map((m) => [m.metric, { used: m.used, limit: m.limit, pct: m.pct }])),
     entitlements: snap.entitlements,
-    pqa: state.pqa ? { score: state.pqa.score, band: state.pqa.band } : { score: 0, band: 'nurture' },
+    pqa: state.pqa ? { score: state.pqa.score, band: state.pqa.band as PqaBand } : { score: 0, band: 'nurture' as const },
   };
+}
+
+/**
+ * The expansion-readiness view a CSM reads before a call: the PQA score as of now with every
+ * signal behind it, seat and usage utilisation, activation and the next plan up.
+ */
+async function readiness(d1: AppEnv['Bindings']['DB'], accountId: string, now: number) {
+  const db = database(d1);
+  const [state, { config, aggregates: [aggregate] }] = await Promise.all([loadAccountState(db, accountId), readAggregates(db, accountsNamed([accountId]), now)]);
+  const live = aggregate ? pqaFromAggregate(aggregate, now, config) : null;
+  const snap = snapshotOf(state, now);
+  const a = state.account;
+  const seatMeter = snap.meters.find((m) => m.metric === 'seats');
+  const next = snap.upgradeOptions[0] ?? null;
+  return {
+    account_id: a.id,
+    name: a.name,
+    status: a.status,
+    plan: { id: snap.plan.id, name: snap.plan.name, price_cents: snap.plan.price_cents, currency: snap.plan.currency, interval: snap.plan.interval },
+    next_plan: next && { id: next.id, name: next.name, price_cents: next.price_cents, currency: next.currency, interval: next.interval },
+    pqa: {
+      score: live?.score ?? 0,
+      band: live?.band ?? 'nurture',
+      // When the account entered its band, as last stored (null if the stored band is behind).
+      entered_band_at: state.pqa && live && state.pqa.band === live.band ? iso(state.pqa.enteredBandAt) : null,
+      top_signals: live?.top_signals ?? [],
+      signals: live?.details ?? [],
+      last_active_at: iso(aggregate?.last_active_at ?? null),
+      computed_at: iso(now),
+    },
+    seats: { used: snap.seats.used, limit: snap.seats.limit, pct: seatMeter?.pct ?? null },
+    usage: snap.meters
+      .filter((m) => m.metric !== 'seats')
+      .map((m) => ({ metric: m.metric, name: m.name, used: m.used, limit: m.limit, pct: m.pct, threshold: m.threshold, projected_at_period_end: m.projected_at_period_end })),
+    created_at: iso(a.createdAt),
+    days_since_created: Math.max(0, Math.floor((now - a.createdAt) / DAY)),
+    activated_at: iso(a.activatedAt),
+    days_since_activation: a.activatedAt === null ? null : Math.max(0, Math.floor((now - a.activatedAt) / DAY)),
+  } as const;
 }

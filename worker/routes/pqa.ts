@@ -1,25 +1,27 @@
 import { sql } from 'drizzle-orm';
-import { Hono } from 'hono';
-import { pqaConfigSchema } from '../../shared/pqaScore';
-import { id } from '../../shared/schemas';
+import { pqaListSchema } from '../../shared/schemas';
 import { pqaListQuerySchema } from '../../shared/webhookSchemas';
-import { loadAccountState, snapshotOf } from '../accounts';
+import type { PqaBand } from '../../shared/pqaScore';
 import { database, sqlBatch } from '../db';
-import type { AppEnv } from '../env';
-import { validate } from '../errors';
-import { readJson, readQuery } from '../middleware/body';
-import { accountsNamed, loadPqaConfig, pqaFromAggregate, readAggregates, savePqaConfig } from '../pqa';
+import { hostRouter, json, route } from './groups';
 
-const DAY = 86_400_000;
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export const listPqa = route({
+  method: 'get',
+  path: '/',
+  summary: 'Accounts by PQA score, highest first, optionally one band',
+  request: { query: pqaListQuerySchema },
+  responses: { 200: json(pqaListSchema, 'Accounts by score') },
+});
 
 /**
  * `GET /v1/pqa?band=&limit=` (secret key): accounts by PQA score, highest first. An account
  * not scored yet (no events, no cron run since it was created) lists as 0, nurture, as the
- * account endpoint shows it.
+ * account endpoint shows it. Mounted at `/v1/pqa`.
  */
-export const pqaRoutes = new Hono<AppEnv>().get('/', async (c) => {
-  const { band, limit } = readQuery(c, pqaListQuerySchema);
+export const pqaRoutes = hostRouter().openapi(listPqa, async (c) => {
+  const { band, limit } = c.req.valid('query');
   const order = sql`ORDER BY score DESC, entered_band_at ASC, account_id ASC LIMIT ${limit}`;
   const query =
     band && band !== 'nurture'
@@ -29,64 +31,16 @@ export const pqaRoutes = new Hono<AppEnv>().get('/', async (c) => {
             FROM accounts a LEFT JOIN pqa_scores p ON p.account_id = a.id
             ${band ? sql`WHERE coalesce(p.band, 'nurture') = 'nurture'` : sql``} ${order}`;
   const [rows = []] = await sqlBatch(database(c.env.DB), [query]);
-  return c.json({
-    accounts: rows.map((r) => ({
-      account_id: String(r.account_id),
-      score: Number(r.score),
-      band: String(r.band),
-      entered_band_at: iso(Number(r.entered_band_at)),
-      top_signals: JSON.parse(String(r.top_signals)) as string[],
-    })),
-  });
-});
-
-/**
- * `GET /v1/accounts/:accountId/readiness` (secret key): the expansion-readiness view a CSM
- * reads before a call — the PQA score as of now with every signal behind it, seat and usage
- * utilisation, activation and the next plan up.
- */
-export const readinessRoutes = new Hono<AppEnv>().get('/:accountId/readiness', async (c) => {
-  const accountId = validate(id, c.req.param('accountId'), ['accountId']);
-  const now = c.get('now');
-  const db = database(c.env.DB);
-  const [state, { config, aggregates: [aggregate] }] = await Promise.all([loadAccountState(db, accountId), readAggregates(db, accountsNamed([accountId]), now)]);
-  const live = aggregate ? pqaFromAggregate(aggregate, now, config) : null;
-  const snap = snapshotOf(state, now);
-  const a = state.account;
-  const seatMeter = snap.meters.find((m) => m.metric === 'seats');
-  const next = snap.upgradeOptions[0] ?? null;
-  return c.json({
-    account_id: a.id,
-    name: a.name,
-    status: a.status,
-    plan: { id: snap.plan.id, name: snap.plan.name, price_cents: snap.plan.price_cents, currency: snap.plan.currency, interval: snap.plan.interval },
-    next_plan: next && { id: next.id, name: next.name, price_cents: next.price_cents, currency: next.currency, interval: next.interval },
-    pqa: {
-      score: live?.score ?? 0,
-      band: live?.band ?? 'nurture',
-      // When the account entered its band, as last stored (null if the stored band is behind).
-      entered_band_at: state.pqa && live && state.pqa.band === live.band ? iso(state.pqa.enteredBandAt) : null,
-      top_signals: live?.top_signals ?? [],
-      signals: live?.details ?? [],
-      last_active_at: iso(aggregate?.last_active_at ?? null),
-      computed_at: iso(now),
+  return c.json(
+    {
+      accounts: rows.map((r) => ({
+        account_id: String(r.account_id),
+        score: Number(r.score),
+        band: String(r.band) as PqaBand,
+        entered_band_at: iso(Number(r.entered_band_at)),
+        top_signals: JSON.parse(String(r.top_signals)) as string[],
+      })),
     },
-    seats: { used: snap.seats.used, limit: snap.seats.limit, pct: seatMeter?.pct ?? null },
-    usage: snap.meters
-      .filter((m) => m.metric !== 'seats')
-      .map((m) => ({ metric: m.metric, name: m.name, used: m.used, limit: m.limit, pct: m.pct, threshold: m.threshold, projected_at_period_end: m.projected_at_period_end })),
-    created_at: iso(a.createdAt),
-    days_since_created: Math.max(0, Math.floor((now - a.createdAt) / DAY)),
-    activated_at: iso(a.activatedAt),
-    days_since_activation: a.activatedAt === null ? null : Math.max(0, Math.floor((now - a.activatedAt) / DAY)),
-  });
+    200,
+  );
 });
-
-/** `GET/PUT /v1/admin/pqa/config` (admin): the points table, decay and band edges. */
-export const pqaAdminRoutes = new Hono<AppEnv>()
-  .get('/config', async (c) => c.json(await loadPqaConfig(database(c.env.DB))))
-  .put('/config', async (c) => {
-    const config = await readJson(c, pqaConfigSchema);
-    await savePqaConfig(database(c.env.DB), config, c.get('now'));
-    return c.json(config);
-  });

@@ -1,15 +1,22 @@
-import { Hono } from 'hono';
 import { sign } from 'hono/jwt';
-import { tokenRequestSchema } from '../../shared/schemas';
+import { tokenRequestSchema, tokenResultSchema } from '../../shared/schemas';
 import { existingAccounts } from '../accounts';
 import { database } from '../db';
-import type { AppEnv } from '../env';
 import { notFound } from '../errors';
-import { readJson } from '../middleware/body';
+import { body, hostRouter, json, route } from './groups';
 
-/** `POST /v1/tokens` (secret key): mint the HS256 user token the widget presents. */
-export const tokenRoutes = new Hono<AppEnv>().post('/', async (c) => {
-  const input = await readJson(c, tokenRequestSchema);
+export const mintToken = route({
+  method: 'post',
+  path: '/',
+  summary: 'Mint a user token for the widget',
+  request: { body: body(tokenRequestSchema) },
+  responses: { 200: json(tokenResultSchema, 'The user token and when it expires') },
+  errors: ['account_not_found'],
+});
+
+/** `POST /v1/tokens` (secret key): mint the HS256 user token the widget presents. Mounted at `/v1/tokens`. */
+export const tokenRoutes = hostRouter().openapi(mintToken, async (c) => {
+  const input = c.req.valid('json');
   if (!(await existingAccounts(database(c.env.DB), [input.account_id])).size) throw notFound('account', input.account_id, 'account_id');
   const iat = Math.floor(c.get('now') / 1000);
   const exp = iat + input.ttl_seconds;
@@ -27,5 +34,5 @@ export const tokenRoutes = new Hono<AppEnv>().post('/', async (c) => {
     c.env.LADDER_USER_TOKEN_SECRET,
     'HS256',
   );
-  return c.json({ token, expires_at: new Date(exp * 1000).toISOString() });
+  return c.json({ token, expires_at: new Date(exp * 1000).toISOString() }, 200);
 });
