@@ -146,16 +146,19 @@ export const UPGRADE_REQUEST_STATUSES = ['open', 'approved', 'declined'] as cons
 /** `GET /v1/admin/upgrade-requests?status&from&to` (JSON, or CSV with `Accept: text/csv`). */
 export const upgradeRequestsQuerySchema = z.strictObject({ ...range, status: z.enum(UPGRADE_REQUEST_STATUSES).optional() });
 
-/** A member's request for a plan or seats, as admins see it. */
-export interface UpgradeRequestView {
-  id: string;
-  account_id: string;
-  user_id: string;
-  user_name: string | null;
-  plan_id: string | null;
-  seats: number | null;
-  note: string;
-  status: (typeof UPGRADE_REQUEST_STATUSES)[number];
-  created_at: string;
-  resolved_at: string | null;
-}
+/** A member's request for a plan or seats, as admins (and the widget) see it. */
+export const upgradeRequestViewSchema = z.object({
+  id: z.string(),
+  account_id: z.string(),
+  user_id: z.string(),
+  user_name: z.string().nullable(),
+  plan_id: z.string().nullable(),
+  seats: z.number().nullable(),
+  note: z.string(),
+  status: z.enum(UPGRADE_REQUEST_STATUSES),
+  created_at: z.string(),
+  resolved_at: z.string().nullable(),
+});
+export type UpgradeRequestView = z.output<typeof upgradeRequestViewSchema>;
+/** `GET /v1/admin/upgrade-requests` answer (JSON; CSV with `Accept: text/csv`). */
+export const upgradeRequestListSchema = z.object({ requests: z.array(upgradeRequestViewSchema) });

@@ -143,3 +143,52 @@ export const stripeWebhookResultSchema = z.object({
   id: z.string(),
   outcome: z.enum(['processed', 'duplicate', 'stale', 'ignored']),
 });
+
+/** `GET /v1/admin/analytics/revenue` answer (JSON; CSV with `Accept: text/csv`). */
+export const revenueSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  starting_mrr_cents: z.number(),
+  expansion_cents: z.number(),
+  contraction_cents: z.number(),
+  churn_cents: z.number(),
+  new_cents: z.number(),
+  reactivation_cents: z.number(),
+  ending_mrr_cents: z.number(),
+  nrr: z.number().nullable(),
+  grr: z.number().nullable(),
+  expansion_by_source: z.object({ self_serve: z.number(), sales: z.number(), webhook: z.number() }),
+  saved_mrr_cents: z.number(),
+  self_serve: z.object({ upgraded_accounts: z.number(), eligible_accounts: z.number(), rate: z.number().nullable() }),
+});
+export type RevenueResponse = z.output<typeof revenueSchema>;
+
+/** One save offer as configured (the defaults for reasons never set). */
+export const saveOfferViewSchema = z.object({
+  kind: z.enum(OFFER_KINDS),
+  percent_off: z.number().optional(),
+  months: z.number().optional(),
+  plan_id: z.string().optional(),
+  pause_months: z.number().optional(),
+  copy: z.object({ title: z.string(), body: z.string() }),
+});
+/** `GET`/`PUT /v1/admin/save-offers` answer: the offer per cancellation reason. */
+export const saveOffersViewSchema = z.record(cancelReasonSchema, saveOfferViewSchema);
+
+/** `GET /v1/admin/analytics/saves` answer: per reason, started, offers shown and accepted, canceled, save rate, MRR saved. */
+export const savesSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  reasons: z.array(
+    z.object({
+      reason: cancelReasonSchema,
+      cancel_started: z.number(),
+      offers_shown: z.number(),
+      offers_accepted: z.number(),
+      canceled: z.number(),
+      save_rate: z.number().nullable(),
+      saved_mrr_cents: z.number(),
+    }),
+  ),
+});
+export type SavesResponse = z.output<typeof savesSchema>;

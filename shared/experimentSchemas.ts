@@ -57,3 +57,57 @@ export const experimentListQuerySchema = z.strictObject({
   status: z.enum(EXPERIMENT_STATUSES).optional(),
   prompt_id: z.string().max(200).optional(),
 });
+
+/** An experiment id in a path. */
+export const experimentParams = z.strictObject({ id: z.string().min(1).max(64) });
+
+/** One experiment as the admin API answers it. */
+export const experimentViewSchema = z.object({
+  id: z.string(),
+  key: z.string(),
+  prompt_id: z.string(),
+  unit: z.enum(['account', 'user']),
+  holdout_pct: z.number(),
+  attribution_days: z.number(),
+  min_conversions: z.number(),
+  variants: z.array(z.object({ id: z.string(), weight: z.number(), copy: z.record(z.string(), z.string()) })),
+  control_id: z.string().nullable(),
+  status: z.enum(EXPERIMENT_STATUSES),
+  started_at: z.string().nullable(),
+  stopped_at: z.string().nullable(),
+  shipped_variant_id: z.string().nullable(),
+  created_at: z.string().nullable(),
+});
+export type ExperimentView = z.output<typeof experimentViewSchema>;
+
+/** `GET /v1/admin/experiments` answer. */
+export const experimentListSchema = z.object({ experiments: z.array(experimentViewSchema) });
+
+const interval = z.tuple([z.number(), z.number()]);
+/** One arm of the results (a variant, or the holdout). */
+export const variantResultSchema = z.object({
+  id: z.string(),
+  exposed: z.number(),
+  conversions: z.number(),
+  rate: z.number().nullable(),
+  rate_ci: interval,
+  lift: z.number().nullable(),
+  lift_ci: interval.nullable(),
+  p_value: z.number().nullable(),
+  p_value_adjusted: z.number().nullable(),
+  chance_to_beat_control: z.number().nullable(),
+});
+
+/** `GET /v1/admin/experiments/{id}/results`: per arm, the incremental lift against the holdout, SRM and the verdict. */
+export const experimentResultsSchema = z.object({
+  experiment_id: z.string(),
+  status: z.enum(EXPERIMENT_STATUSES),
+  control_id: z.string(),
+  attribution_days: z.number(),
+  variants: z.array(variantResultSchema),
+  incremental: z.object({ lift: z.number().nullable(), lift_ci: interval.nullable(), p_value: z.number(), chance_to_beat_holdout: z.number() }).nullable(),
+  srm: z.object({ p_value: z.number(), flagged: z.boolean() }),
+  verdict: z.object({ status: z.enum(['insufficient_data', 'no_difference', 'winner', 'loser', 'srm']), winner_id: z.string().nullable(), message: z.string() }),
+  warnings: z.array(z.string()),
+});
+export type ExperimentResultsResponse = z.output<typeof experimentResultsSchema>;

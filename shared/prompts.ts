@@ -262,3 +262,9 @@ export const defaultActivation: Readonly<ActivationRule> = {
   min_events: 1,
   min_age_days: 0,
 };
+
+/** A prompt definition as the admin API answers it: the definition, whether it is built in, when it was last edited. */
+export const promptViewSchema = z.looseObject({ id: z.string(), kind: z.string(), builtin: z.boolean(), updated_at: z.string().nullable() });
+/** `GET /v1/admin/prompts` answer. */
+export const promptListSchema = z.object({ prompts: z.array(promptViewSchema) });
+export const promptParams = z.strictObject({ id: promptDefinitionIdSchema });

@@ -3,6 +3,7 @@
  * configuration, the test-send body and the PQA list query. Request objects are strict.
  */
 import { z } from 'zod';
+import { id } from './schemas';
 
 /** Events an outgoing webhook can subscribe to. */
 export const WEBHOOK_EVENTS = [
@@ -83,3 +84,23 @@ export const pqaListQuerySchema = z.strictObject({
   band: z.enum(PQA_BANDS).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(50),
 });
+
+/** An outgoing webhook as the admin API shows it: no secret, only its prefix, with delivery counts. */
+export const webhookViewSchema = z.object({
+  id: z.string(),
+  url: z.string(),
+  format: z.enum(['json', 'slack']),
+  events: z.array(z.string()),
+  enabled: z.boolean(),
+  disabled: z.boolean(),
+  disabled_reason: z.string().nullable(),
+  secret_prefix: z.string(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  deliveries: z.object({ pending: z.number(), delivered: z.number(), last_delivered_at: z.string().nullable(), last_error: z.string().nullable() }),
+});
+/** `GET /v1/admin/webhooks` answer. */
+export const webhookListSchema = z.object({ webhooks: z.array(webhookViewSchema) });
+/** `POST /v1/admin/webhooks/{id}/test` answer: what the receiver said. */
+export const webhookTestResultSchema = z.object({ delivered: z.boolean(), status: z.number().nullable(), error: z.string().nullable(), delivery_id: z.string(), event: z.enum(WEBHOOK_EVENTS) });
+export const webhookParams = z.strictObject({ id });

@@ -30,7 +30,9 @@ import { pqaConfigRoutes } from './routes/pqaConfig';
 import { promptRoutes } from './routes/prompts';
 import { activationRoutes } from './routes/activation';
 import { upgradeRequestRoutes } from './routes/upgradeRequests';
-import { retentionRoutes, saveOfferRoutes, savesRoutes } from './routes/retention';
+import { retentionRoutes } from './routes/retention';
+import { saveOfferRoutes } from './routes/saveOffers';
+import { savesRoutes } from './routes/saves';
 import { revenueRoutes } from './routes/revenue';
 import { stripeRoutes } from './routes/stripe';
 import { tokenRoutes } from './routes/tokens';
@@ -44,11 +46,16 @@ import { scheduled } from './scheduled';
  * The worker's routes. Development-only routes (`/demo`, `/v1/admin/dev/*`) are registered only
  * when `devRoutes` is set, so in production they do not exist at all (404, like any unknown path).
  */
-/** Admin paths whose routes carry their own auth (worker/routes/groups.ts). */
-const DECLARED_ADMIN = new Set(['/v1/admin/login', '/v1/admin/logout', '/v1/admin/session', '/v1/admin/catalog', '/v1/admin/catalog/versions', '/v1/admin/pqa/config']);
+/** Paths whose routes are declared with their group's auth (worker/routes/groups.ts), skipped by the remaining legacy globs. */
+const declaredPaths = (app: OpenAPIHono<AppEnv>) => {
+  let res: RegExp[] | null = null;
+  return (path: string) =>
+    (res ??= app.openAPIRegistry.definitions.flatMap((d) => (d.type === 'route' ? [new RegExp(`^${d.route.path.replace(/\{\w+\}/g, '[^/]+')}$`)] : []))).some((re) => re.test(path));
+};
 
 function buildApp({ devRoutes }: { devRoutes: boolean }) {
   const app = new OpenAPIHono<AppEnv>();
+  const isDeclared = declaredPaths(app);
   app.use('*', async (c, next) => {
     c.set('now', Date.now());
     // Fail closed: an unsafe production configuration serves nothing but the health check's list of problems.
@@ -76,7 +83,7 @@ function buildApp({ devRoutes }: { devRoutes: boolean }) {
   app.use('/v1/widget/*', widgetCors(), guessing, userToken(), widgetLimit, widgetAccountLimit);
   // Dashboard and admin (admin key or session cookie), login and logout excepted; a cookie-authenticated write
   // must also pass the CSRF check.
-  const unlessDeclared = (mw: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> => async (c, next) => (DECLARED_ADMIN.has(c.req.path) ? next() : mw(c, next));
+  const unlessDeclared = (mw: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> => async (c, next) => (isDeclared(c.req.path) ? next() : mw(c, next));
   app.use('/v1/admin/*', ...[guessing, adminKey(), adminLimit, adminCsrf()].map(unlessDeclared));
 
   // Public: no credential.
@@ -97,8 +104,8 @@ function buildApp({ devRoutes }: { devRoutes: boolean }) {
   app.route('/v1/widget', widgetRoutes);
   app.route('/v1/widget', billingRoutes);
   app.route('/v1/widget', retentionRoutes);
-  app.route('/v1/admin/analytics', revenueRoutes);
-  app.route('/v1/admin/analytics', savesRoutes);
+  app.route('/v1/admin/analytics/revenue', revenueRoutes);
+  app.route('/v1/admin/analytics/saves', savesRoutes);
   app.route('/v1/admin/save-offers', saveOfferRoutes);
   app.route('/v1/admin/prompts', promptRoutes);
   app.route('/v1/admin/activation', activationRoutes);

@@ -26,9 +26,12 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
  * the body (at most 1 MiB, else 413), refuses malformed JSON (400 `invalid_json`) and hands the
  * parsed document to the route's schema validator, whatever Content-Type the client sent (as
  * `readJson` always did). The schema then refuses unknown fields and names each failing one.
+ * A body the route declares optional may be left out: it reads as `{}`.
  */
-export const jsonBody = (): MiddlewareHandler => async (c, next) => {
-  const raw = await readBodyText(c);
+export const jsonBody = (required = true): MiddlewareHandler => async (c, next) => {
+  let raw = await readBodyText(c);
+  // An optional body left out is an empty object for the schema (its defaults apply).
+  if (!required && !raw.trim()) raw = '{}';
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);

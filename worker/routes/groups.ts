@@ -127,7 +127,7 @@ function router(group: Group) {
         ...rest,
         ...(spec.security && { security: [spec.security] }),
         // Auth first, then the body read (size limit, JSON), then the route's own middleware; the schemas' validators run after.
-        middleware: [...spec.auth, ...(config.request?.body ? [jsonBody()] : []), ...own],
+        middleware: [...spec.auth, ...(config.request?.body ? [jsonBody(config.request.body.required !== false)] : []), ...own],
         responses: withErrors(config.responses, errorResponses(errorCodesOf(group, config))),
       } as never,
       handler,

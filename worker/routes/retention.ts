@@ -61,31 +61,3 @@ export const retentionRoutes = new Hono<AppEnv>()
     return c.json(await cancelAtPeriodEnd(database(c.env.DB), billingProvider(c.env), c.get('user'), input, c.get('now')));
   });
 
-/** `GET`/`PUT /v1/admin/save-offers` (admin): the save offer per cancellation reason. Mounted at `/v1/admin/save-offers`. */
-export const saveOfferRoutes = new Hono<AppEnv>()
-  .get('/', async (c) => c.json(await saveOffers(database(c.env.DB))))
-  .put('/', async (c) => {
-    const input = await readJson(c, saveOffersSchema);
-    return c.json(await putSaveOffers(database(c.env.DB), input, c.get('now')));
-  });
-
-/**
- * `GET /v1/admin/analytics/saves?from&to` (admin): per reason, the cancellations started in
- * the period, offers shown and accepted, cancellations, save rate and MRR saved; CSV with
- * `Accept: text/csv`. Mounted at `/v1/admin/analytics`.
- */
-export const savesRoutes = new Hono<AppEnv>().get('/saves', async (c) => {
-  const q = readQuery(c, savesQuerySchema);
-  const to = q.to ?? c.get('now');
-  const from = q.from ?? to - DEFAULT_SPAN_MS;
-  if (from > to) throw new ApiError('validation_failed', 'from must not be after to.', [{ path: 'from', message: 'after to' }]);
-  const flows = await database(c.env.DB).all<CancelFlow>(sql`
-    SELECT reason, offer_kind, status, saved_mrr_cents FROM cancel_flows WHERE created_at >= ${from} AND created_at < ${to}`);
-  const reasons = savesByReason(flows);
-  if ((c.req.header('accept') ?? '').includes('text/csv')) {
-    const header = ['reason', 'cancel_started', 'offers_shown', 'offers_accepted', 'canceled', 'save_rate', 'saved_mrr_cents'] as const;
-    const csv = [header.join(','), ...reasons.map((r) => header.map((k) => csvField(r[k])).join(','))].join('\r\n') + '\r\n';
-    return c.body(csv, 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="saves.csv"' });
-  }
-  return c.json({ from: new Date(from).toISOString(), to: new Date(to).toISOString(), reasons });
-});

@@ -1,11 +1,9 @@
-import { Hono } from 'hono';
 import { sql } from 'drizzle-orm';
-import { revenueQuerySchema } from '../../shared/billingSchemas';
+import { revenueQuerySchema, revenueSchema } from '../../shared/billingSchemas';
 import { revenueMetrics, selfServeUpgradeRate, type MrrChange } from '../../shared/revenue';
 import { database, type Db } from '../db';
-import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
-import { readQuery } from '../middleware/body';
+import { adminRouter, jsonOrCsv, route } from './groups';
 
 const DEFAULT_SPAN_MS = 30 * 86_400_000;
 
@@ -43,10 +41,18 @@ export const csvField = (v: unknown) => {
 /**
  * `GET /v1/admin/analytics/revenue?from&to` (admin): starting MRR, expansion, contraction,
  * churn, NRR, GRR, expansion by source, the MRR save offers kept and the self-serve upgrade rate, from the MRR
- * ledger; as CSV (a header and one row) with `Accept: text/csv`. Mounted at `/v1/admin/analytics`.
+ * ledger; as CSV (a header and one row) with `Accept: text/csv`. Mounted at `/v1/admin/analytics/revenue`.
  */
-export const revenueRoutes = new Hono<AppEnv>().get('/revenue', async (c) => {
-  const q = readQuery(c, revenueQuerySchema);
+export const getRevenue = route({
+  method: 'get',
+  path: '/',
+  summary: 'Starting MRR, expansion, contraction, churn, NRR, GRR and expansion by source (JSON, or CSV with Accept: text/csv)',
+  request: { query: revenueQuerySchema },
+  responses: { 200: jsonOrCsv(revenueSchema, 'The revenue metrics of the period') },
+});
+
+export const revenueRoutes = adminRouter().openapi(getRevenue, async (c) => {
+  const q = c.req.valid('query');
   const to = q.to ?? c.get('now');
   const from = q.from ?? to - DEFAULT_SPAN_MS;
   if (from > to) throw new ApiError('validation_failed', 'from must not be after to.', [{ path: 'from', message: 'after to' }]);
@@ -90,5 +96,5 @@ export const revenueRoutes = new Hono<AppEnv>().get('/revenue', async (c) => {
     const csv = `${Object.keys(row).map(csvField).join(',')}\r\n${Object.values(row).map(csvField).join(',')}\r\n`;
     return c.body(csv, 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="revenue.csv"' });
   }
-  return c.json(body);
+  return c.json(body, 200);
 });

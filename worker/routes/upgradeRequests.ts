@@ -1,19 +1,24 @@
-import { Hono } from 'hono';
-import { upgradeRequestsQuerySchema, type UpgradeRequestView } from '../../shared/analyticsSchemas';
+import { upgradeRequestListSchema, upgradeRequestsQuerySchema, type UpgradeRequestView } from '../../shared/analyticsSchemas';
 import { database } from '../db';
-import type { AppEnv } from '../env';
-import { readQuery } from '../middleware/body';
 import { listUpgradeRequests } from '../upgradeRequests';
 import { toCsv } from './analytics';
+import { adminRouter, jsonOrCsv, route } from './groups';
 
 const CSV_COLUMNS: (keyof UpgradeRequestView & string)[] = ['id', 'account_id', 'user_id', 'user_name', 'plan_id', 'seats', 'note', 'status', 'created_at', 'resolved_at'];
 
-/** Admin: members' upgrade requests across accounts (`?status&from&to`), as JSON or CSV. */
-export const upgradeRequestRoutes = new Hono<AppEnv>().get('/', async (c) => {
-  const q = readQuery(c, upgradeRequestsQuerySchema);
-  const requests = await listUpgradeRequests(database(c.env.DB), q);
+export const listUpgradeRequestsRoute = route({
+  method: 'get',
+  path: '/',
+  summary: 'Upgrade requests by status and time (JSON, or CSV with Accept: text/csv)',
+  request: { query: upgradeRequestsQuerySchema },
+  responses: { 200: jsonOrCsv(upgradeRequestListSchema, 'The requests') },
+});
+
+/** Admin: members' upgrade requests across accounts (`?status&from&to`), as JSON or CSV. Mounted at `/v1/admin/upgrade-requests`. */
+export const upgradeRequestRoutes = adminRouter().openapi(listUpgradeRequestsRoute, async (c) => {
+  const requests = await listUpgradeRequests(database(c.env.DB), c.req.valid('query'));
   c.header('Cache-Control', 'no-store');
-  if (!(c.req.header('accept') ?? '').toLowerCase().includes('text/csv')) return c.json({ requests });
+  if (!(c.req.header('accept') ?? '').toLowerCase().includes('text/csv')) return c.json({ requests }, 200);
   return c.body(toCsv(requests, CSV_COLUMNS), 200, {
     'Content-Type': 'text/csv; charset=utf-8',
     'Content-Disposition': 'attachment; filename="upgrade-requests.csv"',

@@ -1,19 +1,49 @@
-import { Hono } from 'hono';
-import { id } from '../../shared/schemas';
-import { productionWebhookUrlProblem, webhookInputSchema, webhookTestSchema, type WebhookEvent } from '../../shared/webhookSchemas';
+import {
+  productionWebhookUrlProblem,
+  webhookInputSchema,
+  webhookListSchema,
+  webhookParams,
+  webhookTestResultSchema,
+  webhookTestSchema,
+  webhookViewSchema,
+  type WebhookEvent,
+} from '../../shared/webhookSchemas';
 import { database } from '../db';
 import { isProduction } from '../config';
-import type { AppEnv } from '../env';
-import { ApiError, notFound, validate } from '../errors';
-import { readJson } from '../middleware/body';
+import { ApiError, notFound } from '../errors';
+import { adminRouter, body, json, route } from './groups';
 import { deliveryBody, generateSecret, getWebhook, listWebhooks, putWebhook, sendDelivery } from '../webhooks';
 
-/** `GET /v1/admin/webhooks`, `PUT /v1/admin/webhooks/:id`, `POST /v1/admin/webhooks/:id/test` (admin). */
-export const webhookRoutes = new Hono<AppEnv>()
-  .get('/', async (c) => c.json({ webhooks: await listWebhooks(database(c.env.DB)) }))
-  .put('/:id', async (c) => {
-    const webhookId = validate(id, c.req.param('id'), ['id']);
-    const input = await readJson(c, webhookInputSchema);
+export const listWebhooksRoute = route({
+  method: 'get',
+  path: '/',
+  summary: 'Outgoing webhooks (secrets shown as a prefix) with their delivery counts',
+  responses: { 200: json(webhookListSchema, 'The webhooks') },
+});
+
+export const putWebhookRoute = route({
+  method: 'put',
+  path: '/{id}',
+  summary: 'Create or replace an outgoing webhook',
+  request: { params: webhookParams, body: body(webhookInputSchema) },
+  responses: { 200: json(webhookViewSchema, 'The webhook replaced'), 201: json(webhookViewSchema, 'The webhook created') },
+});
+
+export const testWebhookRoute = route({
+  method: 'post',
+  path: '/{id}/test',
+  summary: 'Send a signed sample event to a webhook now',
+  request: { params: webhookParams, body: { ...body(webhookTestSchema), required: false } },
+  responses: { 200: json(webhookTestResultSchema, 'What the receiver answered') },
+  errors: ['webhook_not_found'],
+});
+
+/** `GET /v1/admin/webhooks`, `PUT /v1/admin/webhooks/:id`, `POST /v1/admin/webhooks/:id/test` (admin). Mounted at `/v1/admin/webhooks`. */
+export const webhookRoutes = adminRouter()
+  .openapi(listWebhooksRoute, async (c) => c.json({ webhooks: await listWebhooks(database(c.env.DB)) }, 200))
+  .openapi(putWebhookRoute, async (c) => {
+    const { id: webhookId } = c.req.valid('param');
+    const input = c.req.valid('json');
     const urlProblem = isProduction(c.env) ? productionWebhookUrlProblem(input.url, input.format) : null;
     if (urlProblem) throw new ApiError('validation_failed', 'The request is not valid.', [{ path: 'url', message: urlProblem }]);
     const db = database(c.env.DB);
@@ -23,17 +53,17 @@ export const webhookRoutes = new Hono<AppEnv>()
       throw new ApiError('validation_failed', 'The request is not valid.', [{ path: 'secret', message: 'required for a new json webhook (it signs every delivery)' }]);
     await putWebhook(db, webhookId, { ...input, secret }, c.get('now'));
     const [view] = await listWebhooks(db, [webhookId]);
-    return c.json(view, existing ? 200 : 201);
+    return existing ? c.json(view!, 200) : c.json(view!, 201);
   })
-  .post('/:id/test', async (c) => {
-    const webhookId = validate(id, c.req.param('id'), ['id']);
-    const { event } = c.req.raw.body ? await readJson(c, webhookTestSchema) : webhookTestSchema.parse({});
+  .openapi(testWebhookRoute, async (c) => {
+    const { id: webhookId } = c.req.valid('param');
+    const { event } = webhookTestSchema.parse(c.req.valid('json') ?? {});
     const hook = await getWebhook(database(c.env.DB), webhookId);
     if (!hook) throw notFound('webhook', webhookId, 'id');
     const now = c.get('now');
     const row = { id: `test_${crypto.randomUUID()}`, event, payload: samplePayload(event, now), created_at: now };
     const outcome = await sendDelivery(hook, event, row.id, deliveryBody(hook.format, row, { test: true }), now);
-    return c.json({ ...outcome, delivery_id: row.id, event });
+    return c.json({ ...outcome, delivery_id: row.id, event }, 200);
   });
 
 /** What a test-send carries: the real shape of the event, with example values. */
