@@ -248,6 +248,18 @@ export const tokenRequestSchema = z.strictObject({
   locale: z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/).optional(),
 });
 
+/** `POST /v1/usage` and `POST /v1/track` answer: events recorded now, and those seen before (same idempotency key). */
+export const batchResultSchema = z.object({ accepted: z.number().int(), duplicates: z.number().int() });
+/** `POST /v1/check` and `GET /v1/entitlements/{accountId}/{key}` answer: a metric's room, or a feature's entitlement. */
+export const checkResultSchema = z.object({
+  allowed: z.boolean(),
+  used: z.number().optional(),
+  limit: z.number().nullable().optional(),
+  remaining: z.number().nullable().optional(),
+  required_plan: z.string().optional(),
+  trial_ends_at: z.string().optional(),
+});
+
 /** `POST /v1/tokens` answer. */
 export const tokenResultSchema = z.object({ token: z.string(), expires_at: z.string() });
 

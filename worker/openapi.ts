@@ -80,13 +80,24 @@ export function legacyPaths() {
       : [];
     (paths[op.path] ??= {})[op.method] = {
       summary: op.summary,
-      ...(op.auth && { security: [security[op.auth]] }),
+      security: op.auth ? [security[op.auth]] : [],
       ...(params.length + query.length > 0 && { parameters: [...params, ...query] }),
       ...(op.body && { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body) } } } }),
       responses: { '200': { description: 'OK' }, '4XX': errorResponse },
     };
   }
   return paths;
+}
+
+/**
+ * OpenAPI 3.0 allows `nullable` only beside a `type`; zod's "any value" (`z.unknown()`, a `null`
+ * member of a union) comes out as a bare `{ nullable: true }`, which already admits null without it.
+ */
+function untypedNullable(node: unknown): void {
+  if (!node || typeof node !== 'object') return;
+  const o = node as Record<string, unknown>;
+  if (o.nullable === true && o.type === undefined) delete o.nullable;
+  for (const v of Object.values(o)) untypedNullable(v);
 }
 
 /** The document of `app`: every operation it declares (with the ones not yet declared, above). */
@@ -97,6 +108,7 @@ export function openapiDocument(app: OpenAPIHono<AppEnv>) {
     servers: [{ url: '/', description: 'This worker' }],
   }) as unknown as { openapi: string; info: { title: string; version: string }; paths: Record<string, Record<string, unknown>>; components?: Record<string, unknown> };
   for (const [path, ops] of Object.entries(legacyPaths())) doc.paths[path] = { ...ops, ...doc.paths[path] };
+  untypedNullable(doc);
   doc.components = {
     ...doc.components,
     securitySchemes: {

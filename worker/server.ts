@@ -17,7 +17,18 @@ import {
   tokenRequestSchema,
   trackBatchSchema,
   usageBatchSchema,
+  type accountInputSchema,
+  type accountViewSchema,
+  type batchResultSchema,
+  type checkResultSchema,
+  type tokenResultSchema,
 } from '../shared/schemas';
+
+/** The answers, typed from the response schemas the worker's routes declare. */
+export type BatchResult = z.output<typeof batchResultSchema>;
+export type CheckResult = z.output<typeof checkResultSchema>;
+export type AccountView = z.output<typeof accountViewSchema>;
+export type TokenResult = z.output<typeof tokenResultSchema>;
 
 type WithOptionalKey<T> = Omit<T, 'idempotency_key'> & { idempotency_key?: string };
 export type UsageEventInput = WithOptionalKey<z.input<typeof usageBatchSchema>['events'][number]>;
@@ -53,13 +64,13 @@ export class LadderServer {
   }
 
   /** Record usage (keys are generated when missing and kept across retries). @example await ladder.usage([{ account_id: 'acme', metric: 'api_calls', value: 3 }]) */
-  usage(events: UsageEventInput[]): Promise<{ accepted: number; duplicates: number }> {
+  usage(events: UsageEventInput[]): Promise<BatchResult> {
     const body = usageBatchSchema.parse({ events: events.map(withKey) });
     return this.#call('POST', '/v1/usage', body);
   }
 
   /** Record behavioural events for PQA scoring. @example await ladder.track([{ account_id: 'acme', user_id: 'u1', event: 'teammate_invited' }]) */
-  track(events: TrackEventInput[]): Promise<{ accepted: number; duplicates: number }> {
+  track(events: TrackEventInput[]): Promise<BatchResult> {
     const body = trackBatchSchema.parse({ events: events.map(withKey) });
     return this.#call('POST', '/v1/track', body);
   }
@@ -68,30 +79,23 @@ export class LadderServer {
    * Atomic check-and-record of a metric (recorded only if allowed), or a feature check.
    * @example if (!(await ladder.check({ account_id: 'acme', metric: 'projects' })).allowed) showUpgrade()
    */
-  check(input: { account_id: string; metric: string; amount?: number; idempotency_key?: string } | { account_id: string; feature: string }): Promise<{
-    allowed: boolean;
-    used?: number;
-    limit?: number | null;
-    remaining?: number | null;
-    required_plan?: string;
-    trial_ends_at?: string;
-  }> {
+  check(input: { account_id: string; metric: string; amount?: number; idempotency_key?: string } | { account_id: string; feature: string }): Promise<CheckResult> {
     const body = 'feature' in input ? checkFeatureSchema.parse(input) : checkMetricSchema.parse(withKey(input));
     return this.#call('POST', '/v1/check', body);
   }
 
   /** Whether an account may use a feature or metric. @example await ladder.entitlement('acme', 'sso') */
-  entitlement(accountId: string, key: string): Promise<{ allowed: boolean; used?: number; limit?: number | null; remaining?: number | null; trial_ends_at?: string }> {
+  entitlement(accountId: string, key: string): Promise<CheckResult> {
     return this.#call('GET', `/v1/entitlements/${encodeURIComponent(accountId)}/${encodeURIComponent(key)}`);
   }
 
   /** Create or update an account. @example await ladder.putAccount('acme', { name: 'Acme', plan_id: 'starter' }) */
-  putAccount(accountId: string, account: Record<string, unknown>): Promise<Record<string, unknown>> {
+  putAccount(accountId: string, account: z.input<typeof accountInputSchema>): Promise<AccountView> {
     return this.#call('PUT', `/v1/accounts/${encodeURIComponent(accountId)}`, account);
   }
 
   /** Read an account with usage, entitlements and PQA. */
-  account(accountId: string): Promise<Record<string, unknown>> {
+  account(accountId: string): Promise<AccountView> {
     return this.#call('GET', `/v1/accounts/${encodeURIComponent(accountId)}`);
   }
 

@@ -62,7 +62,7 @@ export function previewState(def: Pick<PromptDefinition, 'kind' | 'trigger'>, co
       plan: { id: 'starter', name: SAMPLE.plan, price_cents: 5000, currency: 'usd' },
       seats: SAMPLE.seats,
     },
-    meters: [{ metric: 'api_calls', name: SAMPLE.metric, used, limit: SAMPLE.limit, pct: vars.pct!, threshold: threshold ?? null }],
+    meters: [{ metric: 'api_calls', name: SAMPLE.metric, unit: 'call', kind: 'counter', used, limit: SAMPLE.limit, pct: vars.pct!, threshold: ([100, 90, 75, 50] as const).find((t) => vars.pct! >= t) ?? null, period_end: null, projected_at_period_end: null }],
     features: {
       [PREVIEW_FEATURE]: { entitled: false, trial_available: false, required_plan: 'pro', name: SAMPLE.feature, description: 'Sign in with your identity provider.' },
     },

@@ -1,18 +1,17 @@
-/** Shapes of the widget API (API.md, "Widget"). */
+/**
+ * Shapes of the widget API (API.md, "Widget"). Those the worker declares a response schema for
+ * come from shared/ with `import type` (no zod in the bundle).
+ */
+import type { z } from 'zod';
+import type { UpgradePreview, UpgradeResult as UpgradeResultOf } from '../../shared/billingSchemas';
+import type { meterSchema } from '../../shared/schemas';
+
 
 export type Role = 'admin' | 'member';
 export type Theme = 'light' | 'dark' | 'auto';
 
-export interface Meter {
-  metric: string;
-  name: string;
-  used: number;
-  limit: number | null;
-  pct: number | null;
-  threshold: number | null;
-  period_end?: string | null;
-  projected_at_period_end?: number | null;
-}
+/** A usage meter: the worker's declared response schema (shared/schemas.ts), as a type only. */
+export type Meter = z.output<typeof meterSchema>;
 
 export interface Prompt {
   id: string;
@@ -93,24 +92,11 @@ export type UpgradeChoice =
   | { interval: 'year'; plan_id?: string; seats?: never; manage?: never }
   | { manage: true; plan_id?: never; seats?: never; interval?: never };
 
-export interface Preview {
-  amount_due_now_cents: number;
-  currency: string;
-  next_amount_cents: number;
-  next_billing_date: string;
-  proration_date: number;
-  message: string;
-  billing?: 'stripe' | 'local';
-}
+/** `POST /v1/widget/upgrade/preview` answer (shared/billingSchemas.ts). */
+export type Preview = UpgradePreview;
 
-export interface UpgradeResult {
-  status: 'succeeded' | 'requires_action' | 'failed';
-  plan_id?: string;
-  seats?: number;
-  amount_charged_cents?: number;
-  message: string;
-  billing?: 'stripe' | 'local';
-}
+/** `POST /v1/widget/upgrade` answer (shared/billingSchemas.ts). */
+export type UpgradeResult = UpgradeResultOf;
 
 export type EventType = 'impression' | 'click' | 'dismiss' | 'snooze' | 'gate_hit' | 'invite_sent';
 

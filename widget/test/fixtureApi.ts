@@ -19,7 +19,7 @@ export const makeToken = (claims: Claims) =>
   `${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url(claims)}.c2lnbmF0dXJl`;
 
 /** DESIGN.md threshold for a percentage. */
-export const thresholdOf = (pct: number) => [100, 90, 75, 50].find((t) => pct >= t) ?? null;
+export const thresholdOf = (pct: number) => ([100, 90, 75, 50] as const).find((t) => pct >= t) ?? null;
 
 /** A limit notice as the worker renders it (copy from shared/prompts.ts defaults). */
 export function limitPrompt(pct: number, over: Partial<Prompt> = {}): Prompt {
@@ -89,6 +89,8 @@ export function widgetState(acct: string, role: Role, pct = 40, prompts: Prompt[
       {
         metric: 'api_calls',
         name: 'API calls',
+        unit: 'call',
+        kind: 'counter',
         used,
         limit: 10000,
         pct,
@@ -96,7 +98,7 @@ export function widgetState(acct: string, role: Role, pct = 40, prompts: Prompt[
         period_end: '2026-12-01T00:00:00Z',
         projected_at_period_end: Math.round(used * 1.6),
       },
-      { metric: 'seats', name: 'Seats', used: 3, limit: 5, pct: 60, threshold: 50, period_end: null, projected_at_period_end: null },
+      { metric: 'seats', name: 'Seats', unit: 'seat', kind: 'gauge', used: 3, limit: 5, pct: 60, threshold: 50, period_end: null, projected_at_period_end: null },
     ],
     features: {
       sso: { entitled: false, trial_available: true, required_plan: 'business' },
@@ -164,6 +166,9 @@ export async function startFixtureApi(): Promise<FixtureApi> {
       next_amount_cents: 10000,
       next_billing_date: '2026-12-01T00:00:00Z',
       proration_date: 1795000000,
+      plan_id: 'pro',
+      seats: 5,
+      interval: 'month',
       message:
         'You will be charged $25.00 now for the remainder of this billing period, then $100.00/month starting December 1, 2026.',
       billing: 'local',

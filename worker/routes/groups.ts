@@ -125,7 +125,8 @@ function router(group: Group) {
     return openapi(
       {
         ...rest,
-        ...(spec.security && { security: [spec.security] }),
+        // Public routes say so (`security: []`), so every operation states its credential.
+        security: spec.security ? [spec.security] : [],
         // Auth first, then the body read (size limit, JSON), then the route's own middleware; the schemas' validators run after.
         middleware: [...spec.auth, ...(config.request?.body ? [jsonBody(config.request.body.required !== false)] : []), ...own],
         responses: withErrors(config.responses, errorResponses(errorCodesOf(group, config))),

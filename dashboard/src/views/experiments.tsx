@@ -271,7 +271,7 @@ function Results({ experiment: e, onChange }: { experiment: Experiment; onChange
             <DataTable
               id="results"
               caption="Per variant"
-              rows={[...r.variants, ...(r.incremental?.holdout ? [r.incremental.holdout] : [])]}
+              rows={r.variants}
               rowKey={(v) => v.id}
               columns={[
                 { key: 'id', label: 'Variant', value: (v: VariantResult) => v.id },
