@@ -28,6 +28,7 @@ import { trackRoutes } from './routes/track';
 import { usageRoutes } from './routes/usage';
 import { webhookRoutes } from './routes/webhooks';
 import { widgetRoutes } from './routes/widget';
+import { simulationRoutes } from './routes/simulations';
 import { scheduled } from './scheduled';
 
 export const app = new Hono<AppEnv>();
@@ -78,6 +79,7 @@ app.route('/v1/admin', adminSessionRoutes);
 app.route('/v1/admin/analytics', analyticsRoutes);
 app.route('/v1/admin/accounts', adminAccountRoutes);
 app.route('/v1/admin/dev', devSeedRoutes);
+app.route('/v1/admin/simulations', simulationRoutes);
 app.route('/', openapiRoutes);
 app.route('/', dashboardRoutes);
 app.route('/demo', demoRoutes);

@@ -1,0 +1,229 @@
+/**
+ * Rule simulations: loads the last days of history from D1 — usage per account and day, the
+ * users' prompt events, activation events, attributed upgrades — for a bounded sample of
+ * accounts, and replays it through `shared/simulator.ts` under the rules in force and under a
+ * proposal. Work per request is bounded: above `MAX_SIMULATED_ACCOUNTS` accounts with history
+ * in the window, a deterministic sample (lowest hash of the account id) is simulated and the
+ * answer says so.
+ */
+import { sql } from 'drizzle-orm';
+import { murmurHash3 } from '../shared/bucketing';
+import { promptDefinitionSchema, type PromptDefinition } from '../shared/prompts';
+import type { PromptHistoryEvent } from '../shared/promptEngine';
+import {
+  DAY,
+  REPRODUCTION_NOTE,
+  simulate,
+  type ActivationRule,
+  type DailyUsage,
+  type SimulatedAccount,
+  type SimulationResult,
+} from '../shared/simulator';
+import type { simulationRequestSchema, SimulationResponse, SimulationRun } from '../shared/simulationSchemas';
+import { projectUpgrades, type ObservedPrompt } from '../shared/upgradeProjection';
+import { catalogQueries, toCatalog } from './catalog';
+import { sqlBatch, type Db } from './db';
+import { validate } from './errors';
+import { activationQuery, definitionsQuery, mergeDefinitions } from './prompts';
+import type { z } from 'zod';
+
+/** Accounts replayed per request at most; above it a deterministic sample is. */
+export const MAX_SIMULATED_ACCOUNTS = 2_000;
+/** History kept before the window, so caps (30-day cooldowns, period totals) start where they stood. */
+const LOOKBACK_DAYS = 62;
+/** A safety net on prompt events read per request; the sample keeps it far away in practice. */
+const MAX_EVENTS = 400_000;
+const CORE_EVENT = 'core_feature_activated';
+
+export const PROJECTION_BASIS =
+  'Upgrades = accounts the rule shows each prompt group (kind and threshold) × the self-serve upgrade rate observed for that group over the window, ' +
+  'with its 95% Wilson interval as the low and high ends; a group never shown borrows the pooled rate of its kind, then of all prompts. ' +
+  'Expansion MRR = upgrades × the observed expansion per upgrade. The ranges of the groups are added, so the total covers at least 95%.';
+
+type Request = z.output<typeof simulationRequestSchema>;
+const num = (v: unknown) => Number(v ?? 0);
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The activation rule in force: the stored setting, or a first `core_feature_activated`. */
+function currentActivation(stored: unknown): ActivationRule {
+  const v = (stored ?? {}) as Partial<ActivationRule>;
+  return {
+    events: Array.isArray(v.events) && v.events.length > 0 ? v.events.map(String) : [CORE_EVENT],
+    min_events: typeof v.min_events === 'number' ? v.min_events : 1,
+    min_age_days: typeof v.min_age_days === 'number' ? v.min_age_days : 0,
+  };
+}
+
+/** The definitions in force with the proposal's ids replaced or added. */
+function proposedDefinitions(current: readonly PromptDefinition[], proposal: Request['definitions']): PromptDefinition[] {
+  const proposed = Object.entries(proposal).map(([id, input]) => validate(promptDefinitionSchema, { ...input, id }, ['definitions', id]));
+  const byId = new Map(proposed.map((d) => [d.id, d]));
+  return [...current.map((d) => byId.get(d.id) ?? d), ...proposed.filter((d) => !current.some((c) => c.id === d.id))];
+}
+
+/** The accounts to replay: all with prompt history in the window, or a deterministic sample of them. */
+async function sampleAccounts(db: Db, from: number, to: number) {
+  const rows = await db.all<{ account_id: string }>(sql`
+    SELECT DISTINCT account_id FROM prompt_events WHERE timestamp >= ${from} AND timestamp < ${to}`);
+  const ids = rows.map((r) => r.account_id);
+  if (ids.length <= MAX_SIMULATED_ACCOUNTS) return { ids, total: ids.length, sampled: false };
+  const ranked = ids.map((id) => [murmurHash3(`simulation:${id}`), id] as const).sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]));
+  return { ids: ranked.slice(0, MAX_SIMULATED_ACCOUNTS).map(([, id]) => id), total: ids.length, sampled: true };
+}
+
+/**
+ * Replay the window under the rules in force and under the proposal, with projected upgrades.
+ * @example await runSimulation(db, { definitions: { 'limit-90': { … } }, window_days: 90 }, Date.now())
+ */
+export async function runSimulation(db: Db, request: Request, now: number): Promise<SimulationResponse> {
+  const to = Math.floor(now / DAY) * DAY + DAY;
+  const from = to - request.window_days * DAY;
+  const since = from - LOOKBACK_DAYS * DAY;
+
+  const [definitionRows, activationRows, [metricRows, featureRows, planRows]] = await Promise.all([
+    definitionsQuery(db),
+    activationQuery(db),
+    db.batch([...catalogQueries(db)]),
+  ]);
+  const catalog = toCatalog({ metrics: metricRows, features: featureRows, plans: planRows });
+  const currentDefinitions: PromptDefinition[] = mergeDefinitions(definitionRows).map(({ updated_at: _u, builtin: _b, ...d }) => d);
+  const rules = {
+    current: { definitions: currentDefinitions, activation: currentActivation(activationRows[0]?.value) },
+    proposed: { definitions: proposedDefinitions(currentDefinitions, request.definitions), activation: request.activation ?? currentActivation(activationRows[0]?.value) },
+  };
+
+  const sample = await sampleAccounts(db, from, to);
+  const ids = JSON.stringify(sample.ids);
+  const inSample = sql`account_id IN (SELECT value FROM json_each(${ids}))`;
+  const activationEvents = JSON.stringify([...new Set([...rules.current.activation.events, ...rules.proposed.activation.events])]);
+  const firstK = Math.max(rules.current.activation.min_events, rules.proposed.activation.min_events, 1);
+  const [accountRows = [], eventRows = [], added = [], sets = [], setsBefore = [], activations = [], upgrades = []] = await sqlBatch(db, [
+    sql`SELECT id, plan_id, seats, created_at, period_start, period_end, activated_at FROM accounts WHERE id IN (SELECT value FROM json_each(${ids}))`,
+    sql`
+      SELECT account_id, user_id, session_id, type, prompt_id, feature_id, timestamp FROM prompt_events
+      WHERE ${inSample} AND timestamp >= ${since} AND timestamp < ${to}
+      ORDER BY timestamp LIMIT ${MAX_EVENTS}`,
+    sql`
+      SELECT account_id, metric, period_start, CAST(timestamp / ${DAY} AS INTEGER) * ${DAY} AS day, sum(value) AS added FROM usage_events
+      WHERE ${inSample} AND mode = 'increment' AND timestamp >= ${since} AND timestamp < ${to}
+      GROUP BY account_id, metric, period_start, day`,
+    // The last value set each day (SQLite takes the bare column from the row holding max()).
+    sql`
+      SELECT account_id, metric, CAST(timestamp / ${DAY} AS INTEGER) * ${DAY} AS day, value, max(timestamp) AS at FROM usage_events
+      WHERE ${inSample} AND mode = 'set' AND timestamp >= ${since} AND timestamp < ${to}
+      GROUP BY account_id, metric, day`,
+    sql`
+      SELECT account_id, metric, value, max(timestamp) AS at FROM usage_events
+      WHERE ${inSample} AND mode = 'set' AND timestamp < ${since}
+      GROUP BY account_id, metric`,
+    sql`
+      SELECT account_id, event, timestamp FROM (
+        SELECT account_id, event, timestamp, row_number() OVER (PARTITION BY account_id, event ORDER BY timestamp) AS n
+        FROM track_events WHERE ${inSample} AND event IN (SELECT value FROM json_each(${activationEvents})) AND timestamp < ${to})
+      WHERE n <= ${firstK}`,
+    sql`
+      SELECT prompt_id, count(DISTINCT account_id) AS upgrades, sum(mrr_after_cents - mrr_before_cents) AS cents FROM mrr_ledger
+      WHERE ${inSample} AND at >= ${from} AND at < ${to} AND source = 'self_serve' AND mrr_after_cents > mrr_before_cents AND prompt_id IS NOT NULL
+      GROUP BY prompt_id`,
+  ]);
+
+  const group = <T>(rows: Record<string, unknown>[], map: (r: Record<string, unknown>) => T) => {
+    const out = new Map<string, T[]>();
+    for (const r of rows) {
+      const key = String(r.account_id);
+      const list = out.get(key);
+      if (list) list.push(map(r));
+      else out.set(key, [map(r)]);
+    }
+    return out;
+  };
+  const events = group<PromptHistoryEvent>(eventRows, (r) => ({
+    prompt_id: (r.prompt_id as string | null) ?? '',
+    type: String(r.type) as PromptHistoryEvent['type'],
+    session_id: String(r.session_id),
+    user_id: String(r.user_id),
+    feature_id: (r.feature_id as string | null) ?? null,
+    timestamp: num(r.timestamp),
+  }));
+  const usage = group<DailyUsage>([...added, ...sets, ...setsBefore], (r) => ({
+    metric: String(r.metric),
+    day: r.day === undefined ? Math.floor(num(r.at) / DAY) * DAY : num(r.day),
+    period_start: num(r.period_start),
+    added: r.added === undefined ? 0 : num(r.added),
+    set: r.added === undefined ? num(r.value) : null,
+  }));
+  const activation = group(activations, (r) => ({ event: String(r.event), timestamp: num(r.timestamp) }));
+
+  const accounts: SimulatedAccount[] = accountRows.map((a) => {
+    const id = String(a.id);
+    const activatedAt = a.activated_at === null ? null : num(a.activated_at);
+    return {
+      id,
+      plan_id: String(a.plan_id),
+      seats: num(a.seats),
+      created_at: num(a.created_at),
+      period_start: a.period_start === null ? null : num(a.period_start),
+      period_end: a.period_end === null ? null : num(a.period_end),
+      usage: usage.get(id) ?? [],
+      // The account's stored activation time is its first core event, even where that event is not kept.
+      activation_events: [...(activation.get(id) ?? []), ...(activatedAt === null ? [] : [{ event: CORE_EVENT, timestamp: activatedAt }])],
+      events: events.get(id) ?? [],
+    };
+  });
+  const history = { from, to, catalog, accounts };
+
+  // What happened: per prompt, stored impressions, clicks and accounts shown in the window, and attributed upgrades.
+  const observed = new Map<string, ObservedPrompt & { accounts: Set<string> }>();
+  for (const [accountId, list] of events) {
+    for (const e of list) {
+      if (e.timestamp < from || !e.prompt_id || (e.type !== 'impression' && e.type !== 'click')) continue;
+      const o = observed.get(e.prompt_id) ?? { prompt_id: e.prompt_id, impressions: 0, clicks: 0, accounts_shown: 0, upgrades: 0, expansion_mrr_cents: 0, accounts: new Set<string>() };
+      if (e.type === 'impression') {
+        o.impressions += 1;
+        o.accounts.add(accountId);
+      } else o.clicks += 1;
+      observed.set(e.prompt_id, o);
+    }
+  }
+  for (const u of upgrades) {
+    const id = String(u.prompt_id);
+    const o = observed.get(id) ?? { prompt_id: id, impressions: 0, clicks: 0, accounts_shown: 0, upgrades: 0, expansion_mrr_cents: 0, accounts: new Set<string>() };
+    o.upgrades = num(u.upgrades);
+    o.expansion_mrr_cents = num(u.cents);
+    observed.set(id, o);
+  }
+  const observedRows: ObservedPrompt[] = [...observed.values()].map(({ accounts: shown, ...o }) => ({ ...o, accounts_shown: shown.size }));
+
+  const toRun = (result: SimulationResult): SimulationRun => ({
+    totals: result.totals,
+    definitions: result.definitions,
+    prompts: result.prompts,
+    days: result.days.map((d) => ({ ...d, day: iso(d.day) })),
+    prompt_days: result.prompt_days.map((d) => ({ ...d, day: iso(d.day) })),
+    thresholds: result.thresholds.map((t) => ({ ...t, daily: t.daily.map((d) => ({ ...d, day: iso(d.day) })) })),
+    projection: projectUpgrades(observedRows, result.prompts),
+  });
+  const current = simulate(history, rules.current);
+  const proposed = simulate(history, rules.proposed);
+
+  return {
+    from: iso(from),
+    to: iso(to),
+    window_days: request.window_days,
+    sampling: {
+      sampled: sample.sampled,
+      accounts_with_history: sample.total,
+      accounts_simulated: accounts.length,
+      users_simulated: current.users,
+      events_truncated: eventRows.length >= MAX_EVENTS,
+      method: sample.sampled
+        ? `${accounts.length} of ${sample.total} accounts with prompt history in the window, chosen by the lowest hash of their id (the same ones every time); counts are for the sample, not scaled up.`
+        : `Every one of the ${sample.total} accounts with prompt history in the window (up to ${MAX_SIMULATED_ACCOUNTS} are replayed whole; above that a deterministic sample is).`,
+    },
+    tolerance: REPRODUCTION_NOTE,
+    projection_basis: PROJECTION_BASIS,
+    activation: { current: rules.current.activation, proposed: rules.proposed.activation },
+    current: toRun(current),
+    proposed: toRun(proposed),
+  };
+}
