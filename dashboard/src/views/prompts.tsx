@@ -6,10 +6,12 @@ import { when } from '../format';
 import { WidgetPreview } from '../preview';
 import { useRequest } from '../state';
 import type { PromptCopy, PromptDefinition } from '../types';
+import { ImpactPreview, startProposal } from './simulate';
 
 type Listed = PromptDefinition & { updated_at: string | null; builtin: boolean };
 
 const editing = signal<string | null>(null);
+const simulating = signal<string | null>(null);
 const draft = signal<PromptCopy | null>(null);
 const message = signal('');
 
@@ -49,6 +51,7 @@ export function PromptsView() {
     <Loaded state={list}>
       {({ prompts }) => {
         const current = prompts.find((p) => p.id === editing.value);
+        const simulated = prompts.find((p) => p.id === simulating.value);
         return (
           <>
             <p class="status" role="status">
@@ -96,10 +99,29 @@ export function PromptsView() {
                       </button>
                     ),
                   },
+                  {
+                    key: 'simulate',
+                    label: 'Impact',
+                    value: () => null,
+                    render: (p) => (
+                      <button
+                        type="button"
+                        class="secondary"
+                        aria-label={`Simulate a change to ${p.id}`}
+                        onClick={() => {
+                          simulating.value = p.id;
+                          startProposal(p);
+                        }}
+                      >
+                        Simulate
+                      </button>
+                    ),
+                  },
                 ]}
               />
             </section>
             {current && draft.value && <CopyEditor prompt={current} onSave={(copy) => save(current, { copy })} />}
+            {simulated && <ImpactPreview prompt={simulated} onClose={() => (simulating.value = null)} />}
           </>
         );
       }}
