@@ -181,6 +181,38 @@ describe('dashboard in Chromium against the dev worker', () => {
     await poll(async () => (await admin('/v1/admin/prompts')).prompts.find((p: { id: string }) => p.id === 'invite').enabled).toBe(true);
   });
 
+  test('previewing a looser milestone cap shows more impressions than the rules in force, with projected upgrades as ranges, before saving', async () => {
+    await view('prompts');
+    const before = (await admin('/v1/admin/prompts')).prompts.find((p: { id: string }) => p.id === 'milestone');
+    await page.getByRole('button', { name: 'Simulate a change to milestone' }).click();
+    await page.locator('#sim-total').fill('5');
+    await page.locator('#sim-window_days').fill('42');
+    await page.getByRole('button', { name: 'Simulate', exact: true }).click();
+    const stat = (name: string) => page.locator(`[data-stat="${name}"] [data-value]`).innerText();
+    await page.locator('[data-stat="proposed-impressions"]').waitFor({ timeout: 60_000 });
+    // The same proposal through the API: the screen shows its numbers.
+    const { copy, trigger, caps, kind } = before;
+    const res = await fetch(base + '/v1/admin/simulations', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ definitions: { milestone: { kind, trigger, copy, enabled: true, caps: { ...caps, total: 5 } } }, window_days: 42 }),
+    });
+    const sim = await res.json();
+    expect(sim.proposed.totals.impressions).toBeGreaterThan(sim.current.totals.impressions);
+    expect(await stat('current-impressions')).toBe(num(sim.current.totals.impressions));
+    expect(await stat('proposed-impressions')).toBe(num(sim.proposed.totals.impressions));
+    const { low, high } = sim.proposed.projection.upgrades;
+    expect(low).toBeLessThan(high);
+    expect(await stat('proposed-upgrades')).toMatch(/ – /);
+    expect(await page.locator('[data-sampling]').innerText()).toContain(String(sim.sampling.accounts_with_history));
+    expect(await rowsOf('simulation-prompts').count()).toBeGreaterThan(0);
+    await screenshot('prompts-simulate');
+    expect(await seriousViolations()).toEqual([]);
+    // Nothing was saved.
+    expect((await admin('/v1/admin/prompts')).prompts.find((p: { id: string }) => p.id === 'milestone')).toEqual(before);
+    await page.getByRole('button', { name: 'Close', exact: true }).last().click();
+  });
+
   test('the seeded experiment shows its winner; a new one is created, started and read', async () => {
     await view('experiments');
     const { experiments } = await admin('/v1/admin/experiments');
