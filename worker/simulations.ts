@@ -2,9 +2,9 @@
  * Rule simulations: loads the last days of history from D1 — usage per account and day, the
  * users' prompt events, activation events, attributed upgrades — for a bounded sample of
  * accounts, and replays it through `shared/simulator.ts` under the rules in force and under a
- * proposal. Work per request is bounded: above `MAX_SIMULATED_ACCOUNTS` accounts with history
- * in the window, a deterministic sample (lowest hash of the account id) is simulated and the
- * answer says so.
+ * proposal. Work per request is bounded: above `MAX_SIMULATED_ACCOUNTS` accounts or
+ * `MAX_SIMULATED_EVENTS` prompt events in the window, a deterministic sample (lowest hash of the
+ * account id) is simulated and the answer says so.
  */
 import { sql } from 'drizzle-orm';
 import { murmurHash3 } from '../shared/bucketing';
@@ -31,7 +31,9 @@ import type { z } from 'zod';
 export const MAX_SIMULATED_ACCOUNTS = 2_000;
 /** History kept before the window, so caps (30-day cooldowns, period totals) start where they stood. */
 const LOOKBACK_DAYS = 62;
-/** A safety net on prompt events read per request; the sample keeps it far away in practice. */
+/** Prompt events in the window replayed per request at most (each is a moment the engine may be asked). */
+export const MAX_SIMULATED_EVENTS = 60_000;
+/** A safety net on prompt events read per request, lookback included; the sample keeps it far away in practice. */
 const MAX_EVENTS = 400_000;
 const CORE_EVENT = 'core_feature_activated';
 
@@ -61,14 +63,28 @@ function proposedDefinitions(current: readonly PromptDefinition[], proposal: Req
   return [...current.map((d) => byId.get(d.id) ?? d), ...proposed.filter((d) => !current.some((c) => c.id === d.id))];
 }
 
-/** The accounts to replay: all with prompt history in the window, or a deterministic sample of them. */
+/**
+ * The accounts to replay: all with prompt history in the window, or — above
+ * `MAX_SIMULATED_ACCOUNTS` accounts or `MAX_SIMULATED_EVENTS` events — the accounts with the
+ * lowest hash of their id, taken in that order while both budgets last (the same ones every time).
+ */
 async function sampleAccounts(db: Db, from: number, to: number) {
-  const rows = await db.all<{ account_id: string }>(sql`
-    SELECT DISTINCT account_id FROM prompt_events WHERE timestamp >= ${from} AND timestamp < ${to}`);
-  const ids = rows.map((r) => r.account_id);
-  if (ids.length <= MAX_SIMULATED_ACCOUNTS) return { ids, total: ids.length, sampled: false };
-  const ranked = ids.map((id) => [murmurHash3(`simulation:${id}`), id] as const).sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]));
-  return { ids: ranked.slice(0, MAX_SIMULATED_ACCOUNTS).map(([, id]) => id), total: ids.length, sampled: true };
+  const rows = await db.all<{ account_id: string; n: number }>(sql`
+    SELECT account_id, count(*) AS n FROM prompt_events WHERE timestamp >= ${from} AND timestamp < ${to} GROUP BY account_id`);
+  const events = rows.reduce((s, r) => s + num(r.n), 0);
+  if (rows.length <= MAX_SIMULATED_ACCOUNTS && events <= MAX_SIMULATED_EVENTS)
+    return { ids: rows.map((r) => r.account_id), total: rows.length, sampled: false };
+  const ranked = rows
+    .map((r) => ({ hash: murmurHash3(`simulation:${r.account_id}`), id: r.account_id, n: num(r.n) }))
+    .sort((a, b) => a.hash - b.hash || a.id.localeCompare(b.id));
+  const ids: string[] = [];
+  let budget = MAX_SIMULATED_EVENTS;
+  for (const r of ranked) {
+    if (ids.length >= MAX_SIMULATED_ACCOUNTS || (r.n > budget && ids.length > 0)) break;
+    ids.push(r.id);
+    budget -= r.n;
+  }
+  return { ids, total: rows.length, sampled: true };
 }
 
 /**
@@ -217,8 +233,9 @@ export async function runSimulation(db: Db, request: Request, now: number): Prom
       users_simulated: current.users,
       events_truncated: eventRows.length >= MAX_EVENTS,
       method: sample.sampled
-        ? `${accounts.length} of ${sample.total} accounts with prompt history in the window, chosen by the lowest hash of their id (the same ones every time); counts are for the sample, not scaled up.`
-        : `Every one of the ${sample.total} accounts with prompt history in the window (up to ${MAX_SIMULATED_ACCOUNTS} are replayed whole; above that a deterministic sample is).`,
+        ? `${accounts.length} of ${sample.total} accounts with prompt history in the window, chosen by the lowest hash of their id (the same ones every time) ` +
+          `while at most ${MAX_SIMULATED_ACCOUNTS} accounts and ${MAX_SIMULATED_EVENTS} prompt events last; counts are for the sample, not scaled up.`
+        : `Every one of the ${sample.total} accounts with prompt history in the window (up to ${MAX_SIMULATED_ACCOUNTS} accounts and ${MAX_SIMULATED_EVENTS} prompt events are replayed whole; above that a deterministic sample is).`,
     },
     tolerance: REPRODUCTION_NOTE,
     projection_basis: PROJECTION_BASIS,

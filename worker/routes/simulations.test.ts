@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { promptInputSchema } from '../../shared/prompts';
 import type { SimulationResponse, SimulationRun } from '../../shared/simulationSchemas';
-import { MAX_SIMULATED_ACCOUNTS } from '../simulations';
+import { MAX_SIMULATED_ACCOUNTS, MAX_SIMULATED_EVENTS } from '../simulations';
 import { ADMIN, api, DAY, env, SECRET, seedAccount } from '../test/api';
 
 const H = 3_600_000;
@@ -60,7 +60,7 @@ describe('POST /v1/admin/simulations on seeded history', () => {
     await seedHistory('sim-30', 30);
   });
 
-  it('showing the upgrade notice from 75% instead of 90% reaches more accounts, with more projected upgrades as a range', async () => {
+  it('showing the upgrade notice from 75% instead of 90% reaches more accounts; projected upgrades are ranges', async () => {
     const res = await simulate({ definitions: { 'limit-75': limitNotice([75], false), 'limit-90': limitNotice([75, 90]) }, window_days: 30 });
     expect(res.status).toBe(200);
     const body = res.json as SimulationResponse;
@@ -145,6 +145,30 @@ describe('POST /v1/admin/simulations on seeded history', () => {
 });
 
 describe('bounded work per request', () => {
+  it(`above ${MAX_SIMULATED_EVENTS} prompt events in the window, replays a sample of the accounts`, async () => {
+    const each = Math.ceil(MAX_SIMULATED_EVENTS * 0.6);
+    // Two very busy accounts (clicks in one session, cheap to replay) and the four seeded above.
+    for (const id of ['busy-1', 'busy-2'])
+      await env.DB.batch([
+        env.DB.prepare(
+          `INSERT INTO accounts (id, name, plan_id, seats, created_at, status, activated_at, updated_at) VALUES (?, ?, 'starter', 5, ?, 'active', ?, ?)`,
+        ).bind(id, id, today - 200 * DAY, today - 100 * DAY, today),
+        env.DB.prepare(
+          `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+           INSERT INTO prompt_events (account_id, idempotency_key, user_id, session_id, type, prompt_id, variant_id, experiment_id, feature_id, timestamp)
+           SELECT ?, 'c' || i, ? || '-u', ? || '-s', 'click', 'invite-seats', NULL, NULL, NULL, ? + i FROM n`,
+        ).bind(each, id, id, id, today - 3 * DAY),
+      ]);
+    const res = await simulate({ window_days: 7 });
+    expect(res.status).toBe(200);
+    const body = res.json as SimulationResponse;
+    expect(body.sampling.sampled).toBe(true);
+    expect(body.sampling.accounts_with_history).toBe(6);
+    expect(body.sampling.accounts_simulated).toBeLessThan(6);
+    expect(body.sampling.method).toContain(`${MAX_SIMULATED_EVENTS} prompt events`);
+    await env.DB.prepare(`DELETE FROM prompt_events WHERE account_id LIKE 'busy-%'`).run();
+  }, 60_000);
+
   it(`above ${MAX_SIMULATED_ACCOUNTS} accounts with history, replays a deterministic sample and says so`, async () => {
     const extra = MAX_SIMULATED_ACCOUNTS + 50;
     const ids = Array.from({ length: extra }, (_, i) => `bulk-${i}`);
