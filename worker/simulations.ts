@@ -31,8 +31,12 @@ import type { z } from 'zod';
 export const MAX_SIMULATED_ACCOUNTS = 2_000;
 /** History kept before the window, so caps (30-day cooldowns, period totals) start where they stood. */
 const LOOKBACK_DAYS = 62;
-/** Prompt events in the window replayed per request at most (each is a moment the engine may be asked). */
-export const MAX_SIMULATED_EVENTS = 60_000;
+/**
+ * Prompt events in the window replayed per request at most (each is a moment the engine may be
+ * asked, twice: current and proposed); about 0.4 ms per event and rule in workerd here, so a
+ * request stays under ten seconds or so.
+ */
+export const MAX_SIMULATED_EVENTS = 10_000;
 /** A safety net on prompt events read per request, lookback included; the sample keeps it far away in practice. */
 const MAX_EVENTS = 400_000;
 const CORE_EVENT = 'core_feature_activated';
