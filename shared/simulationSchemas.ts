@@ -8,7 +8,7 @@ import { promptDefinitionIdSchema, promptInputSchema } from './prompts';
 import type { DefinitionCounts, PromptCounts, ThresholdCrossings } from './simulator';
 import type { UpgradeProjection } from './upgradeProjection';
 
-export const MAX_SIMULATION_DAYS = 90;
+const MAX_SIMULATION_DAYS = 90;
 const MAX_PROPOSED_DEFINITIONS = 50;
 
 /** `{ events, min_events, min_age_days }`, as `PUT /v1/admin/activation` takes it. */
@@ -27,7 +27,6 @@ export const simulationRequestSchema = z.strictObject({
   activation: activationRuleSchema.optional(),
   window_days: z.int().min(1).max(MAX_SIMULATION_DAYS).default(MAX_SIMULATION_DAYS),
 });
-export type SimulationRequest = z.input<typeof simulationRequestSchema>;
 
 type Iso = string;
 

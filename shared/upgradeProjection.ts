@@ -92,7 +92,7 @@ function pool(rows: readonly ObservedPrompt[], keyOf: (r: ObservedPrompt) => str
 /**
  * The observed rates of each group, falling back to its kind, then to all prompts, when the
  * group itself was never shown.
- * @example observedRates(rows, 'limit_notice:80') // { basis: 'kind', rate: 0.05, interval: [0.03, 0.08], … }
+ * @example observedRate(rows, 'limit_notice:80') // { basis: 'kind', rate: 0.05, interval: [0.03, 0.08], … }
  */
 export function observedRate(observed: readonly ObservedPrompt[], group: string): GroupRate {
   const byGroup = pool(observed, (r) => promptGroup(r.prompt_id));
