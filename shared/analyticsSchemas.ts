@@ -10,11 +10,16 @@ export const DAY_MS = 86_400_000;
 export const PQA_BAND_IDS = ['nurture', 'warm', 'sales_assist', 'sales_ready'] as const;
 export type PqaBandId = (typeof PQA_BAND_IDS)[number];
 
-/** A query-string time: ISO-8601 with offset, a date (`2026-11-01`, UTC), or epoch milliseconds. */
+/** Query times outside these bounds are refused (400), never carried into date arithmetic. */
+export const QUERY_TIME_MIN = Date.UTC(2000, 0, 1);
+export const QUERY_TIME_MAX = Date.UTC(2200, 0, 1);
+
+/** A query-string time: ISO-8601 with offset, a date (`2026-11-01`, UTC), or epoch milliseconds, within 2000-01-01…2200-01-01. */
 export const queryTime = z
   .string()
   .refine((v) => /^\d{1,16}$/.test(v) || (/^\d{4}-\d{2}-\d{2}/.test(v) && Number.isFinite(Date.parse(v))), 'an ISO-8601 time or epoch milliseconds')
-  .transform((v) => (/^\d+$/.test(v) ? Number(v) : Date.parse(v)));
+  .transform((v) => (/^\d+$/.test(v) ? Number(v) : Date.parse(v)))
+  .refine((t) => t >= QUERY_TIME_MIN && t <= QUERY_TIME_MAX, 'must be between 2000-01-01 and 2200-01-01');
 
 const range = {
   from: queryTime.optional(),
@@ -128,4 +133,23 @@ export interface AdminAccount {
   entered_band_at: string | null;
   top_signals: string[];
   computed_at: string | null;
+}
+
+export const UPGRADE_REQUEST_STATUSES = ['open', 'approved', 'declined'] as const;
+
+/** `GET /v1/admin/upgrade-requests?status&from&to` (JSON, or CSV with `Accept: text/csv`). */
+export const upgradeRequestsQuerySchema = z.strictObject({ ...range, status: z.enum(UPGRADE_REQUEST_STATUSES).optional() });
+
+/** A member's request for a plan or seats, as admins see it. */
+export interface UpgradeRequestView {
+  id: string;
+  account_id: string;
+  user_id: string;
+  user_name: string | null;
+  plan_id: string | null;
+  seats: number | null;
+  note: string;
+  status: (typeof UPGRADE_REQUEST_STATUSES)[number];
+  created_at: string;
+  resolved_at: string | null;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { accountSnapshot, metricPeriod, planAllowing, rollPeriod } from './entitlements';
-import type { Catalog } from './schemas';
+import { accountSnapshot, metricLimit, metricPeriod, planAllowing, rollPeriod } from './entitlements';
+import type { Catalog, Plan } from './schemas';
 
 const DAY = 86_400_000;
 const catalog: Catalog = {
@@ -10,9 +10,9 @@ const catalog: Catalog = {
   ],
   features: [{ id: 'sso', name: 'SSO', description: '', trial_days: 14 }],
   plans: [
-    { id: 'starter', name: 'Starter', rank: 1, currency: 'usd', price_cents: 5000, interval: 'month', stripe_price_id: null, seat_price_cents: 0, stripe_seat_price_id: null, limits: { api_calls: 10000, seats: 5 }, features: [] },
-    { id: 'business', name: 'Business', rank: 3, currency: 'usd', price_cents: 80000, interval: 'month', stripe_price_id: null, seat_price_cents: 0, stripe_seat_price_id: null, limits: { api_calls: null, seats: 100 }, features: ['sso'] },
-    { id: 'pro', name: 'Pro', rank: 2, currency: 'usd', price_cents: 20000, interval: 'month', stripe_price_id: null, seat_price_cents: 0, stripe_seat_price_id: null, limits: { api_calls: 50000, seats: 20 }, features: [] },
+    { id: 'starter', name: 'Starter', rank: 1, currency: 'usd', price_cents: 5000, interval: 'month', stripe_price_id: null, seat_price_cents: 0, stripe_seat_price_id: null, limits: { api_calls: 10000, seats: 5 }, features: [], hidden: false },
+    { id: 'business', name: 'Business', rank: 3, currency: 'usd', price_cents: 80000, interval: 'month', stripe_price_id: null, seat_price_cents: 0, stripe_seat_price_id: null, limits: { api_calls: null, seats: 100 }, features: ['sso'], hidden: false },
+    { id: 'pro', name: 'Pro', rank: 2, currency: 'usd', price_cents: 20000, interval: 'month', stripe_price_id: null, seat_price_cents: 0, stripe_seat_price_id: null, limits: { api_calls: 50000, seats: 20 }, features: [], hidden: false },
   ],
 };
 const nov1 = Date.UTC(2026, 10, 1);
@@ -47,6 +47,28 @@ describe('account snapshot', () => {
   it('names the lowest plan whose limit allows the need', () => {
     expect(planAllowing(catalog, catalog.plans[0]!, 'api_calls', 60000, account)?.id).toBe('business');
     expect(planAllowing(catalog, catalog.plans[0]!, 'api_calls', 12000, account)?.id).toBe('pro');
+  });
+
+  it('never offers a hidden plan: not as an upgrade option, a feature’s plan, nor the plan that allows a need', () => {
+    // Legacy ranks between Starter and Pro, is unlimited and has SSO, but is hidden.
+    const [starter, business, pro] = catalog.plans as [Plan, Plan, Plan];
+    const legacy: Plan = { ...pro, id: 'legacy', name: 'Legacy', rank: 2, limits: { api_calls: null, seats: 500 }, features: ['sso'], hidden: true };
+    const withHidden: Catalog = { ...catalog, plans: [starter, legacy, { ...pro, rank: 4 }, { ...business, rank: 5 }] };
+    const snap = accountSnapshot({ account, catalog: withHidden, counters: [], trials: [], now: nov1 });
+    expect(snap.upgradeOptions.map((p) => p.id)).toEqual(['pro', 'business']);
+    expect(snap.features.sso!.required_plan).toBe('business');
+    expect(planAllowing(withHidden, withHidden.plans[0]!, 'api_calls', 60000, account)?.id).toBe('business');
+    // An account on the hidden plan keeps it, and is offered the visible plans above.
+    const kept = accountSnapshot({ account: { ...account, planId: 'legacy' }, catalog: withHidden, counters: [], trials: [], now: nov1 });
+    expect(kept.plan.id).toBe('legacy');
+    expect(kept.meters.map((m) => m.limit)).toEqual([null, 500]);
+    expect(kept.upgradeOptions.map((p) => p.id)).toEqual(['pro', 'business']);
+  });
+
+  it('reads a limit the plan does not list as 0, never as unlimited', () => {
+    const forgot = { ...catalog.plans[0]!, limits: { seats: 5 } };
+    expect(metricLimit(forgot, 'api_calls', account)).toBe(0);
+    expect(metricLimit(catalog.plans[1]!, 'api_calls', account)).toBeNull();
   });
 });
 

@@ -55,13 +55,24 @@ export function rollPeriod(start: number, end: number, at: number): { start: num
 
 /**
  * The limit of a metric on a plan for an account; seats are the larger of the plan's included
- * seats and the seats bought. `null` = unlimited.
+ * seats and the seats bought. `null` = unlimited, and only when the plan says so: a limit the
+ * plan does not list reads as 0 (fail closed), since the catalog rule makes every plan list
+ * every metric and an omission must never give the metric away.
  * @example metricLimit(starter, 'seats', { seats: 8 }) // 8 when Starter includes 5
  */
 export function metricLimit(plan: Plan, metricId: string, account: Pick<AccountRow, 'seats'>): number | null {
-  const limit = plan.limits[metricId];
-  if (limit === undefined || limit === null) return null;
+  const limit = Object.hasOwn(plan.limits, metricId) ? plan.limits[metricId]! : 0;
+  if (limit === null) return null;
   return metricId === SEATS_METRIC ? Math.max(limit, account.seats) : limit;
+}
+
+/**
+ * The plans an account on `current` may be offered, lowest rank first: higher-ranked and not
+ * hidden. A hidden plan keeps its accounts but is never offered.
+ * @example offeredPlans(catalog, starter).map((p) => p.id) // ['pro', 'business']
+ */
+export function offeredPlans(catalog: Pick<Catalog, 'plans'>, current: Pick<Plan, 'rank'>): Plan[] {
+  return [...catalog.plans].sort((a, b) => a.rank - b.rank).filter((pl) => pl.rank > current.rank && !pl.hidden);
 }
 
 /** Current use of a metric: a counter from an earlier period reads as zero. */
@@ -142,7 +153,7 @@ export function accountSnapshot(p: {
       entitled: inPlan || onTrial,
       trial_available: !inPlan && feature.trial_days > 0 && trialEnds === null,
       trial_ends_at: !inPlan && onTrial ? iso(trialEnds) : null,
-      required_plan: inPlan ? null : byRank.find((pl) => pl.features.includes(feature.id))?.id ?? null,
+      required_plan: inPlan ? null : byRank.find((pl) => !pl.hidden && pl.features.includes(feature.id))?.id ?? null,
     };
     entitlements[feature.id] = inPlan || onTrial;
   }
@@ -153,20 +164,16 @@ export function accountSnapshot(p: {
     features,
     entitlements,
     seats: { used: seatMeter?.used ?? 0, limit: seatMeter ? seatMeter.limit : null },
-    upgradeOptions: byRank.filter((pl) => pl.rank > plan.rank),
+    upgradeOptions: offeredPlans(catalog, plan),
   };
 }
 
 /**
- * The lowest-ranked plan above the current one whose limit allows `needed` of a metric.
+ * The lowest-ranked plan offered above the current one whose limit allows `needed` of a metric.
  * @example planAllowing(catalog, starter, 'api_calls', 12000) // pro
  */
 export function planAllowing(catalog: Catalog, current: Plan, metricId: string, needed: number, account: Pick<AccountRow, 'seats'>): Plan | null {
-  return (
-    [...catalog.plans]
-      .sort((a, b) => a.rank - b.rank)
-      .find((pl) => pl.rank > current.rank && (metricLimit(pl, metricId, account) ?? Infinity) >= needed) ?? null
-  );
+  return offeredPlans(catalog, current).find((pl) => (metricLimit(pl, metricId, account) ?? Infinity) >= needed) ?? null;
 }
 
 export { remaining };

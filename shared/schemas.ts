@@ -25,6 +25,26 @@ export const time = z
   ])
   .transform((v) => (typeof v === 'number' ? v : Date.parse(v)));
 
+/** How far ahead of the worker's clock an event's timestamp may be (clock drift), so a future-dated gauge `set` cannot freeze a gauge. */
+export const MAX_CLOCK_AHEAD_MS = 5 * 60_000;
+/** Widget events older than this are refused: the widget sends them as they happen. */
+export const MAX_WIDGET_EVENT_AGE_MS = 24 * 3600_000;
+
+/**
+ * The events whose `timestamp` is more than `MAX_CLOCK_AHEAD_MS` after `now`, or (with `maxAgeMs`)
+ * older than that, as error details naming each (`events.3.timestamp`).
+ * @example eventTimeProblems([{ timestamp: now + 3_600_000 }], now) // [{ path: 'events.0.timestamp', message: 'more than 5 minutes in the future' }]
+ */
+export function eventTimeProblems(events: { timestamp?: number | undefined }[], now: number, maxAgeMs?: number): { path: string; message: string }[] {
+  const problems: { path: string; message: string }[] = [];
+  events.forEach((e, i) => {
+    if (e.timestamp === undefined) return;
+    if (e.timestamp > now + MAX_CLOCK_AHEAD_MS) problems.push({ path: `events.${i}.timestamp`, message: 'more than 5 minutes in the future' });
+    else if (maxAgeMs !== undefined && e.timestamp < now - maxAgeMs) problems.push({ path: `events.${i}.timestamp`, message: `older than ${Math.round(maxAgeMs / 3600_000)} hours` });
+  });
+  return problems;
+}
+
 // ---------------------------------------------------------------- catalog
 
 export const metricSchema = z.strictObject({
@@ -40,7 +60,8 @@ export const featureSchema = z.strictObject({
   id,
   name: text(120).min(1),
   description: text(2000).default(''),
-  trial_days: z.number().int().min(0).max(365).default(0),
+  /** The playbooks' default: a 7-day trial of a locked feature; 0 means no trial. */
+  trial_days: z.number().int().min(0).max(365).default(7),
 });
 
 export const planSchema = z.strictObject({
@@ -53,9 +74,14 @@ export const planSchema = z.strictObject({
   stripe_price_id: text(255).nullable().default(null),
   seat_price_cents: cents.default(0),
   stripe_seat_price_id: text(255).nullable().default(null),
-  /** Metric id → limit; null or absent means unlimited. */
+  /** A monthly plan's price when billed yearly (typically 15–20% off twelve months); null when not sold yearly. */
+  annual_price_cents: cents.nullable().optional(),
+  stripe_annual_price_id: text(255).nullable().optional(),
+  /** Metric id → limit, one for every metric of the catalog; `null` is unlimited and must be written. */
   limits: z.record(id, z.number().int().min(0).max(1e15).nullable()).default({}),
   features: z.array(id).max(200).default([]),
+  /** Accounts may stay on a hidden plan (grandfathered, internal); it is never offered as an upgrade. */
+  hidden: z.boolean().default(false),
 });
 
 export const catalogSchema = z
@@ -82,11 +108,25 @@ export const catalogSchema = z
       ranks.add(plan.rank);
       for (const m of Object.keys(plan.limits))
         if (!metrics.has(m)) ctx.addIssue({ code: 'custom', path: ['plans', i, 'limits', m], message: `unknown metric "${m}"` });
+      // No implicit unlimited: a metric the plan forgets would otherwise be free on it.
+      for (const m of metrics)
+        if (!Object.hasOwn(plan.limits, m))
+          ctx.addIssue({ code: 'custom', path: ['plans', i, 'limits', m], message: `plan "${plan.id}" has no limit for metric "${m}"; write a number, or null for unlimited` });
       plan.features.forEach((f, j) => {
         if (!features.has(f)) ctx.addIssue({ code: 'custom', path: ['plans', i, 'features', j], message: `unknown feature "${f}"` });
       });
     });
   });
+
+/** `PUT /v1/catalog?dry_run=true`: answer the changes and the accounts affected, apply nothing. */
+export const catalogPutQuerySchema = z.strictObject({
+  dry_run: z.enum(['true', 'false']).optional().transform((v) => v === 'true'),
+});
+/** A catalog version in a path: a whole number from 1. */
+export const catalogVersionNumber = z.string().regex(/^[1-9]\d{0,9}$/, 'a version number: 1, 2, 3…').transform(Number);
+export const catalogVersionsQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
 
 export type Metric = z.output<typeof metricSchema>;
 export type Feature = z.output<typeof featureSchema>;
@@ -209,6 +249,8 @@ export const widgetEventSchema = z.strictObject({
   feature_id: id.nullable().optional(),
   timestamp: time.optional(),
   idempotency_key: idempotencyKey,
+  /** The prompt's `serve_token` from the widget state: required with a `prompt_id`. */
+  serve_token: z.string().max(100).optional(),
 });
 export const widgetEventsSchema = z.strictObject({
   events: z.array(widgetEventSchema).min(1).max(200),

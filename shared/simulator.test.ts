@@ -32,9 +32,9 @@ const catalog: Catalog = {
     { id: 'audit_log', name: 'Audit log', description: '', trial_days: 0 },
   ],
   plans: [
-    { id: 'starter', name: 'Starter', rank: 1, currency: 'usd', price_cents: 5000, interval: 'month', stripe_price_id: null, seat_price_cents: 0, stripe_seat_price_id: null, limits: { api_calls: 10000, seats: 5, projects: 3 }, features: [] },
-    { id: 'pro', name: 'Pro', rank: 2, currency: 'usd', price_cents: 20000, interval: 'month', stripe_price_id: null, seat_price_cents: 0, stripe_seat_price_id: null, limits: { api_calls: 50000, seats: 20, projects: 20 }, features: ['audit_log'] },
-    { id: 'business', name: 'Business', rank: 3, currency: 'usd', price_cents: 80000, interval: 'month', stripe_price_id: null, seat_price_cents: 0, stripe_seat_price_id: null, limits: { api_calls: 250000, seats: 100, projects: null }, features: ['audit_log', 'sso'] },
+    { id: 'starter', name: 'Starter', rank: 1, currency: 'usd', price_cents: 5000, interval: 'month', stripe_price_id: null, seat_price_cents: 0, stripe_seat_price_id: null, hidden: false, limits: { api_calls: 10000, seats: 5, projects: 3 }, features: [] },
+    { id: 'pro', name: 'Pro', rank: 2, currency: 'usd', price_cents: 20000, interval: 'month', stripe_price_id: null, seat_price_cents: 0, stripe_seat_price_id: null, hidden: false, limits: { api_calls: 50000, seats: 20, projects: 20 }, features: ['audit_log'] },
+    { id: 'business', name: 'Business', rank: 3, currency: 'usd', price_cents: 80000, interval: 'month', stripe_price_id: null, seat_price_cents: 0, stripe_seat_price_id: null, hidden: false, limits: { api_calls: 250000, seats: 100, projects: null }, features: ['audit_log', 'sso'] },
   ],
 };
 

@@ -5,7 +5,14 @@
 import { z } from 'zod';
 
 /** Events an outgoing webhook can subscribe to. */
-export const WEBHOOK_EVENTS = ['pqa.sales_ready', 'upgrade.requested', 'upgrade.succeeded'] as const;
+export const WEBHOOK_EVENTS = [
+  'pqa.sales_ready',
+  'upgrade.requested',
+  'upgrade.succeeded',
+  'plan.downgrade_scheduled',
+  'subscription.cancel_scheduled',
+  'save_offer.accepted',
+] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 export const PQA_BANDS = ['nurture', 'warm', 'sales_assist', 'sales_ready'] as const;
@@ -22,6 +29,35 @@ export const webhookUrl = z
       return false;
     }
   }, 'must be an absolute http:// or https:// URL');
+
+/** Host names that only mean something inside a network: never a production webhook target. */
+const PRIVATE_SUFFIXES = ['.localhost', '.local', '.internal', '.intranet', '.lan', '.home.arpa', '.corp', '.private'];
+
+/**
+ * Why `value` may not receive webhooks from a production worker, or null when it may: it must be
+ * `https` on port 443 to a public host name (no IP literal, `localhost`, `*.local`, `*.internal`
+ * or single-label name, no credentials in the URL), and a Slack webhook must be
+ * `https://hooks.slack.com/…`. This keeps a deployed worker from being turned on the network
+ * it runs in.
+ * @example productionWebhookUrlProblem('http://10.0.0.5/hook', 'json') // 'must be https:// in production'
+ */
+export function productionWebhookUrlProblem(value: string, format: 'json' | 'slack'): string | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be an absolute https:// URL';
+  }
+  if (url.protocol !== 'https:') return 'must be https:// in production';
+  if (url.port !== '' && url.port !== '443') return 'must use port 443 in production';
+  if (url.username || url.password) return 'must not carry credentials';
+  const host = url.hostname.toLowerCase().replace(/\.$/, '');
+  if (host.startsWith('[') || /^[\d.]+$/.test(host) || /^0x/i.test(host)) return 'must name a public host, not an IP address';
+  if (host === 'localhost' || PRIVATE_SUFFIXES.some((s) => host.endsWith(s))) return 'must name a public host';
+  if (!host.includes('.')) return 'must name a public host (a single-label name is not)';
+  if (format === 'slack' && host !== 'hooks.slack.com') return 'a slack webhook must be https://hooks.slack.com/…';
+  return null;
+}
 
 /**
  * `PUT /v1/admin/webhooks/:id`. `secret` signs deliveries (`Ladder-Signature`); a JSON

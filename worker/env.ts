@@ -4,8 +4,12 @@ import type { UserClaims } from '../shared/schemas';
 /** Bindings and secrets of the worker (wrangler.toml, .dev.vars, `wrangler secret put`). */
 export type Env = {
   DB: D1Database;
-  /** `development`, `test` or `production`: dev-only pages and `*` CORS need a non-production value. */
+  /** `development` or `test`; anything else, unset included, is production (worker/config.ts). */
   LADDER_ENV?: string;
+  /** `local` applies upgrades without charging (must be chosen explicitly in production); `stripe` or unset: Stripe when keyed. */
+  LADDER_BILLING?: string;
+  /** Cloudflare's Rate Limiting binding counting failed credentials per client address (wrangler.toml `[[ratelimits]]`). */
+  AUTH_FAILURES?: { limit(options: { key: string }): Promise<{ success: boolean }> };
   LADDER_SECRET_KEY: string;
   LADDER_ADMIN_KEY: string;
   LADDER_USER_TOKEN_SECRET: string;
@@ -28,6 +32,10 @@ export type Vars = {
   now: number;
   /** Claims of a verified user token (widget routes only). */
   user: UserClaims;
+  /** How an admin request authenticated: the admin key as a bearer, or the dashboard's session cookie. */
+  adminVia: 'key' | 'session';
+  /** When the dashboard session of this request expires (session-authenticated admin requests only). */
+  adminSessionExpiresAt: number;
 };
 
 export type AppEnv = { Bindings: Env; Variables: Vars };

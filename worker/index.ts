@@ -3,16 +3,18 @@
  * Route groups carry their own credentials; errors all leave through `errorResponse`.
  */
 import { Hono } from 'hono';
+import { configProblems, isProduction } from './config';
 import type { AppEnv, Env } from './env';
-import { errorResponse } from './errors';
+import { ApiError, errorResponse } from './errors';
 import { adminKey, secretKey, userToken } from './middleware/auth';
 import { widgetCors } from './middleware/cors';
+import { limitAuthFailures } from './middleware/authFailures';
 import { rateLimit } from './middleware/rateLimit';
 import { accountRoutes } from './routes/accounts';
 import { adminCsrf, adminSessionRoutes } from './routes/admin';
 import { adminAccountRoutes, analyticsRoutes } from './routes/analytics';
 import { billingRoutes } from './routes/billing';
-import { catalogRoutes } from './routes/catalog';
+import { adminCatalogRoutes, catalogRoutes } from './routes/catalog';
 import { dashboardRoutes } from './routes/dashboard';
 import { experimentRoutes } from './routes/experiments';
 import { demoRoutes } from './routes/demo';
@@ -21,6 +23,9 @@ import { healthRoutes } from './routes/health';
 import { openapiRoutes } from './routes/openapi';
 import { pqaAdminRoutes, pqaRoutes, readinessRoutes } from './routes/pqa';
 import { promptRoutes } from './routes/prompts';
+import { activationRoutes } from './routes/activation';
+import { upgradeRequestRoutes } from './routes/upgradeRequests';
+import { retentionRoutes, saveOfferRoutes, savesRoutes } from './routes/retention';
 import { revenueRoutes } from './routes/revenue';
 import { stripeRoutes } from './routes/stripe';
 import { tokenRoutes } from './routes/tokens';
@@ -31,60 +36,101 @@ import { widgetRoutes } from './routes/widget';
 import { simulationRoutes } from './routes/simulations';
 import { scheduled } from './scheduled';
 
-export const app = new Hono<AppEnv>();
+/**
+ * The worker's routes. Development-only routes (`/demo`, `/v1/admin/dev/*`) are registered only
+ * when `devRoutes` is set, so in production they do not exist at all (404, like any unknown path).
+ */
+function buildApp({ devRoutes }: { devRoutes: boolean }) {
+  const app = new Hono<AppEnv>();
+  app.use('*', async (c, next) => {
+    c.set('now', Date.now());
+    // Fail closed: an unsafe production configuration serves nothing but the health check's list of problems.
+    const problems = configProblems(c.env);
+    if (problems.length) {
+      if (c.req.path === '/v1/health') return c.json({ ok: false, problems }, 503);
+      throw new ApiError(503, 'misconfigured', 'This Ladder worker is not safely configured; GET /v1/health lists what to fix.', []);
+    }
+    await next();
+  });
+  app.onError(errorResponse);
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route ${c.req.method} ${c.req.path}.`, details: [] } }, 404));
 
-app.use('*', async (c, next) => {
-  c.set('now', Date.now());
-  await next();
-});
-app.onError(errorResponse);
-app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route ${c.req.method} ${c.req.path}.`, details: [] } }, 404));
+  // Per-credential limits (429 with Retry-After), counted after authentication; see middleware/rateLimit.ts.
+  const hostLimit = rateLimit({ scope: 'secret key', limitVar: 'LADDER_RATE_LIMIT_HOST', defaultLimit: 60_000, key: () => 'host' });
+  const widgetLimit = rateLimit({ scope: 'user', limitVar: 'LADDER_RATE_LIMIT_WIDGET', defaultLimit: 1_200, key: (c) => `${c.get('user').acct}\u0000${c.get('user').sub}` });
+  // Beside the per-user limit: all the users of one account together, so one account cannot flood D1 writes.
+  const widgetAccountLimit = rateLimit({ scope: 'account', limitVar: 'LADDER_RATE_LIMIT_ACCOUNT', defaultLimit: 6_000, key: (c) => c.get('user').acct });
+  const adminLimit = rateLimit({ scope: 'admin key', limitVar: 'LADDER_RATE_LIMIT_ADMIN', defaultLimit: 6_000, key: () => 'admin' });
+  const guessing = limitAuthFailures();
+  // Host backend (secret key). No CORS: these are called server to server.
+  // Note: '/v1/catalog/*' matches '/v1/catalog' too (listing both would run the middleware twice).
+  for (const path of ['/v1/catalog/*', '/v1/accounts/*', '/v1/usage', '/v1/track', '/v1/check', '/v1/entitlements/*', '/v1/tokens', '/v1/pqa'])
+    app.use(path, guessing, secretKey(), hostLimit);
+  // Widget (user token), with CORS for the allowed origins; preflights are answered before auth.
+  app.use('/v1/widget/*', widgetCors(), guessing, userToken(), widgetLimit, widgetAccountLimit);
+  // Dashboard and admin (admin key or session cookie), login and logout excepted; a cookie-authenticated write
+  // must also pass the CSRF check.
+  app.use(
+    '/v1/admin/*',
+    guessing,
+    async (c, next) =>
+      c.req.path === '/v1/admin/login' || c.req.path === '/v1/admin/logout' ? next() : adminKey()(c, async () => void (await adminLimit(c, next))),
+    adminCsrf(),
+  );
 
-// Per-credential limits (429 with Retry-After), counted after authentication; see middleware/rateLimit.ts.
-const hostLimit = rateLimit({ scope: 'secret key', limitVar: 'LADDER_RATE_LIMIT_HOST', defaultLimit: 60_000, key: () => 'host' });
-const widgetLimit = rateLimit({ scope: 'user', limitVar: 'LADDER_RATE_LIMIT_WIDGET', defaultLimit: 1_200, key: (c) => `${c.get('user').acct}\u0000${c.get('user').sub}` });
-const adminLimit = rateLimit({ scope: 'admin key', limitVar: 'LADDER_RATE_LIMIT_ADMIN', defaultLimit: 6_000, key: () => 'admin' });
-// Host backend (secret key). No CORS: these are called server to server.
-for (const path of ['/v1/catalog', '/v1/accounts/*', '/v1/usage', '/v1/track', '/v1/check', '/v1/entitlements/*', '/v1/tokens', '/v1/pqa'])
-  app.use(path, secretKey(), hostLimit);
-// Widget (user token), with CORS for the allowed origins; preflights are answered before auth.
-app.use('/v1/widget/*', widgetCors(), userToken(), widgetLimit);
-// Dashboard and admin (admin key or session cookie), login and logout excepted; a cookie-authenticated write
-// must also pass the CSRF check.
-app.use(
-  '/v1/admin/*',
-  async (c, next) =>
-    c.req.path === '/v1/admin/login' || c.req.path === '/v1/admin/logout' ? next() : adminKey()(c, async () => void (await adminLimit(c, next))),
-  adminCsrf(),
-);
+  app.route('/v1/health', healthRoutes);
+  app.route('/v1/catalog', catalogRoutes);
+  app.route('/v1/accounts', accountRoutes);
+  app.route('/v1/accounts', readinessRoutes);
+  app.route('/v1/pqa', pqaRoutes);
+  app.route('/v1', usageRoutes);
+  app.route('/v1/track', trackRoutes);
+  app.route('/v1/tokens', tokenRoutes);
+  app.route('/v1/widget', widgetRoutes);
+  app.route('/v1/widget', billingRoutes);
+  app.route('/v1/widget', retentionRoutes);
+  // Stripe webhooks: no bearer credential, the Stripe-Signature header is verified instead.
+  app.route('/v1/stripe', stripeRoutes);
+  app.route('/v1/admin/analytics', revenueRoutes);
+  app.route('/v1/admin/analytics', savesRoutes);
+  app.route('/v1/admin/save-offers', saveOfferRoutes);
+  app.route('/v1/admin/prompts', promptRoutes);
+  app.route('/v1/admin/activation', activationRoutes);
+  app.route('/v1/admin/upgrade-requests', upgradeRequestRoutes);
+  app.route('/v1/admin/experiments', experimentRoutes);
+  app.route('/v1/admin/pqa', pqaAdminRoutes);
+  app.route('/v1/admin/webhooks', webhookRoutes);
+  app.route('/v1/admin', adminSessionRoutes);
+  app.route('/v1/admin/analytics', analyticsRoutes);
+  app.route('/v1/admin/accounts', adminAccountRoutes);
+  app.route('/v1/admin/catalog', adminCatalogRoutes);
+  app.route('/v1/admin/simulations', simulationRoutes);
+  app.route('/', openapiRoutes);
+  app.route('/', dashboardRoutes);
+  if (devRoutes) {
+    app.route('/v1/admin/dev', devSeedRoutes);
+    app.route('/demo', demoRoutes);
+  }
+  return app;
+}
 
-app.route('/v1/health', healthRoutes);
-app.route('/v1/catalog', catalogRoutes);
-app.route('/v1/accounts', accountRoutes);
-app.route('/v1/accounts', readinessRoutes);
-app.route('/v1/pqa', pqaRoutes);
-app.route('/v1', usageRoutes);
-app.route('/v1/track', trackRoutes);
-app.route('/v1/tokens', tokenRoutes);
-app.route('/v1/widget', widgetRoutes);
-app.route('/v1/widget', billingRoutes);
-// Stripe webhooks: no bearer credential, the Stripe-Signature header is verified instead.
-app.route('/v1/stripe', stripeRoutes);
-app.route('/v1/admin/analytics', revenueRoutes);
-app.route('/v1/admin/prompts', promptRoutes);
-app.route('/v1/admin/experiments', experimentRoutes);
-app.route('/v1/admin/pqa', pqaAdminRoutes);
-app.route('/v1/admin/webhooks', webhookRoutes);
-app.route('/v1/admin', adminSessionRoutes);
-app.route('/v1/admin/analytics', analyticsRoutes);
-app.route('/v1/admin/accounts', adminAccountRoutes);
-app.route('/v1/admin/dev', devSeedRoutes);
-app.route('/v1/admin/simulations', simulationRoutes);
-app.route('/', openapiRoutes);
-app.route('/', dashboardRoutes);
-app.route('/demo', demoRoutes);
+const withDevRoutes = buildApp({ devRoutes: true });
+const production = buildApp({ devRoutes: false });
+
+/** The app for this environment: production (the default) never has the development-only routes. */
+const appFor = (env: Env | undefined) => (env && !isProduction(env) ? withDevRoutes : production);
+
+/**
+ * The worker as tests drive it: `app.request(path, init, env)` picks the app for `env` as `fetch`
+ * does; `app.routes` lists every route of the development build.
+ */
+export const app = {
+  routes: withDevRoutes.routes,
+  fetch: (request: Request, env: Env, ctx?: unknown) => appFor(env).fetch(request, env, ctx as never),
+  request: (input: string | Request, init?: RequestInit, env?: Env, ctx?: unknown) => appFor(env).request(input, init, env, ctx as never),
+};
 
 export default {
-  fetch: (request: Request, env: Env, ctx: unknown) => app.fetch(request, env, ctx as never),
+  fetch: (request: Request, env: Env, ctx: unknown) => app.fetch(request, env, ctx),
   scheduled,
 } satisfies { fetch: (r: Request, e: Env, c: unknown) => Response | Promise<Response>; scheduled: typeof scheduled };

@@ -2,8 +2,10 @@
  * Usage metering in D1. A batch of events is applied in one D1 batch (one transaction):
  * events are inserted keyed by idempotency key (a seen key changes nothing), then the
  * counters are moved by set-based statements over exactly the rows this batch inserted.
+ * A counter saturates at 2^53 − 1 (Number.MAX_SAFE_INTEGER): past it JSON numbers lose precision.
  * This module is the one place to swap for a Durable Object per hot account.
  */
+import { compositeKey } from '../shared/compositeKey';
 import { and, eq, sql } from 'drizzle-orm';
 import { metricLimit, metricPeriod, planAllowing } from '../shared/entitlements';
 import { newCrossings, type Threshold } from '../shared/metering';
@@ -12,6 +14,7 @@ import type { AccountState } from './accounts';
 import { sqlBatch, type Db } from './db';
 import { accounts, trackEvents, usageCounters } from './db/schema';
 import { ApiError, type ErrorDetail } from './errors';
+import { rescoreAccounts } from './pqa';
 
 type Account = typeof accounts.$inferSelect;
 
@@ -33,7 +36,7 @@ const applyIncrements = (batchId: string) => sql`
   WHERE batch_id = ${batchId} AND mode = 'increment'
   GROUP BY account_id, metric, period_start ORDER BY period_start
   ON CONFLICT (account_id, metric) DO UPDATE SET
-    used = CASE WHEN excluded.period_start = usage_counters.period_start THEN usage_counters.used + excluded.used
+    used = CASE WHEN excluded.period_start = usage_counters.period_start THEN MIN(usage_counters.used + excluded.used, ${Number.MAX_SAFE_INTEGER})
                 WHEN excluded.period_start > usage_counters.period_start THEN excluded.used
                 ELSE usage_counters.used END,
     highest_threshold = CASE WHEN excluded.period_start > usage_counters.period_start THEN NULL
@@ -110,7 +113,8 @@ function periodKey(metric: Metric, account: Account, timestamp: number, now: num
 
 /**
  * Record newly crossed thresholds once per period; reaching 100% records the PQA behaviour
- * `limit_hit` (idempotent per account, metric and period, so concurrent crossings record one).
+ * `limit_hit` (idempotent per account, metric and period, so concurrent crossings record one)
+ * and rescores the account at once, so a sales-ready entry is pushed by the next cron run.
  */
 async function recordCrossings(
   db: Db,
@@ -120,6 +124,7 @@ async function recordCrossings(
   now: number,
 ): Promise<void> {
   const writes = [];
+  const hit: string[] = [];
   for (const c of touched) {
     const account = accountsById.get(c.account_id);
     const plan = account && catalog.plans.find((p) => p.id === account.planId);
@@ -133,13 +138,14 @@ async function recordCrossings(
         .set({ highestThreshold: sql`MAX(COALESCE(${usageCounters.highestThreshold}, 0), ${highest})` })
         .where(and(eq(usageCounters.accountId, c.account_id), eq(usageCounters.metric, c.metric), eq(usageCounters.periodStart, c.period_start))),
     );
-    if (crossed.includes(100))
+    if (crossed.includes(100)) {
+      hit.push(c.account_id);
       writes.push(
         db
           .insert(trackEvents)
           .values({
             accountId: c.account_id,
-            idempotencyKey: `limit_hit:${c.metric}:${c.period_start}`,
+            idempotencyKey: compositeKey('limit_hit', c.metric, c.period_start),
             userId: null,
             event: 'limit_hit',
             timestamp: now,
@@ -148,9 +154,14 @@ async function recordCrossings(
           })
           .onConflictDoNothing(),
       );
+    }
   }
   const [first, ...rest] = writes;
   if (first) await db.batch([first, ...rest]);
+  // A failed rescore never fails the usage write: the daily cron rescores every account.
+  await rescoreAccounts(db, hit, now).catch((err: unknown) =>
+    console.error('[ladder] PQA rescore after limit_hit failed', err instanceof Error ? (err.stack ?? err.message) : err),
+  );
 }
 
 export type CheckResult = {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { database, sqlBatch } from './db';
 import { app } from './index';
-import { ADMIN, api, env, received, receiverUrl, uid } from './test/api';
+import { ADMIN, api, env, PRODUCTION, received, receiverUrl, uid } from './test/api';
 import { backoffMs, deliverDue, enqueueWebhookEvent, MINUTE, slackMessage } from './webhooks';
 
 const SECRET = 'whsec_test_0123456789abcdef';
@@ -120,7 +120,7 @@ describe('webhook delivery', () => {
     });
     expect(message.text).toBe('Acme requested an upgrade');
     const fields = (message.blocks[1] as { fields: { text: string }[] }).fields.map((f) => f.text);
-    expect(fields).toEqual(expect.arrayContaining(['*request plan_id*\npro', '*account plan_id*\nstarter', '*user email*\nann@acme.com', '*request note*\nNeed more API calls']));
+    expect(fields).toEqual(expect.arrayContaining(['*request plan_id*\npro', '*account plan_id*\nstarter', '*user email*\nann@acme.com', '*request note*\n`Need more API calls`']));
     expect(fields.length).toBeLessThanOrEqual(10);
   });
 });
@@ -169,9 +169,9 @@ describe('admin webhooks API', () => {
     const send = (url: string) =>
       app.request(`/v1/admin/webhooks/${uid('prod')}`, {
         method: 'PUT',
-        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${PRODUCTION.LADDER_ADMIN_KEY}`, 'content-type': 'application/json' },
         body: JSON.stringify({ url, format: 'json', events: ['pqa.sales_ready'], secret: SECRET }),
-      }, { ...env, LADDER_ENV: 'production' });
+      }, { ...env, ...PRODUCTION });
     const refused = await send('http://crm.example.com/ladder');
     expect(refused.status).toBe(400);
     expect(((await refused.json()) as { error: { details: { path: string }[] } }).error.details[0]!.path).toBe('url');
@@ -193,5 +193,94 @@ describe('admin webhooks API', () => {
     expect(await outboxRow(key)).toBeNull();
     expect((await api('POST', '/v1/admin/webhooks/nope/test', { token: ADMIN })).status).toBe(404);
     expect((await api('POST', `/v1/admin/webhooks/${key}/test`, { token: ADMIN, body: { event: 'nope' } })).status).toBe(400);
+  });
+});
+
+describe('webhook endpoints cannot be turned on the inside', () => {
+  it('keep only the status of a failed delivery, never what the receiver answered', async () => {
+    const { key } = await hookWithEvent({ fail: 1 });
+    await deliverDue(db(), Date.now());
+    const row = (await outboxRow(key))!;
+    expect(row.last_error).toBe('HTTP 500');
+    const [view] = (await api('GET', '/v1/admin/webhooks', { token: ADMIN })).json.webhooks.filter((w: { id: string }) => w.id === key);
+    expect(JSON.stringify(view)).not.toContain('receiver failed on purpose');
+    expect(view.deliveries.last_error).toBe('HTTP 500');
+  });
+
+  it('are disabled with a reason after 15 failed attempts in a row, and a PUT enables them again', async () => {
+    const key = uid('dead');
+    const hook = { url: receiverUrl(key, 1000, 503), format: 'json', events: ['upgrade.succeeded'], secret: SECRET };
+    expect((await putHook(key, hook)).status).toBe(201);
+    await sqlBatch(db(), [enqueueWebhookEvent('upgrade.succeeded', `dead:${key}`, { account_id: 'acme' }, Date.now())]);
+    await env.DB.prepare(`UPDATE webhook_outbox SET next_attempt_at = 9e15 WHERE webhook_id != ? AND delivered_at IS NULL`).bind(key).run();
+    let t = Date.now();
+    for (let attempt = 1; attempt <= 15; attempt++) {
+      expect(await deliverDue(db(), t), `attempt ${attempt}`).toMatchObject({ claimed: 1, failed: 1 });
+      t += backoffMs(attempt);
+    }
+    const view = (await api('GET', '/v1/admin/webhooks', { token: ADMIN })).json.webhooks.find((w: { id: string }) => w.id === key);
+    expect(view).toMatchObject({ disabled: true, disabled_reason: expect.stringMatching(/15 failed attempts in a row \(last: HTTP 503\)/) });
+    expect(await deliverDue(db(), t + 7 * 3600_000)).toMatchObject({ claimed: 0 });
+    expect((await received(key)).length).toBe(15);
+
+    expect((await putHook(key, { ...hook, url: receiverUrl(key) })).status).toBe(200);
+    const again = (await api('GET', '/v1/admin/webhooks', { token: ADMIN })).json.webhooks.find((w: { id: string }) => w.id === key);
+    expect(again).toMatchObject({ disabled: false, disabled_reason: null });
+    expect(await deliverDue(db(), t + 7 * 3600_000)).toMatchObject({ claimed: 1 });
+  });
+
+  it('share the sends fairly: a dead endpoint with a backlog does not hold up another', async () => {
+    const dead = uid('backlog');
+    const alive = uid('alive');
+    await putHook(dead, { url: receiverUrl(dead, 1000, 500), format: 'json', events: ['upgrade.succeeded'], secret: SECRET });
+    await putHook(alive, { url: receiverUrl(alive), format: 'json', events: ['upgrade.requested'], secret: SECRET });
+    const t = Date.now();
+    await sqlBatch(db(), Array.from({ length: 60 }, (_, i) => enqueueWebhookEvent('upgrade.succeeded', `backlog:${dead}:${i}`, { i }, t - 1000)));
+    await sqlBatch(db(), [enqueueWebhookEvent('upgrade.requested', `alive:${alive}`, { account_id: 'acme' }, t)]);
+    await env.DB.prepare(`UPDATE webhook_outbox SET next_attempt_at = 9e15 WHERE webhook_id NOT IN (?, ?) AND delivered_at IS NULL`).bind(dead, alive).run();
+    const first = await deliverDue(db(), t, 10);
+    expect(first.delivered).toBe(1);
+    expect((await received(alive)).length).toBe(1);
+    expect((await received(dead)).length).toBeLessThanOrEqual(5);
+  });
+
+  it('in production must be https on port 443 to a public host name; slack only to hooks.slack.com', async () => {
+    const send = (url: string, format = 'json') =>
+      app.request(`/v1/admin/webhooks/${uid('prod')}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${PRODUCTION.LADDER_ADMIN_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ url, format, events: ['pqa.sales_ready'], secret: SECRET }),
+      }, { ...env, ...PRODUCTION });
+    const refused = [
+      'http://crm.example.com/ladder',
+      'https://crm.example.com:8443/ladder',
+      'https://127.0.0.1/hook',
+      'https://2130706433/hook',
+      'https://[::1]/hook',
+      'https://169.254.169.254/latest/meta-data',
+      'https://localhost/hook',
+      'https://printer.local/hook',
+      'https://db.internal/hook',
+      'https://intranet/hook',
+      'https://user:pw@crm.example.com/hook',
+    ];
+    for (const url of refused) {
+      const res = await send(url);
+      expect(res.status, url).toBe(400);
+      expect(((await res.json()) as { error: { details: { path: string }[] } }).error.details[0]!.path, url).toBe('url');
+    }
+    expect((await send('https://crm.example.com/ladder', 'slack')).status).toBe(400);
+    expect((await send('https://hooks.slack.com/services/T0/B0/x', 'slack')).status).toBe(201);
+    expect((await send('https://crm.example.com:443/ladder')).status).toBe(201);
+  });
+});
+
+describe('Slack messages', () => {
+  it('quote a user-written note so a link in it is not clickable', () => {
+    const msg = slackMessage('upgrade.requested', { account_name: 'Acme', note: 'see https://evil.example/login <https://evil.example|click> `x`' });
+    const noteField = JSON.stringify(msg.blocks).match(/\*note\*\\n([^"]*)/)![1]!;
+    expect(noteField.startsWith('`') && noteField.endsWith('`')).toBe(true);
+    expect(noteField.slice(1, -1)).not.toContain('`');
+    expect(noteField).not.toContain('<https');
   });
 });

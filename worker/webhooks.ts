@@ -19,6 +19,10 @@ export const LEASE_MS = 5 * MINUTE;
 export const MAX_BACKOFF_MS = 6 * 60 * MINUTE;
 const SEND_TIMEOUT_MS = 10_000;
 const PARALLEL_SENDS = 6;
+/** Failed attempts in a row after which Ladder disables an endpoint (a PUT enables it again). */
+export const WEBHOOK_DISABLE_AFTER = 15;
+/** Rows one endpoint may have in one claim, so a dead endpoint's backlog never holds up the others. */
+const PER_WEBHOOK_CLAIM = 5;
 
 export type WebhookRow = {
   id: string;
@@ -27,6 +31,8 @@ export type WebhookRow = {
   events: string[];
   secret: string;
   enabled: boolean;
+  /** Why Ladder disabled the endpoint after `WEBHOOK_DISABLE_AFTER` failures in a row, else null. */
+  disabled_reason: string | null;
   created_at: number;
   updated_at: number;
 };
@@ -92,6 +98,9 @@ export function deliveryBody(format: 'json' | 'slack', row: Pick<OutboxRow, 'id'
 
 /** Slack's mrkdwn treats &, < and > as markup; configuration text is shown as text. */
 const slackText = (value: unknown) => String(value ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** Fields a user writes (an upgrade request's note): quoted as code, so a link in them is never clickable in Slack. */
+const USER_WRITTEN = new Set(['note', 'request note']);
+const slackQuoted = (value: unknown) => `\`${slackText(value).replace(/`/g, "'").replace(/\s+/g, ' ')}\``;
 
 /**
  * A Slack incoming-webhook message for an event: a one-line `text` (notifications and
@@ -120,14 +129,21 @@ export function slackMessage(event: string, payload: Record<string, unknown>, te
       ],
     };
   }
-  const what = event === 'upgrade.succeeded' ? 'upgraded' : event === 'upgrade.requested' ? 'requested an upgrade' : slackText(event);
+  const what =
+    {
+      'upgrade.succeeded': 'upgraded',
+      'upgrade.requested': 'requested an upgrade',
+      'plan.downgrade_scheduled': 'scheduled a downgrade',
+      'subscription.cancel_scheduled': 'scheduled a cancellation',
+      'save_offer.accepted': 'accepted a save offer',
+    }[event as string] ?? slackText(event);
   // Scalars of the payload and of its nested objects (one level, named "request plan_id"); Slack shows at most 10 fields.
   const details: [string, unknown][] = [];
   for (const [key, value] of Object.entries(payload)) {
     const entries = isObject(value) ? Object.entries(value).map(([k, v]) => [`${key} ${k}`, v] as const) : [[key, value] as const];
     for (const [k, v] of entries) if (v !== null && v !== '' && typeof v !== 'object' && !['event', 'account_name', 'account name'].includes(k)) details.push([k, v]);
   }
-  const fields = details.slice(0, 10).map(([k, v]) => ({ type: 'mrkdwn', text: `*${slackText(k)}*\n${slackText(v)}` }));
+  const fields = details.slice(0, 10).map(([k, v]) => ({ type: 'mrkdwn', text: `*${slackText(k)}*\n${USER_WRITTEN.has(k) ? slackQuoted(v) : slackText(v)}` }));
   return {
     text: `${prefix}${account} ${what}`,
     blocks: [
@@ -141,7 +157,11 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
 
 export type SendOutcome = { delivered: boolean; status: number | null; error: string | null };
 
-/** POST one signed delivery; 2xx is delivered, anything else (redirects too) a failure. */
+/**
+ * POST one signed delivery; 2xx is delivered, anything else (redirects too) a failure. The
+ * receiver's answer is never read: only its status is kept, so nothing a receiver (or a host it
+ * points at) says can be stored or shown.
+ */
 export async function sendDelivery(webhook: Pick<WebhookRow, 'url' | 'secret'>, event: string, deliveryId: string, body: string, now: number): Promise<SendOutcome> {
   try {
     const res = await fetch(webhook.url, {
@@ -157,18 +177,21 @@ export async function sendDelivery(webhook: Pick<WebhookRow, 'url' | 'secret'>, 
       },
       body,
     });
-    const text = (await res.text()).slice(0, 200);
+    await res.body?.cancel();
     if (res.status >= 200 && res.status < 300) return { delivered: true, status: res.status, error: null };
-    return { delivered: false, status: res.status, error: `HTTP ${res.status}${text ? `: ${text}` : ''}` };
+    return { delivered: false, status: res.status, error: `HTTP ${res.status}` };
   } catch (err) {
-    return { delivered: false, status: null, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+    return { delivered: false, status: null, error: timedOut ? `no answer within ${SEND_TIMEOUT_MS / 1000} s` : 'connection failed' };
   }
 }
 
 /**
- * Deliver what is due in the outbox, at most `limit` rows: claim them (lease), send them
- * six at a time, then record each outcome in one batch — delivered, or attempts + 1 with
- * the next attempt after `backoffMs` and the error kept.
+ * Deliver what is due in the outbox, at most `limit` rows and at most `PER_WEBHOOK_CLAIM` per
+ * endpoint, oldest first within each (so endpoints share the sends fairly): claim them (lease),
+ * send them six at a time, then record each outcome in one batch — delivered, or attempts + 1
+ * with the next attempt after `backoffMs` and the error kept. An endpoint that has failed
+ * `WEBHOOK_DISABLE_AFTER` attempts in a row is disabled with its reason.
  * @example await deliverDue(db, Date.now()) // { claimed: 3, delivered: 2, failed: 1 }
  */
 export async function deliverDue(db: Db, now: number, limit = 50): Promise<{ claimed: number; delivered: number; failed: number }> {
@@ -176,12 +199,15 @@ export async function deliverDue(db: Db, now: number, limit = 50): Promise<{ cla
     sql`
       UPDATE webhook_outbox SET next_attempt_at = ${now + LEASE_MS}
       WHERE id IN (
-        SELECT o.id FROM webhook_outbox o JOIN webhooks w ON w.id = o.webhook_id AND w.enabled = 1
-        WHERE o.delivered_at IS NULL AND o.next_attempt_at <= ${now}
-        ORDER BY o.next_attempt_at LIMIT ${limit})
+        SELECT id FROM (
+          SELECT o.id, o.next_attempt_at, row_number() OVER (PARTITION BY o.webhook_id ORDER BY o.next_attempt_at, o.id) AS turn
+          FROM webhook_outbox o JOIN webhooks w ON w.id = o.webhook_id AND w.enabled = 1 AND w.disabled_reason IS NULL
+          WHERE o.delivered_at IS NULL AND o.next_attempt_at <= ${now})
+        WHERE turn <= ${PER_WEBHOOK_CLAIM}
+        ORDER BY turn, next_attempt_at LIMIT ${limit})
         AND delivered_at IS NULL AND next_attempt_at <= ${now}
       RETURNING id, webhook_id, event, dedupe_key, payload, attempts, created_at`,
-    sql`SELECT * FROM webhooks WHERE enabled = 1`,
+    sql`SELECT * FROM webhooks WHERE enabled = 1 AND disabled_reason IS NULL`,
   ]);
   if (!claimedRows.length) return { claimed: 0, delivered: 0, failed: 0 };
   const hooks = new Map(hookRows.map((r) => [String(r.id), toWebhook(r)]));
@@ -202,7 +228,26 @@ export async function deliverDue(db: Db, now: number, limit = 50): Promise<{ cla
   const failed = outcomes
     .filter((o) => !o.outcome.delivered)
     .map((o) => ({ id: o.row.id, next: now + backoffMs(o.row.attempts + 1), error: o.outcome.error }));
+  // Per endpoint: a delivery resets its run of failures; otherwise the failures add up, and at the limit it is disabled.
+  const perHook = new Map<string, { ok: boolean; failures: number; last: string | null }>();
+  for (const { row, outcome } of outcomes) {
+    const h = perHook.get(row.webhook_id) ?? { ok: false, failures: 0, last: null };
+    if (outcome.delivered) h.ok = true;
+    else {
+      h.failures += 1;
+      h.last = outcome.error;
+    }
+    perHook.set(row.webhook_id, h);
+  }
+  const hookOutcomes = [...perHook].map(([id, h]) => ({ id, reset: h.ok ? 1 : 0, failures: h.ok ? 0 : h.failures, last: h.last }));
   await sqlBatch(db, [
+    sql`UPDATE webhooks SET consecutive_failures = CASE WHEN json_extract(h.value, '$.reset') = 1 THEN 0
+          ELSE consecutive_failures + json_extract(h.value, '$.failures') END
+        FROM json_each(${JSON.stringify(hookOutcomes)}) AS h WHERE webhooks.id = json_extract(h.value, '$.id')`,
+    sql`UPDATE webhooks SET disabled_reason = 'Disabled after ' || consecutive_failures || ' failed attempts in a row (last: ' || json_extract(h.value, '$.last') || '). Save the webhook to enable it again.',
+          updated_at = ${now}
+        FROM json_each(${JSON.stringify(hookOutcomes)}) AS h
+        WHERE webhooks.id = json_extract(h.value, '$.id') AND consecutive_failures >= ${WEBHOOK_DISABLE_AFTER} AND disabled_reason IS NULL`,
     sql`UPDATE webhook_outbox SET delivered_at = ${now}, attempts = attempts + 1, last_error = NULL
         WHERE id IN (SELECT value FROM json_each(${JSON.stringify(delivered)})) AND delivered_at IS NULL`,
     sql`UPDATE webhook_outbox SET attempts = attempts + 1, next_attempt_at = json_extract(f.value, '$.next'),
@@ -246,14 +291,16 @@ export async function getWebhook(db: Db, id: string): Promise<WebhookRow | null>
 export async function putWebhook(db: Db, id: string, input: WebhookInput & { secret: string }, now: number): Promise<void> {
   await sqlBatch(db, [
     sql`
-      INSERT INTO webhooks (id, url, format, events, secret, enabled, created_at, updated_at)
-      VALUES (${id}, ${input.url}, ${input.format}, ${JSON.stringify(input.events)}, ${input.secret}, ${input.enabled ? 1 : 0}, ${now}, ${now})
+      INSERT INTO webhooks (id, url, format, events, secret, enabled, consecutive_failures, disabled_reason, created_at, updated_at)
+      VALUES (${id}, ${input.url}, ${input.format}, ${JSON.stringify(input.events)}, ${input.secret}, ${input.enabled ? 1 : 0}, 0, NULL, ${now}, ${now})
       ON CONFLICT (id) DO UPDATE SET url = excluded.url, format = excluded.format, events = excluded.events,
-        secret = excluded.secret, enabled = excluded.enabled, updated_at = excluded.updated_at`,
+        secret = excluded.secret, enabled = excluded.enabled, consecutive_failures = 0, disabled_reason = NULL, updated_at = excluded.updated_at`,
   ]);
 }
 
 export type WebhookView = Omit<WebhookRow, 'secret' | 'created_at' | 'updated_at'> & {
+  /** Ladder disabled it after too many failures in a row (`disabled_reason` says why); a PUT enables it again. */
+  disabled: boolean;
   secret_prefix: string;
   created_at: string;
   updated_at: string;
@@ -278,6 +325,7 @@ export async function listWebhooks(db: Db, ids?: string[]): Promise<WebhookView[
     const { secret, created_at, updated_at, ...hook } = toWebhook(r);
     return {
       ...hook,
+      disabled: hook.disabled_reason !== null,
       secret_prefix: secretPrefix(secret),
       created_at: new Date(created_at).toISOString(),
       updated_at: new Date(updated_at).toISOString(),
@@ -298,6 +346,7 @@ const toWebhook = (r: Record<string, unknown>): WebhookRow => ({
   events: JSON.parse(String(r.events)) as string[],
   secret: String(r.secret),
   enabled: Boolean(r.enabled),
+  disabled_reason: r.disabled_reason === null || r.disabled_reason === undefined ? null : String(r.disabled_reason),
   created_at: Number(r.created_at),
   updated_at: Number(r.updated_at),
 });

@@ -1,7 +1,8 @@
 /**
  * Ladder's dashboard: login with the admin key, then overview, funnels, prompts and their
- * copy, experiments, per-account prompt history, and PQA with outgoing webhooks. Served by the
- * worker at /dashboard; every number comes from the admin API.
+ * copy, experiments, per-account prompt history, PQA with outgoing webhooks, and the catalog
+ * with its history (read-only). Served by the worker at /dashboard; every number comes from
+ * the admin API.
  */
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
@@ -11,11 +12,13 @@ import { useEffect, useRef } from 'preact/hooks';
 import { api, ApiError, session } from './api';
 import { route, setTheme, theme, VIEWS } from './state';
 import { AccountsView } from './views/accounts';
+import { CatalogView } from './views/catalog';
 import { ExperimentsView } from './views/experiments';
 import { FunnelsView } from './views/funnels';
 import { OverviewView } from './views/overview';
 import { PqaView } from './views/pqa';
 import { PromptsView } from './views/prompts';
+import { RetentionView } from './views/retention';
 
 function Login() {
   const key = useSignal('');
@@ -41,7 +44,7 @@ function Login() {
     <main class="login" id="main">
       <form onSubmit={submit} class="card" aria-labelledby="login-title">
         <h1 id="login-title">Ladder dashboard</h1>
-        <p class="muted">Sign in with the admin key (LADDER_ADMIN_KEY). The session lasts 12 hours.</p>
+        <p class="muted">Sign in with the admin key (LADDER_ADMIN_KEY). The session lasts 12 hours, and ends after 30 minutes without use or at sign-out.</p>
         <label for="admin-key">Admin key</label>
         <input id="admin-key" ref={input} type="password" autoComplete="current-password" required value={key.value} onInput={(e) => (key.value = e.currentTarget.value)} />
         <button type="submit" disabled={busy.value}>
@@ -100,6 +103,8 @@ function Shell() {
         {view === 'experiments' && <ExperimentsView />}
         {view === 'accounts' && <AccountsView />}
         {view === 'pqa' && <PqaView />}
+        {view === 'catalog' && <CatalogView />}
+        {view === 'retention' && <RetentionView />}
       </main>
     </>
   );

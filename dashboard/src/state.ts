@@ -9,6 +9,8 @@ export const VIEWS = [
   { id: 'experiments', label: 'Experiments' },
   { id: 'accounts', label: 'Prompt history' },
   { id: 'pqa', label: 'PQA & webhooks' },
+  { id: 'catalog', label: 'Catalog' },
+  { id: 'retention', label: 'Retention' },
 ] as const;
 export type ViewId = (typeof VIEWS)[number]['id'];
 

@@ -41,6 +41,9 @@ export interface Webhook {
   format: 'json' | 'slack';
   events: string[];
   enabled: boolean;
+  /** Disabled by Ladder after 15 failed attempts in a row; saving the webhook enables it again. */
+  disabled?: boolean;
+  disabled_reason?: string | null;
   secret_prefix?: string;
   deliveries?: { pending: number; delivered: number; last_delivered_at: string | null; last_error: string | null };
 }

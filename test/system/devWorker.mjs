@@ -79,7 +79,8 @@ export async function startWorker(o = {}) {
   const port = o.port ?? (await freePort());
   const inspector = await freePort();
   const product = !o.config;
-  const vars = { ...(product ? KEYS : {}), ...o.vars };
+  // The product worker runs in test mode (wrangler.toml says production) unless `o.vars` says otherwise.
+  const vars = { ...(product ? { LADDER_ENV: 'test', LADDER_ALLOWED_ORIGINS: '*', ...KEYS } : {}), ...o.vars };
   const args = [
     'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
     '--show-interactive-dev-session=false', '--log-level', o.logLevel ?? 'warn',

@@ -5,6 +5,8 @@
  */
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import type { CatalogChange } from '../../shared/catalogDiff';
+import type { Catalog } from '../../shared/schemas';
 
 const json = <T>(name: string) => text(name, { mode: 'json' }).$type<T>();
 
@@ -36,8 +38,25 @@ export const plans = sqliteTable('plans', {
   stripePriceId: text('stripe_price_id'),
   seatPriceCents: integer('seat_price_cents').notNull(),
   stripeSeatPriceId: text('stripe_seat_price_id'),
+  /** A monthly plan's price when billed yearly; null when not sold yearly. */
+  annualPriceCents: integer('annual_price_cents'),
+  stripeAnnualPriceId: text('stripe_annual_price_id'),
   limits: json<Record<string, number | null>>('limits').notNull(),
   features: json<string[]>('features').notNull(),
+  /** Kept for the accounts on it, never offered as an upgrade. */
+  hidden: integer('hidden', { mode: 'boolean' }).notNull().default(false),
+});
+
+/**
+ * Every applied catalog, numbered from 1, with its changes from the one before (a catalog
+ * PUT that changes nothing adds no version). A few rows a year: kept for good, as the
+ * catalog's history.
+ */
+export const catalogVersions = sqliteTable('catalog_versions', {
+  version: integer('version').primaryKey(),
+  createdAt: integer('created_at').notNull(),
+  catalog: json<Catalog>('catalog').notNull(),
+  changes: json<CatalogChange[]>('changes').notNull(),
 });
 
 export const accounts = sqliteTable('accounts', {
@@ -53,6 +72,13 @@ export const accounts = sqliteTable('accounts', {
   status: text('status', { enum: ['active', 'past_due', 'canceled'] }).notNull().default('active'),
   activatedAt: integer('activated_at'),
   updatedAt: integer('updated_at').notNull(),
+  /** How the account is billed when not as its plan's own interval (a monthly plan billed yearly); null = the plan's. */
+  billingInterval: text('billing_interval', { enum: ['month', 'year'] }),
+  /** A save offer's discount in force: percent off until `discount_ends_at`. */
+  discountPercent: integer('discount_percent'),
+  discountEndsAt: integer('discount_ends_at'),
+  /** Billing paused by a save offer until then. */
+  pausedUntil: integer('paused_until'),
 });
 
 /** Current value per account and metric. Counters carry the period they count. */
@@ -173,6 +199,24 @@ export const promptEvents = sqliteTable(
   ],
 );
 
+/**
+ * Impressions per user and prompt, ever: what the caps that hold for good need (a feature
+ * preview once per feature per user), kept apart from `prompt_events`, which retention trims.
+ * One small row per user and prompt shown.
+ */
+export const userPromptCaps = sqliteTable(
+  'user_prompt_caps',
+  {
+    accountId: text('account_id').notNull(),
+    userId: text('user_id').notNull(),
+    promptId: text('prompt_id').notNull(),
+    impressions: integer('impressions').notNull(),
+    firstShownAt: integer('first_shown_at').notNull(),
+    lastShownAt: integer('last_shown_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.userId, t.promptId] })],
+);
+
 // ---------------------------------------------------------------- billing (issue 4)
 
 /** Invoices of the local billing provider (Stripe keeps its own). */
@@ -218,8 +262,14 @@ export const upgradeRequests = sqliteTable(
     seats: integer('seats'),
     note: text('note').notNull(),
     createdAt: integer('created_at').notNull(),
+    /** The member's name from the token, so admins see who asked. */
+    userName: text('user_name'),
+    /** `open` until an admin declines it or an upgrade reaches its plan or seats (`approved`). */
+    status: text('status', { enum: ['open', 'approved', 'declined'] }).notNull().default('open'),
+    resolvedAt: integer('resolved_at'),
+    resolvedBy: text('resolved_by'),
   },
-  (t) => [index('upgrade_requests_account').on(t.accountId, t.createdAt)],
+  (t) => [index('upgrade_requests_account').on(t.accountId, t.createdAt), index('upgrade_requests_status').on(t.status, t.createdAt)],
 );
 
 /** Stripe webhook events seen, so each is processed once. */
@@ -270,6 +320,10 @@ export const webhooks = sqliteTable('webhooks', {
   events: json<string[]>('events').notNull(),
   secret: text('secret').notNull(),
   enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
+  /** Failed attempts since the last delivered one; at `WEBHOOK_DISABLE_AFTER` the endpoint is disabled. */
+  consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+  /** Set when Ladder disabled the endpoint itself (why, for the dashboard); a PUT clears it. */
+  disabledReason: text('disabled_reason'),
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });
@@ -359,3 +413,67 @@ export const rollupState = sqliteTable('rollup_state', {
   name: text('name').primaryKey(),
   lastRowid: integer('last_rowid').notNull(),
 });
+
+// ---------------------------------------------------------------- production mode (issue 12)
+
+/**
+ * Dashboard sessions, stored so logout ends one on the server. The cookie holds a random id;
+ * only its SHA-256 is kept. `key_fingerprint` ties the session to the admin key that opened
+ * it, so rotating the key ends every session.
+ */
+export const adminSessions = sqliteTable(
+  'admin_sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    keyFingerprint: text('key_fingerprint').notNull(),
+    createdAt: integer('created_at').notNull(),
+    lastSeenAt: integer('last_seen_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('admin_sessions_expires').on(t.expiresAt)],
+);
+
+// ---------------------------------------------------------------- keeping customers (issue 16)
+
+/**
+ * A plan change waiting for the period end: a downgrade (`plan_id`, `seats`) or a
+ * cancellation. One per account; deleted when undone, applied by the cron at `effective_at`.
+ */
+export const scheduledChanges = sqliteTable('scheduled_changes', {
+  accountId: text('account_id').primaryKey(),
+  kind: text('kind', { enum: ['downgrade', 'cancel'] }).notNull(),
+  planId: text('plan_id'),
+  seats: integer('seats'),
+  effectiveAt: integer('effective_at').notNull(),
+  /** The request that scheduled it: the same key again answers the same result. */
+  idempotencyKey: text('idempotency_key').notNull(),
+  userId: text('user_id').notNull(),
+  reason: text('reason'),
+  createdAt: integer('created_at').notNull(),
+});
+
+/**
+ * Each cancellation an admin started: the reason, the save offer shown (`offer_kind` `none` when
+ * none) and how it ended. The saves report and the 90-day offer cap read it.
+ */
+export const cancelFlows = sqliteTable(
+  'cancel_flows',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id').notNull(),
+    userId: text('user_id').notNull(),
+    reason: text('reason').notNull(),
+    note: text('note').notNull(),
+    offerKind: text('offer_kind', { enum: ['discount', 'downgrade', 'pause', 'annual', 'none'] }).notNull(),
+    offer: json<Record<string, unknown>>('offer').notNull(),
+    status: text('status', { enum: ['offered', 'accepted', 'canceled'] }).notNull(),
+    mrrCents: integer('mrr_cents').notNull(),
+    savedMrrCents: integer('saved_mrr_cents').notNull().default(0),
+    /** The accept or cancel request that resolved it, and its answer for a retry. */
+    idempotencyKey: text('idempotency_key'),
+    result: json<Record<string, unknown>>('result'),
+    createdAt: integer('created_at').notNull(),
+    resolvedAt: integer('resolved_at'),
+  },
+  (t) => [index('cancel_flows_account').on(t.accountId, t.createdAt), index('cancel_flows_created').on(t.createdAt)],
+);

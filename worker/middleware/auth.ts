@@ -3,6 +3,7 @@ import { getCookie } from 'hono/cookie';
 import { verify } from 'hono/jwt';
 import { timingSafeEqual } from 'hono/utils/buffer';
 import { userClaimsSchema } from '../../shared/schemas';
+import { database } from '../db';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { verifySession, SESSION_COOKIE } from '../session';
@@ -39,10 +40,15 @@ export const secretKey = (): MiddlewareHandler<AppEnv> => async (c, next) => {
  */
 export const adminKey = (): MiddlewareHandler<AppEnv> => async (c, next) => {
   const token = bearer(c.req.header('authorization'));
-  const ok = token
-    ? await keyMatches(token, c.env.LADDER_ADMIN_KEY)
-    : await verifySession(getCookie(c, SESSION_COOKIE), c.env.LADDER_ADMIN_KEY, c.get('now'));
-  if (!ok) throw unauthorized('A valid admin key or dashboard session is required.', 'ladder-admin');
+  if (token) {
+    if (!(await keyMatches(token, c.env.LADDER_ADMIN_KEY))) throw unauthorized('A valid admin key or dashboard session is required.', 'ladder-admin');
+    c.set('adminVia', 'key');
+  } else {
+    const session = await verifySession(database(c.env.DB), getCookie(c, SESSION_COOKIE), c.env.LADDER_ADMIN_KEY, c.get('now'));
+    if (!session) throw unauthorized('A valid admin key or dashboard session is required.', 'ladder-admin');
+    c.set('adminVia', 'session');
+    c.set('adminSessionExpiresAt', session);
+  }
   await next();
 };
 

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
+import { isProduction } from '../config';
 import type { AppEnv } from '../env';
 
 /** The origins a widget may call from; `*` is honoured only outside production. */
@@ -15,7 +16,7 @@ export function allowedOrigin(origin: string, configured: string | undefined, pr
  */
 export const widgetCors = (): MiddlewareHandler<AppEnv> =>
   cors({
-    origin: (origin, c) => allowedOrigin(origin, c.env.LADDER_ALLOWED_ORIGINS, c.env.LADDER_ENV === 'production'),
+    origin: (origin, c) => allowedOrigin(origin, c.env.LADDER_ALLOWED_ORIGINS, isProduction(c.env)),
     allowMethods: ['GET', 'POST', 'OPTIONS'],
     allowHeaders: ['Authorization', 'Content-Type'],
     maxAge: 600,

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { app } from '../index';
-import { ADMIN, api, env } from '../test/api';
+import { ADMIN, api, apiWith, env } from '../test/api';
 
 const login = (key: string, e = env) =>
   app.request('/v1/admin/login', { method: 'POST', headers: { 'content-type': 'application/json', 'x-ladder-csrf': '1' }, body: JSON.stringify({ key }) }, e);
@@ -32,7 +32,7 @@ describe('dashboard login', () => {
     const res = await login(ADMIN);
     expect(res.status).toBe(200);
     const cookie = res.headers.get('set-cookie') ?? '';
-    expect(cookie).toMatch(/^ladder_session=\d+\.[0-9a-f]{64};/);
+    expect(cookie).toMatch(/^ladder_session=[0-9a-f]{64};/);
     expect(cookie).toMatch(/; HttpOnly/);
     expect(cookie).toMatch(/; SameSite=Strict/);
     expect(cookie).toMatch(/; Secure/);
@@ -93,5 +93,54 @@ describe('CSRF-safe admin writes', () => {
   it('a bearer admin key needs no CSRF header (it cannot be sent by a cross-site form)', async () => {
     const res = await api('PUT', '/v1/admin/prompts/csrf-bearer', { token: ADMIN, body: prompt });
     expect(res.status).toBe(200);
+  });
+});
+
+describe('dashboard sessions end', () => {
+  const write = (cookie: string, extra: Record<string, string> = {}) =>
+    api('PUT', '/v1/admin/prompts/session-invite', { token: null, headers: { cookie, 'x-ladder-csrf': '1', ...extra }, body: prompt });
+
+  afterEach(() => vi.useRealTimers());
+
+  it('at logout, on the server: the old cookie no longer opens anything', async () => {
+    const cookie = sessionCookie(await login(ADMIN));
+    expect((await api('GET', '/v1/admin/session', { token: null, headers: { cookie } })).status).toBe(200);
+    const out = await api('POST', '/v1/admin/logout', { token: null, headers: { cookie, 'x-ladder-csrf': '1' } });
+    expect(out.status).toBe(200);
+    expect((await api('GET', '/v1/admin/session', { token: null, headers: { cookie } })).status).toBe(401);
+    expect((await write(cookie)).status).toBe(401);
+  });
+
+  it('after 30 idle minutes, while use keeps it alive up to 12 hours', async () => {
+    const t0 = Date.now();
+    vi.useFakeTimers({ now: t0, toFake: ['Date'] });
+    const cookie = sessionCookie(await login(ADMIN));
+    vi.setSystemTime(t0 + 20 * 60_000);
+    expect((await api('GET', '/v1/admin/session', { token: null, headers: { cookie } })).status).toBe(200);
+    vi.setSystemTime(t0 + 45 * 60_000); // 25 minutes after the last use
+    expect((await api('GET', '/v1/admin/session', { token: null, headers: { cookie } })).status).toBe(200);
+    vi.setSystemTime(t0 + 76 * 60_000); // 31 minutes idle
+    expect((await api('GET', '/v1/admin/session', { token: null, headers: { cookie } })).status).toBe(401);
+
+    const second = sessionCookie(await login(ADMIN));
+    for (let m = 100; m < 12 * 60; m += 25) {
+      vi.setSystemTime(t0 + m * 60_000);
+      expect((await api('GET', '/v1/admin/session', { token: null, headers: { cookie: second } })).status, `minute ${m}`).toBe(200);
+    }
+    vi.setSystemTime(t0 + (76 + 12 * 60) * 60_000);
+    expect((await api('GET', '/v1/admin/session', { token: null, headers: { cookie: second } })).status).toBe(401);
+  });
+
+  it('for every session when the admin key is rotated', async () => {
+    const cookie = sessionCookie(await login(ADMIN));
+    const rotated = await apiWith({ LADDER_ADMIN_KEY: 'ak_test_admin_rotated' } as never, 'GET', '/v1/admin/session', { token: null, headers: { cookie } });
+    expect(rotated.status).toBe(401);
+  });
+
+  it('a cookie write with some other Authorization header still needs the CSRF header', async () => {
+    const cookie = sessionCookie(await login(ADMIN));
+    const res = await api('PUT', '/v1/admin/prompts/csrf-basic', { token: null, headers: { cookie, authorization: 'Basic YWRtaW46YWRtaW4=' }, body: prompt });
+    expect(res.status).toBe(403);
+    expect(res.json.error.code).toBe('csrf_failed');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { app } from '../index';
-import { api, env, seedAccount, uid } from '../test/api';
+import { api, env, PRODUCTION, seedAccount, uid } from '../test/api';
 
 describe('demo host app', () => {
   it('serves the page under a strict CSP and mints tokens the widget API accepts', async () => {
@@ -17,7 +17,12 @@ describe('demo host app', () => {
   });
 
   it('is not served in production', async () => {
-    const res = await app.request('/demo/token?account=acme', {}, { ...env, LADDER_ENV: 'production' });
-    expect(res.status).toBe(404);
+    for (const path of ['/demo', '/demo/token?account=acme', '/demo/projects']) {
+      const res = await app.request(path, {}, { ...env, ...PRODUCTION });
+      expect(res.status, path).toBe(404);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found');
+    }
+    const seed = await app.request('/v1/admin/dev/seed-history', { method: 'POST', headers: { authorization: `Bearer ${PRODUCTION.LADDER_ADMIN_KEY}`, 'content-type': 'application/json' }, body: '{}' }, { ...env, ...PRODUCTION });
+    expect(seed.status).toBe(404);
   });
 });

@@ -10,6 +10,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { assignVariant, murmurHash3 } from '../../shared/bucketing';
 import { database, sqlBatch } from '../db';
+import { isProduction } from '../config';
 import type { AppEnv } from '../env';
 import { ApiError, notFound } from '../errors';
 import { readJson } from '../middleware/body';
@@ -54,7 +55,7 @@ function chunked<T>(rows: T[], size: number, statement: (json: string) => SQL): 
 }
 
 export const devSeedRoutes = new Hono<AppEnv>().post('/seed-history', async (c) => {
-  if (c.env.LADDER_ENV === 'production') throw new ApiError(403, 'dev_only', 'Demo history is never seeded in production.', []);
+  if (isProduction(c.env)) throw new ApiError(403, 'dev_only', 'Demo history is never seeded in production.', []);
   const input = await readJson(c, seedHistorySchema);
   const now = input.now ?? c.get('now');
   const start = now - HISTORY_DAYS * DAY;

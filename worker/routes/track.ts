@@ -4,12 +4,13 @@ import { existingAccounts } from '../accounts';
 import { database } from '../db';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
-import { readJson } from '../middleware/body';
+import { checkEventTimes, readJson } from '../middleware/body';
 import { recordTrack } from '../track';
 
 /** `POST /v1/track` (secret key): behavioural events for PQA scoring. */
 export const trackRoutes = new Hono<AppEnv>().post('/', async (c) => {
   const { events } = await readJson(c, trackBatchSchema);
+  checkEventTimes(events, c.get('now'));
   const db = database(c.env.DB);
   const known = await existingAccounts(db, events.map((e) => e.account_id));
   const missing = events.flatMap((e, i) => (known.has(e.account_id) ? [] : [{ path: `events.${i}.account_id`, message: `no account "${e.account_id}"` }]));

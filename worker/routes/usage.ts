@@ -5,13 +5,14 @@ import { loadCatalog } from '../catalog';
 import { database } from '../db';
 import type { AppEnv } from '../env';
 import { notFound, validate } from '../errors';
-import { readJson } from '../middleware/body';
+import { checkEventTimes, readJson } from '../middleware/body';
 import { checkAndRecord, recordUsage } from '../usage';
 
 /** `POST /v1/usage`, `POST /v1/check`, `GET /v1/entitlements/:accountId/:key` (secret key). */
 export const usageRoutes = new Hono<AppEnv>()
   .post('/usage', async (c) => {
     const { events } = await readJson(c, usageBatchSchema);
+    checkEventTimes(events, c.get('now'));
     const db = database(c.env.DB);
     const [catalog, accountsById] = await Promise.all([loadCatalog(db), existingAccounts(db, events.map((e) => e.account_id))]);
     return c.json(await recordUsage(db, catalog, accountsById, events, c.get('now')));

@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
 import { id } from '../../shared/schemas';
-import { webhookInputSchema, webhookTestSchema, type WebhookEvent } from '../../shared/webhookSchemas';
+import { productionWebhookUrlProblem, webhookInputSchema, webhookTestSchema, type WebhookEvent } from '../../shared/webhookSchemas';
 import { database } from '../db';
+import { isProduction } from '../config';
 import type { AppEnv } from '../env';
 import { ApiError, notFound, validate } from '../errors';
 import { readJson } from '../middleware/body';
@@ -13,8 +14,8 @@ export const webhookRoutes = new Hono<AppEnv>()
   .put('/:id', async (c) => {
     const webhookId = validate(id, c.req.param('id'), ['id']);
     const input = await readJson(c, webhookInputSchema);
-    if (c.env.LADDER_ENV === 'production' && new URL(input.url).protocol !== 'https:')
-      throw new ApiError(400, 'validation_failed', 'The request is not valid.', [{ path: 'url', message: 'must be https:// in production' }]);
+    const urlProblem = isProduction(c.env) ? productionWebhookUrlProblem(input.url, input.format) : null;
+    if (urlProblem) throw new ApiError(400, 'validation_failed', 'The request is not valid.', [{ path: 'url', message: urlProblem }]);
     const db = database(c.env.DB);
     const existing = await getWebhook(db, webhookId);
     const secret = input.secret ?? existing?.secret ?? (input.format === 'slack' ? generateSecret() : null);
@@ -45,5 +46,11 @@ function samplePayload(event: WebhookEvent, now: number): Record<string, unknown
       return { ...account, user_id: 'user_1', requested_plan_id: 'pro', seats: null, note: 'Could we move to Pro?' };
     case 'upgrade.succeeded':
       return { ...account, from_plan_id: 'starter', plan_id: 'pro', amount_charged_cents: 7500, currency: 'usd' };
+    case 'plan.downgrade_scheduled':
+      return { ...account, plan_id: 'pro', to_plan_id: 'starter', seats: 5, effective_at: new Date(now + 15 * 86_400_000).toISOString() };
+    case 'subscription.cancel_scheduled':
+      return { ...account, reason: 'too_expensive', effective_at: new Date(now + 15 * 86_400_000).toISOString() };
+    case 'save_offer.accepted':
+      return { ...account, reason: 'too_expensive', kind: 'discount', percent_off: 25, months: 3, saved_mrr_cents: 3750 };
   }
 }

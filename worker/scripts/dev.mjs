@@ -5,9 +5,14 @@
  *
  * Keys come from the environment when set (LADDER_SECRET_KEY, LADDER_ADMIN_KEY,
  * LADDER_USER_TOKEN_SECRET), else from `.dev.vars`, which is created with random keys if
- * missing. LADDER_PERSIST_DIR moves the local database (tests use a fresh one each run);
- * LADDER_ALLOWED_ORIGINS, when set, replaces the widget's CORS origins (`*` in wrangler.toml).
- * No Stripe key is needed: without STRIPE_SECRET_KEY the local billing provider is used.
+ * missing. LADDER_PERSIST_DIR moves the local database (tests use a fresh one each run).
+ *
+ * wrangler.toml says production; this script runs the worker in development (LADDER_ENV,
+ * default `development`) with the widget's CORS open to every origin (LADDER_ALLOWED_ORIGINS,
+ * default `*`). LADDER_BILLING, STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are passed on when
+ * set. No Stripe key is needed in development: without one the local billing provider is used.
+ * `LADDER_ENV=production npm run dev` runs the production worker locally: no demo seed, and
+ * it refuses to serve until the settings are safe (the problems are printed).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -22,13 +27,15 @@ const base = `http://127.0.0.1:${port}`;
 const persistDir = resolve(root, process.env.LADDER_PERSIST_DIR || '.wrangler/state');
 const wranglerHome = join(root, '.wrangler', 'home');
 const KEYS = ['LADDER_SECRET_KEY', 'LADDER_ADMIN_KEY', 'LADDER_USER_TOKEN_SECRET'];
+/** Settings taken from the environment as they are, when set. */
+const PASSED_ON = ['LADDER_BILLING', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'LADDER_RATE_LIMIT_HOST', 'LADDER_RATE_LIMIT_WIDGET', 'LADDER_RATE_LIMIT_ACCOUNT', 'LADDER_RATE_LIMIT_ADMIN'];
 
 const log = (msg) => process.stdout.write(`[ladder] ${msg}\n`);
 
 function devVars() {
   const file = join(root, '.dev.vars');
   if (!existsSync(file)) {
-    const rand = (prefix) => `${prefix}_${randomBytes(18).toString('base64url')}`;
+    const rand = (prefix) => `${prefix}_${randomBytes(24).toString('base64url')}`;
     writeFileSync(
       file,
       [
@@ -74,6 +81,9 @@ async function waitForHealth(child, timeoutMs = 60_000) {
     try {
       const res = await fetch(`${base}/v1/health`);
       if (res.ok) return res.json();
+      // A production worker that refuses its configuration is up: report why it refuses.
+      const body = res.status === 503 ? await res.json() : null;
+      if (body && Array.isArray(body.problems)) return body;
     } catch {}
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -86,9 +96,17 @@ async function main() {
   if (!process.env.LADDER_SKIP_BUILD && existsSync(join(root, 'widget/build.mjs'))) run(process.execPath, [join(root, 'widget/build.mjs')]);
   if (!process.env.LADDER_SKIP_BUILD && existsSync(join(root, 'dashboard/build.mjs'))) run(process.execPath, [join(root, 'dashboard/build.mjs')]);
   run(wrangler, ['d1', 'migrations', 'apply', 'ladder', '--local', '--persist-to', persistDir]);
-  const varArgs = KEYS.flatMap((k) => ['--var', `${k}:${vars[k]}`]);
-  // The widget's CORS origins (wrangler.toml allows `*` in dev); tests narrow it to one origin.
-  if (process.env.LADDER_ALLOWED_ORIGINS) varArgs.push('--var', `LADDER_ALLOWED_ORIGINS:${process.env.LADDER_ALLOWED_ORIGINS}`);
+  // The worker's rule (worker/config.ts): only `development` and `test` are not production; unset here means development.
+  const asked = process.env.LADDER_ENV || 'development';
+  const mode = asked === 'development' || asked === 'test' ? asked : 'production';
+  const settings = {
+    ...Object.fromEntries(KEYS.map((k) => [k, vars[k]])),
+    LADDER_ENV: mode,
+    // The widget's CORS origins: any origin in development; tests narrow it to one origin.
+    LADDER_ALLOWED_ORIGINS: process.env.LADDER_ALLOWED_ORIGINS ?? (mode === 'development' ? '*' : ''),
+    ...Object.fromEntries(PASSED_ON.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]])),
+  };
+  const varArgs = Object.entries(settings).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
   const child = spawn(
     wrangler,
     ['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistDir,
@@ -104,10 +122,20 @@ async function main() {
   child.on('exit', (code) => process.exit(code ?? 0));
 
   const health = await waitForHealth(child);
-  if (!process.env.LADDER_SKIP_SEED) await seed(base, vars.LADDER_SECRET_KEY, Date.now(), vars.LADDER_ADMIN_KEY);
-  log(`ready — billing: ${health.billing}${health.billing === 'local' ? ' (no Stripe key: upgrades use the local provider, no real charge)' : ''}`);
+  if (health.problems) {
+    log(`REFUSING TO SERVE (production mode): every route answers 503 until these are fixed:`);
+    for (const p of health.problems) log(`  - ${p}`);
+    return;
+  }
+  if (health.production_problems?.length) {
+    log(`warning: deployed as they are, these settings would be refused in production:`);
+    for (const p of health.production_problems) log(`  - ${p}`);
+  }
+  if (mode === 'production') log('production mode: no demo data, no /demo');
+  else if (!process.env.LADDER_SKIP_SEED) await seed(base, vars.LADDER_SECRET_KEY, Date.now(), vars.LADDER_ADMIN_KEY);
+  log(`ready (${mode}) — billing: ${health.billing}${health.billing === 'local' ? ' (no Stripe key: upgrades use the local provider, no real charge)' : ''}`);
   log(`API        ${base}/v1/health   (OpenAPI: ${base}/openapi.json)`);
-  log(`demo app   ${base}/demo`);
+  if (mode !== 'production') log(`demo app   ${base}/demo`);
   log(`dashboard  ${base}/dashboard`);
   log(`secret key ${vars.LADDER_SECRET_KEY}`);
   log(`admin key  ${vars.LADDER_ADMIN_KEY}`);

@@ -2,6 +2,7 @@
 import { env } from 'cloudflare:workers';
 import { sign } from 'hono/jwt';
 import { app } from '../index';
+import { signServe } from '../serveToken';
 
 export const SECRET = 'sk_test_secret';
 export const ADMIN = 'ak_test_admin';
@@ -14,8 +15,8 @@ type Init = { body?: unknown; token?: string | null; headers?: Record<string, st
 export const api = (method: string, path: string, init: Init = {}) => apiWith({}, method, path, init);
 
 /** A user token as a host backend would sign it. */
-export async function userToken(claims: { sub?: string; acct: string; role?: 'admin' | 'member'; exp?: number; locale?: string }, secret = TOKEN_SECRET) {
-  return sign({ sub: claims.sub ?? 'u1', acct: claims.acct, role: claims.role ?? 'admin', exp: claims.exp ?? Math.floor(Date.now() / 1000) + 3600, ...(claims.locale && { locale: claims.locale }) }, secret, 'HS256');
+export async function userToken(claims: { sub?: string; acct: string; role?: 'admin' | 'member'; exp?: number; locale?: string; name?: string }, secret = TOKEN_SECRET) {
+  return sign({ sub: claims.sub ?? 'u1', acct: claims.acct, role: claims.role ?? 'admin', exp: claims.exp ?? Math.floor(Date.now() / 1000) + 3600, ...(claims.locale && { locale: claims.locale }), ...(claims.name && { name: claims.name }) }, secret, 'HS256');
 }
 
 export const DAY = 86_400_000;
@@ -66,7 +67,8 @@ export async function received(key: string): Promise<{ method: string; headers: 
 /** Like `api`, with some bindings replaced (e.g. `STRIPE_SECRET_KEY` to bill through the Stripe mock). */
 /** `api` with some bindings overridden (e.g. STRIPE to switch billing to the Stripe provider). */
 export async function apiWith(bindings: Partial<typeof env>, method: string, path: string, init: Init = {}) {
-  const headers: Record<string, string> = { ...init.headers };
+  // Each call from its own client address, so failed credentials of one test never block another (authFailures.ts).
+  const headers: Record<string, string> = { 'cf-connecting-ip': `198.51.100.${Math.floor(Math.random() * 254) + 1}`, ...init.headers };
   const token = init.token === undefined ? SECRET : init.token;
   if (token) headers.authorization = `Bearer ${token}`;
   let body: string | undefined = init.raw;
@@ -84,6 +86,24 @@ export async function apiWith(bindings: Partial<typeof env>, method: string, pat
   }
   return { status: res.status, json, headers: res.headers };
 }
+
+/**
+ * The serve token the widget state would carry for this prompt (worker/serveToken.ts), for the
+ * user of `token`: prompt events need it.
+ */
+export async function serveToken(token: string, prompt_id: string, variant_id: string | null = null, experiment_id: string | null = null) {
+  const claims = JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { acct: string; sub: string };
+  return signServe(TOKEN_SECRET, { acct: claims.acct, sub: claims.sub, prompt_id, variant_id, experiment_id }, Date.now());
+}
+
+/** Keys of a safe production configuration: each 32+ characters and distinct (worker/config.ts). */
+export const PROD_KEYS = {
+  LADDER_SECRET_KEY: 'sk_prod_0123456789abcdef0123456789abcdef',
+  LADDER_ADMIN_KEY: 'ak_prod_0123456789abcdef0123456789abcdef',
+  LADDER_USER_TOKEN_SECRET: 'ut_prod_0123456789abcdef0123456789abcdef',
+};
+/** Bindings of a production worker that is safe to serve: production mode, strong keys, one origin, local billing chosen explicitly. */
+export const PRODUCTION = { ...PROD_KEYS, LADDER_ENV: 'production', LADDER_ALLOWED_ORIGINS: 'https://app.example.com', LADDER_BILLING: 'local' };
 
 /** Bindings that switch billing to the Stripe provider, talking to the wire-format mock (worker/test/stripe.mock.ts). */
 export const STRIPE = { STRIPE_SECRET_KEY: 'sk_test_ladder_mock' };

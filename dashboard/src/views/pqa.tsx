@@ -123,6 +123,12 @@ function Webhooks() {
               { key: 'pending', label: 'Pending', value: (w) => w.deliveries?.pending ?? null, numeric: true },
               { key: 'last', label: 'Last delivery', value: (w) => w.deliveries?.last_delivered_at ?? null, render: (w) => when(w.deliveries?.last_delivered_at) },
               {
+                key: 'status',
+                label: 'Status',
+                value: (w) => (w.disabled ? 'disabled' : w.enabled ? 'active' : 'paused'),
+                render: (w) => (w.disabled ? <span><strong>Disabled</strong>: {w.disabled_reason}</span> : w.enabled ? 'Active' : 'Paused'),
+              },
+              {
                 key: 'actions',
                 label: 'Actions',
                 value: () => null,
