@@ -4,19 +4,12 @@
  * optional activation rule) and the answer's shape, shared by the worker and the dashboard.
  */
 import { z } from 'zod';
-import { promptDefinitionIdSchema, promptInputSchema } from './prompts';
+import { activationRuleSchema, promptDefinitionIdSchema, promptInputSchema } from './prompts';
 import type { DefinitionCounts, PromptCounts, ThresholdCrossings } from './simulator';
 import type { UpgradeProjection } from './upgradeProjection';
 
 const MAX_SIMULATION_DAYS = 90;
 const MAX_PROPOSED_DEFINITIONS = 50;
-
-/** `{ events, min_events, min_age_days }`, as `PUT /v1/admin/activation` takes it. */
-export const activationRuleSchema = z.strictObject({
-  events: z.array(z.string().min(1).max(64)).min(1).max(20),
-  min_events: z.int().min(0).max(100),
-  min_age_days: z.int().min(0).max(3650),
-});
 
 export const simulationRequestSchema = z.strictObject({
   /** Prompt id → the definition it would have; ids not named keep the one in force. */
@@ -24,6 +17,7 @@ export const simulationRequestSchema = z.strictObject({
     .record(promptDefinitionIdSchema, promptInputSchema)
     .refine((d) => Object.keys(d).length <= MAX_PROPOSED_DEFINITIONS, `at most ${MAX_PROPOSED_DEFINITIONS} definitions`)
     .default({}),
+  /** The activation rule, in the shape of `PUT /v1/admin/activation`; the one in force when left out. */
   activation: activationRuleSchema.optional(),
   window_days: z.int().min(1).max(MAX_SIMULATION_DAYS).default(MAX_SIMULATION_DAYS),
 });

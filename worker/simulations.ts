@@ -14,7 +14,6 @@ import {
   DAY,
   REPRODUCTION_NOTE,
   simulate,
-  type ActivationRule,
   type DailyUsage,
   type SimulatedAccount,
   type SimulationResult,
@@ -24,13 +23,14 @@ import { projectUpgrades, type ObservedPrompt } from '../shared/upgradeProjectio
 import { catalogQueries, toCatalog } from './catalog';
 import { sqlBatch, type Db } from './db';
 import { validate } from './errors';
-import { activationQuery, definitionsQuery, mergeDefinitions } from './prompts';
+import { activationQuery, activationRuleFrom, definitionsQuery, mergeDefinitions } from './prompts';
+import { HISTORY_DAYS } from '../shared/promptInput';
 import type { z } from 'zod';
 
 /** Accounts replayed per request at most; above it a deterministic sample is. */
 export const MAX_SIMULATED_ACCOUNTS = 2_000;
-/** History kept before the window, so caps (30-day cooldowns, period totals) start where they stood. */
-const LOOKBACK_DAYS = 62;
+/** History loaded before the window: what the worker's caps read at the window's first moment (`HISTORY_DAYS`). */
+const LOOKBACK_DAYS = HISTORY_DAYS;
 /**
  * Prompt events in the window replayed per request at most (each is a moment the engine may be
  * asked, twice: current and proposed); about 0.4 ms per event and rule in workerd here, so a
@@ -49,16 +49,6 @@ export const PROJECTION_BASIS =
 type Request = z.output<typeof simulationRequestSchema>;
 const num = (v: unknown) => Number(v ?? 0);
 const iso = (ms: number) => new Date(ms).toISOString();
-
-/** The activation rule in force: the stored setting, or a first `core_feature_activated`. */
-function currentActivation(stored: unknown): ActivationRule {
-  const v = (stored ?? {}) as Partial<ActivationRule>;
-  return {
-    events: Array.isArray(v.events) && v.events.length > 0 ? v.events.map(String) : [CORE_EVENT],
-    min_events: typeof v.min_events === 'number' ? v.min_events : 1,
-    min_age_days: typeof v.min_age_days === 'number' ? v.min_age_days : 0,
-  };
-}
 
 /** The definitions in force with the proposal's ids replaced or added. */
 function proposedDefinitions(current: readonly PromptDefinition[], proposal: Request['definitions']): PromptDefinition[] {
@@ -108,8 +98,8 @@ export async function runSimulation(db: Db, request: Request, now: number): Prom
   const catalog = toCatalog({ metrics: metricRows, features: featureRows, plans: planRows });
   const currentDefinitions: PromptDefinition[] = mergeDefinitions(definitionRows).map(({ updated_at: _u, builtin: _b, ...d }) => d);
   const rules = {
-    current: { definitions: currentDefinitions, activation: currentActivation(activationRows[0]?.value) },
-    proposed: { definitions: proposedDefinitions(currentDefinitions, request.definitions), activation: request.activation ?? currentActivation(activationRows[0]?.value) },
+    current: { definitions: currentDefinitions, activation: activationRuleFrom(activationRows) },
+    proposed: { definitions: proposedDefinitions(currentDefinitions, request.definitions), activation: request.activation ?? activationRuleFrom(activationRows) },
   };
 
   const sample = await sampleAccounts(db, from, to);
@@ -117,7 +107,7 @@ export async function runSimulation(db: Db, request: Request, now: number): Prom
   const inSample = sql`account_id IN (SELECT value FROM json_each(${ids}))`;
   const activationEvents = JSON.stringify([...new Set([...rules.current.activation.events, ...rules.proposed.activation.events])]);
   const firstK = Math.max(rules.current.activation.min_events, rules.proposed.activation.min_events, 1);
-  const [accountRows = [], eventRows = [], added = [], sets = [], setsBefore = [], activations = [], upgrades = []] = await sqlBatch(db, [
+  const [accountRows = [], eventRows = [], added = [], sets = [], setsBefore = [], activations = [], upgrades = [], lifetimes = []] = await sqlBatch(db, [
     sql`SELECT id, plan_id, seats, created_at, period_start, period_end, activated_at FROM accounts WHERE id IN (SELECT value FROM json_each(${ids}))`,
     sql`
       SELECT account_id, user_id, session_id, type, prompt_id, feature_id, timestamp FROM prompt_events
@@ -145,6 +135,8 @@ export async function runSimulation(db: Db, request: Request, now: number): Prom
       SELECT prompt_id, count(DISTINCT account_id) AS upgrades, sum(mrr_after_cents - mrr_before_cents) AS cents FROM mrr_ledger
       WHERE ${inSample} AND at >= ${from} AND at < ${to} AND source = 'self_serve' AND mrr_after_cents > mrr_before_cents AND prompt_id IS NOT NULL
       GROUP BY prompt_id`,
+    // Impressions per user and prompt ever (what the caps that hold for good count), less those loaded below.
+    sql`SELECT account_id, user_id, prompt_id, impressions FROM user_prompt_caps WHERE ${inSample}`,
   ]);
 
   const group = <T>(rows: Record<string, unknown>[], map: (r: Record<string, unknown>) => T) => {
@@ -173,10 +165,24 @@ export async function runSimulation(db: Db, request: Request, now: number): Prom
     set: r.added === undefined ? num(r.value) : null,
   }));
   const activation = group(activations, (r) => ({ event: String(r.event), timestamp: num(r.timestamp) }));
+  const loadedImpressions = new Map<string, number>();
+  for (const [account, list] of events)
+    for (const e of list) if (e.type === 'impression') loadedImpressions.set(`${account}\u0000${e.user_id}\u0000${e.prompt_id}`, (loadedImpressions.get(`${account}\u0000${e.user_id}\u0000${e.prompt_id}`) ?? 0) + 1);
+  const lifetimeBefore = new Map<string, Record<string, Record<string, number>>>();
+  for (const r of lifetimes) {
+    const [account, user, prompt] = [String(r.account_id), String(r.user_id), String(r.prompt_id)];
+    const loaded = loadedImpressions.get(`${account}\u0000${user}\u0000${prompt}`) ?? 0;
+    const byUser = lifetimeBefore.get(account) ?? {};
+    byUser[user] = { ...byUser[user], [prompt]: Math.max(0, num(r.impressions) - loaded) };
+    lifetimeBefore.set(account, byUser);
+  }
 
   const accounts: SimulatedAccount[] = accountRows.map((a) => {
     const id = String(a.id);
     const activatedAt = a.activated_at === null ? null : num(a.activated_at);
+    const tracked = activation.get(id) ?? [];
+    // The account's first core event, kept on the account beyond the events' retention; counted once.
+    const kept = activatedAt !== null && !tracked.some((e) => e.event === CORE_EVENT && e.timestamp <= activatedAt);
     return {
       id,
       plan_id: String(a.plan_id),
@@ -186,8 +192,9 @@ export async function runSimulation(db: Db, request: Request, now: number): Prom
       period_end: a.period_end === null ? null : num(a.period_end),
       usage: usage.get(id) ?? [],
       // The account's stored activation time is its first core event, even where that event is not kept.
-      activation_events: [...(activation.get(id) ?? []), ...(activatedAt === null ? [] : [{ event: CORE_EVENT, timestamp: activatedAt }])],
+      activation_events: [...tracked, ...(kept ? [{ event: CORE_EVENT, timestamp: activatedAt }] : [])],
       events: events.get(id) ?? [],
+      lifetime_before: lifetimeBefore.get(id) ?? {},
     };
   });
   const history = { from, to, catalog, accounts };
