@@ -20,6 +20,12 @@ export const simulationRequestSchema = z.strictObject({
   /** The activation rule, in the shape of `PUT /v1/admin/activation`; the one in force when left out. */
   activation: activationRuleSchema.optional(),
   window_days: z.int().min(1).max(MAX_SIMULATION_DAYS).default(MAX_SIMULATION_DAYS),
+  /**
+   * Preview shipping an experiment's variant: its copy becomes the prompt's (as
+   * `POST /v1/admin/experiments/:id/ship` would), and the proposed projection takes the
+   * conversion rate observed for that variant for the prompts the experiment covers.
+   */
+  variant: z.strictObject({ experiment_id: z.string().min(1).max(64), variant_id: z.string().min(1).max(64) }).optional(),
 });
 
 type Iso = string;
@@ -52,6 +58,8 @@ export interface SimulationResponse {
   tolerance: string;
   projection_basis: string;
   activation: { current: z.output<typeof activationRuleSchema>; proposed: z.output<typeof activationRuleSchema> };
+  /** The variant previewed (`variant` in the request): its experiment's prompt and what its arm observed. */
+  variant: { experiment_id: string; variant_id: string; prompt_id: string; unit: 'account' | 'user'; exposed: number; conversions: number } | null;
   current: SimulationRun;
   proposed: SimulationRun;
 }

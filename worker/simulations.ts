@@ -19,10 +19,11 @@ import {
   type SimulationResult,
 } from '../shared/simulator';
 import type { simulationRequestSchema, SimulationResponse, SimulationRun } from '../shared/simulationSchemas';
-import { projectUpgrades, type ObservedPrompt } from '../shared/upgradeProjection';
+import { projectUpgrades, promptGroup, type ObservedPrompt } from '../shared/upgradeProjection';
 import { catalogQueries, toCatalog } from './catalog';
 import { sqlBatch, type Db } from './db';
-import { validate } from './errors';
+import { ApiError, validate } from './errors';
+import { armCounts, getExperiment, shippedDefinition } from './experiments';
 import { activationQuery, activationRuleFrom, definitionsQuery, mergeDefinitions } from './prompts';
 import { HISTORY_DAYS } from '../shared/promptInput';
 import type { z } from 'zod';
@@ -50,9 +51,10 @@ type Request = z.output<typeof simulationRequestSchema>;
 const num = (v: unknown) => Number(v ?? 0);
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** The definitions in force with the proposal's ids replaced or added. */
-function proposedDefinitions(current: readonly PromptDefinition[], proposal: Request['definitions']): PromptDefinition[] {
-  const proposed = Object.entries(proposal).map(([id, input]) => validate(promptDefinitionSchema, { ...input, id }, ['definitions', id]));
+/** The definitions in force with the proposal's ids replaced or added (a shipped variant's definition first, the request's over it). */
+function proposedDefinitions(current: readonly PromptDefinition[], proposal: Request['definitions'], shipped: PromptDefinition | null = null): PromptDefinition[] {
+  const named = Object.entries(proposal).map(([id, input]) => validate(promptDefinitionSchema, { ...input, id }, ['definitions', id]));
+  const proposed = shipped && !named.some((d) => d.id === shipped.id) ? [shipped, ...named] : named;
   const byId = new Map(proposed.map((d) => [d.id, d]));
   return [...current.map((d) => byId.get(d.id) ?? d), ...proposed.filter((d) => !current.some((c) => c.id === d.id))];
 }
@@ -97,9 +99,13 @@ export async function runSimulation(db: Db, request: Request, now: number): Prom
   ]);
   const catalog = toCatalog({ metrics: metricRows, features: featureRows, plans: planRows });
   const currentDefinitions: PromptDefinition[] = mergeDefinitions(definitionRows).map(({ updated_at: _u, builtin: _b, ...d }) => d);
+  const variant = request.variant ? await variantToShip(db, currentDefinitions, request.variant) : null;
   const rules = {
     current: { definitions: currentDefinitions, activation: activationRuleFrom(activationRows) },
-    proposed: { definitions: proposedDefinitions(currentDefinitions, request.definitions), activation: request.activation ?? activationRuleFrom(activationRows) },
+    proposed: {
+      definitions: proposedDefinitions(currentDefinitions, request.definitions, variant?.definition ?? null),
+      activation: request.activation ?? activationRuleFrom(activationRows),
+    },
   };
 
   const sample = await sampleAccounts(db, from, to);
@@ -221,17 +227,18 @@ export async function runSimulation(db: Db, request: Request, now: number): Prom
   }
   const observedRows: ObservedPrompt[] = [...observed.values()].map(({ accounts: shown, ...o }) => ({ ...o, accounts_shown: shown.size }));
 
-  const toRun = (result: SimulationResult): SimulationRun => ({
+  const toRun = (result: SimulationResult, observedFor: ObservedPrompt[] = observedRows): SimulationRun => ({
     totals: result.totals,
     definitions: result.definitions,
     prompts: result.prompts,
     days: result.days.map((d) => ({ ...d, day: iso(d.day) })),
     prompt_days: result.prompt_days.map((d) => ({ ...d, day: iso(d.day) })),
     thresholds: result.thresholds.map((t) => ({ ...t, daily: t.daily.map((d) => ({ ...d, day: iso(d.day) })) })),
-    projection: projectUpgrades(observedRows, result.prompts),
+    projection: projectUpgrades(observedFor, result.prompts),
   });
   const current = simulate(history, rules.current);
   const proposed = simulate(history, rules.proposed);
+  const proposedObserved = variant ? withVariantRate(observedRows, proposed, variant) : observedRows;
 
   return {
     from: iso(from),
@@ -251,7 +258,80 @@ export async function runSimulation(db: Db, request: Request, now: number): Prom
     tolerance: REPRODUCTION_NOTE,
     projection_basis: PROJECTION_BASIS,
     activation: { current: rules.current.activation, proposed: rules.proposed.activation },
+    variant: variant && {
+      experiment_id: variant.experimentId,
+      variant_id: variant.variantId,
+      prompt_id: variant.promptId,
+      unit: variant.unit,
+      exposed: variant.exposed,
+      conversions: variant.conversions,
+    },
     current: toRun(current),
-    proposed: toRun(proposed),
+    proposed: toRun(proposed, proposedObserved),
   };
+}
+
+interface VariantToShip {
+  experimentId: string;
+  variantId: string;
+  /** The experiment's prompt: a definition id or one rendered prompt id. */
+  promptId: string;
+  unit: 'account' | 'user';
+  /** The definition with the variant's copy, as shipping it would store. */
+  definition: PromptDefinition;
+  exposed: number;
+  conversions: number;
+}
+
+/** The variant to preview shipping: its definition and what its arm observed (404 for an unknown experiment, 400 for an unknown variant). */
+async function variantToShip(db: Db, definitions: PromptDefinition[], v: NonNullable<Request['variant']>): Promise<VariantToShip> {
+  const experiment = await getExperiment(db, v.experiment_id);
+  const chosen = experiment.variants.find((x) => x.id === v.variant_id);
+  if (!chosen)
+    throw new ApiError(400, 'validation_failed', 'The request is not valid.', [
+      { path: 'variant.variant_id', message: `experiment "${experiment.id}" has no variant "${v.variant_id}" (it has ${experiment.variants.map((x) => x.id).join(', ')})` },
+    ]);
+  const definition = shippedDefinition(definitions, experiment.promptId, chosen.copy as PromptDefinition['copy']);
+  if (!definition)
+    throw new ApiError(400, 'validation_failed', 'The request is not valid.', [
+      { path: 'variant.experiment_id', message: `experiment "${experiment.id}" is on prompt "${experiment.promptId}", which no definition serves` },
+    ]);
+  const arm = (await armCounts(db, experiment)).find((a) => a.variant_id === chosen.id);
+  return {
+    experimentId: experiment.id,
+    variantId: chosen.id,
+    promptId: experiment.promptId,
+    unit: experiment.unit,
+    definition,
+    exposed: arm?.exposed ?? 0,
+    conversions: arm?.conversions ?? 0,
+  };
+}
+
+/**
+ * The observed rates with the variant's arm in place of what the experiment's prompts observed:
+ * per prompt group (kind and threshold) the experiment covers, the arm's exposed units and
+ * conversions are counted once (on the group's first covered prompt) and the covered prompts'
+ * own upgrades dropped; a group's other prompts keep theirs. Expansion per upgrade stays the
+ * one observed for the prompt.
+ */
+function withVariantRate(observed: ObservedPrompt[], proposed: SimulationResult, variant: VariantToShip): ObservedPrompt[] {
+  const covered = new Set(proposed.prompts.filter((p) => p.definition_id === variant.definition.id || p.prompt_id === variant.promptId).map((p) => p.prompt_id));
+  const byId = new Map(observed.map((o) => [o.prompt_id, o]));
+  const counted = new Set<string>();
+  const out = observed.filter((o) => !covered.has(o.prompt_id));
+  for (const id of covered) {
+    const o = byId.get(id) ?? { prompt_id: id, impressions: 0, clicks: 0, accounts_shown: 0, upgrades: 0, expansion_mrr_cents: 0 };
+    const group = promptGroup(id);
+    const first = !counted.has(group);
+    counted.add(group);
+    const perUpgrade = o.upgrades > 0 ? o.expansion_mrr_cents / o.upgrades : 0;
+    out.push({
+      ...o,
+      accounts_shown: first ? variant.exposed : 0,
+      upgrades: first ? variant.conversions : 0,
+      expansion_mrr_cents: first ? Math.round(variant.conversions * perUpgrade) : 0,
+    });
+  }
+  return out;
 }

@@ -153,6 +153,55 @@ describe('POST /v1/admin/simulations on seeded history', () => {
     expect((await api('POST', '/v1/admin/simulations', { token: SECRET, body: {} })).status).toBe(401);
     expect((await api('POST', '/v1/admin/simulations', { token: null, body: {} })).status).toBe(401);
   });
+
+  it("previews shipping an experiment's variant: the same impressions, upgrades projected from that variant's arm; nothing is shipped", async () => {
+    const created = await api('POST', '/v1/admin/experiments', {
+      token: ADMIN,
+      body: {
+        key: 'sim-variant',
+        prompt_id: 'limit-90',
+        variants: [
+          { id: 'control', weight: 1, copy },
+          { id: 'urgent', weight: 1, copy: { ...copy, title: 'Upgrade now' } },
+        ],
+      },
+    });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    const experiment = created.json as { id: string };
+    expect((await api('POST', `/v1/admin/experiments/${experiment.id}/start`, { token: ADMIN })).status).toBe(200);
+    // Three accounts saw "urgent" (one of them upgraded the next day), one saw the control.
+    const expose = (account: string, variant: string) =>
+      env.DB.prepare('INSERT INTO experiment_exposures (experiment_id, unit_id, account_id, variant_id, first_exposed_at) VALUES (?, ?, ?, ?, ?)').bind(
+        experiment.id,
+        account,
+        account,
+        variant,
+        today - 3 * DAY,
+      );
+    await env.DB.batch([expose('sim-85a', 'urgent'), expose('sim-85b', 'urgent'), expose('sim-95', 'urgent'), expose('sim-30', 'control')]);
+    const definitionsBefore = (await api('GET', '/v1/admin/prompts', { token: ADMIN })).json;
+
+    const res = await simulate({ variant: { experiment_id: experiment.id, variant_id: 'urgent' }, window_days: 30 });
+    expect(res.status, JSON.stringify(res.json)).toBe(200);
+    const body = res.json as SimulationResponse;
+    expect(body.variant).toEqual({ experiment_id: experiment.id, variant_id: 'urgent', prompt_id: 'limit-90', unit: 'account', exposed: 3, conversions: 1 });
+    // Copy does not change who is shown what.
+    expect(body.proposed.totals).toEqual(body.current.totals);
+    // The rule in force projects from the one account shown the 90% notice (it upgraded); the variant from its arm: 1 of 3.
+    expect(body.current.projection.groups.find((g) => g.group === 'limit_notice:90')).toMatchObject({ exposures: 1, upgrades: 1 });
+    expect(body.proposed.projection.groups.find((g) => g.group === 'limit_notice:90')).toMatchObject({ exposures: 3, upgrades: 1 });
+    expect(body.proposed.projection.upgrades.expected).toBeLessThan(body.current.projection.upgrades.expected);
+    // Nothing shipped: the experiment still runs and the definitions are as they were.
+    expect((await api('GET', `/v1/admin/experiments/${experiment.id}`, { token: ADMIN })).json.status).toBe('running');
+    expect((await api('GET', '/v1/admin/prompts', { token: ADMIN })).json).toEqual(definitionsBefore);
+
+    const unknownVariant = await simulate({ variant: { experiment_id: experiment.id, variant_id: 'nope' } });
+    expect(unknownVariant.status).toBe(400);
+    expect(unknownVariant.json.error.details[0].path).toBe('variant.variant_id');
+    expect((await simulate({ variant: { experiment_id: 'exp_missing', variant_id: 'urgent' } })).status).toBe(404);
+    expect((await simulate({ variant: { experiment_id: experiment.id } })).status).toBe(400);
+    await env.DB.prepare("UPDATE experiments SET status = 'stopped' WHERE id = ?").bind(experiment.id).run();
+  });
 });
 
 describe('bounded work per request', () => {
