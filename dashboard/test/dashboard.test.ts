@@ -213,6 +213,32 @@ describe('dashboard in Chromium against the dev worker', () => {
     await page.getByRole('button', { name: 'Close', exact: true }).last().click();
   });
 
+  test('Preview impact in the rules editor: the 90% notice moved to 80% shows more impressions of it than the current ladder, with upgrade ranges, before saving', async () => {
+    await view('prompts');
+    const before = (await admin('/v1/admin/prompts')).prompts.find((p: { id: string }) => p.id === 'limit-90');
+    await page.getByRole('button', { name: 'Edit copy of limit-90' }).click();
+    await page.locator('#rules-thresholds').fill('80');
+    await page.getByRole('button', { name: 'Preview impact' }).click();
+    await page.locator('[data-stat="proposed-accounts"]').waitFor({ timeout: 60_000 });
+    // The draft, not the rule in force: the preview form carries 80.
+    expect(await page.locator('#sim-thresholds').inputValue()).toBe('80');
+    // "Accounts shown limit-90 — …, N impressions": the notice reaches accounts between 80% and 90% too.
+    const shown = async (rule: string) => {
+      const text = await page.locator(`[data-stat="${rule}-accounts"]`).innerText();
+      const accounts = Number((await page.locator(`[data-stat="${rule}-accounts"] [data-value]`).innerText()).replace(/[^\d]/g, ''));
+      return { accounts, impressions: Number(/([\d,]+) impressions/.exec(text)![1]!.replace(/,/g, '')) };
+    };
+    const current = await shown('current');
+    const proposed = await shown('proposed');
+    expect(proposed.impressions).toBeGreaterThan(current.impressions);
+    expect(proposed.accounts).toBeGreaterThan(current.accounts);
+    expect(await page.locator('[data-stat="proposed-upgrades"] [data-value]').innerText()).toMatch(/ – /);
+    expect(await seriousViolations()).toEqual([]);
+    // Nothing was saved.
+    expect((await admin('/v1/admin/prompts')).prompts.find((p: { id: string }) => p.id === 'limit-90')).toEqual(before);
+    await page.getByRole('button', { name: 'Close', exact: true }).last().click();
+  });
+
   test('a PM edits a prompt’s thresholds and caps and the activation rule; the API’s messages name bad fields', async () => {
     const put = (path: string, body: unknown) =>
       fetch(base + path, { method: 'PUT', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -247,6 +273,26 @@ describe('dashboard in Chromium against the dev worker', () => {
       await put('/v1/admin/prompts/limit-75', { kind: before.kind, trigger: before.trigger, caps: before.caps, copy: before.copy, enabled: before.enabled });
       await put('/v1/admin/activation', rule);
     }
+  });
+
+  test("Preview impact from an experiment's variant: shipping it projects upgrades from its own arm, next to the rules in force", async () => {
+    await view('experiments');
+    const { experiments } = await admin('/v1/admin/experiments');
+    const seeded = experiments.find((e: { key: string }) => e.key === 'limit90-urgency');
+    const results = await admin(`/v1/admin/experiments/${seeded.id}/results`);
+    const urgent = results.variants.find((v: { id: string }) => v.id === 'urgent');
+    await page.getByRole('button', { name: 'limit90-urgency', exact: true }).click();
+    await page.getByRole('button', { name: 'Preview impact of shipping urgent' }).click();
+    const panel = page.locator('[data-variant-impact="urgent"]');
+    await panel.locator('[data-stat="proposed-upgrades"]').waitFor({ timeout: 60_000 });
+    expect(await panel.innerText()).toContain(`${num(urgent.conversions)} conversions of ${num(urgent.exposed)} exposed accounts`);
+    expect(await panel.locator('[data-stat="proposed-upgrades"] [data-value]').innerText()).toMatch(/ – /);
+    // Copy changes no impression: the same totals on both sides.
+    expect(await panel.locator('[data-stat="proposed-impressions"] [data-value]').innerText()).toBe(await panel.locator('[data-stat="current-impressions"] [data-value]').innerText());
+    expect(await seriousViolations()).toEqual([]);
+    // Nothing shipped.
+    expect((await admin(`/v1/admin/experiments/${seeded.id}`)).status).toBe(seeded.status);
+    await panel.getByRole('button', { name: 'Close' }).click();
   });
 
   test('the seeded experiment shows its winner; a new one is created, started and read', async () => {

@@ -48,6 +48,12 @@ export function startProposal(p: PromptDefinition) {
   error.value = '';
 }
 
+/** Start a proposal from a draft definition (the rules editor's, unsaved) and replay it at once. */
+export function previewProposal(p: PromptDefinition) {
+  startProposal(p);
+  void run(p, proposal.value!);
+}
+
 /** The `PUT /v1/admin/prompts/:id` body the proposal describes. */
 function proposedBody(p: PromptDefinition, f: Proposal) {
   const trigger = { ...(p.trigger as Record<string, unknown>) };
@@ -88,7 +94,7 @@ const one = (n: number) => (Math.round(n * 10) / 10).toLocaleString('en-US');
 
 /** The side-by-side numbers of one rule. */
 function RuleColumn({ title, run, promptId, testId }: { title: string; run: SimulationRun; promptId: string; testId: string }) {
-  const def = run.definitions.find((d) => d.definition_id === promptId);
+  const def = run.definitions.find((d) => d.definition_id === promptId) ?? run.prompts.find((p) => p.prompt_id === promptId);
   const p = run.projection;
   return (
     <div class="sim-column" data-rule={testId}>
@@ -116,7 +122,8 @@ function RuleColumn({ title, run, promptId, testId }: { title: string; run: Simu
 
 type PromptRow = { prompt_id: string; current: number; proposed: number; current_accounts: number; proposed_accounts: number };
 
-function Results({ prompt, r }: { prompt: PromptDefinition; r: SimulationResponse }) {
+/** Current vs proposed of one simulation answer, `promptId` being the definition (or prompt) the change is about. */
+export function SimulationResults({ promptId, r, proposedTitle = 'Proposed' }: { promptId: string; r: SimulationResponse; proposedTitle?: string }) {
   const ids = [...new Set([...r.current.prompts, ...r.proposed.prompts].map((p) => p.prompt_id))];
   const of = (run: SimulationRun, id: string) => run.prompts.find((p) => p.prompt_id === id);
   const rows: PromptRow[] = ids.map((id) => ({
@@ -137,8 +144,8 @@ function Results({ prompt, r }: { prompt: PromptDefinition; r: SimulationRespons
         {r.sampling.method} {r.sampling.events_truncated ? 'Some of the newest events were left out to bound the work.' : ''}
       </p>
       <div class="grid2">
-        <RuleColumn title="Current rules" run={r.current} promptId={prompt.id} testId="current" />
-        <RuleColumn title="Proposed" run={r.proposed} promptId={prompt.id} testId="proposed" />
+        <RuleColumn title="Current rules" run={r.current} promptId={promptId} testId="current" />
+        <RuleColumn title={proposedTitle} run={r.proposed} promptId={promptId} testId="proposed" />
       </div>
       <LineChart
         label="Impressions per day, current vs proposed"
@@ -221,7 +228,7 @@ export function ImpactPreview({ prompt, onClose }: { prompt: PromptDefinition; o
           {error.value}
         </p>
       )}
-      {result.value && <Results prompt={prompt} r={result.value} />}
+      {result.value && <SimulationResults promptId={prompt.id} r={result.value} />}
     </section>
   );
 }
