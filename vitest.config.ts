@@ -87,6 +87,8 @@ export default defineConfig({
                 STRIPE_API_HOST: '127.0.0.1',
                 STRIPE_API_PORT: inject('stripeApiPort'),
                 STRIPE_WEBHOOK_SECRET: 'whsec_test_ladder',
+                // Account objects flush to D1 only when a test runs their alarm (runDurableObjectAlarm).
+                LADDER_COUNTERS_FLUSH_MS: '3600000',
               },
             },
           })),

@@ -28,12 +28,16 @@ import { trackRoutes } from './routes/track';
 import { usageRoutes } from './routes/usage';
 import { webhookRoutes } from './routes/webhooks';
 import { widgetRoutes } from './routes/widget';
+import { scaleOptions } from './scale';
 import { scheduled } from './scheduled';
+
+export { AccountCounters } from './accountCounters';
 
 export const app = new Hono<AppEnv>();
 
 app.use('*', async (c, next) => {
   c.set('now', Date.now());
+  scaleOptions(c.env); // a misconfigured LADDER_COUNTERS / LADDER_INGEST refuses every request (503, naming the setting)
   await next();
 });
 app.onError(errorResponse);

@@ -85,6 +85,9 @@ export async function apiWith(bindings: Partial<typeof env>, method: string, pat
   return { status: res.status, json, headers: res.headers };
 }
 
+/** The counter stores (docs/scale.md) the usage and check tests run against: `describe.each(COUNTERS)` with `apiWith(counters, …)`. */
+export const COUNTERS = [{ LADDER_COUNTERS: 'd1' }, { LADDER_COUNTERS: 'durable_object' }] as const;
+
 /** Bindings that switch billing to the Stripe provider, talking to the wire-format mock (worker/test/stripe.mock.ts). */
 export const STRIPE = { STRIPE_SECRET_KEY: 'sk_test_ladder_mock' };
 
