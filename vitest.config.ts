@@ -90,6 +90,12 @@ export default defineConfig({
                 // Account objects flush to D1 only when a test runs their alarm (runDurableObjectAlarm).
                 LADDER_COUNTERS_FLUSH_MS: '3600000',
               },
+              // The queues of LADDER_INGEST=queue (commented out in wrangler.toml until a deployment creates them).
+              queueProducers: { LADDER_INGEST_QUEUE: { queueName: 'ladder-ingest' } },
+              queueConsumers: {
+                'ladder-ingest': { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 2, deadLetterQueue: 'ladder-ingest-dlq' },
+                'ladder-ingest-dlq': { maxBatchSize: 100, maxBatchTimeout: 1 },
+              },
             },
           })),
         ],

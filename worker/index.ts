@@ -5,6 +5,7 @@
 import { Hono } from 'hono';
 import type { AppEnv, Env } from './env';
 import { errorResponse } from './errors';
+import { consumeIngest } from './ingest';
 import { adminKey, secretKey, userToken } from './middleware/auth';
 import { widgetCors } from './middleware/cors';
 import { rateLimit } from './middleware/rateLimit';
@@ -18,6 +19,7 @@ import { experimentRoutes } from './routes/experiments';
 import { demoRoutes } from './routes/demo';
 import { devSeedRoutes } from './routes/devSeed';
 import { healthRoutes } from './routes/health';
+import { ingestAdminRoutes } from './routes/ingest';
 import { openapiRoutes } from './routes/openapi';
 import { pqaAdminRoutes, pqaRoutes, readinessRoutes } from './routes/pqa';
 import { promptRoutes } from './routes/prompts';
@@ -82,6 +84,7 @@ app.route('/v1/admin', adminSessionRoutes);
 app.route('/v1/admin/analytics', analyticsRoutes);
 app.route('/v1/admin/accounts', adminAccountRoutes);
 app.route('/v1/admin/dev', devSeedRoutes);
+app.route('/v1/admin/ingest', ingestAdminRoutes);
 app.route('/', openapiRoutes);
 app.route('/', dashboardRoutes);
 app.route('/demo', demoRoutes);
@@ -89,4 +92,6 @@ app.route('/demo', demoRoutes);
 export default {
   fetch: (request: Request, env: Env, ctx: unknown) => app.fetch(request, env, ctx as never),
   scheduled,
-} satisfies { fetch: (r: Request, e: Env, c: unknown) => Response | Promise<Response>; scheduled: typeof scheduled };
+  // The consumer of the ingestion queue and its dead-letter queue (LADDER_INGEST=queue; worker/ingest.ts).
+  queue: consumeIngest,
+} satisfies { fetch: (r: Request, e: Env, c: unknown) => Response | Promise<Response>; scheduled: typeof scheduled; queue: typeof consumeIngest };

@@ -99,6 +99,19 @@ export async function recordUsage(
   events: UsageEvent[],
   now: number,
 ): Promise<{ accepted: number; duplicates: number }> {
+  const accepted = await applyUsage(meter, catalog, accountsById, resolveUsage(catalog, accountsById, events, now), now);
+  return { accepted, duplicates: events.length - accepted };
+}
+
+/** A usage event resolved against the catalog and its account, ready to apply. */
+export type UsageRow = Row;
+
+/**
+ * The batch's events with their periods, or a 404/422 naming every event that cannot be applied.
+ * `now` is when the batch arrived: an event without a timestamp happened then.
+ * @example applyUsage(meter, catalog, accountsById, resolveUsage(catalog, accountsById, events, receivedAt), Date.now())
+ */
+export function resolveUsage(catalog: Catalog, accountsById: Map<string, Account>, events: UsageEvent[], now: number): UsageRow[] {
   const metrics = new Map(catalog.metrics.map((m) => [m.id, m]));
   const problems: ErrorDetail[] = [];
   const rows: Row[] = [];
@@ -119,7 +132,12 @@ export async function recordUsage(
       ? new ApiError(404, 'not_found', 'The batch names accounts or metrics that do not exist; nothing was recorded.', problems)
       : new ApiError(422, 'invalid_mode', 'The batch cannot be applied; nothing was recorded.', problems);
   }
-  if (meter.objects) return recordInObjects(meter.db, meter.objects, catalog, accountsById, rows, events.length, now);
+  return rows;
+}
+
+/** Apply resolved events (one D1 transaction, or one object call per account); the number newly recorded. */
+export async function applyUsage(meter: Meter, catalog: Catalog, accountsById: Map<string, Account>, rows: UsageRow[], now: number): Promise<number> {
+  if (meter.objects) return recordInObjects(meter.db, meter.objects, catalog, accountsById, rows, now);
   const db = meter.db;
   const batchId = crypto.randomUUID();
   const [, , , counted, touched] = await sqlBatch(db, [
@@ -130,8 +148,7 @@ export async function recordUsage(
     touchedCounters(batchId),
   ]);
   await recordCrossings(db, catalog, accountsById, touched as Touched[], now);
-  const accepted = Number(counted?.[0]?.n ?? 0);
-  return { accepted, duplicates: events.length - accepted };
+  return Number(counted?.[0]?.n ?? 0);
 }
 
 /** The batch through the accounts' objects, one call per account, in parallel. */
@@ -141,9 +158,8 @@ async function recordInObjects(
   catalog: Catalog,
   accountsById: Map<string, Account>,
   rows: Row[],
-  sent: number,
   now: number,
-): Promise<{ accepted: number; duplicates: number }> {
+): Promise<number> {
   const byAccount = new Map<string, CounterEvent[]>();
   for (const { a, ...e } of rows) byAccount.set(a, [...(byAccount.get(a) ?? []), e]);
   const answers = await Promise.all(
@@ -157,8 +173,7 @@ async function recordInObjects(
   );
   const [first, ...rest] = answers.flatMap((a) => a.hits).map((values) => db.insert(trackEvents).values(values).onConflictDoNothing());
   if (first) await db.batch([first, ...rest]);
-  const accepted = answers.reduce((n, a) => n + a.accepted, 0);
-  return { accepted, duplicates: sent - accepted };
+  return answers.reduce((n, a) => n + a.accepted, 0);
 }
 
 /** The PQA behaviour `limit_hit` for crossings that reached 100%, keyed so each period records one. */

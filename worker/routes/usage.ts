@@ -5,14 +5,20 @@ import { loadCatalog } from '../catalog';
 import type { AppEnv } from '../env';
 import { notFound, validate } from '../errors';
 import { readJson } from '../middleware/body';
-import { checkAndRecord, liveCounters, meterOf, recordUsage } from '../usage';
+import { enqueue } from '../ingest';
+import { scaleOptions } from '../scale';
+import { checkAndRecord, liveCounters, meterOf, recordUsage, resolveUsage } from '../usage';
 
-/** `POST /v1/usage`, `POST /v1/check`, `GET /v1/entitlements/:accountId/:key` (secret key). */
+/** `POST /v1/usage` (200 once stored, or 202 once queued with LADDER_INGEST=queue), `POST /v1/check` (always synchronous), `GET /v1/entitlements/:accountId/:key` (secret key). */
 export const usageRoutes = new Hono<AppEnv>()
   .post('/usage', async (c) => {
     const { events } = await readJson(c, usageBatchSchema);
     const meter = meterOf(c.env);
     const [catalog, accountsById] = await Promise.all([loadCatalog(meter.db), existingAccounts(meter.db, events.map((e) => e.account_id))]);
+    if (scaleOptions(c.env).ingest === 'queue') {
+      resolveUsage(catalog, accountsById, events, c.get('now')); // refuses as the direct path does, before anything is queued
+      return c.json({ queued: await enqueue(c.env.LADDER_INGEST_QUEUE!, 'usage', events, c.get('now')) }, 202);
+    }
     return c.json(await recordUsage(meter, catalog, accountsById, events, c.get('now')));
   })
   .post('/check', async (c) => {
