@@ -8,6 +8,9 @@
  * missing. LADDER_PERSIST_DIR moves the local database (tests use a fresh one each run);
  * LADDER_ALLOWED_ORIGINS, when set, replaces the widget's CORS origins (`*` in wrangler.toml).
  * No Stripe key is needed: without STRIPE_SECRET_KEY the local billing provider is used.
+ * LADDER_COUNTERS and LADDER_INGEST (docs/scale.md) are taken from the environment too:
+ * `LADDER_COUNTERS=durable_object LADDER_INGEST=queue npm run dev` runs the scaled-out worker,
+ * with the queues of wrangler.toml's commented block switched on in a generated config.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -80,6 +83,30 @@ async function waitForHealth(child, timeoutMs = 60_000) {
   throw new Error(`no answer from ${base}/v1/health within ${timeoutMs / 1000}s`);
 }
 
+/**
+ * wrangler.toml with its queue block (between `# >>> queues` and `# <<< queues`) uncommented,
+ * written under .wrangler/ with its paths made absolute; the queues run inside workerd locally.
+ */
+function queueConfig() {
+  let inQueues = false;
+  const text = readFileSync(join(root, 'wrangler.toml'), 'utf8')
+    .split('\n')
+    .map((line) => {
+      if (line.startsWith('# >>> queues')) inQueues = true;
+      else if (line.startsWith('# <<< queues')) inQueues = false;
+      else if (inQueues) return line.replace(/^# ?/, '');
+      return line;
+    })
+    .join('\n')
+    .replace(/^(main|directory|migrations_dir) = "(.+)"$/gm, (_, key, path) => `${key} = ${JSON.stringify(resolve(root, path))}`);
+  const dir = join(root, '.wrangler', 'dev-queue');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'wrangler.toml');
+  writeFileSync(file, text);
+  if (existsSync(join(root, '.dev.vars'))) writeFileSync(join(dir, '.dev.vars'), readFileSync(join(root, '.dev.vars')));
+  return file;
+}
+
 async function main() {
   mkdirSync(wranglerHome, { recursive: true });
   const vars = devVars();
@@ -89,6 +116,8 @@ async function main() {
   const varArgs = KEYS.flatMap((k) => ['--var', `${k}:${vars[k]}`]);
   // The widget's CORS origins (wrangler.toml allows `*` in dev); tests narrow it to one origin.
   if (process.env.LADDER_ALLOWED_ORIGINS) varArgs.push('--var', `LADDER_ALLOWED_ORIGINS:${process.env.LADDER_ALLOWED_ORIGINS}`);
+  for (const k of ['LADDER_COUNTERS', 'LADDER_INGEST', 'LADDER_COUNTERS_FLUSH_MS']) if (process.env[k]) varArgs.push('--var', `${k}:${process.env[k]}`);
+  if (process.env.LADDER_INGEST === 'queue') varArgs.push('--config', queueConfig());
   const child = spawn(
     wrangler,
     ['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistDir,
