@@ -13,6 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { queueConfig } from '../../worker/scripts/queueConfig.mjs';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const wrangler = join(root, 'node_modules/.bin/wrangler');
@@ -79,11 +80,15 @@ export async function startWorker(o = {}) {
   const port = o.port ?? (await freePort());
   const inspector = await freePort();
   const product = !o.config;
-  const vars = { ...(product ? KEYS : {}), ...o.vars };
+  // The scale options (docs/scale.md) come from the environment (or o.vars), so a suite runs under
+  // each: `LADDER_COUNTERS=durable_object npx vitest run --project system`.
+  const scale = Object.fromEntries(['LADDER_COUNTERS', 'LADDER_INGEST', 'LADDER_COUNTERS_FLUSH_MS'].filter((k) => process.env[k]).map((k) => [k, process.env[k]]));
+  const vars = { ...(product ? { ...KEYS, ...scale } : {}), ...o.vars };
+  const config = o.config ?? (vars.LADDER_INGEST === 'queue' ? queueConfig(root) : undefined);
   const args = [
     'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
     '--show-interactive-dev-session=false', '--log-level', o.logLevel ?? 'warn',
-    ...(o.config ? ['--config', o.config] : []),
+    ...(config ? ['--config', config] : []),
     ...(o.persistDir ? ['--persist-to', o.persistDir] : []),
     ...(o.testScheduled ? ['--test-scheduled'] : []),
     ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),

@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { queueConfig } from './queueConfig.mjs';
 import { seed } from './seed.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -83,30 +84,6 @@ async function waitForHealth(child, timeoutMs = 60_000) {
   throw new Error(`no answer from ${base}/v1/health within ${timeoutMs / 1000}s`);
 }
 
-/**
- * wrangler.toml with its queue block (between `# >>> queues` and `# <<< queues`) uncommented,
- * written under .wrangler/ with its paths made absolute; the queues run inside workerd locally.
- */
-function queueConfig() {
-  let inQueues = false;
-  const text = readFileSync(join(root, 'wrangler.toml'), 'utf8')
-    .split('\n')
-    .map((line) => {
-      if (line.startsWith('# >>> queues')) inQueues = true;
-      else if (line.startsWith('# <<< queues')) inQueues = false;
-      else if (inQueues) return line.replace(/^# ?/, '');
-      return line;
-    })
-    .join('\n')
-    .replace(/^(main|directory|migrations_dir) = "(.+)"$/gm, (_, key, path) => `${key} = ${JSON.stringify(resolve(root, path))}`);
-  const dir = join(root, '.wrangler', 'dev-queue');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'wrangler.toml');
-  writeFileSync(file, text);
-  if (existsSync(join(root, '.dev.vars'))) writeFileSync(join(dir, '.dev.vars'), readFileSync(join(root, '.dev.vars')));
-  return file;
-}
-
 async function main() {
   mkdirSync(wranglerHome, { recursive: true });
   const vars = devVars();
@@ -117,7 +94,7 @@ async function main() {
   // The widget's CORS origins (wrangler.toml allows `*` in dev); tests narrow it to one origin.
   if (process.env.LADDER_ALLOWED_ORIGINS) varArgs.push('--var', `LADDER_ALLOWED_ORIGINS:${process.env.LADDER_ALLOWED_ORIGINS}`);
   for (const k of ['LADDER_COUNTERS', 'LADDER_INGEST', 'LADDER_COUNTERS_FLUSH_MS']) if (process.env[k]) varArgs.push('--var', `${k}:${process.env[k]}`);
-  if (process.env.LADDER_INGEST === 'queue') varArgs.push('--config', queueConfig());
+  if (process.env.LADDER_INGEST === 'queue') varArgs.push('--config', queueConfig(root));
   const child = spawn(
     wrangler,
     ['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistDir,
