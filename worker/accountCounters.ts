@@ -32,7 +32,7 @@ const DEFAULT_FLUSH_MS = 2_000;
 /** Events copied to D1 per statement; the alarm runs again at once while more wait. */
 const FLUSH_EVENTS = 1_000;
 /** Idempotency keys are kept this long after they were received (longer than any billing period). */
-export const KEY_RETENTION_MS = 45 * 86_400_000;
+const KEY_RETENTION_MS = 45 * 86_400_000;
 
 type CounterRow = { metric: string; period_start: number; used: number; highest_threshold: number | null; set_at: number; version: number };
 

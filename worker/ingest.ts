@@ -21,7 +21,7 @@ import { recordTrack } from './track';
 import { applyUsage, meterOf, resolveUsage, type UsageRow } from './usage';
 
 /** One queued batch (or part of one): events as validated, stamped with the time they arrived. */
-export type IngestMessage = { kind: 'usage'; received_at: number; events: UsageEvent[] } | { kind: 'track'; received_at: number; events: TrackEvent[] };
+type IngestMessage = { kind: 'usage'; received_at: number; events: UsageEvent[] } | { kind: 'track'; received_at: number; events: TrackEvent[] };
 
 /** Queues take messages up to 128 KB and batches up to 100 messages and 256 KB; stay under with room. */
 const MESSAGE_BYTES = 100_000;
@@ -45,12 +45,16 @@ export async function enqueue<K extends IngestMessage['kind']>(
   const stamped = events.map((e) => ({ ...e, timestamp: e.timestamp ?? now }));
   const messages: IngestMessage[] = [];
   let part: typeof stamped = [];
+  let size = 0;
   for (const e of stamped) {
-    if (part.length && bytes([...part, e]) > MESSAGE_BYTES) {
+    const n = bytes(e) + 1;
+    if (part.length && size + n > MESSAGE_BYTES) {
       messages.push({ kind, received_at: now, events: part } as IngestMessage);
       part = [];
+      size = 0;
     }
     part.push(e);
+    size += n;
   }
   if (part.length) messages.push({ kind, received_at: now, events: part } as IngestMessage);
   // Rarely more than one send; a failure part-way answers 5xx and the client's retry is deduplicated.
