@@ -76,6 +76,17 @@ describe('queued ingestion (LADDER_INGEST=queue)', () => {
     await vi.waitFor(async () => expect(await tracked(acct)).toBe(1), { timeout: 15_000, interval: 200 });
   });
 
+  it('a batch larger than one queue message is split, and every event arrives once', async () => {
+    const acct = uid();
+    await seedAccount(acct);
+    // 1,000 events with 200-character keys: ~270 KB of JSON, over the 128 KB message limit.
+    const events = Array.from({ length: 1000 }, (_, i) => ({ account_id: acct, metric: 'api_calls', value: 1, idempotency_key: `${String(i).padStart(4, '0')}-${'k'.repeat(195)}` }));
+    const res = await apiWith(QUEUED, 'POST', '/v1/usage', { body: { events } });
+    expect(res.status).toBe(202);
+    expect(res.json).toEqual({ queued: 1000 });
+    await vi.waitFor(async () => expect(await used(acct)).toBe(1000), { timeout: 30_000, interval: 250 });
+  });
+
   it('refuses what the direct path refuses, before anything is queued', async () => {
     const acct = uid();
     await seedAccount(acct);
