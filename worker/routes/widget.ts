@@ -23,6 +23,7 @@ import {
   promptsFor,
   recordWidgetEvents,
 } from '../prompts';
+import { liveCounters, meterOf } from '../usage';
 
 /** Widget routes (user token): the state in one round trip, and prompt events. */
 export const widgetRoutes = new Hono<AppEnv>()
@@ -30,9 +31,10 @@ export const widgetRoutes = new Hono<AppEnv>()
     const { session } = readQuery(c, widgetStateQuerySchema);
     const user = c.get('user');
     const now = c.get('now');
-    const db = database(c.env.DB);
+    const meter = meterOf(c.env);
+    const db = meter.db;
     const [state, [definitionRows, history, lifetime, activation, running], [activationEvents], requests, scheduledChange] = await Promise.all([
-      loadAccountState(db, user.acct),
+      loadAccountState(db, user.acct, liveCounters(meter, user.acct)),
       db.batch([
         definitionsQuery(db),
         historyQuery(db, user.acct, user.sub, now),
