@@ -35,6 +35,7 @@ import { trackRoutes } from './routes/track';
 import { usageRoutes } from './routes/usage';
 import { webhookRoutes } from './routes/webhooks';
 import { widgetRoutes } from './routes/widget';
+import { simulationRoutes } from './routes/simulations';
 import { scaleOptions } from './scale';
 import { scheduled } from './scheduled';
 
@@ -108,6 +109,7 @@ function buildApp({ devRoutes }: { devRoutes: boolean }) {
   app.route('/v1/admin/analytics', analyticsRoutes);
   app.route('/v1/admin/accounts', adminAccountRoutes);
   app.route('/v1/admin/catalog', adminCatalogRoutes);
+  app.route('/v1/admin/simulations', simulationRoutes);
   app.route('/v1/admin/ingest', ingestAdminRoutes);
   app.route('/', openapiRoutes);
   app.route('/', dashboardRoutes);

@@ -8,6 +8,7 @@ import * as analytics from '../shared/analyticsSchemas';
 import { seedHistorySchema as devSeedSchema } from './routes/devSeed';
 import * as ex from '../shared/experimentSchemas';
 import { activationRuleSchema, promptInputSchema } from '../shared/prompts';
+import { simulationRequestSchema } from '../shared/simulationSchemas';
 import { pqaConfigSchema } from '../shared/pqaScore';
 import * as billing from '../shared/billingSchemas';
 import * as s from '../shared/schemas';
@@ -92,6 +93,7 @@ export const operations: Operation[] = [
   { method: 'post', path: '/v1/admin/experiments/{id}/start', auth: 'admin', summary: 'Start a draft; one running experiment per prompt (409)' },
   { method: 'post', path: '/v1/admin/experiments/{id}/stop', auth: 'admin', summary: 'Stop a running experiment' },
   { method: 'post', path: '/v1/admin/experiments/{id}/ship', auth: 'admin', summary: "Write a variant's copy into the prompt and end the experiment", body: ex.experimentShipSchema },
+  { method: 'post', path: '/v1/admin/simulations', auth: 'admin', summary: 'Replay up to the last 90 days of usage and prompt history under proposed definitions and activation, next to the rules in force: per prompt and day, accounts and users shown, session-cap hold-backs, dismissal suppressions, threshold crossings, projected upgrades as ranges (JSON, or CSV with Accept: text/csv)', body: simulationRequestSchema },
   { method: 'get', path: '/v1/admin/experiments/{id}/results', auth: 'admin', summary: 'Per-arm exposures, conversions, intervals, lift, p-values, chance to beat control, SRM check and verdict' },
 ];
 

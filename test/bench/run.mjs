@@ -10,7 +10,11 @@
  *    same runtime in the same run; usage ingestion in events/s — http.mjs;
  * 3. the PQA recompute (the worker's cron) over 100,000 accounts with 10,000,000 events and the
  *    dashboard overview query over 1,000,000 prompt events, each with its growth from a 10×
- *    smaller input — bigdata.mjs.
+ *    smaller input — bigdata.mjs;
+ * 4. the rule simulator replaying 90 days of 10,000 accounts and 100,000 users, with its growth
+ *    from 10× less — simulator.mjs.
+ *
+ * `--only <section>` (sizes, http, bigdata, simulator) runs one section and leaves the README alone.
  *
  * `--scale` measures only the scale options of docs/scale.md instead (LADDER_COUNTERS ×
  * LADDER_INGEST, ingestion and check-and-record, D1 writes per 1,000 events) — scale.mjs.
@@ -28,6 +32,7 @@ import { measureSize } from './bigdata.mjs';
 import { BENCH_LIMITS, measureHttp } from './http.mjs';
 import { measureScale } from './scale.mjs';
 import { bundleCommand, installCommand, measureSizes } from './size.mjs';
+import { measureSimulator, simulatorCommand } from './simulator.mjs';
 import { KEYS, migrate, root, startWorker } from '../system/devWorker.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -36,7 +41,8 @@ if (process.argv.includes('--scale')) {
   process.stdout.write(`\n${table}\n(figures also in test-output/bench-scale.json)\n`);
   process.exit(0);
 }
-const writeReadme = !quick || process.argv.includes('--readme');
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
+const writeReadme = (!quick && !only) || process.argv.includes('--readme');
 const began = Date.now();
 const budgetMs = (quick ? 3 : 15) * 60_000;
 const deadline = began + budgetMs;
@@ -164,6 +170,26 @@ async function bigSection(template) {
   return out;
 }
 
+async function simulatorSection() {
+  const [small, big] = quick ? [100, 1_000] : [1_000, 10_000];
+  const timeoutMs = Math.max(30_000, Math.min(left() - 30_000, quick ? 120_000 : 600_000));
+  const runs = await measureSimulator({ root, cache, sizes: [small, big], log, timeoutMs });
+  const [a, b] = runs;
+  const desc = (r) => `${int(r.accounts)} accounts, ${int(r.users)} users, ${r.days} days (${int(r.prompt_events)} prompt events, ${int(r.sessions)} sessions)`;
+  const main = b && !b.error ? b : a;
+  const other = main === b ? a : null;
+  if (!main || main.error) {
+    figure('Rule simulator (shared/simulator.ts)', `not measured: ${main?.error ?? 'no run'}`, simulatorCommand(small));
+    return runs;
+  }
+  figure(
+    `Rule simulator (shared/simulator.ts), one replay of ${desc(main)} under the built-in rules`,
+    `${ms(main.ms)} (CPU ${ms(main.cpu_ms)})${other && !other.error ? ` (${desc(other)}: ${ms(other.ms)}, CPU ${ms(other.cpu_ms)}) — growth from 10× smaller input: ${x(main.ms / other.ms)}` : ''}${b?.error ? `; ${int(b.accounts)} accounts: ${b.error}` : ''}; goal ≤ 5 s at 10,000 accounts / 100,000 users`,
+    simulatorCommand(main.accounts),
+  );
+  return runs;
+}
+
 /** Replace the rows of the README's performance table, leaving everything else as it is. */
 function updateReadme() {
   const file = join(root, 'README.md');
@@ -188,7 +214,8 @@ async function main() {
     ['sizes', () => sizesSection(), 60_000],
     ['http', () => httpSection(template()), quick ? 40_000 : 150_000],
     ['bigdata', () => bigSection(template()), quick ? 30_000 : 120_000],
-  ];
+    ['simulator', () => simulatorSection(), 30_000],
+  ].filter(([name]) => !only || name === only);
   let templateDir = null;
   const template = () => {
     if (!templateDir) {

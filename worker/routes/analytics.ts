@@ -101,7 +101,8 @@ export function toCsv<T extends object>(rows: readonly T[], columns: readonly (k
   return [columns.join(','), ...rows.map((r) => columns.map((k) => cell(r[k])).join(','))].map((l) => l + '\r\n').join('');
 }
 
-function respond<T extends object>(c: Context, body: unknown, rows: readonly T[], columns: readonly (keyof T & string)[], name: string) {
+/** JSON, or the rows as CSV when the client accepts `text/csv`. */
+export function respond<T extends object>(c: Context, body: unknown, rows: readonly T[], columns: readonly (keyof T & string)[], name: string) {
   c.header('Cache-Control', 'no-store');
   if (!wantsCsv(c)) return c.json(body);
   return c.body(toCsv(rows, columns), 200, {
