@@ -1,0 +1,4 @@
+CREATE TABLE `config_version` (
+	`id` integer PRIMARY KEY NOT NULL,
+	`token` text NOT NULL
+);
