@@ -41,7 +41,7 @@ describe('the cron', () => {
     await seedAccount(acct);
     const insert = (i: number, type: string, prompt: string, day: number) =>
       env.DB.prepare('INSERT INTO prompt_events (account_id, idempotency_key, user_id, session_id, type, prompt_id, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .bind(acct, `k${i}`, `u${i % 3}`, 's', type, prompt, T0 - day * DAY);
+        .bind(acct, `k${i}`, `u${i % 3}`, 's', type, prompt, T0 - day * DAY + i * 60_000); // minutes apart, same UTC day
     await env.DB.batch([
       insert(1, 'impression', 'limit-api_calls-90', 1),
       insert(2, 'impression', 'limit-api_calls-90', 1),
@@ -63,6 +63,10 @@ describe('the cron', () => {
     ]);
     const days = (await env.DB.prepare('SELECT day, impressions FROM prompt_account_days WHERE account_id = ? ORDER BY day').bind(acct).all()).results;
     expect(days.map((d) => d.impressions)).toEqual([1, 2]);
+    // One row per UTC day (midnight), not per event time.
+    const daily = (await env.DB.prepare('SELECT day, prompt_id, impressions FROM prompt_daily WHERE account_id = ? ORDER BY day').bind(acct).all<{ day: number }>()).results;
+    expect(daily).toHaveLength(2);
+    for (const d of [...daily, ...days]) expect(Number(d.day) % DAY).toBe(0);
     // A second run finds nothing new and counts nothing twice; the funnel reads the same sums.
     expect((await runScheduled(env, T0)).rollups_current).toBe(true);
     const funnel = await api('GET', `/v1/admin/analytics/funnel?from=${T0 - 5 * DAY}&to=${T0 + DAY}`, { token: ADMIN });

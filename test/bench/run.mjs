@@ -143,6 +143,11 @@ async function bigSection(template) {
   const funnel = `curl -H "Authorization: Bearer $ADMIN_KEY" "http://127.0.0.1:$PORT/v1/admin/analytics/funnel?from=<now-30d>&to=<now+1d>"`;
   const pdesc = (r) => `${int(r.counts.prompt_events)} prompt events`;
   figure(
+    `The cron's roll-up of a ${pdesc(main)} backlog (same run as the PQA recompute, after it; bounded per run)`,
+    `done ${ms(main.rollupMs)} after the trigger${other ? ` (${pdesc(other)}: ${ms(other.rollupMs)})` : ''}${growth(main.rollupMs, other?.rollupMs)}`,
+    `as the PQA row; timed until rollup_state.last_rowid reaches max(prompt_events.rowid)`,
+  );
+  figure(
     `Dashboard funnel (31 days) over ${pdesc(main)}, first read after the cron run (the cron rolls the events up, bounded per run; roll-ups current after it: ${main.rollupsCurrent ? 'yes' : 'no'})`,
     `${ms(main.funnelColdMs)}${other ? ` (${pdesc(other)}: ${ms(other.funnelColdMs)})` : ''}${growth(main.funnelColdMs, other?.funnelColdMs)}`,
     funnel,

@@ -48,7 +48,8 @@ export async function refreshPromptDaily(db: Db, maxChunks = 1000): Promise<bool
   const last = sql`(SELECT coalesce((SELECT last_rowid FROM rollup_state WHERE name = ${ROLLUP}), 0))`;
   const chunk = sql`e.rowid > ${last} AND e.rowid <= ${last} + ${ROLLUP_CHUNK}`;
   const counted = sql`e.prompt_id IS NOT NULL AND e.type IN ('impression', 'click', 'dismiss', 'snooze')`;
-  const day = sql`(e.timestamp / ${DAY_MS}) * ${DAY_MS}`;
+  // The UTC day, by integer division: a bound number reaches SQLite as a REAL and would divide exactly.
+  const day = sql.raw(`(e.timestamp / ${DAY_MS}) * ${DAY_MS}`);
   for (let i = 0; i < maxChunks; i++) {
     const results = await sqlBatch(db, [
       sql`
@@ -226,11 +227,12 @@ export const analyticsRoutes = new Hono<AppEnv>()
     await refreshPromptDaily(db);
     const upgraded = sql`source = 'self_serve' AND mrr_after_cents > mrr_before_cents`;
     // An account counts as upgraded in a bucket when it upgraded self-serve and was shown a prompt in that bucket.
+    // prompt_account_days has one row per day and account, so a day's eligible accounts are its rows.
     const shown = (lo: SQL, hi: SQL) =>
       sql`EXISTS (SELECT 1 FROM prompt_account_days d WHERE d.account_id = u.account_id AND d.day >= ${lo} AND d.day < ${hi})`;
     const [eligible = [], ups = [], totals = [], kinds = []] = await sqlBatch(db, [
       sql`
-        SELECT CAST((day - ${from}) / ${step} AS INTEGER) AS b, count(DISTINCT account_id) AS n
+        SELECT CAST((day - ${from}) / ${step} AS INTEGER) AS b, ${step === DAY_MS ? sql`count(*)` : sql`count(DISTINCT account_id)`} AS n
         FROM prompt_account_days WHERE day >= ${from} AND day < ${to} GROUP BY b`,
       sql`
         SELECT u.b, count(DISTINCT u.account_id) AS n
