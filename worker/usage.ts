@@ -6,7 +6,7 @@
  * This module is the one place to swap for a Durable Object per hot account.
  */
 import { compositeKey } from '../shared/compositeKey';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { metricLimit, metricPeriod, planAllowing } from '../shared/entitlements';
 import { newCrossings, type Threshold } from '../shared/metering';
 import type { Catalog, Metric, UsageEvent } from '../shared/schemas';
@@ -62,8 +62,9 @@ const touchedCounters = (batchId: string) => sql`
 type Touched = { account_id: string; metric: string; period_start: number; used: number; highest_threshold: number | null };
 
 /**
- * Validate a batch against the catalog and accounts, then apply it atomically.
- * Unknown accounts or metrics refuse the whole batch (404/422) and write nothing.
+ * Validate a batch against the catalog and accounts, then apply it atomically: one D1 round trip
+ * (the insert, the counter updates and the count in one batch), one more only when a threshold is
+ * newly crossed. Unknown accounts or metrics refuse the whole batch (404/422) and write nothing.
  * @example await recordUsage(db, catalog, accountsById, events, Date.now()) // { accepted: 2, duplicates: 1 }
  */
 export async function recordUsage(
@@ -72,6 +73,7 @@ export async function recordUsage(
   accountsById: Map<string, Account>,
   events: UsageEvent[],
   now: number,
+  guard?: SQL,
 ): Promise<{ accepted: number; duplicates: number }> {
   const metrics = new Map(catalog.metrics.map((m) => [m.id, m]));
   const problems: ErrorDetail[] = [];
@@ -94,13 +96,16 @@ export async function recordUsage(
       : new ApiError(422, 'invalid_mode', 'The batch cannot be applied; nothing was recorded.', problems);
   }
   const batchId = crypto.randomUUID();
-  const [, , , counted, touched] = await sqlBatch(db, [
+  // `guard` (worker/accountCache.ts) first: it fails the whole batch when what the caller read from memory is stale.
+  const results = await sqlBatch(db, [
+    ...(guard ? [guard] : []),
     insertEvents(rows, batchId),
     applyIncrements(batchId),
     applySets(batchId),
     countBatch(batchId),
     touchedCounters(batchId),
   ]);
+  const [, , , counted, touched] = guard ? results.slice(1) : results;
   await recordCrossings(db, catalog, accountsById, touched as Touched[], now);
   const accepted = Number(counted?.[0]?.n ?? 0);
   return { accepted, duplicates: events.length - accepted };

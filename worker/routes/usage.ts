@@ -1,10 +1,13 @@
 import { Hono } from 'hono';
 import { checkFeatureSchema, checkMetricSchema, id, jsonObject, usageBatchSchema } from '../../shared/schemas';
-import { existingAccounts, loadAccountState, snapshotOf } from '../accounts';
-import { loadCatalog } from '../catalog';
+import { sql } from 'drizzle-orm';
+import { cachedAccounts, freshnessGuard, isStale, rememberAccounts } from '../accountCache';
+import { loadAccountState, snapshotOf } from '../accounts';
+import { cachedHotConfig, withHotConfig } from '../configCache';
+import { accounts } from '../db/schema';
 import { database } from '../db';
 import type { AppEnv } from '../env';
-import { notFound, validate } from '../errors';
+import { ApiError, notFound, validate } from '../errors';
 import { checkEventTimes, readJson } from '../middleware/body';
 import { checkAndRecord, recordUsage } from '../usage';
 
@@ -14,8 +17,25 @@ export const usageRoutes = new Hono<AppEnv>()
     const { events } = await readJson(c, usageBatchSchema);
     checkEventTimes(events, c.get('now'));
     const db = database(c.env.DB);
-    const [catalog, accountsById] = await Promise.all([loadCatalog(db), existingAccounts(db, events.map((e) => e.account_id))]);
-    return c.json(await recordUsage(db, catalog, accountsById, events, c.get('now')));
+    const now = c.get('now');
+    const ids = [...new Set(events.map((e) => e.account_id))];
+    // A warm isolate holds the catalog and the accounts: the write's own batch checks them (one round trip).
+    const config = cachedHotConfig();
+    const cached = config?.token ? cachedAccounts(ids) : null;
+    if (config?.token && cached) {
+      try {
+        return c.json(await recordUsage(db, config.catalog, cached, events, now, freshnessGuard(config.token, cached)));
+      } catch (err) {
+        // Stale (rolled back whole), or refused by what memory says: read afresh and decide again.
+        if (!isStale(err) && !(err instanceof ApiError)) throw err;
+      }
+    }
+    const {
+      config: fresh,
+      results: [rows],
+    } = await withHotConfig(db, [db.select().from(accounts).where(sql`${accounts.id} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`)]);
+    rememberAccounts(rows);
+    return c.json(await recordUsage(db, fresh.catalog, new Map(rows.map((r) => [r.id, r])), events, now));
   })
   .post('/check', async (c) => {
     const raw = await readJson(c, jsonObject);
