@@ -12,6 +12,9 @@
  *    dashboard funnel's first read after that cron run over 1,000,000 prompt events and every
  *    GET the dashboard makes, each with its growth from a 10× smaller input — bigdata.mjs.
  *
+ * `--scale` measures only the scale options of docs/scale.md instead (LADDER_COUNTERS ×
+ * LADDER_INGEST, ingestion and check-and-record, D1 writes per 1,000 events) — scale.mjs.
+ *
  * `--quick` uses smaller inputs and shorter runs and leaves the README alone (`--readme` writes
  * it anyway). Time is bounded (15 min full, 3 min quick): a section that no longer fits is
  * skipped and said so. Everything started here is stopped on exit, also on Ctrl-C.
@@ -23,10 +26,16 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { measureSize } from './bigdata.mjs';
 import { BENCH_LIMITS, measureHttp } from './http.mjs';
+import { measureScale } from './scale.mjs';
 import { bundleCommand, installCommand, measureSizes } from './size.mjs';
 import { KEYS, migrate, root, startWorker } from '../system/devWorker.mjs';
 
 const quick = process.argv.includes('--quick');
+if (process.argv.includes('--scale')) {
+  const { table } = await measureScale({ quick });
+  process.stdout.write(`\n${table}\n(figures also in test-output/bench-scale.json)\n`);
+  process.exit(0);
+}
 const writeReadme = !quick || process.argv.includes('--readme');
 const began = Date.now();
 const budgetMs = (quick ? 3 : 15) * 60_000;

@@ -7,6 +7,16 @@ import * as schema from './schema';
 /** A drizzle handle on the worker's D1 database. @example const db = database(c.env.DB) */
 export const database = (d1: D1Database) => drizzle(d1 as never, { schema });
 export type Db = ReturnType<typeof database>;
+
+/**
+ * A drizzle handle for reads that may lag by a moment: the dashboard's analytics and
+ * `GET /v1/pqa`. It reads through a D1 session (`withSession('first-unconstrained')`), so with
+ * read replication on, the first query may go to the nearest replica and the rest stay
+ * consistent with it; without replication it reads the primary, as `database` does. Writes
+ * made through it (the roll-ups' catch-up) still go to the primary.
+ * @example const db = laggingReads(c.env.DB)
+ */
+export const laggingReads = (d1: D1Database): Db => database(d1.withSession('first-unconstrained') as unknown as D1Database);
 export { schema };
 
 /** D1 binds at most 100 parameters per statement. */

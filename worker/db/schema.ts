@@ -522,3 +522,27 @@ export const cancelFlows = sqliteTable(
   },
   (t) => [index('cancel_flows_account').on(t.accountId, t.createdAt), index('cancel_flows_created').on(t.createdAt)],
 );
+
+// ---------------------------------------------------------------- scale (issue 19)
+
+/**
+ * Queued ingestion batches that could not be applied (`LADDER_INGEST=queue`): refused on
+ * arrival (an account or metric gone since it was queued) or dead-lettered by the queue after
+ * its retries. Kept for the dashboard (`GET /v1/admin/ingest/dead-letters`), never dropped silently.
+ */
+export const ingestDeadLetters = sqliteTable(
+  'ingest_dead_letters',
+  {
+    /** The queue message id, so a dead letter delivered twice is stored once. */
+    messageId: text('message_id').primaryKey(),
+    queue: text('queue').notNull(),
+    kind: text('kind').notNull(),
+    eventCount: integer('event_count').notNull(),
+    body: json<unknown>('body').notNull(),
+    reason: text('reason').notNull(),
+    attempts: integer('attempts').notNull(),
+    queuedAt: integer('queued_at').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('ingest_dead_letters_created').on(t.createdAt)],
+);

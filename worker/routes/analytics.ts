@@ -22,7 +22,7 @@ import {
 } from '../../shared/analyticsSchemas';
 import { parsePromptId } from '../../shared/promptEngine';
 import { selfServeUpgradeRate } from '../../shared/revenue';
-import { database, sqlBatch, type Db } from '../db';
+import { laggingReads, sqlBatch, type Db } from '../db';
 import type { AppEnv } from '../env';
 import { ApiError, notFound, validate } from '../errors';
 import { readQuery } from '../middleware/body';
@@ -158,7 +158,7 @@ export const analyticsRoutes = new Hono<AppEnv>()
   .get('/funnel', async (c) => {
     const q = readQuery(c, funnelQuerySchema);
     const { from, to } = dayRange(q, c.get('now'));
-    const db = database(c.env.DB);
+    const db = laggingReads(c.env.DB);
     await refreshPromptDaily(db);
     const prompt = q.prompt_id ?? null;
     const [events = [], upgrades = []] = await sqlBatch(db, [
@@ -223,7 +223,7 @@ export const analyticsRoutes = new Hono<AppEnv>()
     const buckets = (to - from) / step;
     if (buckets > MAX_BUCKETS)
       throw new ApiError(400, 'validation_failed', 'The request is not valid.', [{ path: 'from', message: `at most ${MAX_BUCKETS} ${q.interval}s` }]);
-    const db = database(c.env.DB);
+    const db = laggingReads(c.env.DB);
     await refreshPromptDaily(db);
     const upgraded = sql`source = 'self_serve' AND mrr_after_cents > mrr_before_cents`;
     // An account counts as upgraded in a bucket when it upgraded self-serve and was shown a prompt in that bucket.
@@ -296,7 +296,7 @@ export const adminAccountRoutes = new Hono<AppEnv>()
     const like = q.q ? `%${q.q.replace(/[\\%_]/g, (m) => '\\' + m)}%` : null;
     const band = q.band ?? null;
     const min = q.min_score ?? null;
-    const rows = await database(c.env.DB).all<Record<string, unknown>>(sql`
+    const rows = await laggingReads(c.env.DB).all<Record<string, unknown>>(sql`
       SELECT a.id, a.name, a.plan_id, a.status, a.seats, p.score, p.band, p.entered_band_at, p.top_signals, p.computed_at
       FROM accounts a LEFT JOIN pqa_scores p ON p.account_id = a.id
       WHERE (${band} IS NULL OR p.band = ${band}) AND (${min} IS NULL OR p.score >= ${min})
@@ -324,7 +324,7 @@ export const adminAccountRoutes = new Hono<AppEnv>()
     const to = q.to ?? now + 1;
     const from = q.from ?? to - 90 * DAY_MS;
     if (from >= to) throw new ApiError(400, 'validation_failed', 'The request is not valid.', [{ path: 'from', message: 'must be before to' }]);
-    const db = database(c.env.DB);
+    const db = laggingReads(c.env.DB);
     const [account = [], summary = [], events = []] = await sqlBatch(db, [
       sql`SELECT id FROM accounts WHERE id = ${accountId}`,
       sql`

@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { DAY_MS } from '../../shared/analyticsSchemas';
 import { revenueQuerySchema } from '../../shared/billingSchemas';
 import { revenueMetrics, selfServeUpgradeRate, type MrrChange } from '../../shared/revenue';
-import { database, type Db } from '../db';
+import { laggingReads, type Db } from '../db';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { readQuery } from '../middleware/body';
@@ -59,7 +59,7 @@ export const revenueRoutes = new Hono<AppEnv>().get('/revenue', async (c) => {
   const to = q.to ?? c.get('now');
   const from = q.from ?? to - DEFAULT_SPAN_MS;
   if (from > to) throw new ApiError(400, 'validation_failed', 'from must not be after to.', [{ path: 'from', message: 'after to' }]);
-  const db = database(c.env.DB);
+  const db = laggingReads(c.env.DB);
   const [ledger, counts, saved] = await Promise.all([
     ledgerFor(db, from, to),
     selfServeCounts(db, from, to),

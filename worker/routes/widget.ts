@@ -17,6 +17,7 @@ import { applyExperiments, assignExperiments, exposedUnitsSql, recordExposures }
 import { checkEventTimes, readJson, readQuery } from '../middleware/body';
 import { openUpgradeRequestsSql, view } from '../upgradeRequests';
 import { activationEventsSql, historyQuery, isActivated, lifetimeQuery, promptsFor, recordWidgetEvents } from '../prompts';
+import { liveCounters, meterOf } from '../usage';
 
 /**
  * Widget routes (user token): the state in one D1 round trip on a warm isolate, with an ETag
@@ -27,13 +28,17 @@ export const widgetRoutes = new Hono<AppEnv>()
     const { session } = readQuery(c, widgetStateQuerySchema);
     const user = c.get('user');
     const now = c.get('now');
-    const db = database(c.env.DB);
+    const meter = meterOf(c.env);
+    const db = meter.db;
+    // With LADDER_COUNTERS=durable_object the account's object holds the live counters: asked beside the batch.
+    const live = liveCounters(meter, user.acct);
+    live.catch(() => undefined); // awaited below; never an unhandled rejection if the batch fails first
     // One D1 round trip: the config (only when this isolate's copy is stale), the account, the
     // user's cap state, the scheduled change, an admin's open requests and which of the user's
     // units are already exposed to running experiments.
     const {
       config,
-      results: [accountRows, counters, trialRows, history, lifetime, activationEvents, scheduledRows, , requestRows, exposedRows],
+      results: [accountRows, storedCounters, trialRows, history, lifetime, activationEvents, scheduledRows, , requestRows, exposedRows],
     } = await withHotConfig(db, [
       db.select().from(accounts).where(eq(accounts.id, user.acct)),
       db.select().from(usageCounters).where(eq(usageCounters.accountId, user.acct)),
@@ -48,6 +53,7 @@ export const widgetRoutes = new Hono<AppEnv>()
     ]);
     const account = accountRows[0];
     if (!account) throw notFound('account', user.acct, 'account_id');
+    const counters = (await live) ?? storedCounters;
     const state: AccountState = { account, catalog: config.catalog, counters, trials: trialRows, pqa: null };
     const scheduledChange = scheduledChangeFrom(scheduledRows[0]);
     const requests = user.role === 'admin' ? requestRows.map(view) : null;

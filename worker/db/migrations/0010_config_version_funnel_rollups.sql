@@ -1,3 +1,8 @@
+CREATE TABLE `config_version` (
+	`id` integer PRIMARY KEY NOT NULL,
+	`token` text NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `prompt_account_days` (
 	`day` integer NOT NULL,
 	`account_id` text NOT NULL,

@@ -1,4 +1,0 @@
-CREATE TABLE `config_version` (
-	`id` integer PRIMARY KEY NOT NULL,
-	`token` text NOT NULL
-);
