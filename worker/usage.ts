@@ -8,7 +8,7 @@
  * A counter saturates at 2^53 − 1 (Number.MAX_SAFE_INTEGER): past it JSON numbers lose precision.
  */
 import type { DurableObjectNamespace } from '@cloudflare/workers-types/latest';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { compositeKey } from '../shared/compositeKey';
 import { metricLimit, metricPeriod, planAllowing } from '../shared/entitlements';
 import { newCrossings, type Threshold } from '../shared/metering';
@@ -90,9 +90,11 @@ const touchedCounters = (batchId: string) => sql`
 type Touched = { account_id: string; metric: string; period_start: number; used: number; highest_threshold: number | null };
 
 /**
- * Validate a batch against the catalog and accounts, then apply it: atomically in D1, or per
- * account atomically in its object (a failure part-way is retried whole, harmless by idempotency).
- * Unknown accounts or metrics refuse the whole batch (404/422) and write nothing.
+ * Validate a batch against the catalog and accounts, then apply it: atomically in D1 in one
+ * round trip (the insert, the counter updates and the count in one batch; one more only when a
+ * threshold is newly crossed), or per account atomically in its object (a failure part-way is
+ * retried whole, harmless by idempotency). `guard` (worker/accountCache.ts, D1 meter only) goes
+ * first in the D1 batch. Unknown accounts or metrics refuse the whole batch (404/422) and write nothing.
  * @example await recordUsage(meter, catalog, accountsById, events, Date.now()) // { accepted: 2, duplicates: 1 }
  */
 export async function recordUsage(
@@ -101,8 +103,9 @@ export async function recordUsage(
   accountsById: Map<string, Account>,
   events: UsageEvent[],
   now: number,
+  guard?: SQL,
 ): Promise<{ accepted: number; duplicates: number }> {
-  const accepted = await applyUsage(meter, catalog, accountsById, resolveUsage(catalog, accountsById, events, now), now);
+  const accepted = await applyUsage(meter, catalog, accountsById, resolveUsage(catalog, accountsById, events, now), now, guard);
   return { accepted, duplicates: events.length - accepted };
 }
 
@@ -139,17 +142,20 @@ export function resolveUsage(catalog: Catalog, accountsById: Map<string, Account
 }
 
 /** Apply resolved events (one D1 transaction, or one object call per account); the number newly recorded. */
-export async function applyUsage(meter: Meter, catalog: Catalog, accountsById: Map<string, Account>, rows: UsageRow[], now: number): Promise<number> {
+export async function applyUsage(meter: Meter, catalog: Catalog, accountsById: Map<string, Account>, rows: UsageRow[], now: number, guard?: SQL): Promise<number> {
   if (meter.objects) return recordInObjects(meter.db, meter.objects, catalog, accountsById, rows, now);
   const db = meter.db;
   const batchId = crypto.randomUUID();
-  const [, , , counted, touched] = await sqlBatch(db, [
+  // `guard` (worker/accountCache.ts) first: it fails the whole batch when what the caller read from memory is stale.
+  const results = await sqlBatch(db, [
+    ...(guard ? [guard] : []),
     insertEvents(rows, batchId),
     applyIncrements(batchId),
     applySets(batchId),
     countBatch(batchId),
     touchedCounters(batchId),
   ]);
+  const [, , , counted, touched] = guard ? results.slice(1) : results;
   await recordCrossings(db, catalog, accountsById, touched as Touched[], now);
   return Number(counted?.[0]?.n ?? 0);
 }
