@@ -8,6 +8,7 @@ import * as analytics from '../shared/analyticsSchemas';
 import { seedHistorySchema as devSeedSchema } from './routes/devSeed';
 import * as ex from '../shared/experimentSchemas';
 import { activationRuleSchema, promptInputSchema } from '../shared/prompts';
+import { simulationRequestSchema } from '../shared/simulationSchemas';
 import { pqaConfigSchema } from '../shared/pqaScore';
 import * as billing from '../shared/billingSchemas';
 import * as s from '../shared/schemas';
@@ -31,8 +32,9 @@ export const operations: Operation[] = [
   { method: 'post', path: '/demo/projects', auth: null, summary: 'Demo host backend: check-and-record one project (development only)' },
   { method: 'get', path: '/demo/app.js', auth: null, summary: 'Demo host app script (development only)' },
   { method: 'get', path: '/demo/app.css', auth: null, summary: 'Demo host app styles (development only)' },
-  { method: 'post', path: '/v1/usage', auth: 'secret', summary: 'Record up to 1,000 usage events in one transaction', body: s.usageBatchSchema },
-  { method: 'post', path: '/v1/track', auth: 'secret', summary: 'Record behavioural events for PQA scoring', body: s.trackBatchSchema },
+  { method: 'post', path: '/v1/usage', auth: 'secret', summary: 'Record up to 1,000 usage events in one transaction (200 { accepted, duplicates }); with LADDER_INGEST=queue, validate and queue them (202 { queued })', body: s.usageBatchSchema },
+  { method: 'post', path: '/v1/track', auth: 'secret', summary: 'Record behavioural events for PQA scoring (200 { accepted, duplicates }); with LADDER_INGEST=queue, validate and queue them (202 { queued })', body: s.trackBatchSchema },
+  { method: 'get', path: '/v1/admin/ingest/dead-letters', auth: 'admin', summary: 'Queued usage and track batches that could not be applied (LADDER_INGEST=queue), newest first' },
   { method: 'post', path: '/v1/check', auth: 'secret', summary: 'Atomic check-and-record of a metric, or a feature check', body: z.union([s.checkMetricSchema, s.checkFeatureSchema]) },
   { method: 'get', path: '/v1/entitlements/{accountId}/{key}', auth: 'secret', summary: 'Whether an account may use a feature or metric' },
   { method: 'get', path: '/v1/widget/state', auth: 'user', summary: 'Everything the widget needs in one round trip', query: s.widgetStateQuerySchema },
@@ -53,6 +55,7 @@ export const operations: Operation[] = [
   { method: 'get', path: '/v1/admin/accounts', auth: 'admin', summary: 'Accounts with their PQA score, band and signals, filterable (JSON, or CSV)', query: analytics.adminAccountsQuerySchema },
   { method: 'get', path: '/v1/admin/accounts/{id}/prompt-history', auth: 'admin', summary: 'Which prompts each user of an account saw, clicked, dismissed or snoozed, and when (JSON, or CSV)', query: analytics.promptHistoryQuerySchema },
   { method: 'post', path: '/v1/admin/dev/seed-history', auth: 'admin', summary: 'Development only (403 in production): seed six weeks of demo history for the dashboard', body: devSeedSchema },
+  { method: 'post', path: '/v1/admin/simulations', auth: 'admin', summary: 'Replay up to the last 90 days of usage and prompt history under proposed definitions and activation, next to the rules in force: per prompt and day, accounts and users shown, session-cap hold-backs, dismissal suppressions, threshold crossings, projected upgrades as ranges (JSON, or CSV with Accept: text/csv)', body: simulationRequestSchema },
 ];
 
 const security: Record<Exclude<Auth, null>, Record<string, unknown>> = {

@@ -8,6 +8,7 @@ import { accountsNamed, pqaFromAggregate, readAggregates } from '../pqa';
 import { body, hostRouter, json, route } from './groups';
 
 const DAY = 86_400_000;
+import { liveCounters, meterOf } from '../usage';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -48,13 +49,14 @@ export const accountRoutes = hostRouter()
     const input = c.req.valid('json');
     const db = database(c.env.DB);
     await upsertAccount(db, accountId, input, await loadCatalog(db), c.get('now'));
-    return c.json(await accountView(c.env.DB, accountId, c.get('now')), 200);
+    return c.json(await accountView(c.env, accountId, c.get('now')), 200);
   })
-  .openapi(getAccount, async (c) => c.json(await accountView(c.env.DB, c.req.valid('param').accountId, c.get('now')), 200))
+  .openapi(getAccount, async (c) => c.json(await accountView(c.env, c.req.valid('param').accountId, c.get('now')), 200))
   .openapi(getReadiness, async (c) => c.json(await readiness(c.env.DB, c.req.valid('param').accountId, c.get('now')), 200));
 
-async function accountView(d1: AppEnv['Bindings']['DB'], accountId: string, now: number) {
-  const state = await loadAccountState(database(d1), accountId);
+async function accountView(env: AppEnv['Bindings'], accountId: string, now: number) {
+  const meter = meterOf(env);
+  const state = await loadAccountState(meter.db, accountId, liveCounters(meter, accountId));
   const snap = snapshotOf(state, now);
   const a = state.account;
   return {

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { pqaListSchema } from '../../shared/schemas';
 import { pqaListQuerySchema } from '../../shared/webhookSchemas';
 import type { PqaBand } from '../../shared/pqaScore';
-import { database, sqlBatch } from '../db';
+import { laggingReads, sqlBatch } from '../db';
 import { hostRouter, json, route } from './groups';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -30,7 +30,7 @@ export const pqaRoutes = hostRouter().openapi(listPqa, async (c) => {
                    coalesce(p.entered_band_at, a.created_at) AS entered_band_at, coalesce(p.top_signals, '[]') AS top_signals
             FROM accounts a LEFT JOIN pqa_scores p ON p.account_id = a.id
             ${band ? sql`WHERE coalesce(p.band, 'nurture') = 'nurture'` : sql``} ${order}`;
-  const [rows = []] = await sqlBatch(database(c.env.DB), [query]);
+  const [rows = []] = await sqlBatch(laggingReads(c.env.DB), [query]);
   return c.json(
     {
       accounts: rows.map((r) => ({
