@@ -5,7 +5,7 @@
  */
 import { claims, loadUser, options, perUser, sessionId, shown, state, stored, uid, warn } from './store';
 import type { Claims, EventType, Prompt, WidgetState } from './types';
-import { LadderError } from '../../shared/errors';
+import type { LadderError } from '../../shared/errors';
 
 let token = '';
 /** The ETag of the state this page last fetched. */
@@ -73,7 +73,8 @@ export async function request<T>(path: string, body?: object, keepalive = false,
     const json = await r.json().catch(() => ({}));
     if (r.ok) return json as T;
     const e = json?.error ?? {};
-    throw new LadderError(r.status, e.code ?? 'http_error', e.message ?? `${path} answered ${r.status}`, e.details ?? []);
+    // The shared LadderError shape, without shipping its class in the default bundle.
+    throw Object.assign(new Error(e.message ?? `${path} answered ${r.status}`), { status: r.status, code: e.code ?? 'http_error' }) as LadderError;
   }
 }
 
