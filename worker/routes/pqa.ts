@@ -8,7 +8,7 @@ import { database, sqlBatch } from '../db';
 import type { AppEnv } from '../env';
 import { validate } from '../errors';
 import { readJson, readQuery } from '../middleware/body';
-import { accountsNamed, loadPqaConfig, pqaFromAggregate, readAggregates, savePqaConfig } from '../pqa';
+import { accountsNamed, loadPqaConfig, scoreAccount, readAggregates, savePqaConfig } from '../pqa';
 
 const DAY = 86_400_000;
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -50,7 +50,7 @@ export const readinessRoutes = new Hono<AppEnv>().get('/:accountId/readiness', a
   const now = c.get('now');
   const db = database(c.env.DB);
   const [state, { config, aggregates: [aggregate] }] = await Promise.all([loadAccountState(db, accountId), readAggregates(db, accountsNamed([accountId]), now)]);
-  const live = aggregate ? pqaFromAggregate(aggregate, now, config) : null;
+  const live = aggregate ? scoreAccount(aggregate, now, config) : null;
   const snap = snapshotOf(state, now);
   const a = state.account;
   const seatMeter = snap.meters.find((m) => m.metric === 'seats');
