@@ -6,7 +6,6 @@
 import { z } from 'zod';
 import { id } from './schemas';
 
-export const DAY_MS = 86_400_000;
 export const PQA_BAND_IDS = ['nurture', 'warm', 'sales_assist', 'sales_ready'] as const;
 export type PqaBandId = (typeof PQA_BAND_IDS)[number];
 

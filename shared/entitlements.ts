@@ -6,6 +6,7 @@
 import { highestThreshold, projectUsage, remaining, usagePct } from './metering';
 import { calendarMonth, nextPeriod } from './prorate';
 import type { Catalog, Meter, Metric, Plan } from './schemas';
+import { isoOrNull } from './time';
 
 export const SEATS_METRIC = 'seats';
 
@@ -100,8 +101,6 @@ export type AccountSnapshot = {
   upgradeOptions: Plan[];
 };
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
 /**
  * Everything the API says about an account's plan, usage and features at `now`.
  * @example accountSnapshot({ account, catalog, counters, trials, now: Date.now() }).meters[0].pct
@@ -134,7 +133,7 @@ export function accountSnapshot(p: {
       limit,
       pct: usagePct(used, limit),
       threshold: highestThreshold(used, limit),
-      period_end: iso(period.end),
+      period_end: isoOrNull(period.end),
       projected_at_period_end: projected,
     };
   });
@@ -152,7 +151,7 @@ export function accountSnapshot(p: {
       trial_days: feature.trial_days,
       entitled: inPlan || onTrial,
       trial_available: !inPlan && feature.trial_days > 0 && trialEnds === null,
-      trial_ends_at: !inPlan && onTrial ? iso(trialEnds) : null,
+      trial_ends_at: !inPlan && onTrial ? isoOrNull(trialEnds) : null,
       required_plan: inPlan ? null : byRank.find((pl) => !pl.hidden && pl.features.includes(feature.id))?.id ?? null,
     };
     entitlements[feature.id] = inPlan || onTrial;

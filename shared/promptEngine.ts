@@ -15,8 +15,7 @@ import type {
   PromptDefinition,
   PromptKind,
 } from './prompts';
-
-const DAY = 86_400_000;
+import { DAY_MS } from './time';
 
 /**
  * A trigger's `metric` or `feature_id` that matches every metric or feature. Defined here,
@@ -273,9 +272,9 @@ function withinCaps(
     if (e.type === 'impression' && e.timestamp >= periodStart && e.prompt_id === count.promptId) shownThisPeriod = true;
     if (e.timestamp < countFrom) continue;
     if (e.type === 'impression' && e.timestamp >= periodStart) impressions += 1;
-    if (e.type === 'snooze') hiddenUntil = Math.max(hiddenUntil, e.timestamp + caps.snooze_days * DAY);
+    if (e.type === 'snooze') hiddenUntil = Math.max(hiddenUntil, e.timestamp + caps.snooze_days * DAY_MS);
     if (e.type === 'dismiss' && ++dismissals >= caps.dismiss_limit) {
-      countFrom = e.timestamp + caps.dismiss_cooldown_days * DAY;
+      countFrom = e.timestamp + caps.dismiss_cooldown_days * DAY_MS;
       hiddenUntil = Math.max(hiddenUntil, countFrom);
       impressions = 0;
       dismissals = 0;

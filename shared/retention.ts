@@ -5,6 +5,7 @@
  */
 import { prorate, subscriptionAmount } from './prorate';
 import type { Plan } from './schemas';
+import { DAY_MS } from './time';
 
 export type Interval = 'month' | 'year';
 
@@ -25,7 +26,7 @@ export type SaveOfferConfig = {
 };
 
 /** How often an account may be shown a save offer. */
-export const OFFER_COOLDOWN_MS = 90 * 86_400_000;
+export const OFFER_COOLDOWN_MS = 90 * DAY_MS;
 
 /**
  * The offers Ladder makes until an admin configures its own: a price-driven cancellation gets

@@ -7,7 +7,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { z } from 'zod';
 import {
-  DAY_MS,
   type AdminAccount,
   type adminAccountsQuerySchema,
   type FunnelResponse,
@@ -16,14 +15,15 @@ import {
   type PromptHistoryRow,
   type UpgradesResponse,
 } from '../shared/analyticsSchemas';
+import { DAY_MS } from '../shared/time';
 import { parsePromptId } from '../shared/promptEngine';
 import { selfServeUpgradeRate } from '../shared/revenue';
 import { sqlBatch, type Db } from './db';
+import { isoOrNull } from '../shared/time';
 
 const ROLLUP = 'prompt_daily';
 /** Source rows counted per roll-up statement, so a large backlog never makes one huge transaction. */
 const ROLLUP_CHUNK = 100_000;
-const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 const num = (v: unknown) => Number(v ?? 0);
 
 // ---------------------------------------------------------------- roll-up
@@ -131,7 +131,7 @@ export async function promptFunnel(db: Db, range: { from: number; to: number; pr
   const list = [...rows.values()].sort(
     (a, b) => b.impressions - a.impressions || a.prompt_id.localeCompare(b.prompt_id) || (a.variant_id ?? '').localeCompare(b.variant_id ?? ''),
   );
-  return { from: iso(from)!, to: iso(to)!, previews_rule: PREVIEWS_RULE, rows: list };
+  return { from: isoOrNull(from)!, to: isoOrNull(to)!, previews_rule: PREVIEWS_RULE, rows: list };
 }
 
 // ---------------------------------------------------------------- self-serve upgrade rate
@@ -173,7 +173,7 @@ export async function upgradeRate(
   const series = Array.from({ length: buckets }, (_, i) => {
     const eligible_accounts = e.get(i) ?? 0;
     const upgraded_accounts = u.get(i) ?? 0;
-    return { start: iso(from + i * step)!, eligible_accounts, upgraded_accounts, rate: selfServeUpgradeRate(upgraded_accounts, eligible_accounts) };
+    return { start: isoOrNull(from + i * step)!, eligible_accounts, upgraded_accounts, rate: selfServeUpgradeRate(upgraded_accounts, eligible_accounts) };
   });
   const byKind = new Map<string, { kind: string; upgrades: number; expansion_mrr_cents: number }>();
   for (const r of kinds) {
@@ -185,8 +185,8 @@ export async function upgradeRate(
   }
   const t = totals[0] ?? {};
   return {
-    from: iso(from)!,
-    to: iso(to)!,
+    from: isoOrNull(from)!,
+    to: isoOrNull(to)!,
     interval: range.interval,
     series,
     total: { eligible_accounts: num(t.eligible), upgraded_accounts: num(t.upgraded), rate: selfServeUpgradeRate(num(t.upgraded), num(t.eligible)) },
@@ -228,9 +228,9 @@ export async function adminAccounts(db: Db, q: z.output<typeof adminAccountsQuer
     seats: num(r.seats),
     score: r.score === null ? null : num(r.score),
     band: (r.band as AdminAccount['band']) ?? null,
-    entered_band_at: iso(r.entered_band_at as number | null),
+    entered_band_at: isoOrNull(r.entered_band_at as number | null),
     top_signals: parseSignals(r.top_signals),
-    computed_at: iso(r.computed_at as number | null),
+    computed_at: isoOrNull(r.computed_at as number | null),
   }));
 }
 
@@ -274,17 +274,17 @@ export async function promptHistory(
     clicks: num(r.clicks),
     dismisses: num(r.dismisses),
     snoozes: num(r.snoozes),
-    first_seen_at: iso(r.first_seen as number | null),
-    last_seen_at: iso(r.last_seen as number | null),
-    last_event_at: iso(num(r.last_event))!,
+    first_seen_at: isoOrNull(r.first_seen as number | null),
+    last_seen_at: isoOrNull(r.last_seen as number | null),
+    last_event_at: isoOrNull(num(r.last_event))!,
   }));
   return {
     account_id: accountId,
-    from: iso(from)!,
-    to: iso(to)!,
+    from: isoOrNull(from)!,
+    to: isoOrNull(to)!,
     prompts,
     events: events.map((e) => ({
-      timestamp: iso(num(e.timestamp))!,
+      timestamp: isoOrNull(num(e.timestamp))!,
       user_id: String(e.user_id),
       session_id: String(e.session_id),
       type: String(e.type),

@@ -25,13 +25,10 @@ import { sqlBatch, type Db } from './db';
 import { experiments } from './db/schema';
 import { ApiError, notFound } from './errors';
 import { definitionsQuery, mergeDefinitions, savePrompt } from './prompts';
-
-const DAY = 86_400_000;
+import { DAY_MS, isoOrNull } from '../shared/time';
 
 export type ExperimentRow = typeof experiments.$inferSelect;
 type Variant = ExperimentRow['variants'][number];
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** An experiment as the admin API shows it. @example experimentView(row).status // 'draft' */
 export function experimentView(row: ExperimentRow) {
@@ -46,10 +43,10 @@ export function experimentView(row: ExperimentRow) {
     variants: row.variants,
     control_id: row.variants[0]?.id ?? null,
     status: row.status,
-    started_at: iso(row.startedAt),
-    stopped_at: iso(row.stoppedAt),
+    started_at: isoOrNull(row.startedAt),
+    stopped_at: isoOrNull(row.stoppedAt),
     shipped_variant_id: row.shippedVariantId,
-    created_at: iso(row.createdAt),
+    created_at: isoOrNull(row.createdAt),
   };
 }
 
@@ -346,7 +343,7 @@ export interface ArmCounts {
  * user of the account, in whichever arm each was.
  */
 export async function armCounts(db: Db, experiment: Pick<ExperimentRow, 'id' | 'attributionDays' | 'unit'>): Promise<ArmCounts[]> {
-  const windowMs = experiment.attributionDays * DAY;
+  const windowMs = experiment.attributionDays * DAY_MS;
   // a user unit is "<account>:<user>"; the upgrade's ledger key is "upgrade:<account>:<idempotency key>"
   const userOfUnit = sql`substr(e.unit_id, length(e.account_id) + 2)`;
   const tookThePath =

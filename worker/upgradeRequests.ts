@@ -10,8 +10,9 @@ import type { UserClaims } from '../shared/schemas';
 import type { AccountState } from './accounts';
 import { sqlBatch, type Db } from './db';
 import { ApiError } from './errors';
+import { DAY_MS } from '../shared/time';
 
-const DEDUPE_MS = 86_400_000;
+const DEDUPE_MS = DAY_MS;
 const COLUMNS = sql`id, account_id, user_id, user_name, plan_id, seats, note, status, created_at, resolved_at`;
 
 const view = (r: Record<string, unknown>): UpgradeRequestView => ({

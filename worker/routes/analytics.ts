@@ -8,11 +8,11 @@ import { Hono, type Context } from 'hono';
 import {
   accountIdParam,
   adminAccountsQuerySchema,
-  DAY_MS,
   funnelQuerySchema,
   promptHistoryQuerySchema,
   upgradesQuerySchema,
 } from '../../shared/analyticsSchemas';
+import { DAY_MS, isoWeekStart } from '../../shared/time';
 import { adminAccounts, promptFunnel, promptHistory, upgradeRate } from '../analytics';
 import { database } from '../db';
 import type { AppEnv } from '../env';
@@ -31,9 +31,6 @@ function dayRange(q: { from?: number; to?: number }, now: number, defaultDays = 
     throw new ApiError(400, 'validation_failed', 'The request is not valid.', [{ path: 'from', message: 'must be before to' }]);
   return { from, to };
 }
-
-/** Monday 00:00 UTC of the week holding `day` (a UTC midnight). */
-const weekStart = (day: number) => day - ((Math.floor(day / DAY_MS) + 3) % 7) * DAY_MS;
 
 const wantsCsv = (c: Context) => (c.req.header('accept') ?? '').toLowerCase().includes('text/csv');
 
@@ -81,8 +78,8 @@ export const analyticsRoutes = new Hono<AppEnv>()
     const q = readQuery(c, upgradesQuerySchema);
     const days = dayRange(q, c.get('now'), q.interval === 'week' ? 12 * 7 : 30);
     const step = q.interval === 'week' ? 7 * DAY_MS : DAY_MS;
-    const from = q.interval === 'week' ? weekStart(days.from) : days.from;
-    const to = q.interval === 'week' ? weekStart(days.to + 6 * DAY_MS) : days.to;
+    const from = q.interval === 'week' ? isoWeekStart(days.from) : days.from;
+    const to = q.interval === 'week' ? isoWeekStart(days.to + 6 * DAY_MS) : days.to;
     const buckets = (to - from) / step;
     if (buckets > MAX_BUCKETS)
       throw new ApiError(400, 'validation_failed', 'The request is not valid.', [{ path: 'from', message: `at most ${MAX_BUCKETS} ${q.interval}s` }]);

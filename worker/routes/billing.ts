@@ -9,8 +9,7 @@ import type { AppEnv } from '../env';
 import { ApiError, notFound, validate } from '../errors';
 import { readJson } from '../middleware/body';
 import { approveMetRequests, createUpgradeRequest, declineUpgradeRequest } from '../upgradeRequests';
-
-const DAY_MS = 86_400_000;
+import { DAY_MS } from '../../shared/time';
 
 /**
  * Widget billing routes (user token): preview and confirm a plan or seat upgrade, ask the

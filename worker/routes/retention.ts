@@ -27,8 +27,9 @@ import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { readJson, readQuery } from '../middleware/body';
 import { csvField } from './revenue';
+import { DAY_MS } from '../../shared/time';
 
-const DEFAULT_SPAN_MS = 30 * 86_400_000;
+const DEFAULT_SPAN_MS = 30 * DAY_MS;
 
 /**
  * Widget routes that keep customers (admin user token; a member gets 403 `admin_required`):

@@ -6,8 +6,9 @@ import { database, type Db } from '../db';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { readQuery } from '../middleware/body';
+import { DAY_MS } from '../../shared/time';
 
-const DEFAULT_SPAN_MS = 30 * 86_400_000;
+const DEFAULT_SPAN_MS = 30 * DAY_MS;
 
 /**
  * The ledger rows `revenueMetrics` needs for [from, to): each account's last change before
