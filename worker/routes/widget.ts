@@ -8,7 +8,8 @@ import { database, sqlBatch } from '../db';
 import type { AppEnv } from '../env';
 import { ApiError, type ErrorDetail } from '../errors';
 import { signServe, verifyServe } from '../serveToken';
-import { applyExperiments, assignExperiments, recordExposures, runningExperimentsQuery } from '../experiments';
+import { applyExperiments, assignExperiments } from '../../shared/experiments';
+import { recordExposures, runningExperimentsQuery } from '../experiments';
 import { checkEventTimes, readJson, readQuery } from '../middleware/body';
 import { openUpgradeRequests } from '../upgradeRequests';
 import {
