@@ -13,6 +13,7 @@ import {
   upgradesQuerySchema,
 } from '../../shared/analyticsSchemas';
 import { DAY_MS, isoWeekStart } from '../../shared/time';
+import { toCsv } from '../../shared/csv';
 import { adminAccounts, promptFunnel, promptHistory, upgradeRate } from '../analytics';
 import { database } from '../db';
 import type { AppEnv } from '../env';
@@ -33,23 +34,6 @@ function dayRange(q: { from?: number; to?: number }, now: number, defaultDays = 
 }
 
 const wantsCsv = (c: Context) => (c.req.header('accept') ?? '').toLowerCase().includes('text/csv');
-
-/** One CSV cell (RFC 4180); text that a spreadsheet would run as a formula is prefixed with `'`. */
-function cell(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  let s = Array.isArray(v) ? v.join('; ') : String(v);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/**
- * Rows as CSV with a header line, in the order of `columns`.
- * @example toCsv([{ a: 1, b: 'x,y' }], ['a', 'b']) // 'a,b\r\n1,"x,y"\r\n'
- */
-export function toCsv<T extends object>(rows: readonly T[], columns: readonly (keyof T & string)[]): string {
-  return [columns.join(','), ...rows.map((r) => columns.map((k) => cell(r[k])).join(','))].map((l) => l + '\r\n').join('');
-}
 
 function respond<T extends object>(c: Context, body: unknown, rows: readonly T[], columns: readonly (keyof T & string)[], name: string) {
   c.header('Cache-Control', 'no-store');

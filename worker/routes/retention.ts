@@ -26,7 +26,7 @@ import { database } from '../db';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { readJson, readQuery } from '../middleware/body';
-import { csvField } from './revenue';
+import { toCsv } from '../../shared/csv';
 import { DAY_MS } from '../../shared/time';
 
 const DEFAULT_SPAN_MS = 30 * DAY_MS;
@@ -85,7 +85,7 @@ export const savesRoutes = new Hono<AppEnv>().get('/saves', async (c) => {
   const reasons = savesByReason(flows);
   if ((c.req.header('accept') ?? '').includes('text/csv')) {
     const header = ['reason', 'cancel_started', 'offers_shown', 'offers_accepted', 'canceled', 'save_rate', 'saved_mrr_cents'] as const;
-    const csv = [header.join(','), ...reasons.map((r) => header.map((k) => csvField(r[k])).join(','))].join('\r\n') + '\r\n';
+    const csv = toCsv(reasons, header);
     return c.body(csv, 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="saves.csv"' });
   }
   return c.json({ from: new Date(from).toISOString(), to: new Date(to).toISOString(), reasons });
