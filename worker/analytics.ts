@@ -15,7 +15,7 @@ import {
   type PromptHistoryRow,
   type UpgradesResponse,
 } from '../shared/analyticsSchemas';
-import { DAY_MS } from '../shared/time';
+import { DAY_MS, startOfUtcDay } from '../shared/time';
 import { parsePromptId } from '../shared/promptEngine';
 import { selfServeUpgradeRate } from '../shared/revenue';
 import { sqlBatch, type Db } from './db';
@@ -136,6 +136,40 @@ export async function promptFunnel(db: Db, range: { from: number; to: number; pr
 
 // ---------------------------------------------------------------- self-serve upgrade rate
 
+/** A self-serve upgrade: an MRR increase the account made itself (no sales, no webhook). */
+const upgraded = sql`source = 'self_serve' AND mrr_after_cents > mrr_before_cents`;
+/** Ledger row `u`'s account was shown a prompt on a day in [lo, hi). */
+const shown = (lo: SQL, hi: SQL) =>
+  sql`EXISTS (SELECT 1 FROM prompt_daily d WHERE d.account_id = u.account_id AND d.impressions > 0 AND d.day >= ${lo} AND d.day < ${hi})`;
+
+/**
+ * The self-serve upgrade rate's counts (DESIGN.md "Revenue metrics"), the one definition the
+ * analytics and revenue answers share: eligible = accounts shown a prompt in the period;
+ * upgraded = those of them that upgraded self-serve in the period. Read from the
+ * `prompt_daily` roll-up, so the period is whole UTC days (`from` down, `to` up to midnight).
+ */
+function selfServeTotals(from: number, to: number): SQL {
+  const lo = startOfUtcDay(from);
+  const hi = Math.ceil(to / DAY_MS) * DAY_MS;
+  return sql`
+    SELECT (SELECT count(DISTINCT account_id) FROM prompt_daily WHERE day >= ${lo} AND day < ${hi} AND impressions > 0) AS eligible,
+           (SELECT count(DISTINCT u.account_id) FROM mrr_ledger u WHERE at >= ${lo} AND at < ${hi} AND ${upgraded}
+              AND ${shown(sql`${lo}`, sql`${hi}`)}) AS upgraded`;
+}
+
+/**
+ * Accounts shown a prompt in the whole UTC days covering [from, to), those of them that
+ * upgraded self-serve, and the rate (null with no eligible account).
+ * @example await selfServeUpgrades(db, from, to) // { eligible_accounts: 400, upgraded_accounts: 12, rate: 0.03 }
+ */
+export async function selfServeUpgrades(db: Db, from: number, to: number): Promise<UpgradesResponse['total']> {
+  await refreshPromptDaily(db);
+  const [rows = []] = await sqlBatch(db, [selfServeTotals(from, to)]);
+  const eligible = num(rows[0]?.eligible);
+  const upgradedAccounts = num(rows[0]?.upgraded);
+  return { eligible_accounts: eligible, upgraded_accounts: upgradedAccounts, rate: selfServeUpgradeRate(upgradedAccounts, eligible) };
+}
+
 /**
  * The self-serve upgrade rate per bucket of `step` ms over [from, to), its total, and upgrades by prompt kind.
  * @example await upgradeRate(db, { from, to, step: DAY_MS, buckets: 30, interval: 'day' })
@@ -146,10 +180,6 @@ export async function upgradeRate(
 ): Promise<UpgradesResponse> {
   const { from, to, step, buckets } = range;
   await refreshPromptDaily(db);
-  const upgraded = sql`source = 'self_serve' AND mrr_after_cents > mrr_before_cents`;
-  // An account counts as upgraded in a bucket when it upgraded self-serve and was shown a prompt in that bucket.
-  const shown = (lo: SQL, hi: SQL) =>
-    sql`EXISTS (SELECT 1 FROM prompt_daily d WHERE d.account_id = u.account_id AND d.impressions > 0 AND d.day >= ${lo} AND d.day < ${hi})`;
   const [eligible = [], ups = [], totals = [], kinds = []] = await sqlBatch(db, [
     sql`
       SELECT CAST((day - ${from}) / ${step} AS INTEGER) AS b, count(DISTINCT account_id) AS n
@@ -159,10 +189,7 @@ export async function upgradeRate(
       FROM (SELECT account_id, CAST((at - ${from}) / ${step} AS INTEGER) AS b FROM mrr_ledger WHERE at >= ${from} AND at < ${to} AND ${upgraded}) u
       WHERE ${shown(sql`${from} + u.b * ${step}`, sql`${from} + (u.b + 1) * ${step}`)}
       GROUP BY u.b`,
-    sql`
-      SELECT (SELECT count(DISTINCT account_id) FROM prompt_daily WHERE day >= ${from} AND day < ${to} AND impressions > 0) AS eligible,
-             (SELECT count(DISTINCT u.account_id) FROM mrr_ledger u WHERE at >= ${from} AND at < ${to} AND ${upgraded}
-                AND ${shown(sql`${from}`, sql`${to}`)}) AS upgraded`,
+    selfServeTotals(from, to),
     sql`
       SELECT prompt_id, count(*) AS n, sum(mrr_after_cents - mrr_before_cents) AS cents
       FROM mrr_ledger WHERE at >= ${from} AND at < ${to} AND ${upgraded} GROUP BY prompt_id`,

@@ -1,11 +1,13 @@
 import { Hono } from 'hono';
 import { sql } from 'drizzle-orm';
 import { revenueQuerySchema } from '../../shared/billingSchemas';
-import { revenueMetrics, selfServeUpgradeRate, type MrrChange } from '../../shared/revenue';
+import { revenueMetrics, type MrrChange } from '../../shared/revenue';
+import { selfServeUpgrades } from '../analytics';
 import { database, type Db } from '../db';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { readQuery } from '../middleware/body';
+import { toCsv } from '../../shared/csv';
 import { DAY_MS } from '../../shared/time';
 
 const DEFAULT_SPAN_MS = 30 * DAY_MS;
@@ -22,25 +24,6 @@ async function ledgerFor(db: Db, from: number, to: number): Promise<MrrChange[]>
     ORDER BY at, id`);
 }
 
-/** Accounts shown a prompt in [from, to), and those of them that upgraded self-serve. */
-async function selfServeCounts(db: Db, from: number, to: number) {
-  const rows = await db.all<{ eligible: number; upgraded: number }>(sql`
-    WITH eligible AS (
-      SELECT DISTINCT account_id FROM prompt_events WHERE type = 'impression' AND timestamp >= ${from} AND timestamp < ${to}
-    )
-    SELECT
-      (SELECT count(*) FROM eligible) AS eligible,
-      (SELECT count(DISTINCT l.account_id) FROM mrr_ledger l JOIN eligible e ON e.account_id = l.account_id
-        WHERE l.source = 'self_serve' AND l.mrr_after_cents > l.mrr_before_cents AND l.at >= ${from} AND l.at < ${to}) AS upgraded`);
-  return rows[0] ?? { eligible: 0, upgraded: 0 };
-}
-
-/** One CSV field, quoted when it needs to be. */
-export const csvField = (v: unknown) => {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
-
 /**
  * `GET /v1/admin/analytics/revenue?from&to` (admin): starting MRR, expansion, contraction,
  * churn, NRR, GRR, expansion by source, the MRR save offers kept and the self-serve upgrade rate, from the MRR
@@ -54,7 +37,7 @@ export const revenueRoutes = new Hono<AppEnv>().get('/revenue', async (c) => {
   const db = database(c.env.DB);
   const [ledger, counts, saved] = await Promise.all([
     ledgerFor(db, from, to),
-    selfServeCounts(db, from, to),
+    selfServeUpgrades(db, from, to),
     // MRR kept by save offers accepted in the period (shared/retention.ts `savedMrr`).
     db.all<{ cents: number | null }>(sql`SELECT sum(saved_mrr_cents) AS cents FROM cancel_flows WHERE status = 'accepted' AND resolved_at >= ${from} AND resolved_at < ${to}`),
   ]);
@@ -65,7 +48,7 @@ export const revenueRoutes = new Hono<AppEnv>().get('/revenue', async (c) => {
     to: new Date(to).toISOString(),
     ...m,
     saved_mrr_cents: savedMrrCents,
-    self_serve: { upgraded_accounts: counts.upgraded, eligible_accounts: counts.eligible, rate: selfServeUpgradeRate(counts.upgraded, counts.eligible) },
+    self_serve: counts,
   };
   if ((c.req.header('accept') ?? '').includes('text/csv')) {
     const row: Record<string, unknown> = {
@@ -84,11 +67,11 @@ export const revenueRoutes = new Hono<AppEnv>().get('/revenue', async (c) => {
       expansion_sales_cents: m.expansion_by_source.sales,
       expansion_webhook_cents: m.expansion_by_source.webhook,
       saved_mrr_cents: savedMrrCents,
-      self_serve_upgraded_accounts: counts.upgraded,
-      self_serve_eligible_accounts: counts.eligible,
+      self_serve_upgraded_accounts: counts.upgraded_accounts,
+      self_serve_eligible_accounts: counts.eligible_accounts,
       self_serve_upgrade_rate: body.self_serve.rate,
     };
-    const csv = `${Object.keys(row).map(csvField).join(',')}\r\n${Object.values(row).map(csvField).join(',')}\r\n`;
+    const csv = toCsv([row], Object.keys(row));
     return c.body(csv, 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="revenue.csv"' });
   }
   return c.json(body);
