@@ -7,7 +7,7 @@
 import { assignVariant } from './bucketing';
 import { compositeKey } from './compositeKey';
 import { HOLDOUT_ID, type ExperimentStatus } from './experimentSchemas';
-import { ANY, parsePromptId, type RenderedPrompt } from './promptEngine';
+import { parsePromptId, type RenderedPrompt } from './promptEngine';
 import type { PromptCopy, PromptDefinition } from './prompts';
 import type { UserClaims } from './schemas';
 import {
@@ -19,6 +19,7 @@ import {
   type ExperimentResults,
   type VariantResult,
 } from './statistics';
+import { ANY } from './wildcard';
 
 /** An experiment as stored: what the rules here read of it. The first variant is the control. */
 export interface Experiment {

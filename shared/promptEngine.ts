@@ -16,12 +16,7 @@ import type {
   PromptKind,
 } from './prompts';
 import { DAY_MS } from './time';
-
-/**
- * A trigger's `metric` or `feature_id` that matches every metric or feature. Defined here,
- * not in prompts.ts, so the widget can import this module without bundling zod.
- */
-export const ANY = '*';
+import { ANY } from './wildcard';
 
 /** The seats metric is served by invite prompts; `*` triggers never match it. */
 export const SEATS_METRIC = 'seats';

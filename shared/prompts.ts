@@ -3,12 +3,10 @@
  * frequency-cap defaults from the design, and the prompts a fresh install starts with.
  */
 import { z } from 'zod';
-import { ANY } from './promptEngine';
+import { ANY } from './wildcard';
 
 export const PROMPT_KINDS = ['limit_notice', 'feature_gate', 'invite', 'milestone'] as const;
 export type PromptKind = (typeof PROMPT_KINDS)[number];
-
-export { ANY };
 
 export interface PromptCaps {
   per_session: number;

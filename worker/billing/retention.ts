@@ -24,7 +24,8 @@ import { sqlBatch, type Db } from '../db';
 import { ApiError, notFound } from '../errors';
 import { enqueueWebhookEvent } from '../webhooks';
 import { billingStateOf, catalogMrr, mrrChangeStatements } from './ledger';
-import { BillingProviderError, type BillingProvider, type PlanChange, type SubscriptionRef } from './provider';
+import { providerFailed } from './failure';
+import type { BillingProvider, PlanChange, SubscriptionRef } from './provider';
 import { confirmUpgrade, intervalOf, periodOf } from './upgrade';
 
 /** How long an offer shown may be accepted. */
@@ -38,11 +39,6 @@ export function requireAdmin(user: UserClaims): void {
   if (user.role !== 'admin')
     throw new ApiError(403, 'admin_required', 'Only an account admin can change the plan, downgrade or cancel; ask an admin instead.', [{ path: 'role', message: 'must be admin' }]);
 }
-
-const providerFailed = (err: unknown): never => {
-  if (err instanceof BillingProviderError) throw new ApiError(502, 'billing_provider_failed', err.message);
-  throw err;
-};
 
 const refOf = (account: AccountState['account']): SubscriptionRef => ({
   accountId: account.id,

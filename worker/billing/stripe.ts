@@ -8,9 +8,8 @@ import Stripe from 'stripe';
 import { billedAmount, oneYearAfter, type Interval } from '../../shared/retention';
 import type { Catalog, Plan } from '../../shared/schemas';
 import type { Env } from '../env';
-import { ApiError } from '../errors';
 import { monthlyCents } from './ledger';
-import { BillingProviderError, type AppliedState, type BillingProvider, type ChargeOutcome, type PlanChange, type SubscriptionRef } from './provider';
+import { BillingNotPossibleError, BillingProviderError, type AppliedState, type BillingProvider, type ChargeOutcome, type PlanChange, type SubscriptionRef } from './provider';
 
 /**
  * A Stripe client for the worker: the fetch HTTP client, no automatic retries, and the API
@@ -84,7 +83,7 @@ function applied(sub: Stripe.Subscription, change: PlanChange): ChargeOutcome {
 
 /** The Stripe error's own reason, as the 502 body carries it. */
 const refused = (err: unknown, what: string): never => {
-  if (err instanceof ApiError) throw err;
+  if (err instanceof BillingNotPossibleError) throw err;
   const reason = err instanceof Stripe.errors.StripeError ? err.message : err instanceof Error ? err.message : String(err);
   throw new BillingProviderError(`Stripe could not ${what}: ${reason}`);
 };
@@ -99,7 +98,7 @@ export function stripeProvider(env: Env): BillingProvider {
 
   async function subscriptionOf(change: SubscriptionRef) {
     if (!change.stripeCustomerId || !change.stripeSubscriptionId)
-      throw new ApiError(422, 'no_subscription', 'This account has no Stripe subscription to change.', [{ path: 'account', message: 'no stripe_subscription_id' }]);
+      throw new BillingNotPossibleError('no_subscription', 'This account has no Stripe subscription to change.', 'account', 'no stripe_subscription_id');
     try {
       return await stripe.subscriptions.retrieve(change.stripeSubscriptionId);
     } catch (err) {
@@ -110,7 +109,7 @@ export function stripeProvider(env: Env): BillingProvider {
   /** The subscription items to send: the plan item re-priced and/or the seat item's quantity. */
   function itemsFor(change: PlanChange, sub: Stripe.Subscription): Stripe.SubscriptionUpdateParams.Item[] {
     const notBillable = (what: string) =>
-      new ApiError(422, 'not_billable', `Plan "${change.to.plan.id}" has no Stripe ${what}.`, [{ path: change.to.plan.id === change.from.plan.id ? 'seats' : 'plan_id', message: `no stripe ${what}` }]);
+      new BillingNotPossibleError('not_billable', `Plan "${change.to.plan.id}" has no Stripe ${what}.`, change.to.plan.id === change.from.plan.id ? 'seats' : 'plan_id', `no stripe ${what}`);
     const items = sub.items.data;
     const fromPrice = stripePriceFor(change.from.plan, change.from.interval);
     const planItem = items.find((i) => priceId(i) === fromPrice);

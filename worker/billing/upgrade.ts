@@ -15,7 +15,8 @@ import { sqlBatch, type Db } from '../db';
 import { ApiError, notFound } from '../errors';
 import { enqueueWebhookEvent } from '../webhooks';
 import { billingStateOf, catalogMrr, lastPromptClick, mrrChangeStatements } from './ledger';
-import { BillingProviderError, type BillingProvider, type ChargeOutcome, type PlanChange, type Quote } from './provider';
+import { providerFailed } from './failure';
+import type { BillingProvider, ChargeOutcome, PlanChange, Quote } from './provider';
 
 /** How long a preview's `proration_date` may be confirmed. */
 export const PREVIEW_TTL_SECONDS = 3600;
@@ -110,11 +111,6 @@ function messageOf(quote: Quote, change: PlanChange, locale: string | undefined)
     return upgradeMessage(m);
   }
 }
-
-const providerFailed = (err: unknown): never => {
-  if (err instanceof BillingProviderError) throw new ApiError(502, 'billing_provider_failed', err.message);
-  throw err;
-};
 
 /**
  * Quote a change now: the amount due now, the next amount and date, and the sentence that

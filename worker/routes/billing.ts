@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { sql } from 'drizzle-orm';
 import { trialStartSchema, upgradePreviewSchema, upgradeRequestIdSchema, upgradeRequestSchema, upgradeSchema } from '../../shared/billingSchemas';
 import { loadAccountState } from '../accounts';
-import { billingProvider } from '../billing/provider';
+import { billingProvider } from '../billing/configured';
 import { confirmUpgrade, previewUpgrade } from '../billing/upgrade';
 import { database } from '../db';
 import type { AppEnv } from '../env';

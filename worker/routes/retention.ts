@@ -10,7 +10,7 @@ import {
   savesQuerySchema,
 } from '../../shared/billingSchemas';
 import { savesByReason, type CancelFlow } from '../../shared/retention';
-import { billingProvider } from '../billing/provider';
+import { billingProvider } from '../billing/configured';
 import {
   acceptOffer,
   cancelAtPeriodEnd,
