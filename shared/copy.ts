@@ -16,7 +16,7 @@ export interface CopyVars {
   feature?: string | null;
 }
 
-export const FALLBACK_LOCALE = 'en-US';
+const FALLBACK_LOCALE = 'en-US';
 
 const PLACEHOLDER = /\{([a-z_]+)\}/g;
 

@@ -3,12 +3,12 @@
  * (plan or trial), seats and the plans it can move up to. Pure: the worker loads the rows,
  * this decides.
  */
-import { highestThreshold, projectUsage, remaining, usagePct } from './metering';
+import { highestThreshold, projectUsage, usagePct } from './metering';
 import { calendarMonth, nextPeriod } from './prorate';
 import type { Catalog, Meter, Metric, Plan } from './schemas';
 import { isoOrNull } from './time';
 
-export const SEATS_METRIC = 'seats';
+const SEATS_METRIC = 'seats';
 
 export type AccountRow = {
   id: string;
@@ -72,7 +72,7 @@ export function metricLimit(plan: Plan, metricId: string, account: Pick<AccountR
  * hidden. A hidden plan keeps its accounts but is never offered.
  * @example offeredPlans(catalog, starter).map((p) => p.id) // ['pro', 'business']
  */
-export function offeredPlans(catalog: Pick<Catalog, 'plans'>, current: Pick<Plan, 'rank'>): Plan[] {
+function offeredPlans(catalog: Pick<Catalog, 'plans'>, current: Pick<Plan, 'rank'>): Plan[] {
   return [...catalog.plans].sort((a, b) => a.rank - b.rank).filter((pl) => pl.rank > current.rank && !pl.hidden);
 }
 
@@ -82,7 +82,7 @@ export function currentUse(metric: Metric, account: AccountRow, counter: Counter
   return counter.periodStart === metricPeriod(metric, account, now).start ? counter.used : 0;
 }
 
-export type FeatureState = {
+type FeatureState = {
   name: string;
   description: string;
   trial_days: number;
@@ -175,4 +175,3 @@ export function planAllowing(catalog: Catalog, current: Plan, metricId: string, 
   return offeredPlans(catalog, current).find((pl) => (metricLimit(pl, metricId, account) ?? Infinity) >= needed) ?? null;
 }
 
-export { remaining };

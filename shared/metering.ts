@@ -3,7 +3,7 @@
  * plain data out, time passed in as epoch milliseconds.
  */
 
-export const THRESHOLDS = [50, 75, 90, 100] as const;
+const THRESHOLDS = [50, 75, 90, 100] as const;
 export type Threshold = (typeof THRESHOLDS)[number];
 
 /**
@@ -73,12 +73,4 @@ export function projectUsage(p: {
   const elapsed = Math.max(Math.min(p.now, p.periodEnd) - p.periodStart, HOUR);
   if (length <= 0 || elapsed >= length) return p.used;
   return Math.round((p.used * length) / elapsed);
-}
-
-/**
- * Remaining allowance; `null` when unlimited, never negative.
- * @example remaining(9500, 10000) // 500
- */
-export function remaining(used: number, limit: number | null): number | null {
-  return limit === null ? null : Math.max(limit - used, 0);
 }

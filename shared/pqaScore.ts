@@ -60,7 +60,7 @@ export type PqaEvent = {
   timestamp: number;
   properties?: Record<string, unknown> | null;
 };
-export type PqaSignal = { signal: string; points: number };
+type PqaSignal = { signal: string; points: number };
 export type PqaResult = {
   score: number;
   band: PqaBand;

@@ -19,15 +19,15 @@ import { DAY_MS } from './time';
 import { ANY } from './wildcard';
 
 /** The seats metric is served by invite prompts; `*` triggers never match it. */
-export const SEATS_METRIC = 'seats';
+const SEATS_METRIC = 'seats';
 
-export interface GlobalPromptCaps {
+interface GlobalPromptCaps {
   /** Soft prompts per session, feature-gate previews not included. */
   max_soft_per_session: number;
   max_feature_per_session: number;
 }
 
-export const defaultGlobalCaps: Readonly<GlobalPromptCaps> = {
+const defaultGlobalCaps: Readonly<GlobalPromptCaps> = {
   max_soft_per_session: 2,
   max_feature_per_session: 3,
 };
@@ -59,7 +59,7 @@ export interface MeterInput {
   period_start?: number;
 }
 
-export interface FeatureInput {
+interface FeatureInput {
   name: string;
   entitled: boolean;
   trial_available?: boolean;
@@ -69,7 +69,7 @@ export interface FeatureInput {
   required_plan_name?: string | null;
 }
 
-export interface PlanRef {
+interface PlanRef {
   id: string;
   name: string;
   /** Limits per metric (`null` = unlimited), for `{next_limit}`. */

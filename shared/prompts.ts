@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { ANY } from './wildcard';
 
-export const PROMPT_KINDS = ['limit_notice', 'feature_gate', 'invite', 'milestone'] as const;
+const PROMPT_KINDS = ['limit_notice', 'feature_gate', 'invite', 'milestone'] as const;
 export type PromptKind = (typeof PROMPT_KINDS)[number];
 
 export interface PromptCaps {
@@ -17,7 +17,7 @@ export interface PromptCaps {
 }
 
 /** The design's frequency caps for a limit notice, also the default for every kind unless said otherwise. */
-export const defaultCaps: Readonly<PromptCaps> = {
+const defaultCaps: Readonly<PromptCaps> = {
   per_session: 1,
   total: 3,
   dismiss_limit: 3,
@@ -26,7 +26,7 @@ export const defaultCaps: Readonly<PromptCaps> = {
 };
 
 /** Defaults per kind: a feature-gate preview shows once per feature per user, a milestone is celebrated once. */
-export const defaultCapsByKind: Readonly<Record<PromptKind, Readonly<PromptCaps>>> = {
+const defaultCapsByKind: Readonly<Record<PromptKind, Readonly<PromptCaps>>> = {
   limit_notice: defaultCaps,
   feature_gate: { ...defaultCaps, total: 1 },
   invite: defaultCaps,
@@ -61,7 +61,7 @@ export const promptCopySchema = z.strictObject({
 });
 export type PromptCopy = z.output<typeof promptCopySchema>;
 
-export const limitNoticeTriggerSchema = z.strictObject({
+const limitNoticeTriggerSchema = z.strictObject({
   metric: targetSchema,
   /** Whole percents 1–100, e.g. `[80]` for the playbooks' 80% upgrade prompt. */
   thresholds: z
@@ -73,11 +73,11 @@ export const limitNoticeTriggerSchema = z.strictObject({
   blocking: z.boolean().optional(),
 });
 
-export const featureGateTriggerSchema = z.strictObject({ feature_id: targetSchema });
+const featureGateTriggerSchema = z.strictObject({ feature_id: targetSchema });
 
-export const inviteTriggerSchema = z.strictObject({ seat_pct: z.int().min(1).max(100) });
+const inviteTriggerSchema = z.strictObject({ seat_pct: z.int().min(1).max(100) });
 
-export const milestoneTriggerSchema = z.strictObject({
+const milestoneTriggerSchema = z.strictObject({
   metric: targetSchema,
   milestones: z
     .array(z.number().positive().max(1e12))
@@ -120,7 +120,6 @@ export const promptInputSchema = z.discriminatedUnion('kind', [
   inviteInput,
   milestoneInput,
 ]);
-export type PromptInput = z.input<typeof promptInputSchema>;
 
 const withId = { id: promptDefinitionIdSchema };
 

@@ -13,7 +13,7 @@ export const CANCEL_REASONS = ['too_expensive', 'not_using', 'missing_feature', 
 export type CancelReason = (typeof CANCEL_REASONS)[number];
 
 export const OFFER_KINDS = ['discount', 'downgrade', 'pause', 'annual', 'none'] as const;
-export type OfferKind = (typeof OFFER_KINDS)[number];
+type OfferKind = (typeof OFFER_KINDS)[number];
 
 /** An admin's save offer for one reason (`PUT /v1/admin/save-offers`). */
 export type SaveOfferConfig = {
@@ -26,7 +26,7 @@ export type SaveOfferConfig = {
 };
 
 /** How often an account may be shown a save offer. */
-export const OFFER_COOLDOWN_MS = 90 * DAY_MS;
+const OFFER_COOLDOWN_MS = 90 * DAY_MS;
 
 /**
  * The offers Ladder makes until an admin configures its own: a price-driven cancellation gets
@@ -130,7 +130,7 @@ export function formatMoney(minor: number, currency: string, locale = 'en-US'): 
 }
 
 /** A UTC calendar date in words. @example longDate(Date.UTC(2026, 11, 1)) // 'December 1, 2026' */
-export function longDate(at: number, locale = 'en-US'): string {
+function longDate(at: number, locale = 'en-US'): string {
   try {
     return new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' }).format(at);
   } catch {

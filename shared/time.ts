@@ -4,7 +4,6 @@
  */
 
 export const DAY_MS = 86_400_000;
-export const WEEK_MS = 7 * DAY_MS;
 
 /**
  * Days since 1970-01-01 (UTC) of the day holding `t`.

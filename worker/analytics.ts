@@ -33,7 +33,7 @@ const num = (v: unknown) => Number(v ?? 0);
  * (back-dated) events are counted too. Each chunk and the watermark move in one transaction.
  * @example await refreshPromptDaily(db)
  */
-export async function refreshPromptDaily(db: Db): Promise<void> {
+async function refreshPromptDaily(db: Db): Promise<void> {
   const last = sql`(SELECT coalesce((SELECT last_rowid FROM rollup_state WHERE name = ${ROLLUP}), 0))`;
   for (let i = 0; i < 1000; i++) {
     const results = await sqlBatch(db, [
@@ -70,7 +70,7 @@ function opensUpgrade(promptId: string): boolean {
 }
 const rate = (n: number, d: number) => (d > 0 ? n / d : null);
 
-export const PREVIEWS_RULE =
+const PREVIEWS_RULE =
   'Clicks on prompts whose call to action opens the upgrade dialog (limit notices, feature-gate previews, the blocking invite prompt); other prompts have no preview step.';
 
 /**

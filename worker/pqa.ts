@@ -70,7 +70,7 @@ export function scoreAccount(agg: PqaAccountAggregate, now: number, config: PqaC
 
 /** Which accounts a scoring pass covers: a page of all accounts, or named ones. */
 export type AccountSet = SQL;
-export const accountPage = (after: string, size: number): AccountSet =>
+const accountPage = (after: string, size: number): AccountSet =>
   sql`SELECT id, name, plan_id FROM accounts WHERE id > ${after} ORDER BY id LIMIT ${size}`;
 export const accountsNamed = (ids: string[]): AccountSet =>
   sql`SELECT id, name, plan_id FROM accounts WHERE id IN (SELECT value FROM json_each(${JSON.stringify([...new Set(ids)])}))`;
@@ -144,7 +144,7 @@ export async function readAggregates(db: Db, accounts: AccountSet, now: number):
  * sales-ready in this write. The dedupe key is account + entry time, so each entry is sent
  * once and leaving and re-entering counts again.
  */
-export async function writeScores(db: Db, scores: PqaAccountScore[], now: number): Promise<void> {
+async function writeScores(db: Db, scores: PqaAccountScore[], now: number): Promise<void> {
   if (!scores.length) return;
   const rows = scores.map((s) => ({ a: s.account_id, s: s.score, b: s.band, t: s.top_signals }));
   const salesReady = scores
@@ -208,7 +208,7 @@ export async function rescoreAccounts(db: Db, accountIds: string[], now: number)
  * time: two D1 round trips per page whatever the number of events. Resumable from `after`.
  * @example await recomputeAllScores(db, Date.now()) // { scored: 1200, cursor: 'zeta', done: true }
  */
-export async function recomputeAllScores(
+async function recomputeAllScores(
   db: Db,
   now: number,
   opts: { after?: string; pageSize?: number; maxPages?: number; onPage?: (cursor: string, page: number) => Promise<void> } = {},

@@ -14,7 +14,7 @@ export { KEYS } from './devWorker.mjs';
 export { DAY_MS as DAY };
 
 /** Three plans 4× apart with a seat price, Stripe price ids for the webhook tests. */
-export const catalog = {
+const catalog = {
   metrics: [
     { id: 'api_calls', name: 'API calls', unit: 'call', kind: 'counter', reset: 'billing_period' },
     { id: 'seats', name: 'Seats', unit: 'seat', kind: 'gauge' },

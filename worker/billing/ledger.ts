@@ -12,7 +12,7 @@ import type { Db } from '../db';
 import { DAY_MS } from '../../shared/time';
 
 /** How long before an upgrade a prompt click still counts as its cause. */
-export const ATTRIBUTION_WINDOW_MS = 7 * DAY_MS;
+const ATTRIBUTION_WINDOW_MS = 7 * DAY_MS;
 
 export type Attribution = { promptId: string | null; variantId: string | null; experimentId: string | null };
 export type BillingStateRow = { mrrCents: number; churned: boolean; stripeObjectUpdatedAt: number };

@@ -7,7 +7,7 @@
 import type { Interval } from '../../shared/retention';
 import type { Plan } from '../../shared/schemas';
 
-export type BillingMode = 'stripe' | 'local';
+type BillingMode = 'stripe' | 'local';
 
 /**
  * A change the customer asked for, already checked against the catalog and the rules. Each
@@ -44,7 +44,7 @@ export type AppliedState = {
 };
 
 /** An invoice the local provider keeps in D1 (Stripe keeps its own). */
-export type LocalInvoice = { id: string; amountCents: number; currency: string; status: 'paid' | 'failed'; description: string };
+type LocalInvoice = { id: string; amountCents: number; currency: string; status: 'paid' | 'failed'; description: string };
 
 export type ChargeOutcome =
   | { status: 'succeeded'; amountChargedCents: number; state: AppliedState; invoice?: LocalInvoice }

@@ -29,7 +29,7 @@ import type { BillingProvider, PlanChange, SubscriptionRef } from './provider';
 import { confirmUpgrade, intervalOf, periodOf } from './upgrade';
 
 /** How long an offer shown may be accepted. */
-export const OFFER_TTL_MS = 24 * 3600_000;
+const OFFER_TTL_MS = 24 * 3600_000;
 const SAVE_OFFERS_KEY = 'save_offers';
 
 const unprocessable = (code: string, message: string, path: string, detail: string) => new ApiError(422, code, message, [{ path, message: detail }]);

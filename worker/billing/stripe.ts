@@ -16,7 +16,7 @@ import { BillingNotPossibleError, BillingProviderError, type AppliedState, type 
  * base from `STRIPE_API_PROTOCOL`/`HOST`/`PORT` when set (tests point it at a local server).
  * @example const stripe = stripeClient(c.env)
  */
-export function stripeClient(env: Env): Stripe {
+function stripeClient(env: Env): Stripe {
   if (!env.STRIPE_SECRET_KEY) throw new Error('STRIPE_SECRET_KEY is not set');
   return new Stripe(env.STRIPE_SECRET_KEY, {
     httpClient: Stripe.createFetchHttpClient(),
@@ -30,7 +30,7 @@ export function stripeClient(env: Env): Stripe {
 const priceId = (item: Stripe.SubscriptionItem) => item.price.id;
 
 /** The Stripe price a plan is billed at every `interval`: its own, or its yearly one for a monthly plan billed yearly. */
-export const stripePriceFor = (plan: Plan, interval: Interval) => (interval === plan.interval ? plan.stripe_price_id : plan.stripe_annual_price_id ?? null);
+const stripePriceFor = (plan: Plan, interval: Interval) => (interval === plan.interval ? plan.stripe_price_id : plan.stripe_annual_price_id ?? null);
 
 /** Stripe statuses that carry recurring revenue. */
 const PAYING = new Set<Stripe.Subscription.Status>(['active', 'past_due', 'unpaid']);

@@ -19,7 +19,7 @@ import { providerFailed } from './failure';
 import type { BillingProvider, ChargeOutcome, PlanChange, Quote } from './provider';
 
 /** How long a preview's `proration_date` may be confirmed. */
-export const PREVIEW_TTL_SECONDS = 3600;
+const PREVIEW_TTL_SECONDS = 3600;
 /** An upgrade still `pending` after this long was interrupted; a retry may take it over. */
 const STALE_PENDING_MS = 60_000;
 /** How long a concurrent retry waits for the first request's result. */
@@ -46,7 +46,7 @@ export const intervalOf = (account: AccountState['account'], plan: Plan): Interv
  * is sold yearly (422 otherwise); yearly back to monthly is not an upgrade (422).
  * @example const { change } = await planChange(db, 'acme', { plan_id: 'business' }, Date.now())
  */
-export async function planChange(db: Db, accountId: string, input: UpgradePreviewInput, now: number) {
+async function planChange(db: Db, accountId: string, input: UpgradePreviewInput, now: number) {
   const state = await loadAccountState(db, accountId);
   const snap = snapshotOf(state, now);
   const current = snap.plan;

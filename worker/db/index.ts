@@ -7,10 +7,9 @@ import * as schema from './schema';
 /** A drizzle handle on the worker's D1 database. @example const db = database(c.env.DB) */
 export const database = (d1: D1Database) => drizzle(d1 as never, { schema });
 export type Db = ReturnType<typeof database>;
-export { schema };
 
 /** D1 binds at most 100 parameters per statement. */
-export const D1_MAX_PARAMS = 100;
+const D1_MAX_PARAMS = 100;
 
 /**
  * Split rows into groups small enough for one multi-row INSERT each.

@@ -7,7 +7,7 @@ import {
   downgradePreviewSchema,
   downgradeSchema,
   saveOffersSchema,
-  savesQuerySchema,
+  revenueQuerySchema,
 } from '../../shared/billingSchemas';
 import { savesByReason, type CancelFlow } from '../../shared/retention';
 import { billingProvider } from '../billing/configured';
@@ -76,7 +76,7 @@ export const saveOfferRoutes = new Hono<AppEnv>()
  * `Accept: text/csv`. Mounted at `/v1/admin/analytics`.
  */
 export const savesRoutes = new Hono<AppEnv>().get('/saves', async (c) => {
-  const q = readQuery(c, savesQuerySchema);
+  const q = readQuery(c, revenueQuerySchema);
   const to = q.to ?? c.get('now');
   const from = q.from ?? to - DEFAULT_SPAN_MS;
   if (from > to) throw new ApiError(400, 'validation_failed', 'from must not be after to.', [{ path: 'from', message: 'after to' }]);
