@@ -8,7 +8,7 @@ import { calendarMonth, nextPeriod } from './prorate';
 import type { Catalog, Meter, Metric, Plan } from './schemas';
 import { isoOrNull } from './time';
 
-const SEATS_METRIC = 'seats';
+export const SEATS_METRIC = 'seats';
 
 export type AccountRow = {
   id: string;

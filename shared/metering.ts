@@ -3,7 +3,7 @@
  * plain data out, time passed in as epoch milliseconds.
  */
 
-const THRESHOLDS = [50, 75, 90, 100] as const;
+export const THRESHOLDS = [50, 75, 90, 100] as const;
 export type Threshold = (typeof THRESHOLDS)[number];
 
 /**

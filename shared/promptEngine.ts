@@ -19,7 +19,7 @@ import { DAY_MS } from './time';
 import { ANY } from './wildcard';
 
 /** The seats metric is served by invite prompts; `*` triggers never match it. */
-const SEATS_METRIC = 'seats';
+export const SEATS_METRIC = 'seats';
 
 interface GlobalPromptCaps {
   /** Soft prompts per session, feature-gate previews not included. */
@@ -59,7 +59,7 @@ export interface MeterInput {
   period_start?: number;
 }
 
-interface FeatureInput {
+export interface FeatureInput {
   name: string;
   entitled: boolean;
   trial_available?: boolean;
@@ -69,7 +69,7 @@ interface FeatureInput {
   required_plan_name?: string | null;
 }
 
-interface PlanRef {
+export interface PlanRef {
   id: string;
   name: string;
   /** Limits per metric (`null` = unlimited), for `{next_limit}`. */

@@ -5,10 +5,12 @@
  * counts) are pure, in `shared/experiments.ts`.
  */
 import { and, desc, eq, inArray, notExists, sql } from 'drizzle-orm';
+import { compositeKey } from '../shared/compositeKey';
 import { alias } from 'drizzle-orm/sqlite-core';
 import type { ExperimentInput, ExperimentStatus } from '../shared/experimentSchemas';
 import { shippedDefinition, type ArmCounts, type Exposure } from '../shared/experiments';
 import { parsePromptId } from '../shared/promptEngine';
+import type { UserClaims } from '../shared/schemas';
 import { promptDefinitionSchema, type PromptCopy } from '../shared/prompts';
 import { sqlBatch, type Db } from './db';
 import { experiments } from './db/schema';
@@ -199,7 +201,16 @@ export async function shipExperiment(db: Db, id: string, variantId: string, now:
 
 // ---------------------------------------------------------------- widget state
 
-export const runningExperimentsQuery = (db: Db) => db.select().from(experiments).where(eq(experiments.status, 'running'));
+const runningExperimentsQuery = (db: Db) => db.select().from(experiments).where(eq(experiments.status, 'running'));
+
+/**
+ * Which of the user's units (the account, the user within it) are already exposed to a running
+ * experiment: rows of experiment_id, unit_id, read in the widget state's batch.
+ */
+export const exposedUnitsSql = (user: Pick<UserClaims, 'sub' | 'acct'>) => sql`
+  SELECT experiment_id, unit_id FROM experiment_exposures
+  WHERE experiment_id IN (SELECT id FROM experiments WHERE status = 'running')
+    AND unit_id IN (${user.acct}, ${compositeKey(user.acct, user.sub)})`;
 
 /** Record first exposures in one statement; a unit already exposed keeps its first time and arm. */
 export async function recordExposures(db: Db, accountId: string, exposures: Exposure[], now: number): Promise<void> {

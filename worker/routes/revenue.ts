@@ -1,14 +1,14 @@
 import { Hono } from 'hono';
 import { sql } from 'drizzle-orm';
 import { revenueQuerySchema } from '../../shared/billingSchemas';
-import { revenueMetrics, type MrrChange } from '../../shared/revenue';
-import { selfServeUpgrades } from '../analytics';
-import { database, type Db } from '../db';
+import { revenueMetrics, selfServeUpgradeRate, type MrrChange } from '../../shared/revenue';
+import { laggingReads, type Db } from '../db';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { readQuery } from '../middleware/body';
-import { toCsv } from '../../shared/csv';
+import { refreshPromptDaily } from './analytics';
 import { DAY_MS } from '../../shared/time';
+import { toCsv } from '../../shared/csv';
 
 const DEFAULT_SPAN_MS = 30 * DAY_MS;
 
@@ -25,6 +25,26 @@ async function ledgerFor(db: Db, from: number, to: number): Promise<MrrChange[]>
 }
 
 /**
+ * Accounts shown a prompt in [from, to), and those of them that upgraded self-serve. A range of
+ * whole UTC days (as the dashboard asks) reads the roll-up of accounts shown a prompt per day,
+ * brought up to date first; any other range reads the events.
+ */
+async function selfServeCounts(db: Db, from: number, to: number) {
+  const wholeDays = from % DAY_MS === 0 && to % DAY_MS === 0;
+  if (wholeDays) await refreshPromptDaily(db);
+  const eligible = wholeDays
+    ? sql`SELECT DISTINCT account_id FROM prompt_account_days WHERE day >= ${from} AND day < ${to}`
+    : sql`SELECT DISTINCT account_id FROM prompt_events WHERE type = 'impression' AND timestamp >= ${from} AND timestamp < ${to}`;
+  const rows = await db.all<{ eligible: number; upgraded: number }>(sql`
+    WITH eligible AS (${eligible})
+    SELECT
+      (SELECT count(*) FROM eligible) AS eligible,
+      (SELECT count(DISTINCT l.account_id) FROM mrr_ledger l JOIN eligible e ON e.account_id = l.account_id
+        WHERE l.source = 'self_serve' AND l.mrr_after_cents > l.mrr_before_cents AND l.at >= ${from} AND l.at < ${to}) AS upgraded`);
+  return rows[0] ?? { eligible: 0, upgraded: 0 };
+}
+
+/**
  * `GET /v1/admin/analytics/revenue?from&to` (admin): starting MRR, expansion, contraction,
  * churn, NRR, GRR, expansion by source, the MRR save offers kept and the self-serve upgrade rate, from the MRR
  * ledger; as CSV (a header and one row) with `Accept: text/csv`. Mounted at `/v1/admin/analytics`.
@@ -34,10 +54,10 @@ export const revenueRoutes = new Hono<AppEnv>().get('/revenue', async (c) => {
   const to = q.to ?? c.get('now');
   const from = q.from ?? to - DEFAULT_SPAN_MS;
   if (from > to) throw new ApiError(400, 'validation_failed', 'from must not be after to.', [{ path: 'from', message: 'after to' }]);
-  const db = database(c.env.DB);
+  const db = laggingReads(c.env.DB);
   const [ledger, counts, saved] = await Promise.all([
     ledgerFor(db, from, to),
-    selfServeUpgrades(db, from, to),
+    selfServeCounts(db, from, to),
     // MRR kept by save offers accepted in the period (shared/retention.ts `savedMrr`).
     db.all<{ cents: number | null }>(sql`SELECT sum(saved_mrr_cents) AS cents FROM cancel_flows WHERE status = 'accepted' AND resolved_at >= ${from} AND resolved_at < ${to}`),
   ]);
@@ -48,7 +68,7 @@ export const revenueRoutes = new Hono<AppEnv>().get('/revenue', async (c) => {
     to: new Date(to).toISOString(),
     ...m,
     saved_mrr_cents: savedMrrCents,
-    self_serve: counts,
+    self_serve: { upgraded_accounts: counts.upgraded, eligible_accounts: counts.eligible, rate: selfServeUpgradeRate(counts.upgraded, counts.eligible) },
   };
   if ((c.req.header('accept') ?? '').includes('text/csv')) {
     const row: Record<string, unknown> = {
@@ -67,8 +87,8 @@ export const revenueRoutes = new Hono<AppEnv>().get('/revenue', async (c) => {
       expansion_sales_cents: m.expansion_by_source.sales,
       expansion_webhook_cents: m.expansion_by_source.webhook,
       saved_mrr_cents: savedMrrCents,
-      self_serve_upgraded_accounts: counts.upgraded_accounts,
-      self_serve_eligible_accounts: counts.eligible_accounts,
+      self_serve_upgraded_accounts: counts.upgraded,
+      self_serve_eligible_accounts: counts.eligible,
       self_serve_upgrade_rate: body.self_serve.rate,
     };
     const csv = toCsv([row], Object.keys(row));
