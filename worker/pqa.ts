@@ -194,7 +194,7 @@ export async function readAggregates(db: Db, accounts: AccountSet, now: number):
  */
 export async function writeScores(db: Db, scores: PqaAccountScore[], now: number): Promise<void> {
   if (!scores.length) return;
-  const rows = scores.map((s) => ({ a: s.account_id, s: s.score, b: s.band, t: s.top_signals }));
+  const rows = scores.map((s) => ({ a: s.account_id, n: s.name, p: s.plan_id, s: s.score, b: s.band, t: s.top_signals }));
   const salesReady = scores
     .filter((s) => s.band === 'sales_ready')
     .map((s) => ({
@@ -210,6 +210,22 @@ export async function writeScores(db: Db, scores: PqaAccountScore[], now: number
       },
     }));
   const statements = [
+    // Before the upsert, while the stored band is still the one left: `pqa.band_changed` for each
+    // account whose band this write changes (an account never scored before was in nurture).
+    sql`
+      INSERT INTO webhook_outbox (id, webhook_id, event, dedupe_key, payload, attempts, next_attempt_at, created_at)
+      SELECT 'out_' || lower(hex(randomblob(12))), w.id, 'pqa.band_changed',
+             'pqa.band_changed|' || json_extract(r.value, '$.a') || '|' || ${now},
+             json_object('account_id', json_extract(r.value, '$.a'), 'account_name', json_extract(r.value, '$.n'),
+                         'plan_id', json_extract(r.value, '$.p'), 'from', coalesce(p.band, 'nurture'),
+                         'to', json_extract(r.value, '$.b'), 'score', json_extract(r.value, '$.s'),
+                         'changed_at', ${new Date(now).toISOString()}),
+             0, ${now}, ${now}
+      FROM json_each(${JSON.stringify(rows)}) AS r
+      LEFT JOIN pqa_scores p ON p.account_id = json_extract(r.value, '$.a')
+      JOIN (${subscribedWebhooks('pqa.band_changed')}) AS w
+      WHERE coalesce(p.band, 'nurture') != json_extract(r.value, '$.b') AND coalesce(p.computed_at, 0) <= ${now}
+      ON CONFLICT DO NOTHING`,
     sql`
       INSERT INTO pqa_scores (account_id, score, band, entered_band_at, top_signals, computed_at)
       SELECT json_extract(r.value, '$.a'), json_extract(r.value, '$.s'), json_extract(r.value, '$.b'), ${now},

@@ -8,6 +8,7 @@ import { rollPeriod } from '../shared/entitlements';
 import { database, sqlBatch, type Db } from './db';
 import type { Env } from './env';
 import { runDailyRecompute } from './pqa';
+import { runGrowthSignals } from './signals';
 import { deliverAllDue } from './webhooks';
 
 const PAGE = 500;
@@ -44,6 +45,7 @@ export async function rollAccountPeriods(db: Db, now: number): Promise<number> {
 export type ScheduledReport = {
   periods_rolled: number;
   pqa: { ran: boolean; scored: number; done: boolean };
+  growth: { ran: boolean; signals: number };
   webhooks: { delivered: number; failed: number };
   errors: string[];
 };
@@ -67,6 +69,7 @@ export async function runScheduled(env: Env, now: number): Promise<ScheduledRepo
   const report: ScheduledReport = {
     periods_rolled: await step('periods', 0, () => rollAccountPeriods(db, now)),
     pqa: await step('pqa', { ran: false, scored: 0, done: false }, () => runDailyRecompute(db, now)),
+    growth: await step('growth', { ran: false, signals: 0 }, () => runGrowthSignals(db, now)),
     webhooks: await step('webhooks', { delivered: 0, failed: 0 }, () => deliverAllDue(db, now)),
     errors,
   };

@@ -12,6 +12,8 @@ export interface Meter {
   threshold: number | null;
   period_end?: string | null;
   projected_at_period_end?: number | null;
+  /** When the limit is reached at the recent daily rate; null dates when not this period. */
+  forecast?: { limit_at: string | null; days_to_limit: number | null };
 }
 
 export interface Prompt {

@@ -90,6 +90,13 @@ const focused = (page: Page) =>
   });
 
 describe('meters', () => {
+  test('a meter says when the limit will be reached at this pace', async () => {
+    fx.state = widgetState(fx.state.account.id, 'admin', 91);
+    fx.state.meters[0]!.forecast = { limit_at: '2026-11-24T10:00:00Z', days_to_limit: 6 };
+    const { page } = await open(hostPage('<ladder-meter metric="api_calls"></ladder-meter>'));
+    await poll(() => shadowText(page, 'ladder-meter')).toContain("At this pace you'll reach your limit on Nov 24");
+  });
+
   test('a meter shows used, limit, projection and period end, with an accessible bar', async () => {
     fx.state = widgetState(fx.state.account.id, 'admin', 91);
     const { page, warnings } = await open(hostPage('<ladder-meter metric="api_calls"></ladder-meter>'));

@@ -3,6 +3,7 @@ import { MAX_WIDGET_EVENT_AGE_MS, widgetEventsSchema, widgetStateQuerySchema } f
 import { loadAccountState, snapshotOf } from '../accounts';
 import { database } from '../db';
 import type { AppEnv } from '../env';
+import { dailyUsageQuery, withForecasts } from '../forecasts';
 import { applyExperiments, assignExperiments, recordExposures, runningExperimentsQuery } from '../experiments';
 import { checkEventTimes, readJson, readQuery } from '../middleware/body';
 import {
@@ -24,9 +25,9 @@ export const widgetRoutes = new Hono<AppEnv>()
     const user = c.get('user');
     const now = c.get('now');
     const db = database(c.env.DB);
-    const [state, [definitionRows, history, activation, running]] = await Promise.all([
+    const [state, [definitionRows, history, activation, running, daily]] = await Promise.all([
       loadAccountState(db, user.acct),
-      db.batch([definitionsQuery(db), historyQuery(db, user.acct, user.sub, now), activationQuery(db), runningExperimentsQuery(db)]),
+      db.batch([definitionsQuery(db), historyQuery(db, user.acct, user.sub, now), activationQuery(db), runningExperimentsQuery(db), dailyUsageQuery(db, user.acct, now)]),
     ]);
     const snap = snapshotOf(state, now);
     const rule = (activation[0]?.value as ActivationRule | undefined) ?? defaultActivation;
@@ -54,7 +55,7 @@ export const widgetRoutes = new Hono<AppEnv>()
         plan: { id: plan.id, name: plan.name, price_cents: plan.price_cents, currency: plan.currency, interval: plan.interval },
         seats: snap.seats,
       },
-      meters: snap.meters,
+      meters: withForecasts(snap.meters, daily, state.account.createdAt, now),
       features: snap.features,
       prompts: served.prompts.map(({ definition_id: _, ...p }) => p),
       upgrade_options: snap.upgradeOptions.map((p) => ({

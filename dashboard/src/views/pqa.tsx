@@ -72,7 +72,7 @@ export function PqaView() {
   );
 }
 
-const EVENTS = ['pqa.sales_ready', 'upgrade.requested', 'upgrade.succeeded'] as const;
+const EVENTS = ['pqa.sales_ready', 'upgrade.requested', 'upgrade.succeeded', 'usage.threshold_crossed', 'usage.growth', 'pqa.band_changed'] as const;
 const form = signal({ id: 'sales-slack', url: '', format: 'slack' as 'json' | 'slack', events: ['pqa.sales_ready'] as string[], secret: '' });
 
 function Webhooks() {
