@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { api, catalog, env, seedAccount, uid } from './test/api';
+import { api, catalog, env, seedAccount, uid, userToken } from './test/api';
 
 /** The test catalog with Starter allowing 10% grace on API calls (10,000 → 11,000). */
 const graceCatalog = {
@@ -49,5 +49,20 @@ describe('grace at the limit', () => {
     expect(unknown.status).toBe(400);
     expect(unknown.json.error.details[0].path).toBe('plans.0.overage.nope');
     expect((await api('PUT', '/v1/catalog', { body: withOverage({ api_calls: { mode: 'soft', grace_pct: 10 } }) })).status).toBe(400);
+  });
+
+  it('the widget shows the grace left on the meter and in the 100% notice, and the account view shows grace use', async () => {
+    const acct = uid();
+    await seedAccount(acct);
+    await api('PUT', '/v1/catalog', { body: graceCatalog });
+    expect((await check(acct, 'a', 10400)).json).toMatchObject({ allowed: true, in_grace: true, grace_remaining: 600 });
+    const state = (await api('GET', '/v1/widget/state?session=s1', { token: await userToken({ acct }) })).json;
+    expect(state.meters[0]).toMatchObject({ used: 10400, limit: 10000, pct: 104, grace: { limit: 11000, remaining: 600, in_grace: true } });
+    expect(state.meters.find((m: { metric: string }) => m.metric === 'seats').grace).toBeUndefined();
+    const notice = state.prompts.find((p: { id: string }) => p.id === 'limit-api_calls-100');
+    expect(notice.body).toContain('You have 600 calls of grace left.');
+    expect(notice.blocking).toBe(false);
+    const view = (await api('GET', `/v1/accounts/${acct}/readiness`)).json;
+    expect(view.usage.find((u: { metric: string }) => u.metric === 'api_calls')).toMatchObject({ used: 10400, grace: { limit: 11000, remaining: 600, in_grace: true } });
   });
 });

@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { Hono } from 'hono';
+import { graceCeiling } from '../../shared/entitlements';
+import { graceState } from '../../shared/grace';
 import { pqaConfigSchema } from '../../shared/pqaScore';
 import { id } from '../../shared/schemas';
 import { pqaListQuerySchema } from '../../shared/webhookSchemas';
@@ -74,7 +76,11 @@ export const readinessRoutes = new Hono<AppEnv>().get('/:accountId/readiness', a
     seats: { used: snap.seats.used, limit: snap.seats.limit, pct: seatMeter?.pct ?? null },
     usage: snap.meters
       .filter((m) => m.metric !== 'seats')
-      .map((m) => ({ metric: m.metric, name: m.name, used: m.used, limit: m.limit, pct: m.pct, threshold: m.threshold, projected_at_period_end: m.projected_at_period_end })),
+      .map((m) => {
+        // Grace use shows here: `grace` (ceiling, left, in_grace) where the plan allows going past the limit.
+        const grace = graceState(m, graceCeiling(snap.plan, m.metric, a));
+        return { metric: m.metric, name: m.name, used: m.used, limit: m.limit, pct: m.pct, threshold: m.threshold, projected_at_period_end: m.projected_at_period_end, ...(grace && { grace }) };
+      }),
     created_at: iso(a.createdAt),
     days_since_created: Math.max(0, Math.floor((now - a.createdAt) / DAY)),
     activated_at: iso(a.activatedAt),

@@ -1,4 +1,6 @@
 import { Hono } from 'hono';
+import { graceCeiling } from '../../shared/entitlements';
+import { graceState, withGraceNotes } from '../../shared/grace';
 import { MAX_WIDGET_EVENT_AGE_MS, widgetEventsSchema, widgetStateQuerySchema } from '../../shared/schemas';
 import { loadAccountState, snapshotOf } from '../accounts';
 import { database } from '../db';
@@ -47,6 +49,9 @@ export const widgetRoutes = new Hono<AppEnv>()
     const served = applyExperiments(engine.prompts, arms.byPrompt);
     await recordExposures(db, user.acct, served.exposures, now);
     const plan = snap.plan;
+    // Where the plan allows grace past a limit: on the meter, and in the 100% notice.
+    const grace = Object.fromEntries(snap.meters.map((m) => [m.metric, graceState(m, graceCeiling(plan, m.metric, state.account))]));
+    const units = Object.fromEntries(state.catalog.metrics.map((m) => [m.id, m.unit]));
     return c.json({
       account: {
         id: state.account.id,
@@ -55,9 +60,9 @@ export const widgetRoutes = new Hono<AppEnv>()
         plan: { id: plan.id, name: plan.name, price_cents: plan.price_cents, currency: plan.currency, interval: plan.interval },
         seats: snap.seats,
       },
-      meters: withForecasts(snap.meters, daily, state.account.createdAt, now),
+      meters: withForecasts(snap.meters, daily, state.account.createdAt, now).map((m) => (grace[m.metric] ? { ...m, grace: grace[m.metric] } : m)),
       features: snap.features,
-      prompts: served.prompts.map(({ definition_id: _, ...p }) => p),
+      prompts: withGraceNotes(served.prompts, grace, units, user.locale).map(({ definition_id: _, ...p }) => p),
       upgrade_options: snap.upgradeOptions.map((p) => ({
         plan_id: p.id,
         name: p.name,
