@@ -29,7 +29,7 @@ export default defineConfig({
         test: {
           name: 'system',
           environment: 'node',
-          include: ['test/{load,fault,badinput}/**/*.test.ts'],
+          include: ['test/{load,fault,badinput,production}/**/*.test.ts'],
           globalSetup: ['./test/system/global.ts'],
           fileParallelism: false,
           testTimeout: 120_000,
@@ -41,7 +41,8 @@ export default defineConfig({
           name: 'widget',
           environment: 'node',
           include: ['widget/**/*.test.{ts,tsx}'],
-          testTimeout: 30_000,
+          // Chromium on a machine whose cores are busy: the keyboard-only test alone presses ~25 keys.
+          testTimeout: 60_000,
         },
       },
       {
@@ -94,6 +95,9 @@ export default defineConfig({
         test: {
           name: 'worker',
           include: ['worker/**/*.test.ts'],
+          // Generous: a test may take seconds of real D1 work, and must hold while other processes load the cores.
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
           setupFiles: ['./worker/test/setup.ts'],
           globalSetup: ['./worker/test/receiver.global.ts', './worker/test/stripe.global.ts'],
         },

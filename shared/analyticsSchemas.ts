@@ -134,3 +134,22 @@ export interface AdminAccount {
   top_signals: string[];
   computed_at: string | null;
 }
+
+export const UPGRADE_REQUEST_STATUSES = ['open', 'approved', 'declined'] as const;
+
+/** `GET /v1/admin/upgrade-requests?status&from&to` (JSON, or CSV with `Accept: text/csv`). */
+export const upgradeRequestsQuerySchema = z.strictObject({ ...range, status: z.enum(UPGRADE_REQUEST_STATUSES).optional() });
+
+/** A member's request for a plan or seats, as admins see it. */
+export interface UpgradeRequestView {
+  id: string;
+  account_id: string;
+  user_id: string;
+  user_name: string | null;
+  plan_id: string | null;
+  seats: number | null;
+  note: string;
+  status: (typeof UPGRADE_REQUEST_STATUSES)[number];
+  created_at: string;
+  resolved_at: string | null;
+}

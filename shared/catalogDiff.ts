@@ -127,6 +127,25 @@ export function accountsOverNewLimits(p: {
   return affected;
 }
 
+export type FeatureLoss = { account_id: string; plan_id: string; feature: string };
+
+/**
+ * The accounts a new catalog takes a feature away from: each account on a plan that had the
+ * feature under `before` and does not under `after` (the plan drops it, or the feature is
+ * removed). Ladder does not see which features an account exercises, so every account
+ * entitled to it through its plan counts as using it.
+ * @example accountsLosingFeatures({ before, after, accounts }) // [{ account_id: 'acme', plan_id: 'pro', feature: 'audit_log' }]
+ */
+export function accountsLosingFeatures(p: { before: Catalog; after: Catalog; accounts: Pick<AccountRow, 'id' | 'planId'>[] }): FeatureLoss[] {
+  const newPlans = new Map(p.after.plans.map((pl) => [pl.id, pl]));
+  const lost = new Map<string, string[]>();
+  for (const old of p.before.plans) {
+    const next = newPlans.get(old.id);
+    if (next) lost.set(old.id, old.features.filter((f) => !next.features.includes(f)));
+  }
+  return p.accounts.flatMap((a) => (lost.get(a.planId) ?? []).map((feature) => ({ account_id: a.id, plan_id: a.planId, feature })));
+}
+
 const shown = (v: Scalar) => (v === null ? 'none' : typeof v === 'string' ? `"${v}"` : String(v));
 const limitText = (v: Limit) => (v === null ? 'unlimited' : v.toLocaleString('en-US'));
 

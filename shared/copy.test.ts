@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderCopy, type CopyVars } from './copy';
+import { renderCopy, withoutSentencesNaming, type CopyVars } from './copy';
 
 const NBSP = '\u00a0';
 const usage: CopyVars = { used: 9100, limit: 10_000, pct: 91, metric: 'API calls', plan: 'Starter', next_plan: 'Business' };
@@ -47,3 +47,21 @@ describe('prompt copy', () => {
     expect(renderCopy('Upgrade {plan}', { plan: hostile }, 'en-US')).toBe(`Upgrade ${hostile}`);
   });
 });
+
+describe('copy about the next plan', () => {
+  it.each([
+    ['All used. {next_plan} includes {next_limit} {metric}.', ['next_plan'], 'All used.'],
+    ['{used} used ({pct}). Upgrade to {next_plan}! Keep going.', ['next_plan'], '{used} used ({pct}). Keep going.'],
+    ['Upgrade to {next_plan}', ['next_plan'], ''],
+    ['Nothing about plans. {plan} is fine.', ['next_plan'], 'Nothing about plans. {plan} is fine.'],
+    ['All used. {next_plan} includes {next_limit}.', [], 'All used. {next_plan} includes {next_limit}.'],
+  ])('%j without %j is %j', (template, names, expected) => {
+    expect(withoutSentencesNaming(template, names)).toBe(expected);
+  });
+
+  it('fills {next_limit} as a number in the reader locale, or as text', () => {
+    expect(renderCopy('{next_plan}: {next_limit}', { next_plan: 'Pro', next_limit: 50000 }, 'de-DE')).toBe('Pro: 50.000');
+    expect(renderCopy('{next_limit} {metric}', { next_limit: 'unlimited', metric: 'API calls' }, 'en-US')).toBe('unlimited API calls');
+  });
+});
+

@@ -1,6 +1,6 @@
 /**
- * Prompt copy: fills `{used} {limit} {pct} {metric} {plan} {next_plan} {feature}` into
- * admin-written templates. The result is plain text for `textContent`, never HTML.
+ * Prompt copy: fills `{used} {limit} {pct} {metric} {plan} {next_plan} {next_limit} {feature}`
+ * into admin-written templates. The result is plain text for `textContent`, never HTML.
  */
 
 export interface CopyVars {
@@ -11,6 +11,8 @@ export interface CopyVars {
   metric?: string | null;
   plan?: string | null;
   next_plan?: string | null;
+  /** The next plan's limit of the metric: a number, or text such as "unlimited". */
+  next_limit?: number | string | null;
   feature?: string | null;
 }
 
@@ -51,6 +53,11 @@ export function renderCopy(template: string, vars: CopyVars, locale: string): st
           ? fmt().percent.format(Math.floor(value) / 100)
           : placeholder;
       }
+      case 'next_limit': {
+        const value = vars.next_limit;
+        if (typeof value === 'string') return value;
+        return typeof value === 'number' && Number.isFinite(value) ? fmt().number.format(value) : placeholder;
+      }
       case 'metric':
       case 'plan':
       case 'next_plan':
@@ -62,4 +69,18 @@ export function renderCopy(template: string, vars: CopyVars, locale: string): st
         return placeholder;
     }
   });
+}
+
+/**
+ * A template without the sentences that name any of `names`: the copy about the next plan,
+ * for a reader on the top plan, reads as if it had never been written.
+ * @example withoutSentencesNaming('All 100 used. {next_plan} includes {next_limit}.', ['next_plan']) // 'All 100 used.'
+ */
+export function withoutSentencesNaming(template: string, names: readonly string[]): string {
+  if (!names.some((n) => template.includes(`{${n}}`))) return template;
+  const sentences = template.match(/[^.!?]+(?:[.!?]+|$)\s*/g) ?? [];
+  return sentences
+    .filter((sentence) => !names.some((n) => sentence.includes(`{${n}}`)))
+    .join('')
+    .trim();
 }

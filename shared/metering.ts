@@ -23,10 +23,21 @@ export function usagePct(used: number, limit: number | null): number | null {
  * @example highestThreshold(9000, 10000) // 90
  */
 export function highestThreshold(used: number, limit: number | null): Threshold | null {
+  return highestCrossed(used, limit, THRESHOLDS) as Threshold | null;
+}
+
+/**
+ * The highest of any set of whole-percent thresholds that `used` has reached, by the same
+ * integer comparison as `highestThreshold`; a zero limit with any use crosses them all.
+ * @example highestCrossed(8100, 10000, [50, 80, 90]) // 80
+ */
+export function highestCrossed(used: number, limit: number | null, thresholds: readonly number[]): number | null {
   if (limit === null) return null;
-  if (limit <= 0) return used > 0 ? 100 : null;
-  let crossed: Threshold | null = null;
-  for (const t of THRESHOLDS) if (used * 100 >= t * limit) crossed = t;
+  let crossed: number | null = null;
+  for (const t of thresholds) {
+    const reached = limit <= 0 ? used > 0 : used * 100 >= t * limit;
+    if (reached && (crossed === null || t > crossed)) crossed = t;
+  }
   return crossed;
 }
 

@@ -45,7 +45,7 @@ const acme: Account = {
     webhooks: { name: 'Webhooks', entitled: true, trial_available: false, required_plan: null },
   },
   plan: { id: 'starter', name: 'Starter' },
-  next_plan: { id: 'business', name: 'Business' },
+  next_plan: { id: 'business', name: 'Business', limits: { api_calls: 50_000, storage_gb: null } },
   gate_hits_this_session: [],
   invite_blocked: false,
 };
@@ -309,7 +309,7 @@ function withCaps(caps: Partial<PromptDefinition['caps']>): PromptDefinition[] {
   return defaultPrompts.map((d) => (d.kind === 'limit_notice' ? { ...d, caps: { ...d.caps, ...caps } } : d));
 }
 
-const limitNotice = (id: string, metric: string, thresholds: (50 | 75 | 90 | 100)[], enabled = true): PromptDefinition => ({
+const limitNotice = (id: string, metric: string, thresholds: number[], enabled = true): PromptDefinition => ({
   id,
   kind: 'limit_notice',
   trigger: { metric, thresholds },
@@ -327,7 +327,9 @@ describe('definitions', () => {
     { case: 'a definition naming the metric wins over "*"', definitions: [limitNotice('all', '*', [90]), limitNotice('api', 'api_calls', [90])], shows: [['limit-api_calls-90', 'api']] },
     { case: 'a disabled definition naming the metric switches it off', definitions: [limitNotice('api', 'api_calls', [90], false), limitNotice('all', '*', [90])], shows: [] },
     { case: 'a named definition for another threshold leaves "*" in charge', definitions: [limitNotice('api', 'api_calls', [50]), limitNotice('all', '*', [90])], shows: [['limit-api_calls-90', 'all']] },
-    { case: 'no definition for the highest threshold means no notice, not a lower one', definitions: [limitNotice('all', '*', [50, 75])], shows: [] },
+    { case: 'the highest threshold any definition sets speaks', definitions: [limitNotice('all', '*', [50, 75])], shows: [['limit-api_calls-75', 'all']] },
+    { case: 'a disabled definition for the highest crossed threshold means no notice, not a lower one', definitions: [limitNotice('all', '*', [50, 75]), limitNotice('off', '*', [90], false)], shows: [] },
+    { case: 'an 80% prompt for one metric speaks between 80% and the next threshold', definitions: [...defaultPrompts, limitNotice('api-80', 'api_calls', [80])], shows: [['limit-api_calls-90', 'limit-90']] },
   ])('$case', ({ definitions, shows }) => {
     expect(visit(definitions, [apiCalls(9100)]).map((p) => [p.id, p.definition_id])).toEqual(shows);
   });
@@ -377,11 +379,20 @@ describe('definitions', () => {
       global: { max_soft_per_session: 5 },
     }).prompts;
     expect(prompts.map(({ id, title, body, cta_label }) => ({ id, title, body, cta_label }))).toEqual([
-      { id: 'limit-storage_gb-100', title: 'GB of storage limit reached', body: "You've used all 100 GB of storage included in Starter. Upgrade to keep going.", cta_label: 'Upgrade' },
-      { id: 'limit-api_calls-90', title: 'Almost at your API calls limit', body: '9,100 of 10,000 API calls used (91%). Upgrade in one click to keep going.', cta_label: 'Upgrade' },
+      { id: 'limit-storage_gb-100', title: 'GB of storage limit reached', body: "You've used all 100 GB of storage included in Starter. Upgrade to Business for unlimited GB of storage and keep going.", cta_label: 'Upgrade' },
+      { id: 'limit-api_calls-90', title: 'Almost at your API calls limit', body: '9,100 of 10,000 API calls used (91%). Upgrade to Business in one click for 50,000 API calls.', cta_label: 'Upgrade' },
       { id: 'gate-sso', title: 'Unlock Single sign-on', body: 'Single sign-on is included in Business. See what it does, then upgrade from Starter when you are ready.', cta_label: 'Upgrade' },
       { id: 'invite-seats', title: 'Bring your whole team', body: '4 of 5 seats on Starter are in use. Bring in the teammates who still need access.', cta_label: 'Invite teammates' },
     ]);
+  });
+
+  it('the default 75/90/100% copy names the next plan and its limit, and on the top plan leaves that sentence out', () => {
+    const bodies = (next_plan: PromptEngineInput['next_plan'], used: number) =>
+      eligiblePrompts({ ...acme, next_plan, meters: [apiCalls(used)], now: at(1), session_id: 's1', history: [] }).prompts.map((p) => p.body);
+    expect(bodies(acme.next_plan, 7600)).toEqual(["You've used 76% of the API calls in Starter. Business includes 50,000 API calls."]);
+    expect(bodies(null, 7600)).toEqual(["You've used 76% of the API calls in Starter."]);
+    expect(bodies(null, 9100)).toEqual(['9,100 of 10,000 API calls used (91%).']);
+    expect(bodies(null, 10_000)).toEqual(["You've used all 10,000 API calls included in Starter."]);
   });
 
   it('experiment copy replaces the definition copy, by prompt id or definition id', () => {
@@ -397,6 +408,93 @@ describe('definitions', () => {
     const someoneElse = [1, 2, 3].map((n) => ({ ...event(ninety, 'impression', `x${n}`, at(n)), user_id: 'bob' }));
     const prompts = eligiblePrompts({ ...acme, meters: [apiCalls(9100)], now: at(5), session_id: 's1', history: someoneElse }).prompts;
     expect(prompts.map((p) => p.id)).toEqual([ninety]);
+  });
+});
+
+describe('any whole-percent threshold (the playbooks\' 80% upgrade prompt)', () => {
+  const upgradeAt80 = limitNotice('api-80', 'api_calls', [80]);
+  upgradeAt80.copy = { title: "You're at {pct} of your {metric}", body: '{next_plan} gives you more.', cta_label: 'Upgrade', secondary_label: '' };
+  const visit = (definitions: PromptDefinition[], used: number) =>
+    eligiblePrompts({ ...acme, definitions, meters: [apiCalls(used)], now: at(1), session_id: 's1', history: [] }).prompts;
+
+  it('an 80% prompt added to the defaults shows from 80% with its own copy, and 90% takes over at 90%', () => {
+    const definitions = [...defaultPrompts, upgradeAt80];
+    expect(visit(definitions, 7900).map((p) => p.id)).toEqual(['limit-api_calls-75']);
+    expect(visit(definitions, 8000).map((p) => [p.id, p.title, p.body])).toEqual([
+      ['limit-api_calls-80', "You're at 80% of your API calls", 'Business gives you more.'],
+    ]);
+    expect(visit(definitions, 9100).map((p) => p.id)).toEqual(['limit-api_calls-90']);
+    expect(visit(definitions, 10_000).map((p) => [p.id, p.blocking])).toEqual([['limit-api_calls-100', true]]);
+  });
+
+  it('with only an 80% prompt, it is the one crossed threshold from 80% up, and never blocks', () => {
+    expect(visit([upgradeAt80], 7999)).toEqual([]);
+    expect(visit([upgradeAt80], 12_000).map((p) => [p.id, p.threshold, p.blocking])).toEqual([['limit-api_calls-80', 80, false]]);
+  });
+});
+
+describe('caps hold across billing periods and thresholds', () => {
+  const periodFrom = (day: number) => ({ meters: [apiCalls(9100, { period_start: at(day, 0) })] });
+
+  const scenarios: { name: string; account: Account; steps: Step[] }[] = [
+    {
+      name: 'the third dismissal suppresses the notice for 30 days, even when a new billing period starts on day 31',
+      account: { ...acme, ...periodFrom(1) },
+      steps: [
+        { day: 20, hour: 9, session: 's1', then: 'dismiss', shows: [ninety] },
+        { day: 21, hour: 10, session: 's2', then: 'dismiss', shows: [ninety] },
+        { day: 22, hour: 11, session: 's3', then: 'dismiss', shows: [ninety] },
+        { day: 31, session: 's4', account: periodFrom(31), shows: [] },
+        { day: 51, hour: 10, session: 's5', shows: [] },
+        { day: 52, session: 's6', shows: [ninety] },
+      ],
+    },
+    {
+      name: '"Remind me later" on the last day of a period still hides the notice for 7 days into the next',
+      account: { ...acme, ...periodFrom(1) },
+      steps: [
+        { day: 30, hour: 9, session: 's1', then: 'snooze', shows: [ninety] },
+        { day: 31, session: 's2', account: periodFrom(31), shows: [] },
+        { day: 36, session: 's3', shows: [] },
+        { day: 37, hour: 10, session: 's4', shows: [ninety] },
+      ],
+    },
+    {
+      name: 'at most 3 soft notices per metric per period across thresholds, each newly crossed threshold shown once',
+      account: { ...acme, meters: [apiCalls(5000, { period_start: at(1, 0) })] },
+      steps: [
+        { day: 1, session: 's1', shows: ['limit-api_calls-50'] },
+        { day: 2, session: 's2', shows: ['limit-api_calls-50'] },
+        { day: 3, session: 's3', account: { meters: [apiCalls(7600, { period_start: at(1, 0) })] }, shows: ['limit-api_calls-75'] },
+        { day: 4, session: 's4', shows: [] },
+        { day: 5, session: 's5', account: { meters: [apiCalls(9100, { period_start: at(1, 0) })] }, shows: [ninety] },
+        { day: 6, session: 's6', shows: [] },
+        { day: 7, session: 's7', account: { meters: [apiCalls(10_000, { period_start: at(1, 0) })] }, shows: ['limit-api_calls-100'] },
+        { day: 8, session: 's8', shows: ['limit-api_calls-100'] },
+        { day: 31, session: 's9', account: { meters: [apiCalls(9100, { period_start: at(31, 0) })] }, shows: [ninety] },
+      ],
+    },
+    {
+      name: 'dismissals of any threshold of a metric add up to its suppression',
+      account: { ...acme, meters: [apiCalls(5000)] },
+      steps: [
+        { day: 1, session: 's1', then: 'dismiss', shows: ['limit-api_calls-50'] },
+        { day: 2, session: 's2', account: { meters: [apiCalls(7600)] }, then: 'dismiss', shows: ['limit-api_calls-75'] },
+        { day: 3, session: 's3', account: { meters: [apiCalls(9100)] }, then: 'dismiss', shows: [ninety] },
+        { day: 4, session: 's4', shows: [] },
+        { day: 4, session: 's5', account: { meters: [apiCalls(9100), storage(60)] }, shows: ['limit-storage_gb-50'] },
+      ],
+    },
+  ];
+
+  it.each(scenarios)('$name', ({ account, steps }) => {
+    expect(play(account, steps)).toEqual(steps.map((s) => s.shows));
+  });
+
+  it('a feature preview seen once is never shown again, even after its events left the kept history', () => {
+    const input = { ...acme, gate_hits_this_session: ['sso'], now: at(400), session_id: 's1', history: [] };
+    expect(eligiblePrompts(input).prompts.map((p) => p.id)).toEqual(['gate-sso']);
+    expect(eligiblePrompts({ ...input, lifetime_impressions: { 'gate-sso': 1 } }).prompts).toEqual([]);
   });
 });
 
@@ -420,7 +518,9 @@ describe('prompt definitions from the admin API', () => {
     { case: 'an unknown field', patch: { colour: 'red' }, path: [] },
     { case: 'an unknown trigger field', patch: { trigger: { metric: 'api_calls', thresholds: [90], seat_pct: 80 } }, path: ['trigger'] },
     { case: 'a trigger of another kind', patch: { trigger: { feature_id: 'sso' } }, path: ['trigger'] },
-    { case: 'a threshold that is not 50/75/90/100', patch: { trigger: { metric: 'api_calls', thresholds: [60] } }, path: ['trigger', 'thresholds', 0] },
+    { case: 'a threshold of 0%', patch: { trigger: { metric: 'api_calls', thresholds: [0] } }, path: ['trigger', 'thresholds', 0] },
+    { case: 'a threshold over 100%', patch: { trigger: { metric: 'api_calls', thresholds: [80, 101] } }, path: ['trigger', 'thresholds', 1] },
+    { case: 'a fractional threshold', patch: { trigger: { metric: 'api_calls', thresholds: [80.5] } }, path: ['trigger', 'thresholds', 0] },
     { case: 'a repeated threshold', patch: { trigger: { metric: 'api_calls', thresholds: [90, 90] } }, path: ['trigger', 'thresholds'] },
     { case: 'an unbounded cap', patch: { caps: { total: 1e9 } }, path: ['caps', 'total'] },
     { case: 'a fractional cap', patch: { caps: { per_session: 1.5 } }, path: ['caps', 'per_session'] },
@@ -445,6 +545,7 @@ describe('prompt ids', () => {
   it.each<[PromptInstance, string]>([
     [{ kind: 'limit_notice', metric: 'api_calls', threshold: 90 }, 'limit-api_calls-90'],
     [{ kind: 'limit_notice', metric: 'build-minutes', threshold: 100 }, 'limit-build-minutes-100'],
+    [{ kind: 'limit_notice', metric: 'api_calls', threshold: 80 }, 'limit-api_calls-80'],
     [{ kind: 'feature_gate', feature_id: 'sso' }, 'gate-sso'],
     [{ kind: 'invite', blocking: false }, 'invite-seats'],
     [{ kind: 'invite', blocking: true }, 'invite-seats-blocked'],
@@ -454,7 +555,7 @@ describe('prompt ids', () => {
     expect(parsePromptId(id)).toEqual(instance);
   });
 
-  it.each(['limit-api_calls-60', 'banner-1', 'gate-', ''])('%j names no prompt', (id) => {
+  it.each(['limit-api_calls-0', 'limit-api_calls-101', 'limit-api_calls-80.5', 'banner-1', 'gate-', ''])('%j names no prompt', (id) => {
     expect(parsePromptId(id)).toBeNull();
   });
 });

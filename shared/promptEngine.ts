@@ -3,8 +3,8 @@
  * Pure: the worker loads definitions and history and passes them in with the clock;
  * the widget reuses `mirrorSessionCaps` to stay consistent offline.
  */
-import { renderCopy, type CopyVars } from './copy';
-import { highestThreshold, usagePct, type Threshold } from './metering';
+import { renderCopy, withoutSentencesNaming, type CopyVars } from './copy';
+import { highestCrossed, highestThreshold, usagePct } from './metering';
 import type {
   FeatureGateDefinition,
   InviteDefinition,
@@ -58,7 +58,10 @@ export interface MeterInput {
   name: string;
   used: number;
   limit: number | null;
-  /** Start of the current usage period (epoch ms); limit-notice caps count history from here. */
+  /**
+   * Start of the current billing or usage period (epoch ms): a limit notice's `total` counts
+   * its metric's impressions from here. Dismissal suppression and snooze ignore it.
+   */
   period_start?: number;
 }
 
@@ -75,6 +78,8 @@ export interface FeatureInput {
 export interface PlanRef {
   id: string;
   name: string;
+  /** Limits per metric (`null` = unlimited), for `{next_limit}`. */
+  limits?: Readonly<Record<string, number | null>>;
 }
 
 export interface PromptEngineInput {
@@ -98,6 +103,11 @@ export interface PromptEngineInput {
   invite_blocked: boolean;
   /** This user's prompt events across sessions and devices; other users' events are ignored. */
   history: readonly PromptHistoryEvent[];
+  /**
+   * Impressions per prompt id this user has ever had, kept apart from `history` (which
+   * retention trims): feature previews and milestones count their `total` from it, for good.
+   */
+  lifetime_impressions?: Readonly<Record<string, number>>;
   global?: Partial<GlobalPromptCaps>;
   /** Experiment copy, keyed by prompt id or definition id (prompt id wins). */
   copy_overrides?: Readonly<Record<string, PromptCopy>>;
@@ -110,7 +120,8 @@ export interface RenderedPrompt {
   definition_id: string;
   kind: PromptKind;
   metric?: string;
-  threshold?: Threshold;
+  /** Whole percent 1–100. */
+  threshold?: number;
   feature_id?: string;
   blocking: boolean;
   title: string;
@@ -127,7 +138,7 @@ export interface EligiblePrompts {
 
 /** One prompt as a user experiences it; caps are counted per instance. */
 export type PromptInstance =
-  | { kind: 'limit_notice'; metric: string; threshold: Threshold }
+  | { kind: 'limit_notice'; metric: string; threshold: number }
   | { kind: 'feature_gate'; feature_id: string }
   | { kind: 'invite'; blocking: boolean }
   | { kind: 'milestone'; metric: string; milestone: number };
@@ -162,8 +173,7 @@ export function parsePromptId(id: string): PromptInstance | null {
   const [, prefix, metric = '', n] = numbered;
   const value = Number(n);
   if (prefix === 'milestone') return { kind: 'milestone', metric, milestone: value };
-  const threshold = ([50, 75, 90, 100] as const).find((t) => t === value);
-  return threshold === undefined ? null : { kind: 'limit_notice', metric, threshold };
+  return Number.isInteger(value) && value >= 1 && value <= 100 ? { kind: 'limit_notice', metric, threshold: value } : null;
 }
 
 type Budget = 'block' | 'soft' | 'feature';
@@ -175,7 +185,18 @@ interface Candidate {
 
 interface Context {
   input: PromptEngineInput;
-  eventsByPrompt: ReadonlyMap<string, readonly PromptHistoryEvent[]>;
+  /** History grouped by what caps count together: a metric's limit notices, else one prompt id. */
+  eventsByCapKey: ReadonlyMap<string, readonly PromptHistoryEvent[]>;
+}
+
+/** All thresholds of one metric's soft limit notices share their caps. */
+const limitCapKey = (metric: string) => `limit:${metric}`;
+
+function capKeyOf(promptId: string, definitions: readonly PromptDefinition[]): string | null {
+  const instance = parsePromptId(promptId);
+  if (instance?.kind !== 'limit_notice') return promptId;
+  // a block is not capped, and its showings do not use up the metric's soft notices
+  return budgetOf(promptId, definitions) === 'block' ? null : limitCapKey(instance.metric);
 }
 
 const ofKind =
@@ -200,37 +221,58 @@ function resolve<D extends PromptDefinition>(
   return group.find((d) => d.enabled);
 }
 
-const resolveLimitNotice = (defs: readonly LimitNoticeDefinition[], metric: string, threshold: Threshold) =>
+const resolveLimitNotice = (defs: readonly LimitNoticeDefinition[], metric: string, threshold: number) =>
   resolve(defs, metric, (d) => d.trigger.metric, (d) => d.trigger.thresholds.includes(threshold));
 
-const blocksAt = (def: LimitNoticeDefinition, threshold: Threshold) =>
+/** Every threshold some limit-notice definition (enabled or not) sets for a metric. */
+const thresholdsFor = (defs: readonly LimitNoticeDefinition[], metric: string): number[] =>
+  defs
+    .filter((d) => d.trigger.metric === metric || (d.trigger.metric === ANY && metric !== SEATS_METRIC))
+    .flatMap((d) => d.trigger.thresholds);
+
+const blocksAt = (def: LimitNoticeDefinition, threshold: number) =>
   threshold === 100 && (def.trigger.blocking ?? true);
 
+interface CapCount {
+  /** The prompt about to show. */
+  promptId: string;
+  /** `total` counts impressions from here (a limit notice: its period start). */
+  periodStart?: number;
+  /** A limit notice's newly crossed threshold shows once in the period even past `total`. */
+  firstShowingExempt?: boolean;
+  /** Impressions of this prompt ever; `total` holds for good against it. */
+  lifetime?: number;
+}
+
 /**
- * Whether the frequency caps let a soft prompt show now. A cooldown that ends after
- * `dismiss_limit` dismissals starts a fresh count of impressions and dismissals.
+ * Whether the frequency caps let a soft prompt show now, from the events of everything its
+ * caps count together (oldest first). Dismissal suppression and snooze run on wall-clock
+ * time whatever the period; a cooldown that ends after `dismiss_limit` dismissals starts a
+ * fresh count of impressions and dismissals.
  */
 function withinCaps(
   events: readonly PromptHistoryEvent[],
   caps: PromptCaps,
   now: number,
   sessionId: string,
-  since = Number.NEGATIVE_INFINITY,
+  count: CapCount,
 ): boolean {
-  let countFrom = since;
+  const periodStart = count.periodStart ?? Number.NEGATIVE_INFINITY;
+  let countFrom = Number.NEGATIVE_INFINITY;
   let impressions = 0;
   let dismissals = 0;
   let inSession = 0;
   let dismissedInSession = false;
+  let shownThisPeriod = false;
   let hiddenUntil = Number.NEGATIVE_INFINITY;
   for (const e of events) {
-    if (e.timestamp < since) continue;
     if (e.session_id === sessionId) {
       if (e.type === 'impression') inSession += 1;
       if (e.type === 'dismiss') dismissedInSession = true;
     }
+    if (e.type === 'impression' && e.timestamp >= periodStart && e.prompt_id === count.promptId) shownThisPeriod = true;
     if (e.timestamp < countFrom) continue;
-    if (e.type === 'impression') impressions += 1;
+    if (e.type === 'impression' && e.timestamp >= periodStart) impressions += 1;
     if (e.type === 'snooze') hiddenUntil = Math.max(hiddenUntil, e.timestamp + caps.snooze_days * DAY);
     if (e.type === 'dismiss' && ++dismissals >= caps.dismiss_limit) {
       countFrom = e.timestamp + caps.dismiss_cooldown_days * DAY;
@@ -239,9 +281,9 @@ function withinCaps(
       dismissals = 0;
     }
   }
-  return (
-    now >= hiddenUntil && impressions < caps.total && inSession < caps.per_session && !dismissedInSession
-  );
+  const underTotal =
+    Math.max(impressions, count.lifetime ?? 0) < caps.total || (!!count.firstShowingExempt && !shownThisPeriod);
+  return now >= hiddenUntil && underTotal && inSession < caps.per_session && !dismissedInSession;
 }
 
 function render(
@@ -254,15 +296,18 @@ function render(
   const id = promptIdFor(instance);
   const copy = ctx.input.copy_overrides?.[id] ?? ctx.input.copy_overrides?.[def.id] ?? def.copy;
   const { locale } = ctx.input;
+  // on the top plan (or with its limit unknown) the sentences about the next plan are left out
+  const missing = (['next_plan', 'next_limit'] as const).filter((name) => vars[name] === null || vars[name] === undefined);
+  const text = (template: string) => renderCopy(withoutSentencesNaming(template, missing), vars, locale);
   return {
     id,
     definition_id: def.id,
     kind: def.kind,
     ...extra,
-    title: renderCopy(copy.title, vars, locale),
-    body: renderCopy(copy.body, vars, locale),
-    cta_label: renderCopy(copy.cta_label, vars, locale),
-    secondary_label: renderCopy(copy.secondary_label, vars, locale),
+    title: text(copy.title),
+    body: text(copy.body),
+    cta_label: text(copy.cta_label),
+    secondary_label: text(copy.secondary_label),
   };
 }
 
@@ -272,27 +317,37 @@ const planVars = (input: PromptEngineInput): CopyVars => ({
 });
 
 /** Copy variables of a prompt about one meter. */
-const meterVars = (input: PromptEngineInput, meter: MeterInput): CopyVars => ({
-  ...planVars(input),
-  used: meter.used,
-  limit: meter.limit,
-  pct: usagePct(meter.used, meter.limit),
-  metric: meter.name,
-});
+const meterVars = (input: PromptEngineInput, meter: MeterInput): CopyVars => {
+  const nextLimit = input.next_plan?.limits?.[meter.metric];
+  return {
+    ...planVars(input),
+    used: meter.used,
+    limit: meter.limit,
+    pct: usagePct(meter.used, meter.limit),
+    metric: meter.name,
+    next_limit: nextLimit === null ? 'unlimited' : nextLimit,
+  };
+};
 
 function limitNotices(ctx: Context): Candidate[] {
   const { input } = ctx;
   const defs = input.definitions.filter(ofKind('limit_notice'));
   const out: Candidate[] = [];
   for (const meter of input.meters) {
-    const threshold = highestThreshold(meter.used, meter.limit);
+    // only the highest crossed threshold speaks, whichever thresholds the definitions set
+    const threshold = highestCrossed(meter.used, meter.limit, thresholdsFor(defs, meter.metric));
     if (threshold === null) continue;
     const def = resolveLimitNotice(defs, meter.metric, threshold);
     if (!def) continue;
     const instance = { kind: 'limit_notice', metric: meter.metric, threshold } as const;
     const blocking = blocksAt(def, threshold);
-    const events = ctx.eventsByPrompt.get(promptIdFor(instance)) ?? [];
-    if (!blocking && !withinCaps(events, def.caps, input.now, input.session_id, meter.period_start)) continue;
+    const events = ctx.eventsByCapKey.get(limitCapKey(meter.metric)) ?? [];
+    const count: CapCount = {
+      promptId: promptIdFor(instance),
+      ...(meter.period_start !== undefined && { periodStart: meter.period_start }),
+      firstShowingExempt: true,
+    };
+    if (!blocking && !withinCaps(events, def.caps, input.now, input.session_id, count)) continue;
     const vars = meterVars(input, meter);
     out.push({
       prompt: render(ctx, def, instance, vars, { metric: meter.metric, threshold, blocking }),
@@ -301,6 +356,13 @@ function limitNotices(ctx: Context): Candidate[] {
   }
   return out;
 }
+
+/** Caps of a prompt whose `total` holds for good, beyond the history kept (feature previews, milestones). */
+const withinCapsForGood = (ctx: Context, promptId: string, caps: PromptCaps): boolean =>
+  withinCaps(ctx.eventsByCapKey.get(promptId) ?? [], caps, ctx.input.now, ctx.input.session_id, {
+    promptId,
+    lifetime: ctx.input.lifetime_impressions?.[promptId] ?? 0,
+  });
 
 const requiredPlanName = (feature: FeatureInput, next: PlanRef | null): string | null =>
   feature.required_plan_name ??
@@ -318,8 +380,7 @@ function featureGates(ctx: Context): Candidate[] {
     const def: FeatureGateDefinition | undefined = resolve(defs, featureId, (d) => d.trigger.feature_id, () => true);
     if (!def) continue;
     const instance = { kind: 'feature_gate', feature_id: featureId } as const;
-    const events = ctx.eventsByPrompt.get(promptIdFor(instance)) ?? [];
-    if (!withinCaps(events, def.caps, input.now, input.session_id)) continue;
+    if (!withinCapsForGood(ctx, promptIdFor(instance), def.caps)) continue;
     const vars = {
       ...planVars(input),
       feature: feature.name,
@@ -345,8 +406,9 @@ function invites(ctx: Context): Candidate[] {
     return [{ prompt: render(ctx, def, instance, vars, { blocking: true }), budget: 'block' }];
   }
   const instance = { kind: 'invite', blocking: false } as const;
-  const events = ctx.eventsByPrompt.get(promptIdFor(instance)) ?? [];
-  if (pct === null || pct < def.trigger.seat_pct || !withinCaps(events, def.caps, input.now, input.session_id)) {
+  const promptId = promptIdFor(instance);
+  const events = ctx.eventsByCapKey.get(promptId) ?? [];
+  if (pct === null || pct < def.trigger.seat_pct || !withinCaps(events, def.caps, input.now, input.session_id, { promptId })) {
     return [];
   }
   return [{ prompt: render(ctx, def, instance, vars, { blocking: false }), budget: 'soft' }];
@@ -373,8 +435,7 @@ function milestones(ctx: Context): Candidate[] {
     );
     if (!def) continue;
     const instance = { kind: 'milestone', metric: meter.metric, milestone } as const;
-    const events = ctx.eventsByPrompt.get(promptIdFor(instance)) ?? [];
-    if (!withinCaps(events, def.caps, input.now, input.session_id)) continue;
+    if (!withinCapsForGood(ctx, promptIdFor(instance), def.caps)) continue;
     const vars = meterVars(input, meter);
     out.push({
       prompt: render(ctx, def, instance, vars, { metric: meter.metric, blocking: false }),
@@ -415,13 +476,15 @@ export function eligiblePrompts(input: PromptEngineInput): EligiblePrompts {
   const history = input.history
     .filter((e) => e.user_id === input.user_id)
     .sort((a, b) => a.timestamp - b.timestamp);
-  const eventsByPrompt = new Map<string, PromptHistoryEvent[]>();
+  const eventsByCapKey = new Map<string, PromptHistoryEvent[]>();
   for (const e of history) {
-    const list = eventsByPrompt.get(e.prompt_id);
+    const key = capKeyOf(e.prompt_id, input.definitions);
+    if (key === null) continue;
+    const list = eventsByCapKey.get(key);
     if (list) list.push(e);
-    else eventsByPrompt.set(e.prompt_id, [e]);
+    else eventsByCapKey.set(key, [e]);
   }
-  const ctx: Context = { input, eventsByPrompt };
+  const ctx: Context = { input, eventsByCapKey };
   const candidates = [...limitNotices(ctx), ...featureGates(ctx), ...invites(ctx), ...milestones(ctx)].sort(
     (a, b) => byDisplayOrder(a.prompt, b.prompt),
   );

@@ -3,7 +3,6 @@
  * frequency-cap defaults from the design, and the prompts a fresh install starts with.
  */
 import { z } from 'zod';
-import { THRESHOLDS } from './metering';
 import { ANY } from './promptEngine';
 
 export const PROMPT_KINDS = ['limit_notice', 'feature_gate', 'invite', 'milestone'] as const;
@@ -66,10 +65,11 @@ export type PromptCopy = z.output<typeof promptCopySchema>;
 
 export const limitNoticeTriggerSchema = z.strictObject({
   metric: targetSchema,
+  /** Whole percents 1–100, e.g. `[80]` for the playbooks' 80% upgrade prompt. */
   thresholds: z
-    .array(z.literal(THRESHOLDS))
+    .array(z.int('a threshold is a whole percent').min(1).max(100))
     .min(1)
-    .max(THRESHOLDS.length)
+    .max(20)
     .refine(unique, 'thresholds must not repeat'),
   /** Whether the 100% notice blocks; lower thresholds never block. Absent means true. */
   blocking: z.boolean().optional(),
@@ -165,7 +165,7 @@ export const defaultPrompts: PromptDefinition[] = [
     caps: { ...defaultCaps },
     copy: {
       title: 'Approaching your {metric} limit',
-      body: "You've used {pct} of the {metric} in {plan}. Compare plans to see how much more the next one includes.",
+      body: "You've used {pct} of the {metric} in {plan}. {next_plan} includes {next_limit} {metric}.",
       cta_label: 'Compare plans',
       secondary_label: 'Remind me later',
     },
@@ -178,7 +178,7 @@ export const defaultPrompts: PromptDefinition[] = [
     caps: { ...defaultCaps },
     copy: {
       title: 'Almost at your {metric} limit',
-      body: '{used} of {limit} {metric} used ({pct}). Upgrade in one click to keep going.',
+      body: '{used} of {limit} {metric} used ({pct}). Upgrade to {next_plan} in one click for {next_limit} {metric}.',
       cta_label: 'Upgrade',
       secondary_label: 'Remind me later',
     },
@@ -191,7 +191,7 @@ export const defaultPrompts: PromptDefinition[] = [
     caps: { ...defaultCaps },
     copy: {
       title: '{metric} limit reached',
-      body: "You've used all {limit} {metric} included in {plan}. Upgrade to keep going.",
+      body: "You've used all {limit} {metric} included in {plan}. Upgrade to {next_plan} for {next_limit} {metric} and keep going.",
       cta_label: 'Upgrade',
       secondary_label: '',
     },
@@ -238,3 +238,27 @@ export const defaultPrompts: PromptDefinition[] = [
     enabled: true,
   },
 ];
+
+const eventName = z.string().regex(slug, slugMessage);
+
+/**
+ * Activation first (`GET`/`PUT /v1/admin/activation`): an account is activated once it has
+ * `min_events` tracked events whose names are in `events` and is `min_age_days` old. Until
+ * then it gets no soft expansion prompts; hard blocks still show.
+ */
+export const activationRuleSchema = z.strictObject({
+  events: z
+    .array(eventName)
+    .min(1)
+    .max(20)
+    .refine((names) => new Set(names).size === names.length, 'events must not repeat'),
+  min_events: z.int().min(1).max(1000).default(1),
+  min_age_days: z.int().min(0).max(3650).default(0),
+});
+export type ActivationRule = z.output<typeof activationRuleSchema>;
+
+export const defaultActivation: Readonly<ActivationRule> = {
+  events: ['core_feature_activated'],
+  min_events: 1,
+  min_age_days: 0,
+};

@@ -60,7 +60,8 @@ export const featureSchema = z.strictObject({
   id,
   name: text(120).min(1),
   description: text(2000).default(''),
-  trial_days: z.number().int().min(0).max(365).default(0),
+  /** The playbooks' default: a 7-day trial of a locked feature; 0 means no trial. */
+  trial_days: z.number().int().min(0).max(365).default(7),
 });
 
 /** A plan's behaviour at a metric's limit: `grace` lets `/v1/check` allow up to limit × (1 + grace_pct / 100). */
@@ -80,6 +81,9 @@ export const planSchema = z.strictObject({
   stripe_price_id: text(255).nullable().default(null),
   seat_price_cents: cents.default(0),
   stripe_seat_price_id: text(255).nullable().default(null),
+  /** A monthly plan's price when billed yearly (typically 15–20% off twelve months); null when not sold yearly. */
+  annual_price_cents: cents.nullable().optional(),
+  stripe_annual_price_id: text(255).nullable().optional(),
   /** Metric id → limit, one for every metric of the catalog; `null` is unlimited and must be written. */
   limits: z.record(id, z.number().int().min(0).max(1e15).nullable()).default({}),
   features: z.array(id).max(200).default([]),
@@ -256,6 +260,8 @@ export const widgetEventSchema = z.strictObject({
   feature_id: id.nullable().optional(),
   timestamp: time.optional(),
   idempotency_key: idempotencyKey,
+  /** The prompt's `serve_token` from the widget state: required with a `prompt_id`. */
+  serve_token: z.string().max(100).optional(),
 });
 export const widgetEventsSchema = z.strictObject({
   events: z.array(widgetEventSchema).min(1).max(200),

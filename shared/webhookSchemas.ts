@@ -12,6 +12,9 @@ export const WEBHOOK_EVENTS = [
   'usage.threshold_crossed',
   'usage.growth',
   'pqa.band_changed',
+  'plan.downgrade_scheduled',
+  'subscription.cancel_scheduled',
+  'save_offer.accepted',
 ] as const;
 
 /**

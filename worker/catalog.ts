@@ -3,7 +3,7 @@
  * each applied catalog kept as a numbered version with its changes.
  */
 import { asc, desc, eq, sql } from 'drizzle-orm';
-import { accountsOverNewLimits, catalogDiff, isLowered, type AffectedAccount, type CatalogChange } from '../shared/catalogDiff';
+import { accountsLosingFeatures, accountsOverNewLimits, catalogDiff, isLowered, type AffectedAccount, type CatalogChange, type FeatureLoss } from '../shared/catalogDiff';
 import type { Catalog } from '../shared/schemas';
 import { chunks, type Db } from './db';
 import { accounts, catalogVersions, features, metrics, plans, usageCounters } from './db/schema';
@@ -37,6 +37,8 @@ export function toCatalog(rows: Rows): Catalog {
       stripe_price_id: p.stripePriceId,
       seat_price_cents: p.seatPriceCents,
       stripe_seat_price_id: p.stripeSeatPriceId,
+      ...(p.annualPriceCents !== null && { annual_price_cents: p.annualPriceCents }),
+      ...(p.stripeAnnualPriceId !== null && { stripe_annual_price_id: p.stripeAnnualPriceId }),
       limits: p.limits,
       features: p.features,
       hidden: p.hidden,
@@ -58,13 +60,18 @@ const EMPTY: Catalog = { metrics: [], features: [], plans: [] };
  * puts at or over a lowered limit. Reads only.
  * @example const { changes, affected_accounts } = await catalogImpact(db, proposed, Date.now())
  */
-export async function catalogImpact(db: Db, next: Catalog, now: number): Promise<{ changes: CatalogChange[]; affected_accounts: AffectedAccount[] }> {
+export async function catalogImpact(
+  db: Db,
+  next: Catalog,
+  now: number,
+): Promise<{ changes: CatalogChange[]; affected_accounts: AffectedAccount[]; accounts_losing_features: FeatureLoss[] }> {
   const current = await loadCatalog(db);
   const changes = catalogDiff(current, next);
   const lowered = changes.flatMap((c) => (c.kind === 'limit_changed' && isLowered(c.from, c.to) ? [c] : []));
-  if (!lowered.length) return { changes, affected_accounts: [] };
-  // Only accounts on a plan with a lowered limit, and only their counters of those metrics.
-  const planIds = JSON.stringify([...new Set(lowered.map((c) => c.plan))]);
+  const losing = changes.flatMap((c) => (c.kind === 'plan_feature_removed' ? [c.plan] : []));
+  if (!lowered.length && !losing.length) return { changes, affected_accounts: [], accounts_losing_features: [] };
+  // Only accounts on a plan with a lowered limit or a lost feature, and only their counters of the lowered metrics.
+  const planIds = JSON.stringify([...new Set([...lowered.map((c) => c.plan), ...losing])]);
   const metricIds = JSON.stringify([...new Set(lowered.map((c) => c.metric))]);
   const onPlans = sql`${accounts.planId} IN (SELECT value FROM json_each(${planIds}))`;
   const [accountRows, counterRows] = await db.batch([
@@ -75,7 +82,11 @@ export async function catalogImpact(db: Db, next: Catalog, now: number): Promise
       .innerJoin(accounts, sql`${accounts.id} = ${usageCounters.accountId}`)
       .where(sql`${onPlans} AND ${usageCounters.metric} IN (SELECT value FROM json_each(${metricIds}))`),
   ]);
-  return { changes, affected_accounts: accountsOverNewLimits({ before: current, after: next, accounts: accountRows, counters: counterRows, now }) };
+  return {
+    changes,
+    affected_accounts: accountsOverNewLimits({ before: current, after: next, accounts: accountRows, counters: counterRows, now }),
+    accounts_losing_features: accountsLosingFeatures({ before: current, after: next, accounts: accountRows }),
+  };
 }
 
 /**
@@ -104,6 +115,8 @@ export async function replaceCatalog(db: Db, catalog: Catalog, now: number): Pro
     stripePriceId: p.stripe_price_id,
     seatPriceCents: p.seat_price_cents,
     stripeSeatPriceId: p.stripe_seat_price_id,
+    annualPriceCents: p.annual_price_cents ?? null,
+    stripeAnnualPriceId: p.stripe_annual_price_id ?? null,
     limits: p.limits,
     features: p.features,
     hidden: p.hidden,
@@ -112,7 +125,7 @@ export async function replaceCatalog(db: Db, catalog: Catalog, now: number): Pro
   const inserts = [
     ...chunks(metricRows, 6).map((part) => db.insert(metrics).values(part)),
     ...chunks(featureRows, 5).map((part) => db.insert(features).values(part)),
-    ...chunks(planRows, 14).map((part) => db.insert(plans).values(part)),
+    ...chunks(planRows, 16).map((part) => db.insert(plans).values(part)),
   ];
   // Numbered inside the transaction, so two concurrent PUTs never take the same number.
   const nextVersion = sql`(SELECT COALESCE(MAX(${catalogVersions.version}), 0) + 1 FROM ${catalogVersions})`;

@@ -4,6 +4,7 @@
  * from exposures joined to the self-serve ledger. Assignment and statistics are the pure
  * rules of `shared/bucketing.ts` and `shared/statistics.ts`.
  */
+import { compositeKey } from '../shared/compositeKey';
 import { and, desc, eq, inArray, notExists, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/sqlite-core';
 import { assignVariant } from '../shared/bucketing';
@@ -267,7 +268,7 @@ export interface ExperimentAssignment {
 
 /** A user's unit id: the account, or the user within the account (user ids are only unique per account). */
 export const unitIdFor = (experiment: Pick<ExperimentRow, 'unit'>, user: Pick<UserClaims, 'sub' | 'acct'>) =>
-  experiment.unit === 'user' ? `${user.acct}:${user.sub}` : user.acct;
+  experiment.unit === 'user' ? compositeKey(user.acct, user.sub) : user.acct;
 
 /**
  * Assign the user's unit in every running experiment, keyed by the experiment's prompt id,
@@ -339,10 +340,26 @@ export interface ArmCounts {
 /**
  * Exposed units and converted units per arm, in one set-based query: each exposure joined to
  * its account's self-serve expansions in [first exposure, first exposure + window), a unit
- * counted once however often its account upgraded.
+ * counted once however often its account upgraded. With `unit = user` an account's upgrade
+ * converts only the exposed users who took the path to it themselves: the user who made the
+ * upgrade, and users who clicked this experiment's prompt before it — never every exposed
+ * user of the account, in whichever arm each was.
  */
-export async function armCounts(db: Db, experiment: Pick<ExperimentRow, 'id' | 'attributionDays'>): Promise<ArmCounts[]> {
+export async function armCounts(db: Db, experiment: Pick<ExperimentRow, 'id' | 'attributionDays' | 'unit'>): Promise<ArmCounts[]> {
   const windowMs = experiment.attributionDays * DAY;
+  // a user unit is "<account>:<user>"; the upgrade's ledger key is "upgrade:<account>:<idempotency key>"
+  const userOfUnit = sql`substr(e.unit_id, length(e.account_id) + 2)`;
+  const tookThePath =
+    experiment.unit === 'user'
+      ? sql`AND (
+          EXISTS (SELECT 1 FROM upgrades u
+                  WHERE u.account_id = e.account_id AND u.user_id = ${userOfUnit}
+                    AND l.dedupe_key = 'upgrade:' || e.account_id || ':' || u.idempotency_key
+                    AND u.idempotency_key = substr(l.dedupe_key, length(e.account_id) + 10))
+          OR EXISTS (SELECT 1 FROM prompt_events p
+                  WHERE p.account_id = e.account_id AND p.user_id = ${userOfUnit} AND p.type = 'click'
+                    AND p.experiment_id = e.experiment_id AND p.timestamp >= e.first_exposed_at AND p.timestamp <= l.at))`
+      : sql``;
   return db.all<ArmCounts>(sql`
     SELECT e.variant_id AS variant_id,
            count(DISTINCT e.unit_id) AS exposed,
@@ -354,6 +371,7 @@ export async function armCounts(db: Db, experiment: Pick<ExperimentRow, 'id' | '
      AND l.kind = 'expansion'
      AND l.at >= e.first_exposed_at
      AND l.at < e.first_exposed_at + ${windowMs}
+     ${tookThePath}
     WHERE e.experiment_id = ${experiment.id}
     GROUP BY e.variant_id`);
 }

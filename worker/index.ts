@@ -23,6 +23,9 @@ import { healthRoutes } from './routes/health';
 import { openapiRoutes } from './routes/openapi';
 import { pqaAdminRoutes, pqaRoutes, readinessRoutes } from './routes/pqa';
 import { promptRoutes } from './routes/prompts';
+import { activationRoutes } from './routes/activation';
+import { upgradeRequestRoutes } from './routes/upgradeRequests';
+import { retentionRoutes, saveOfferRoutes, savesRoutes } from './routes/retention';
 import { revenueRoutes } from './routes/revenue';
 import { stripeRoutes } from './routes/stripe';
 import { tokenRoutes } from './routes/tokens';
@@ -59,7 +62,8 @@ function buildApp({ devRoutes }: { devRoutes: boolean }) {
   const adminLimit = rateLimit({ scope: 'admin key', limitVar: 'LADDER_RATE_LIMIT_ADMIN', defaultLimit: 6_000, key: () => 'admin' });
   const guessing = limitAuthFailures();
   // Host backend (secret key). No CORS: these are called server to server.
-  for (const path of ['/v1/catalog', '/v1/catalog/*', '/v1/accounts/*', '/v1/usage', '/v1/track', '/v1/check', '/v1/entitlements/*', '/v1/tokens', '/v1/pqa'])
+  // Note: '/v1/catalog/*' matches '/v1/catalog' too (listing both would run the middleware twice).
+  for (const path of ['/v1/catalog/*', '/v1/accounts/*', '/v1/usage', '/v1/track', '/v1/check', '/v1/entitlements/*', '/v1/tokens', '/v1/pqa'])
     app.use(path, guessing, secretKey(), hostLimit);
   // Widget (user token), with CORS for the allowed origins; preflights are answered before auth.
   app.use('/v1/widget/*', widgetCors(), guessing, userToken(), widgetLimit, widgetAccountLimit);
@@ -83,10 +87,15 @@ function buildApp({ devRoutes }: { devRoutes: boolean }) {
   app.route('/v1/tokens', tokenRoutes);
   app.route('/v1/widget', widgetRoutes);
   app.route('/v1/widget', billingRoutes);
+  app.route('/v1/widget', retentionRoutes);
   // Stripe webhooks: no bearer credential, the Stripe-Signature header is verified instead.
   app.route('/v1/stripe', stripeRoutes);
   app.route('/v1/admin/analytics', revenueRoutes);
+  app.route('/v1/admin/analytics', savesRoutes);
+  app.route('/v1/admin/save-offers', saveOfferRoutes);
   app.route('/v1/admin/prompts', promptRoutes);
+  app.route('/v1/admin/activation', activationRoutes);
+  app.route('/v1/admin/upgrade-requests', upgradeRequestRoutes);
   app.route('/v1/admin/experiments', experimentRoutes);
   app.route('/v1/admin/pqa', pqaAdminRoutes);
   app.route('/v1/admin/webhooks', webhookRoutes);

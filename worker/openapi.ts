@@ -7,7 +7,7 @@ import { z } from 'zod';
 import * as analytics from '../shared/analyticsSchemas';
 import { seedHistorySchema as devSeedSchema } from './routes/devSeed';
 import * as ex from '../shared/experimentSchemas';
-import { promptInputSchema } from '../shared/prompts';
+import { activationRuleSchema, promptInputSchema } from '../shared/prompts';
 import { pqaConfigSchema } from '../shared/pqaScore';
 import * as billing from '../shared/billingSchemas';
 import * as s from '../shared/schemas';
@@ -48,8 +48,19 @@ export const operations: Operation[] = [
   { method: 'get', path: '/v1/widget/state', auth: 'user', summary: 'Everything the widget needs in one round trip', query: s.widgetStateQuerySchema },
   { method: 'post', path: '/v1/widget/upgrade/preview', auth: 'user', summary: 'Quote a plan or seat upgrade: amount now, next amount and date, and the sentence', body: billing.upgradePreviewSchema },
   { method: 'post', path: '/v1/widget/upgrade', auth: 'user', summary: 'Confirm a previewed upgrade (admins only; once per idempotency key)', body: billing.upgradeSchema },
-  { method: 'post', path: '/v1/widget/upgrade-requests', auth: 'user', summary: "Ask the account's admins for a plan or seats", body: billing.upgradeRequestSchema },
+  { method: 'post', path: '/v1/widget/upgrade-requests', auth: 'user', summary: "Ask the account's admins for a plan or seats (the same ask within 24 hours answers 200 with the open request)", body: billing.upgradeRequestSchema },
+  { method: 'post', path: '/v1/widget/upgrade-requests/{id}/decline', auth: 'user', summary: "An admin declines a member's open upgrade request" },
+  { method: 'get', path: '/v1/admin/upgrade-requests', auth: 'admin', summary: 'Upgrade requests by status and time (JSON, or CSV with Accept: text/csv)', query: analytics.upgradeRequestsQuerySchema },
   { method: 'post', path: '/v1/widget/trials', auth: 'user', summary: "Start a feature's trial, once per account", body: billing.trialStartSchema },
+  { method: 'post', path: '/v1/widget/downgrade/preview', auth: 'user', summary: 'What a downgrade takes away (features, lower limits, metrics over the new limit) and when it takes effect (admins only)', body: billing.downgradePreviewSchema },
+  { method: 'post', path: '/v1/widget/downgrade', auth: 'user', summary: 'Schedule a downgrade for the period end, undoable until then (admins only; once per idempotency key)', body: billing.downgradeSchema },
+  { method: 'delete', path: '/v1/widget/scheduled-change', auth: 'user', summary: 'Undo the scheduled downgrade or cancellation (admins only)' },
+  { method: 'post', path: '/v1/widget/cancel/offer', auth: 'user', summary: 'Start a cancellation with its reason; answers the save offer for that reason (admins only)', body: billing.cancelOfferSchema },
+  { method: 'post', path: '/v1/widget/cancel/accept', auth: 'user', summary: 'Accept a save offer: discount, pause, downgrade or yearly billing (admins only; once per offer)', body: billing.cancelAcceptSchema },
+  { method: 'post', path: '/v1/widget/cancel', auth: 'user', summary: 'Cancel at the period end, undoable until then (admins only; once per idempotency key)', body: billing.cancelSchema },
+  { method: 'get', path: '/v1/admin/save-offers', auth: 'admin', summary: 'The save offer per cancellation reason' },
+  { method: 'put', path: '/v1/admin/save-offers', auth: 'admin', summary: 'Set the save offers per cancellation reason (reasons left out use the defaults)', body: billing.saveOffersSchema },
+  { method: 'get', path: '/v1/admin/analytics/saves', auth: 'admin', summary: 'Per cancellation reason: started, offers shown and accepted, canceled, save rate and MRR saved (JSON, or CSV)', query: billing.savesQuerySchema },
   { method: 'post', path: '/v1/stripe/webhook', auth: 'stripe', summary: 'Stripe webhook deliveries (Stripe-Signature verified)' },
   { method: 'get', path: '/v1/admin/analytics/revenue', auth: 'admin', summary: 'Starting MRR, expansion, contraction, churn, NRR, GRR and expansion by source (JSON, or CSV with Accept: text/csv)', query: billing.revenueQuerySchema },
   { method: 'get', path: '/v1/pqa', auth: 'secret', summary: 'Accounts by PQA score, highest first, optionally one band', query: wh.pqaListQuerySchema },
@@ -62,6 +73,8 @@ export const operations: Operation[] = [
   { method: 'post', path: '/v1/widget/events', auth: 'user', summary: 'Prompt events (impression, click, dismiss, snooze, gate_hit, invite_sent)', body: s.widgetEventsSchema },
   { method: 'get', path: '/v1/admin/prompts', auth: 'admin', summary: 'Prompt definitions in force' },
   { method: 'put', path: '/v1/admin/prompts/{id}', auth: 'admin', summary: 'Create or replace a prompt definition', body: promptInputSchema },
+  { method: 'get', path: '/v1/admin/activation', auth: 'admin', summary: 'The activation rule: which events, how many, minimum account age' },
+  { method: 'put', path: '/v1/admin/activation', auth: 'admin', summary: 'Set the activation rule; soft prompts wait for it, hard blocks do not', body: activationRuleSchema },
   { method: 'post', path: '/v1/admin/login', auth: null, summary: 'Trade the admin key for the HttpOnly dashboard session cookie (401 on a wrong key)', body: analytics.loginSchema },
   { method: 'post', path: '/v1/admin/logout', auth: null, summary: 'Clear the dashboard session cookie' },
   { method: 'get', path: '/v1/admin/session', auth: 'admin', summary: 'Whether the caller holds a dashboard session (or the admin key), and until when' },

@@ -3,14 +3,22 @@
  * the admin API) and each user's prompt history, from which the worker enforces frequency
  * caps across tabs and devices. Which prompt shows is decided by `shared/promptEngine.ts`.
  */
-import { and, eq, gte, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, sql } from 'drizzle-orm';
 import { eligiblePrompts, type PromptHistoryEvent, type RenderedPrompt } from '../shared/promptEngine';
-import { defaultPrompts, promptDefinitionSchema, type PromptDefinition } from '../shared/prompts';
+import {
+  activationRuleSchema,
+  defaultActivation,
+  defaultPrompts,
+  promptDefinitionSchema,
+  type ActivationRule,
+  type PromptDefinition,
+} from '../shared/prompts';
 import type { UserClaims, WidgetEvent } from '../shared/schemas';
-import type { AccountSnapshot } from '../shared/entitlements';
+import { metricPeriod, type AccountSnapshot } from '../shared/entitlements';
 import type { AccountState } from './accounts';
 import { sqlBatch, type Db } from './db';
-import { promptEvents, prompts, settings } from './db/schema';
+import { rescoreAccounts } from './pqa';
+import { promptEvents, prompts, settings, userPromptCaps } from './db/schema';
 
 const DAY = 86_400_000;
 /** History older than this cannot affect any cap at its default (30-day cooldown, period totals). */
@@ -53,24 +61,65 @@ export async function savePrompt(db: Db, definition: PromptDefinition, now: numb
   await db.insert(prompts).values({ id: definition.id, ...values }).onConflictDoUpdate({ target: prompts.id, set: values });
 }
 
+/** A user's recent prompt events, newest first, so a heavy user's latest dismissals are never cut off. */
 export const historyQuery = (db: Db, accountId: string, userId: string, now: number) =>
   db
     .select()
     .from(promptEvents)
     .where(and(eq(promptEvents.accountId, accountId), eq(promptEvents.userId, userId), gte(promptEvents.timestamp, now - HISTORY_DAYS * DAY)))
-    .orderBy(promptEvents.timestamp)
+    .orderBy(desc(promptEvents.timestamp))
     .limit(5000);
 
-export type ActivationRule = { min_age_days: number };
-export const defaultActivation: ActivationRule = { min_age_days: 0 };
-export const activationQuery = (db: Db) => db.select().from(settings).where(eq(settings.key, 'activation'));
+/** A user's impressions per prompt, ever (see `userPromptCaps`). */
+export const lifetimeQuery = (db: Db, accountId: string, userId: string) =>
+  db
+    .select({ promptId: userPromptCaps.promptId, impressions: userPromptCaps.impressions })
+    .from(userPromptCaps)
+    .where(and(eq(userPromptCaps.accountId, accountId), eq(userPromptCaps.userId, userId)));
+
+const ACTIVATION_KEY = 'activation';
+
+/** The stored activation rule, or the default; a rule stored before `events` existed keeps its age. */
+export function activationRuleFrom(rows: { value: unknown }[]): ActivationRule {
+  const stored = rows[0]?.value;
+  const parsed = activationRuleSchema.safeParse({ ...defaultActivation, ...(typeof stored === 'object' && stored) });
+  return parsed.success ? parsed.data : { ...defaultActivation };
+}
+
+export const activationQuery = (db: Db) => db.select().from(settings).where(eq(settings.key, ACTIVATION_KEY));
+
+export async function loadActivationRule(db: Db): Promise<ActivationRule> {
+  return activationRuleFrom(await activationQuery(db));
+}
+
+/** Store the activation rule; the next widget state of every account follows it. */
+export async function saveActivationRule(db: Db, rule: ActivationRule, now: number): Promise<void> {
+  await db
+    .insert(settings)
+    .values({ key: ACTIVATION_KEY, value: rule, updatedAt: now })
+    .onConflictDoUpdate({ target: settings.key, set: { value: rule, updatedAt: now } });
+}
 
 /**
- * Whether an account has reached its activation milestone: a core event recorded and, if
- * configured, a minimum age. Until then it gets no soft expansion prompts.
+ * How many of an account's tracked events count toward the stored rule, counted up to 1,000
+ * (the highest `min_events`), in one statement that reads the rule itself.
  */
-export function isActivated(account: AccountState['account'], rule: ActivationRule, now: number): boolean {
-  return account.activatedAt !== null && now - account.createdAt >= rule.min_age_days * DAY;
+export const activationEventsSql = (accountId: string) => sql`
+  SELECT count(*) AS n FROM (
+    SELECT 1 FROM track_events t
+    WHERE t.account_id = ${accountId} AND t.event IN (SELECT value FROM json_each(coalesce(
+      (SELECT json_extract(value, '$.events') FROM settings WHERE key = ${ACTIVATION_KEY}), ${JSON.stringify(defaultActivation.events)})))
+    LIMIT 1000)`;
+
+/**
+ * Whether an account has reached its activation milestone: `min_events` events named in the
+ * rule and the minimum age. Until then it gets no soft expansion prompts.
+ * @example isActivated(account, { events: ['project_created'], min_events: 3, min_age_days: 7 }, 3, Date.now())
+ */
+export function isActivated(account: AccountState['account'], rule: ActivationRule, events: number, now: number): boolean {
+  // the first core_feature_activated is also kept on the account, beyond the events' retention
+  const kept = rule.min_events === 1 && rule.events.includes('core_feature_activated') && account.activatedAt !== null;
+  return (kept || events >= rule.min_events) && now - account.createdAt >= rule.min_age_days * DAY;
 }
 
 /**
@@ -84,12 +133,14 @@ export function promptsFor(p: {
   sessionId: string;
   definitions: PromptDefinition[];
   history: (typeof promptEvents.$inferSelect)[];
+  lifetime?: { promptId: string; impressions: number }[];
   activated: boolean;
   copyOverrides?: Record<string, PromptDefinition['copy']>;
   now: number;
 }): { prompts: RenderedPrompt[]; session_prompts_left: number } {
   const { snap, state, now } = p;
-  const history: PromptHistoryEvent[] = p.history
+  const events = [...p.history].sort((a, b) => a.timestamp - b.timestamp);
+  const history: PromptHistoryEvent[] = events
     .filter((h) => h.promptId !== null || h.type === 'gate_hit')
     .map((h) => ({
       prompt_id: h.promptId ?? '',
@@ -99,7 +150,7 @@ export function promptsFor(p: {
       feature_id: h.featureId,
       timestamp: h.timestamp,
     }));
-  const gateHits = [...new Set(p.history.filter((h) => h.type === 'gate_hit' && h.sessionId === p.sessionId && h.featureId).map((h) => h.featureId!))];
+  const gateHits = [...new Set(events.filter((h) => h.type === 'gate_hit' && h.sessionId === p.sessionId && h.featureId).map((h) => h.featureId!))];
   const catalogFeatures = new Map(state.catalog.features.map((f) => [f.id, f]));
   const planName = (id: string | null) => state.catalog.plans.find((pl) => pl.id === id)?.name ?? null;
   const next = snap.upgradeOptions[0] ?? null;
@@ -117,7 +168,7 @@ export function promptsFor(p: {
       name: m.name,
       used: m.used,
       limit: m.limit,
-      ...(m.kind === 'counter' && { period_start: counterPeriodStart(state, m.metric) }),
+      period_start: capPeriodStart(state, m.metric, now),
     })),
     seats: snap.seats,
     features: Object.fromEntries(
@@ -133,21 +184,29 @@ export function promptsFor(p: {
       ]),
     ),
     plan: { id: snap.plan.id, name: snap.plan.name },
-    next_plan: next && { id: next.id, name: next.name },
+    next_plan: next && { id: next.id, name: next.name, limits: next.limits },
     gate_hits_this_session: gateHits.filter((f) => f !== 'seats'),
     invite_blocked: seatsFull && gateHits.includes('seats'),
     history,
+    lifetime_impressions: Object.fromEntries((p.lifetime ?? []).map((r) => [r.promptId, r.impressions])),
     ...(p.copyOverrides && { copy_overrides: p.copyOverrides }),
   });
 }
 
-function counterPeriodStart(state: AccountState, metric: string): number | undefined {
-  return state.counters.find((c) => c.metric === metric)?.periodStart;
+/**
+ * The period a limit notice's `total` counts in: a counter's own usage period, else (gauges,
+ * counters that never reset) the account's billing period.
+ */
+function capPeriodStart(state: AccountState, metricId: string, now: number): number {
+  const metric = state.catalog.metrics.find((m) => m.id === metricId);
+  const counts = metric && metric.kind === 'counter' && metric.reset !== 'never';
+  return metricPeriod(counts ? metric : { kind: 'counter', reset: 'billing_period' }, state.account, now).start;
 }
 
 /**
  * Store widget events for the token's user and account; a seen idempotency key changes
- * nothing. A `gate_hit` also records the PQA behaviour `feature_gate_hit`.
+ * nothing. A `gate_hit` also records the PQA behaviour `feature_gate_hit` and rescores the
+ * account at once, so a sales-ready entry is pushed by the next cron run.
  * @example await recordWidgetEvents(db, user, events, Date.now()) // { accepted: 3, duplicates: 0 }
  */
 export async function recordWidgetEvents(db: Db, user: UserClaims, events: WidgetEvent[], now: number): Promise<{ accepted: number; duplicates: number }> {
@@ -162,7 +221,22 @@ export async function recordWidgetEvents(db: Db, user: UserClaims, events: Widge
     f: e.feature_id ?? null,
     t: Math.min(e.timestamp ?? now, now),
   }));
-  const [, inserted] = await sqlBatch(db, [
+  const [, , inserted] = await sqlBatch(db, [
+    // Before the events land, so only impressions not seen before add to the lifetime counts.
+    sql`
+      INSERT INTO user_prompt_caps (account_id, user_id, prompt_id, impressions, first_shown_at, last_shown_at)
+      SELECT ${user.acct}, ${user.sub}, n.p, count(*), min(n.t), max(n.t)
+      FROM (
+        SELECT json_extract(e.value, '$.k') AS k, min(json_extract(e.value, '$.p')) AS p, min(json_extract(e.value, '$.t')) AS t
+        FROM json_each(${JSON.stringify(rows.filter((r) => r.y === 'impression' && r.p !== null))}) AS e
+        WHERE NOT EXISTS (SELECT 1 FROM prompt_events pe WHERE pe.account_id = ${user.acct} AND pe.idempotency_key = json_extract(e.value, '$.k'))
+        GROUP BY k
+      ) AS n
+      GROUP BY n.p
+      ON CONFLICT (account_id, user_id, prompt_id) DO UPDATE SET
+        impressions = impressions + excluded.impressions,
+        first_shown_at = min(first_shown_at, excluded.first_shown_at),
+        last_shown_at = max(last_shown_at, excluded.last_shown_at)`,
     sql`
       INSERT INTO prompt_events (account_id, idempotency_key, user_id, session_id, type, prompt_id, variant_id, experiment_id, feature_id, timestamp)
       SELECT ${user.acct}, json_extract(e.value, '$.k'), ${user.sub}, json_extract(e.value, '$.s'), json_extract(e.value, '$.y'),
@@ -180,5 +254,9 @@ export async function recordWidgetEvents(db: Db, user: UserClaims, events: Widge
       ON CONFLICT DO NOTHING`,
   ]);
   const accepted = Number(inserted?.[0]?.n ?? 0);
+  if (rows.some((r) => r.y === 'gate_hit'))
+    await rescoreAccounts(db, [user.acct], now).catch((err: unknown) =>
+      console.error('[ladder] PQA rescore after gate_hit failed', err instanceof Error ? (err.stack ?? err.message) : err),
+    );
   return { accepted, duplicates: events.length - accepted };
 }

@@ -1,14 +1,21 @@
 /**
- * The Cron Trigger (every 15 minutes, wrangler.toml): roll billing periods forward, the
- * daily PQA recompute with decay, then deliver the webhook outbox. Each step runs even if
+ * The Cron Trigger (every 15 minutes, wrangler.toml): apply downgrades and cancellations due
+ * at their period end, roll billing periods forward, the daily PQA recompute with decay,
+ * deliver the webhook outbox, then delete what is past its retention (worker/dataRetention.ts).
+ * A production worker whose configuration is unsafe does nothing. Each step runs even if
  * an earlier one failed; a failure is logged and fails the run afterwards.
  */
 import { sql } from 'drizzle-orm';
 import { rollPeriod } from '../shared/entitlements';
 import { database, sqlBatch, type Db } from './db';
 import type { Env } from './env';
+import { configProblems } from './config';
+import { applyScheduledChanges } from './billing/retention';
+import { localProvider } from './billing/local';
+import { stripeProvider } from './billing/stripe';
 import { runDailyRecompute } from './pqa';
 import { runGrowthSignals } from './signals';
+import { enforceRetention } from './dataRetention';
 import { deliverAllDue } from './webhooks';
 
 const PAGE = 500;
@@ -43,10 +50,12 @@ export async function rollAccountPeriods(db: Db, now: number): Promise<number> {
 }
 
 export type ScheduledReport = {
+  scheduled_changes_applied: number;
   periods_rolled: number;
   pqa: { ran: boolean; scored: number; done: boolean };
   growth: { ran: boolean; signals: number };
   webhooks: { delivered: number; failed: number };
+  retention: Record<string, number>;
   errors: string[];
 };
 
@@ -66,11 +75,17 @@ export async function runScheduled(env: Env, now: number): Promise<ScheduledRepo
       return fallback;
     }
   };
+  // An account billed by Stripe changes through Stripe; one without a subscription only in D1.
+  const providerFor = (account: { stripeSubscriptionId: string | null }) =>
+    env.STRIPE_SECRET_KEY && account.stripeSubscriptionId ? stripeProvider(env) : localProvider(env);
   const report: ScheduledReport = {
+    // Before the periods roll, so a change due at the period end applies to the period it ends.
+    scheduled_changes_applied: await step('scheduled changes', 0, () => applyScheduledChanges(db, providerFor, now)),
     periods_rolled: await step('periods', 0, () => rollAccountPeriods(db, now)),
     pqa: await step('pqa', { ran: false, scored: 0, done: false }, () => runDailyRecompute(db, now)),
     growth: await step('growth', { ran: false, signals: 0 }, () => runGrowthSignals(db, now)),
     webhooks: await step('webhooks', { delivered: 0, failed: 0 }, () => deliverAllDue(db, now)),
+    retention: await step('retention', {}, () => enforceRetention(db, now)),
     errors,
   };
   if (errors.length) throw new Error(`scheduled run had failures: ${errors.join('; ')}`);
@@ -79,5 +94,10 @@ export async function runScheduled(env: Env, now: number): Promise<ScheduledRepo
 
 /** The `scheduled` export of the worker. */
 export const scheduled = (_controller: unknown, env: Env, ctx: { waitUntil(p: Promise<unknown>): void }) => {
+  const problems = configProblems(env);
+  if (problems.length) {
+    console.error(`[ladder] scheduled run skipped: the configuration is unsafe (${problems.join('; ')})`);
+    return;
+  }
   ctx.waitUntil(runScheduled(env, Date.now()));
 };

@@ -6,6 +6,7 @@
  * This module is the one place to swap for a Durable Object per hot account.
  */
 import { sql, type SQL } from 'drizzle-orm';
+import { compositeKey } from '../shared/compositeKey';
 import { graceCeiling, metricLimit, metricPeriod, planAllowing } from '../shared/entitlements';
 import { newCrossings, type Threshold } from '../shared/metering';
 import type { Catalog, Metric, UsageEvent } from '../shared/schemas';
@@ -14,6 +15,7 @@ import type { AccountState } from './accounts';
 import { sqlBatch, type Db } from './db';
 import type { accounts } from './db/schema';
 import { ApiError, type ErrorDetail } from './errors';
+import { rescoreAccounts } from './pqa';
 import { enqueueWebhookEvent } from './webhooks';
 
 type Account = typeof accounts.$inferSelect;
@@ -124,7 +126,8 @@ function periodKey(metric: Metric, account: Account, timestamp: number, now: num
  * Record newly crossed thresholds once per period, each with a `usage.threshold_crossed`
  * outbox row in the same D1 batch (deduped per account, metric, period and threshold);
  * reaching 100% records the PQA behaviour `limit_hit` (idempotent per account, metric and
- * period, so concurrent crossings record one).
+ * period, so concurrent crossings record one) and rescores the account at once, so a
+ * sales-ready entry is pushed by the next cron run.
  */
 async function recordCrossings(
   db: Db,
@@ -134,6 +137,7 @@ async function recordCrossings(
   now: number,
 ): Promise<void> {
   const writes: SQL[] = [];
+  const hit: string[] = [];
   for (const c of touched) {
     const account = accountsById.get(c.account_id);
     const plan = account && catalog.plans.find((p) => p.id === account.planId);
@@ -163,13 +167,19 @@ async function recordCrossings(
           now,
         ),
       );
-    if (crossed.includes(100))
+    if (crossed.includes(100)) {
+      hit.push(c.account_id);
       writes.push(sql`
         INSERT INTO track_events (account_id, idempotency_key, user_id, event, timestamp, properties, batch_id)
-        VALUES (${c.account_id}, ${`limit_hit:${c.metric}:${c.period_start}`}, NULL, 'limit_hit', ${now}, ${JSON.stringify({ metric: c.metric })}, 'ladder')
+        VALUES (${c.account_id}, ${compositeKey('limit_hit', c.metric, c.period_start)}, NULL, 'limit_hit', ${now}, ${JSON.stringify({ metric: c.metric })}, 'ladder')
         ON CONFLICT DO NOTHING`);
+    }
   }
   if (writes.length) await sqlBatch(db, writes);
+  // A failed rescore never fails the usage write: the daily cron rescores every account.
+  await rescoreAccounts(db, hit, now).catch((err: unknown) =>
+    console.error('[ladder] PQA rescore after limit_hit failed', err instanceof Error ? (err.stack ?? err.message) : err),
+  );
 }
 
 export type CheckResult = {

@@ -154,6 +154,12 @@ function slackWhat(event: string, payload: Record<string, unknown>): string {
       return 'upgraded';
     case 'upgrade.requested':
       return 'requested an upgrade';
+    case 'plan.downgrade_scheduled':
+      return 'scheduled a downgrade';
+    case 'subscription.cancel_scheduled':
+      return 'scheduled a cancellation';
+    case 'save_offer.accepted':
+      return 'accepted a save offer';
     case 'usage.threshold_crossed':
       return `reached ${slackText(payload.threshold)}% of its ${slackText(payload.metric)} limit`;
     case 'usage.growth':

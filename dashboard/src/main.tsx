@@ -18,6 +18,7 @@ import { FunnelsView } from './views/funnels';
 import { OverviewView } from './views/overview';
 import { PqaView } from './views/pqa';
 import { PromptsView } from './views/prompts';
+import { RetentionView } from './views/retention';
 
 function Login() {
   const key = useSignal('');
@@ -43,7 +44,7 @@ function Login() {
     <main class="login" id="main">
       <form onSubmit={submit} class="card" aria-labelledby="login-title">
         <h1 id="login-title">Ladder dashboard</h1>
-        <p class="muted">Sign in with the admin key (LADDER_ADMIN_KEY). The session lasts 12 hours.</p>
+        <p class="muted">Sign in with the admin key (LADDER_ADMIN_KEY). The session lasts 12 hours, and ends after 30 minutes without use or at sign-out.</p>
         <label for="admin-key">Admin key</label>
         <input id="admin-key" ref={input} type="password" autoComplete="current-password" required value={key.value} onInput={(e) => (key.value = e.currentTarget.value)} />
         <button type="submit" disabled={busy.value}>
@@ -103,6 +104,7 @@ function Shell() {
         {view === 'accounts' && <AccountsView />}
         {view === 'pqa' && <PqaView />}
         {view === 'catalog' && <CatalogView />}
+        {view === 'retention' && <RetentionView />}
       </main>
     </>
   );

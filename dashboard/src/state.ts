@@ -10,6 +10,7 @@ export const VIEWS = [
   { id: 'accounts', label: 'Prompt history' },
   { id: 'pqa', label: 'PQA & webhooks' },
   { id: 'catalog', label: 'Catalog' },
+  { id: 'retention', label: 'Retention' },
 ] as const;
 export type ViewId = (typeof VIEWS)[number]['id'];
 

@@ -181,6 +181,42 @@ describe('dashboard in Chromium against the dev worker', () => {
     await poll(async () => (await admin('/v1/admin/prompts')).prompts.find((p: { id: string }) => p.id === 'invite').enabled).toBe(true);
   });
 
+  test('a PM edits a prompt’s thresholds and caps and the activation rule; the API’s messages name bad fields', async () => {
+    const put = (path: string, body: unknown) =>
+      fetch(base + path, { method: 'PUT', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const before = (await admin('/v1/admin/prompts')).prompts.find((p: { id: string }) => p.id === 'limit-75');
+    const rule = await admin('/v1/admin/activation');
+    try {
+      await view('prompts');
+      await page.getByRole('button', { name: 'Edit copy of limit-75' }).click();
+      await page.locator('#rules-thresholds').fill('75, 101');
+      await page.getByRole('button', { name: 'Save rules' }).click();
+      await poll(() => page.locator('p.status').first().innerText()).toContain('trigger.thresholds.1');
+      await page.locator('#rules-thresholds').fill('75, 80');
+      await page.locator('#rules-total').fill('2');
+      await page.locator('#rules-snooze_days').fill('3');
+      await page.getByRole('button', { name: 'Save rules' }).click();
+      await poll(() => page.locator('p.status').first().innerText()).toBe('Saved the rules of limit-75.');
+      const saved = (await admin('/v1/admin/prompts')).prompts.find((p: { id: string }) => p.id === 'limit-75');
+      expect(saved.trigger.thresholds).toEqual([75, 80]);
+      expect(saved.caps).toMatchObject({ total: 2, snooze_days: 3 });
+
+      await page.locator('#activation-events').fill('core_feature_activated, project_created');
+      await page.locator('#activation-min_events').fill('0');
+      await page.getByRole('button', { name: 'Save activation rule' }).click();
+      await poll(() => page.locator('#activation-status').innerText()).toContain('min_events');
+      await page.locator('#activation-min_events').fill('3');
+      await page.locator('#activation-min_age_days').fill('7');
+      await page.getByRole('button', { name: 'Save activation rule' }).click();
+      await poll(() => page.locator('#activation-status').innerText()).toBe('Saved the activation rule.');
+      expect(await admin('/v1/admin/activation')).toEqual({ events: ['core_feature_activated', 'project_created'], min_events: 3, min_age_days: 7 });
+      expect(await seriousViolations()).toEqual([]);
+    } finally {
+      await put('/v1/admin/prompts/limit-75', { kind: before.kind, trigger: before.trigger, caps: before.caps, copy: before.copy, enabled: before.enabled });
+      await put('/v1/admin/activation', rule);
+    }
+  });
+
   test('the seeded experiment shows its winner; a new one is created, started and read', async () => {
     await view('experiments');
     const { experiments } = await admin('/v1/admin/experiments');

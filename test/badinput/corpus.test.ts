@@ -185,6 +185,37 @@ describe('hostile input against every operation of /openapi.json', () => {
   // sized and chunked: through wrangler dev's local proxy an early 413 on an unread upload can lose answers,
   // which tests the dev server rather than Ladder.
 
+  it('refuses times out of bounds with 400 and writes nothing: events from the future, stale widget events, query times outside 2000–2200', async () => {
+    const before = rowCounts(dir);
+    const byPath = (method: string, path: string) => ops.find((o) => o.method === method && o.path === path)!;
+    const ahead = fc.integer({ min: 6 * 60_000, max: 200 * 365 * 86_400_000 });
+    const events: [Op, (offset: number) => Record<string, unknown>][] = [
+      [byPath('POST', '/v1/usage'), (t) => ({ account_id: ACCT, metric: 'seats', value: 1, mode: 'set', idempotency_key: `future-${t}`, timestamp: Date.now() + t })],
+      [byPath('POST', '/v1/track'), (t) => ({ account_id: ACCT, event: 'user_active', idempotency_key: `future-${t}`, timestamp: Date.now() + t })],
+      [byPath('POST', '/v1/widget/events'), (t) => ({ type: 'gate_hit', feature_id: 'sso', session_id: 's', idempotency_key: `future-${t}`, timestamp: Date.now() + t })],
+    ];
+    for (const [op, event] of events)
+      await property(ahead, async (t) => {
+        const res = await send(op, { raw: JSON.stringify({ events: [event(t)] }) });
+        refused(res, `${op.method} ${op.path} timestamp now + ${t} ms`);
+        expect(res.status).toBe(400);
+      }, 6);
+    const widget = byPath('POST', '/v1/widget/events');
+    await property(fc.integer({ min: 25 * 3600_000, max: 30 * 365 * 86_400_000 }), async (t) => {
+      const res = await send(widget, { raw: JSON.stringify({ events: [{ type: 'gate_hit', feature_id: 'sso', session_id: 's', idempotency_key: `stale-${t}`, timestamp: Date.now() - t }] }) });
+      refused(res, `widget event now - ${t} ms`);
+      expect(res.status).toBe(400);
+    }, 6);
+    const outOfRange = fc.constantFrom('9999999999999999', '1999-12-31', '0', '2200-01-02T00:00:00Z', '946684799999');
+    for (const op of ops.filter((o) => o.method === 'GET' && o.auth && o.query.some((q: { name: string }) => q.name === 'from')))
+      await property(fc.tuple(fc.constantFrom('from', 'to'), outOfRange), async ([name, value]) => {
+        const res = await send(op, { query: `?${name}=${encodeURIComponent(value)}` });
+        refused(res, `${op.method} ${op.path}?${name}=${value}`);
+        expect(res.status).toBe(400);
+      }, 5);
+    expect(rowCounts(dir)).toEqual(before);
+  });
+
   it('refuses hostile path ids and query strings with 4xx (never 5xx) and writes nothing', async () => {
     const before = rowCounts(dir);
     const ids = fc.oneof(nastyString.filter((s) => s.length > 0), fc.constantFrom('%ED%A0%80', '%00', '..%2F..%2Fsecret', 'a'.repeat(5000)));

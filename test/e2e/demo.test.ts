@@ -228,6 +228,14 @@ describe('feature gates, invites and upgrades through the local billing provider
     expect(upgrade.status).toBe(403);
     expect((await upgrade.json()).error.code).toBe('admin_required');
     expect((await api('/v1/accounts/globex')).plan_id).toBe('starter');
+
+    // the account's admins see the request in the product, and one declines it
+    const boss = await demo('globex', 'boss-of-asker', 'admin');
+    const card = boss.page.locator('ladder-root section[data-kind=upgrade_request]').filter({ hasText: 'We keep hitting the API limit' });
+    await card.getByRole('heading', { name: /asks for Business/ }).waitFor();
+    await card.getByRole('button', { name: 'Decline' }).click();
+    await poll(() => card.count()).toBe(0);
+    expect(await d1(`SELECT status FROM upgrade_requests WHERE id = '${body.id}'`)).toEqual([{ status: 'declined' }]);
   });
 
   test('keyboard only: Tab to the gate, upgrade, confirm, Done — focus stays in the dialog', async () => {

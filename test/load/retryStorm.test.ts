@@ -62,7 +62,12 @@ describe('a retry storm (every write sent 4 times at once)', () => {
     const acct = uid('storm-prompt');
     await seedAccount(base, acct);
     const token = signUserToken({ acct, sub: 'u1' });
-    const events = Array.from({ length: 12 }, (_, i) => ({ type: i % 3 ? 'impression' : 'click', prompt_id: 'limit-api_calls-90', session_id: 's1', idempotency_key: `p-${i}` }));
+    // At the limit the 100% notice is served (a hard block, whatever the caps); events carry its serve token.
+    const limit = (await call(base, 'GET', `/v1/accounts/${acct}`)).json.usage.api_calls.limit as number;
+    expect((await call(base, 'POST', '/v1/usage', { body: { events: [{ account_id: acct, metric: 'api_calls', value: limit, idempotency_key: 'full' }] } })).status).toBe(200);
+    const served = (await call(base, 'GET', '/v1/widget/state?session=s1', { token })).json.prompts.find((p: { id: string }) => p.id === 'limit-api_calls-100');
+    expect(served?.serve_token).toEqual(expect.any(String));
+    const events = Array.from({ length: 12 }, (_, i) => ({ type: i % 3 ? 'impression' : 'click', prompt_id: served.id, serve_token: served.serve_token, session_id: 's1', idempotency_key: `p-${i}` }));
     const answers = await storm(COPIES, () => call(base, 'POST', '/v1/widget/events', { token, body: { events } }));
     expect(answers.map((a) => a.status)).toEqual(Array(COPIES).fill(200));
     expect(answers.reduce((n, a) => n + a.json.accepted, 0)).toBe(12);

@@ -22,7 +22,9 @@ export function signUserToken(claims, secret = KEYS.LADDER_USER_TOKEN_SECRET, he
  * `body` is sent as JSON, `raw` as is. Returns status, headers and the parsed body (text if not JSON).
  */
 export async function call(base, method, path, init = {}) {
-  const headers = { ...init.headers };
+  // Each call from its own client address (wrangler dev passes CF-Connecting-IP through), so the
+  // failed credentials a test sends on purpose never block the next test; set the header to pin one.
+  const headers = { 'cf-connecting-ip': `198.51.100.${1 + Math.floor(Math.random() * 254)}`, ...init.headers };
   const token = init.token === undefined ? KEYS.LADDER_SECRET_KEY : init.token;
   if (token) headers.authorization = `Bearer ${token}`;
   let body = init.raw;

@@ -19,6 +19,8 @@ export interface LadderApi {
   init(options: Options): Promise<void>;
   gate(featureId: string): Promise<boolean>;
   refresh(): Promise<void>;
+  /** Opens "Manage plan": yearly billing, downgrade and cancel for admins; "Ask your admin" for members. */
+  managePlan(): void;
   on(event: 'ready' | 'upgrade' | 'invite' | 'error', fn: (detail?: unknown) => void): () => void;
   destroy(): void;
 }
@@ -105,9 +107,14 @@ const Ladder: LadderApi = {
       const seats = featureId == 'seats' && s?.account.seats;
       if (seats ? seats.limit === null || seats.used < seats.limit : allowed(f)) return true;
       if (seats || f) {
-        const p = prompts.value.find((q) => q.kind === 'feature_gate' && q.feature_id === featureId);
-        track('gate_hit', p, featureId);
-        seats ? openUpgrade({ seats: seats.limit! + 1 }) : (gateOpen.value = featureId);
+        track('gate_hit', null, featureId);
+        if (seats) openUpgrade({ seats: seats.limit! + 1 });
+        else {
+          // the worker lists the preview, with the PM's copy, only while its caps allow it
+          await flush();
+          await (loaded = loadState());
+          if (prompts.value.some((q) => q.kind === 'feature_gate' && q.feature_id === featureId)) gateOpen.value = featureId;
+        }
       }
     } catch (e) {
       warn('gate', e);
@@ -116,6 +123,8 @@ const Ladder: LadderApi = {
   },
 
   refresh: () => (loaded = loadState()),
+
+  managePlan: () => openUpgrade({ manage: true }),
 
   on(event, fn) {
     if (event === 'ready' && ready) queueMicrotask(() => fn(state.value));
@@ -140,6 +149,7 @@ if (!window.Ladder) {
     define('ladder-meter', 'metric', (el) => <Meters metric={el.getAttribute('metric')} />);
     define('ladder-gate', 'feature', (el) => <GateSlot id={el.getAttribute('feature') ?? ''} />);
     define('ladder-notices', 'theme', () => <Notices />, (n) => (placedNotices.value += n));
+    define('ladder-plan', 'theme', () => <button onClick={Ladder.managePlan}>Manage plan</button>);
     const d = script?.dataset;
     if (d?.tokenUrl)
       Ladder.init({

@@ -31,7 +31,7 @@ async function fetchToken(): Promise<string> {
     const text = (await r.text()).trim();
     t = text[0] === '{' ? JSON.parse(text).token : text;
   }
-  if (!t) throw new Error('no user token: pass token or getToken to Ladder.init, or data-token-url');
+  if (!t) throw new Error('no user token (see Ladder.init)');
   claims.value = decodeToken(t);
   loadUser();
   return (token = t);
@@ -52,12 +52,12 @@ export const isApiError = (e: unknown): e is ApiError => !!(e as ApiError)?.code
  * retries once. Rejects with an ApiError carrying the API's error code.
  * @example await request('/v1/widget/trials', { feature_id: 'sso' })
  */
-export async function request<T>(path: string, body?: object, keepalive = false): Promise<T> {
+export async function request<T>(path: string, body?: object, keepalive = false, method?: string): Promise<T> {
   for (let retry = 0; ; retry++) {
     // no await when the token is fresh, so an unload-time flush calls fetch synchronously
     const t = (!retry && fresh()) || (await userToken(retry > 0));
     const r = await fetch(options.value.apiBase + path, {
-      method: body ? 'POST' : 'GET',
+      method: method ?? (body ? 'POST' : 'GET'),
       keepalive,
       headers: body
         ? { authorization: 'Bearer ' + t, 'content-type': 'application/json' }
@@ -105,6 +105,7 @@ interface WidgetEvent {
   prompt_id?: string;
   variant_id?: string | null;
   experiment_id?: string | null;
+  serve_token?: string;
   feature_id?: string;
   session_id: string;
   timestamp: number;
@@ -124,6 +125,7 @@ export function track(type: EventType, p?: Prompt | null, feature_id = p?.featur
     prompt_id: p?.id,
     variant_id: p?.variant_id,
     experiment_id: p?.experiment_id,
+    serve_token: p?.serve_token,
     feature_id,
     session_id: sessionId,
     timestamp: Date.now(),
@@ -144,13 +146,13 @@ export function seen(p: Prompt) {
  * Sends queued events with `fetch(keepalive)` and the bearer header, so they survive
  * the page going away. (sendBeacon cannot carry an Authorization header.)
  */
-export function flush() {
+export function flush(): Promise<unknown> | undefined {
   clearTimeout(timer);
   timer = undefined;
   if (!queue.length) return;
   const events = queue;
   queue = [];
-  request('/v1/widget/events', { events }, true).catch((e) => {
+  return request('/v1/widget/events', { events }, true).catch((e) => {
     // the keys make a resend harmless; keep a bounded backlog for the next flush
     if (!isApiError(e)) queue = events.concat(queue).slice(-200);
     warn('events', e);

@@ -25,6 +25,8 @@ export interface Prompt {
   blocking: boolean;
   variant_id?: string | null;
   experiment_id?: string | null;
+  /** Signed by the worker; prompt events carry it back so they can only name what was served. */
+  serve_token?: string;
   title: string;
   body: string;
   cta_label?: string | null;
@@ -57,18 +59,41 @@ export interface WidgetState {
     id: string;
     name: string;
     role: Role;
-    plan: { id: string; name: string; price_cents: number; currency: string; interval?: string };
+    plan: { id: string; name: string; price_cents: number; currency: string; interval?: string; annual_amount_cents?: number; annual_saving_cents?: number };
     seats: { used: number; limit: number | null };
   };
+  /** A downgrade or cancellation waiting for the period end. */
+  scheduled_change?: { kind: 'downgrade' | 'cancel'; plan_id?: string | null; seats?: number | null; reason?: string | null; effective_at: string } | null;
+  /** Lower plans an admin can move to at the period end. */
+  downgrade_options?: PlanOption[];
   meters: Meter[];
   features: Record<string, Feature>;
   prompts: Prompt[];
   upgrade_options: PlanOption[];
   caps: { session_prompts_left?: number };
+  /** Admins only: members' open upgrade requests. */
+  upgrade_requests?: UpgradeRequest[];
 }
 
-/** What an upgrade is for: a plan, or a seat count. Also the request body. */
-export type UpgradeChoice = { plan_id: string; seats?: never } | { seats: number; plan_id?: never };
+export interface UpgradeRequest {
+  id: string;
+  user_id: string;
+  user_name: string | null;
+  plan_id: string | null;
+  seats: number | null;
+  note: string;
+  created_at: string;
+}
+
+/**
+ * What an upgrade is for: a plan, a seat count, or yearly billing (of the current plan, or of
+ * `plan_id`). Also the request body. `manage` opens the "Manage plan" view instead.
+ */
+export type UpgradeChoice =
+  | { plan_id: string; seats?: never; interval?: 'year'; manage?: never }
+  | { seats: number; plan_id?: never; interval?: never; manage?: never }
+  | { interval: 'year'; plan_id?: string; seats?: never; manage?: never }
+  | { manage: true; plan_id?: never; seats?: never; interval?: never };
 
 export interface Preview {
   amount_due_now_cents: number;

@@ -195,6 +195,27 @@ export async function startFixtureApi(): Promise<FixtureApi> {
       return [200, { status: 'succeeded', plan_id: b.plan_id ?? 'starter', seats: b.seats, amount_charged_cents: 2500, message: `You're now on ${plan?.name ?? 'more seats'}.`, billing: 'local' }];
     },
     'POST /v1/widget/upgrade-requests': () => [201, { ok: true }],
+    'POST /v1/widget/upgrade-requests/upr_2/decline': () => {
+      fx.state.upgrade_requests = fx.state.upgrade_requests?.filter((r) => r.id !== 'upr_2');
+      return [200, { id: 'upr_2', status: 'declined' }];
+    },
+    // Keeping customers (API.md "Plan changes that keep customers").
+    'POST /v1/widget/downgrade/preview': (b) => [200, { plan_id: b.plan_id, effective_at: '2026-12-01T00:00:00Z', message: 'Your plan changes to Starter on December 1, 2026, then $50.00/month; nothing is refused until then.' }],
+    'POST /v1/widget/downgrade': (b) => {
+      fx.state.scheduled_change = { kind: 'downgrade', plan_id: b.plan_id, effective_at: '2026-12-01T00:00:00Z' };
+      return [200, { status: 'scheduled', kind: 'downgrade', effective_at: '2026-12-01T00:00:00Z' }];
+    },
+    'DELETE /v1/widget/scheduled-change': () => {
+      const kind = fx.state.scheduled_change?.kind;
+      fx.state.scheduled_change = null;
+      return [200, kind ? { status: 'undone', kind } : { status: 'none' }];
+    },
+    'POST /v1/widget/cancel/offer': (b) => [200, { offer: b.reason === 'too_expensive' ? { id: 'sof_1', kind: 'discount', percent_off: 25, months: 3, title: 'Stay for less', message: 'Keep Business at 25% off for the next 3 months.' } : { id: 'sof_2', kind: 'none', title: '', message: 'We are sorry to see you go.' } }],
+    'POST /v1/widget/cancel/accept': () => [200, { status: 'accepted', kind: 'discount', message: 'Done: 25% off for the next 3 months.', saved_mrr_cents: 7500 }],
+    'POST /v1/widget/cancel': (b) => {
+      fx.state.scheduled_change = { kind: 'cancel', reason: b.reason, effective_at: '2026-12-01T00:00:00Z' };
+      return [200, { status: 'scheduled', kind: 'cancel', effective_at: '2026-12-01T00:00:00Z' }];
+    },
     'POST /v1/widget/trials': (b) => {
       const f = fx.state.features[b.feature_id];
       if (!f) return [404, { error: { code: 'not_found', message: 'No such feature.', details: [] } }];

@@ -222,22 +222,35 @@ describe('feature gates', () => {
     await gate.getByRole('button', { name: 'Start free trial' }).click();
     await page.locator('#sso-settings').waitFor({ state: 'visible' });
     expect(fx.calls('POST', '/v1/widget/trials').map((r) => r.body)).toEqual([{ feature_id: 'sso' }]);
-    const events = await sentEvents();
-    expect(events.filter((e) => e.type === 'click').map((e) => e.feature_id)).toEqual(['sso']);
+    // The click may go in a later batch than the impression: wait for it rather than for the first batch.
+    await poll(async () => (await sentEvents()).filter((e) => e.type === 'click').map((e) => e.feature_id)).toEqual(['sso']);
     await page.close();
   });
 
-  test('Ladder.gate() answers entitlement, and shows the preview and records gate_hit when locked', async () => {
+  test('Ladder.gate() answers entitlement; when locked it records gate_hit and previews with the PM copy, recording the impression', async () => {
     const { page } = await open(hostPage('<button id="open-sso">SSO</button>'));
     await page.waitForFunction(() => window.Ladder);
     expect(await page.evaluate(() => window.Ladder!.gate('exports'))).toBe(true);
+    fx.state.prompts = [gatePrompt('sso')]; // the worker lists the preview once it has heard the gate hit
     expect(await page.evaluate(() => window.Ladder!.gate('sso'))).toBe(false);
     const preview = page.locator('ladder-root section[data-kind=feature_gate]');
-    await preview.waitFor();
-    const events = await sentEvents();
-    expect(events.filter((e) => e.type === 'gate_hit').map((e) => e.feature_id)).toEqual(['sso']);
+    await preview.getByRole('heading', { name: 'Unlock Single sign-on' }).waitFor();
+    await poll(async () => (await sentEvents()).map((e) => [e.type, e.feature_id])).toEqual([
+      ['gate_hit', 'sso'],
+      ['impression', 'sso'],
+    ]);
     await preview.getByRole('button', { name: 'Close' }).click();
     expect(await preview.count()).toBe(0);
+    await page.close();
+  });
+
+  test('Ladder.gate() opens no preview when the caps hold it back: the plain locked answer', async () => {
+    const { page } = await open(hostPage('<button id="open-sso">SSO</button>'));
+    await page.waitForFunction(() => window.Ladder);
+    fx.state.prompts = []; // this user has had the sso preview already
+    expect(await page.evaluate(() => window.Ladder!.gate('sso'))).toBe(false);
+    await poll(async () => (await sentEvents()).map((e) => e.type)).toEqual(['gate_hit']);
+    expect(await page.locator('ladder-root section[data-kind=feature_gate]').count()).toBe(0);
     await page.close();
   });
 });
@@ -251,8 +264,7 @@ describe('invite prompts', () => {
     await page.evaluate(() => window.Ladder!.on('invite', () => document.body.setAttribute('data-invited', '1')));
     await page.getByRole('button', { name: 'Invite teammates' }).click();
     expect(await page.locator('body').getAttribute('data-invited')).toBe('1');
-    const events = await sentEvents();
-    expect(events.map((e) => e.type)).toContain('invite_sent');
+    await poll(async () => (await sentEvents()).map((e) => e.type)).toContain('invite_sent');
     await page.close();
   });
 
@@ -301,6 +313,50 @@ describe('session lists per user', () => {
     await poll(() => fx.calls('GET', '/v1/widget/state').length).toBe(3);
     await page.waitForTimeout(300);
     expect(await notice.count()).toBe(0); // and the first user's dismissal holds for the session
+    await page.close();
+  });
+});
+
+describe("members' upgrade requests, for admins", () => {
+  test('an admin sees each open request; Decline closes it, Approve opens the upgrade on the plan asked for', async () => {
+    fx.state.upgrade_requests = [
+      { id: 'upr_1', user_id: 'm1', user_name: 'Ana Member', plan_id: 'business', seats: null, note: 'We need SSO', created_at: '2026-11-20T10:00:00Z' },
+      { id: 'upr_2', user_id: 'm2', user_name: null, plan_id: null, seats: 8, note: '', created_at: '2026-11-21T10:00:00Z' },
+    ];
+    const { page } = await open(hostPage('<p>host</p>'));
+    const requests = page.locator('ladder-root section[data-kind=upgrade_request]');
+    await page.getByRole('heading', { name: 'Ana Member asks for Business' }).waitFor();
+    expect(await requests.allInnerTexts()).toHaveLength(2);
+    expect(await requests.nth(0).innerText()).toContain('We need SSO');
+    await requests.filter({ hasText: 'm2 asks for 8 seats' }).getByRole('button', { name: 'Decline' }).click();
+    await poll(() => requests.count()).toBe(1);
+    expect(fx.calls('POST', '/v1/widget/upgrade-requests/upr_2/decline')).toHaveLength(1);
+    await requests.getByRole('button', { name: 'Approve' }).click();
+    await page.getByRole('dialog', { name: 'Upgrade your plan' }).getByText(fx.preview.message, { exact: true }).waitFor();
+    expect(fx.calls('POST', '/v1/widget/upgrade/preview').map((r) => r.body)).toEqual([{ plan_id: 'business' }]);
+    await page.close();
+  });
+
+  test('a member is never shown requests', async () => {
+    fx.reset('member');
+    fx.state.upgrade_requests = [{ id: 'upr_1', user_id: 'm1', user_name: 'Ana', plan_id: 'business', seats: null, note: '', created_at: '2026-11-20T10:00:00Z' }];
+    const { page } = await open(hostPage('<p>host</p>'));
+    await poll(() => fx.calls('GET', '/v1/widget/state').length).toBe(1);
+    await page.waitForTimeout(300);
+    expect(await page.locator('ladder-root section[data-kind=upgrade_request]').count()).toBe(0);
+    await page.close();
+  });
+});
+
+describe('milestones', () => {
+  test("a milestone's button opens the plan comparison", async () => {
+    fx.state.prompts = [
+      { id: 'milestone-api_calls-1000', kind: 'milestone', metric: 'api_calls', blocking: false, variant_id: null, experiment_id: null, title: 'Milestone reached', body: 'Your team has reached 1,000 API calls.', cta_label: 'See plans', secondary_label: '' },
+    ];
+    const { page } = await open(hostPage('<ladder-notices></ladder-notices>'));
+    await page.getByRole('button', { name: 'See plans' }).click();
+    await page.getByRole('dialog', { name: 'Upgrade your plan' }).getByRole('radio', { name: /Business/ }).waitFor();
+    await poll(async () => (await sentEvents()).map((e) => [e.type, e.prompt_id])).toContainEqual(['click', 'milestone-api_calls-1000']);
     await page.close();
   });
 });
@@ -393,14 +449,15 @@ describe('upgrade', () => {
     expect(seen).toContain('dialog:Confirm upgrade');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
-    expect(await focused(page)).toBe('Upgrade');
+    // Focus is restored from the dialog's close event (a task after Escape): wait for it rather than read it once.
+    await expect.poll(() => focused(page), { timeout: 10_000 }).toBe('Upgrade');
 
     await page.keyboard.press('Enter');
     await dialog.getByText(fx.preview.message).waitFor();
     for (let i = 0; i < 8 && (await focused(page)) !== 'dialog:Confirm upgrade'; i++) await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
     await dialog.getByText("You're now on Business.").waitFor();
-    expect(await focused(page)).toBe('dialog:Done');
+    await expect.poll(() => focused(page), { timeout: 10_000 }).toBe('dialog:Done');
     await page.keyboard.press('Enter');
     await dialog.waitFor({ state: 'detached' });
     expect(fx.calls('POST', '/v1/widget/upgrade')).toHaveLength(1);
@@ -565,5 +622,73 @@ describe('transport', () => {
     expect(states).toEqual([`Bearer ${revoked}`, `Bearer ${fx.token}`]);
     expect(warnings).toEqual([]);
     await page.close();
+  });
+});
+
+describe('manage plan', () => {
+  const onBusiness = () => {
+    fx.state.account.plan = { id: 'business', name: 'Business', price_cents: 10000, currency: 'usd', interval: 'month', annual_amount_cents: 96000, annual_saving_cents: 24000 };
+    fx.state.downgrade_options = [{ plan_id: 'starter', name: 'Starter', price_cents: 5000, currency: 'usd', interval: 'month' }];
+  };
+
+  test('an admin switches to yearly, schedules and undoes a downgrade, and goes cancel → offer → accept, keyboard reachable', async () => {
+    onBusiness();
+    const { page, errors } = await open(hostPage('<ladder-plan></ladder-plan>'));
+    await page.locator('ladder-plan').getByRole('button', { name: 'Manage plan' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Manage plan' });
+    await dialog.getByText('Current plan: Business · $100.00/month').waitFor();
+
+    // Downgrade at the period end, then undo it.
+    await dialog.getByRole('button', { name: 'Downgrade' }).click();
+    await dialog.getByRole('radio', { name: /Starter/ }).check();
+    await dialog.getByText(/Your plan changes to Starter on December 1, 2026/).waitFor();
+    await dialog.getByRole('button', { name: 'Schedule downgrade' }).dblclick();
+    await dialog.getByText('Your plan changes to Starter on Dec 1.').waitFor();
+    const downs = fx.calls('POST', '/v1/widget/downgrade');
+    expect(new Set(downs.map((r) => r.body.idempotency_key)).size).toBe(1);
+    expect(downs[0]!.body).toMatchObject({ plan_id: 'starter' });
+    await dialog.getByRole('button', { name: 'Undo' }).click();
+    await dialog.getByText('Undone: your plan stays as it is.').waitFor();
+    expect(fx.calls('DELETE', '/v1/widget/scheduled-change')).toHaveLength(1);
+
+    // Cancel → reason → offer → accept.
+    await dialog.getByRole('button', { name: 'Cancel plan' }).click();
+    await dialog.getByRole('radio', { name: 'It costs too much' }).check();
+    await dialog.getByRole('button', { name: 'Continue' }).click();
+    await dialog.getByText('Keep Business at 25% off for the next 3 months.').waitFor();
+    await dialog.getByRole('button', { name: 'Accept offer' }).click();
+    await dialog.getByText('Done: 25% off for the next 3 months.').waitFor();
+    expect(fx.calls('POST', '/v1/widget/cancel/accept')[0]!.body).toMatchObject({ offer_id: 'sof_1', idempotency_key: expect.stringMatching(/^[0-9a-f]{32}$/) });
+
+    // The yearly switch goes through the upgrade preview with interval "year".
+    await dialog.getByRole('button', { name: 'Switch to yearly · Save $240.00 a year' }).click();
+    const yearly = page.getByRole('dialog', { name: 'Switch to yearly billing' });
+    await yearly.getByText(fx.preview.message).waitFor();
+    expect(fx.calls('POST', '/v1/widget/upgrade/preview').at(-1)!.body).toEqual({ interval: 'year' });
+    await yearly.getByRole('button', { name: 'Switch to yearly' }).click();
+    await poll(() => fx.calls('POST', '/v1/widget/upgrade').length).toBe(1);
+    expect(fx.calls('POST', '/v1/widget/upgrade')[0]!.body).toMatchObject({ interval: 'year', proration_date: fx.preview.proration_date });
+    expect(errors).toEqual([]);
+  });
+
+  test('declining the offer cancels at the period end; a member only sees "Ask your admin"', async () => {
+    onBusiness();
+    const { page } = await open(hostPage(''));
+    await page.evaluate(() => window.Ladder!.managePlan());
+    const dialog = page.getByRole('dialog', { name: 'Manage plan' });
+    await dialog.getByRole('button', { name: 'Cancel plan' }).click();
+    await dialog.getByRole('radio', { name: 'Something else' }).check();
+    await dialog.getByRole('button', { name: 'Continue' }).click();
+    await dialog.getByText('We are sorry to see you go.').waitFor();
+    await dialog.getByRole('button', { name: 'Cancel at the end of the period' }).click();
+    await dialog.getByText('Your plan ends on Dec 1.').first().waitFor();
+    expect(fx.calls('POST', '/v1/widget/cancel')[0]!.body).toMatchObject({ reason: 'other' });
+
+    fx.reset('member');
+    onBusiness();
+    const member = (await open(hostPage(''))).page;
+    await member.evaluate(() => window.Ladder!.managePlan());
+    await member.getByRole('dialog', { name: 'Ask your admin' }).waitFor();
+    expect(await member.getByRole('button', { name: 'Cancel plan' }).count()).toBe(0);
   });
 });

@@ -6,6 +6,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { classifyMrrChange, type MrrSource } from '../../shared/revenue';
 import { subscriptionAmount } from '../../shared/prorate';
+import { billedAmount, type Interval } from '../../shared/retention';
 import type { Plan } from '../../shared/schemas';
 import type { Db } from '../db';
 
@@ -22,9 +23,11 @@ export type BillingStateRow = { mrrCents: number; churned: boolean; stripeObject
 export const monthlyCents = (amountCents: number, interval: 'month' | 'year') =>
   interval === 'year' ? Math.round(amountCents / 12) : amountCents;
 
-/** MRR of an account on `plan` with `seats` bought, from the catalog's prices. */
-export const catalogMrr = (plan: Plan, seats: number) =>
-  monthlyCents(subscriptionAmount({ priceCents: plan.price_cents, seatPriceCents: plan.seat_price_cents, seats }), plan.interval);
+/** MRR of an account on `plan` with `seats` bought, billed every `interval` (the plan's own by default), from the catalog's prices. */
+export const catalogMrr = (plan: Plan, seats: number, interval: Interval = plan.interval) => {
+  const amount = billedAmount(plan, seats, interval);
+  return amount === null ? monthlyCents(subscriptionAmount({ priceCents: plan.price_cents, seatPriceCents: plan.seat_price_cents, seats }), plan.interval) : monthlyCents(amount, interval);
+};
 
 /**
  * The user's most recent prompt click within the attribution window before `now`, if any.

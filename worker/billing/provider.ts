@@ -3,6 +3,7 @@
  * implementations, chosen by configuration: Stripe when `STRIPE_SECRET_KEY` is set, else
  * the local provider (same proration rule, invoices in D1) so the demo upgrades offline.
  */
+import type { Interval } from '../../shared/retention';
 import type { Plan } from '../../shared/schemas';
 import { billingChoice } from '../config';
 import type { Env } from '../env';
@@ -11,11 +12,15 @@ import { stripeProvider } from './stripe';
 
 export type BillingMode = 'stripe' | 'local';
 
-/** A change the customer asked for, already checked against the catalog and the rules. */
+/**
+ * A change the customer asked for, already checked against the catalog and the rules. Each
+ * side is billed every `interval`; `from.interval !== to.interval` is a switch to yearly
+ * billing, which starts a new yearly period at once (shared/retention.ts `annualSwitch`).
+ */
 export type PlanChange = {
   accountId: string;
-  from: { plan: Plan; seats: number };
-  to: { plan: Plan; seats: number };
+  from: { plan: Plan; seats: number; interval: Interval };
+  to: { plan: Plan; seats: number; interval: Interval };
   /** The account's current billing period as Ladder knows it (the local provider's truth). */
   period: { start: number; end: number };
   stripeCustomerId: string | null;
@@ -48,6 +53,9 @@ export type ChargeOutcome =
   | { status: 'succeeded'; amountChargedCents: number; state: AppliedState; invoice?: LocalInvoice }
   | { status: 'requires_action' | 'failed'; reason: string; invoice?: LocalInvoice };
 
+/** The subscription a retention action applies to. */
+export type SubscriptionRef = { accountId: string; stripeCustomerId: string | null; stripeSubscriptionId: string | null };
+
 export interface BillingProvider {
   readonly mode: BillingMode;
   /** Quote `change` as if made at `prorationDate` (epoch seconds). */
@@ -58,6 +66,14 @@ export interface BillingProvider {
    * charges twice.
    */
   charge(change: PlanChange, prorationDate: number, idempotencyKey: string): Promise<ChargeOutcome>;
+  /** Make a scheduled downgrade at the period end: no proration, no refund, the next invoice at the new price. */
+  changeAtPeriodEnd(change: PlanChange, idempotencyKey: string): Promise<void>;
+  /** Cancel at the period end (`true`), or take that back (`false`). */
+  setCancelAtPeriodEnd(ref: SubscriptionRef, cancel: boolean, idempotencyKey: string): Promise<void>;
+  /** A save offer's discount: `percentOff` off the next `months` invoices. */
+  applyDiscount(ref: SubscriptionRef, discount: { percentOff: number; months: number }, idempotencyKey: string): Promise<void>;
+  /** A save offer's pause: no invoices until `resumesAt` (epoch ms). */
+  pauseCollection(ref: SubscriptionRef, resumesAt: number, idempotencyKey: string): Promise<void>;
 }
 
 /** The provider failed or refused (not a declined card): the API answers 502 with its reason. */

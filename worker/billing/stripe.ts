@@ -5,12 +5,12 @@
  * proration at once and applying the change only if that payment succeeds.
  */
 import Stripe from 'stripe';
-import { subscriptionAmount } from '../../shared/prorate';
-import type { Catalog } from '../../shared/schemas';
+import { billedAmount, oneYearAfter, type Interval } from '../../shared/retention';
+import type { Catalog, Plan } from '../../shared/schemas';
 import type { Env } from '../env';
 import { ApiError } from '../errors';
 import { monthlyCents } from './ledger';
-import { BillingProviderError, type AppliedState, type BillingProvider, type ChargeOutcome, type PlanChange } from './provider';
+import { BillingProviderError, type AppliedState, type BillingProvider, type ChargeOutcome, type PlanChange, type SubscriptionRef } from './provider';
 
 /**
  * A Stripe client for the worker: the fetch HTTP client, no automatic retries, and the API
@@ -30,6 +30,9 @@ export function stripeClient(env: Env): Stripe {
 
 const priceId = (item: Stripe.SubscriptionItem) => item.price.id;
 
+/** The Stripe price a plan is billed at every `interval`: its own, or its yearly one for a monthly plan billed yearly. */
+export const stripePriceFor = (plan: Plan, interval: Interval) => (interval === plan.interval ? plan.stripe_price_id : plan.stripe_annual_price_id ?? null);
+
 /** Stripe statuses that carry recurring revenue. */
 const PAYING = new Set<Stripe.Subscription.Status>(['active', 'past_due', 'unpaid']);
 
@@ -40,9 +43,10 @@ const PAYING = new Set<Stripe.Subscription.Status>(['active', 'past_due', 'unpai
  */
 export function subscriptionState(sub: Stripe.Subscription, catalog: Catalog) {
   const items = sub.items.data;
-  const planItem = items.find((i) => catalog.plans.some((p) => p.stripe_price_id === priceId(i)));
+  const isPlanPrice = (p: Plan, id: string) => p.stripe_price_id === id || (p.stripe_annual_price_id != null && p.stripe_annual_price_id === id);
+  const planItem = items.find((i) => catalog.plans.some((p) => isPlanPrice(p, priceId(i))));
   const seatItem = items.find((i) => catalog.plans.some((p) => p.stripe_seat_price_id === priceId(i)));
-  const plan = planItem ? catalog.plans.find((p) => p.stripe_price_id === priceId(planItem)) ?? null : null;
+  const plan = planItem ? catalog.plans.find((p) => isPlanPrice(p, priceId(planItem))) ?? null : null;
   const first = planItem ?? items[0];
   const paying = PAYING.has(sub.status);
   const mrrCents = paying
@@ -54,9 +58,11 @@ export function subscriptionState(sub: Stripe.Subscription, catalog: Catalog) {
     : 0;
   const status: 'active' | 'past_due' | 'canceled' =
     sub.status === 'canceled' || sub.status === 'incomplete_expired' ? 'canceled' : sub.status === 'active' || sub.status === 'trialing' ? 'active' : 'past_due';
+  const interval: Interval = planItem?.price.recurring?.interval === 'year' ? 'year' : 'month';
   return {
     planId: plan?.id ?? null,
     seats: seatItem?.quantity ?? null,
+    interval,
     period: first ? { start: first.current_period_start * 1000, end: first.current_period_end * 1000 } : null,
     status,
     mrrCents,
@@ -91,7 +97,7 @@ const refused = (err: unknown, what: string): never => {
 export function stripeProvider(env: Env): BillingProvider {
   const stripe = stripeClient(env);
 
-  async function subscriptionOf(change: PlanChange) {
+  async function subscriptionOf(change: SubscriptionRef) {
     if (!change.stripeCustomerId || !change.stripeSubscriptionId)
       throw new ApiError(422, 'no_subscription', 'This account has no Stripe subscription to change.', [{ path: 'account', message: 'no stripe_subscription_id' }]);
     try {
@@ -106,17 +112,20 @@ export function stripeProvider(env: Env): BillingProvider {
     const notBillable = (what: string) =>
       new ApiError(422, 'not_billable', `Plan "${change.to.plan.id}" has no Stripe ${what}.`, [{ path: change.to.plan.id === change.from.plan.id ? 'seats' : 'plan_id', message: `no stripe ${what}` }]);
     const items = sub.items.data;
-    const planItem = items.find((i) => priceId(i) === change.from.plan.stripe_price_id);
+    const fromPrice = stripePriceFor(change.from.plan, change.from.interval);
+    const planItem = items.find((i) => priceId(i) === fromPrice);
     const seatItem = items.find((i) => priceId(i) === change.from.plan.stripe_seat_price_id);
     const out: Stripe.SubscriptionUpdateParams.Item[] = [];
-    if (change.to.plan.id !== change.from.plan.id) {
-      if (!change.to.plan.stripe_price_id) throw notBillable('price');
-      if (!planItem) throw new BillingProviderError(`Stripe subscription ${sub.id} has no item priced ${change.from.plan.stripe_price_id}.`);
-      out.push({ id: planItem.id, price: change.to.plan.stripe_price_id, quantity: planItem.quantity ?? 1 });
+    if (change.to.plan.id !== change.from.plan.id || change.to.interval !== change.from.interval) {
+      const toPrice = stripePriceFor(change.to.plan, change.to.interval);
+      if (!toPrice) throw notBillable(change.to.interval !== change.to.plan.interval ? 'yearly price' : 'price');
+      if (!planItem) throw new BillingProviderError(`Stripe subscription ${sub.id} has no item priced ${fromPrice}.`);
+      out.push({ id: planItem.id, price: toPrice, quantity: planItem.quantity ?? 1 });
     }
     const seatPrice = change.to.plan.stripe_seat_price_id;
     if (change.to.plan.seat_price_cents > 0 && change.to.seats > 0) {
       if (!seatPrice) throw notBillable('seat price');
+      if (change.to.interval !== change.to.plan.interval) throw notBillable('yearly seat price');
       if (!seatItem) out.push({ price: seatPrice, quantity: change.to.seats });
       else if (seatItem.price.id !== seatPrice || seatItem.quantity !== change.to.seats)
         out.push({ id: seatItem.id, price: seatPrice, quantity: change.to.seats });
@@ -127,12 +136,44 @@ export function stripeProvider(env: Env): BillingProvider {
   }
 
   const periodEnd = (sub: Stripe.Subscription, change: PlanChange) => {
-    const item = sub.items.data.find((i) => priceId(i) === change.from.plan.stripe_price_id) ?? sub.items.data[0];
+    const item = sub.items.data.find((i) => priceId(i) === stripePriceFor(change.from.plan, change.from.interval)) ?? sub.items.data[0];
     return item ? item.current_period_end * 1000 : change.period.end;
   };
 
+  /** Update the subscription with `params` under `idempotencyKey`; a Stripe failure is a 502 with its reason. */
+  async function update(ref: SubscriptionRef, params: Stripe.SubscriptionUpdateParams, idempotencyKey: string, what: string) {
+    const sub = await subscriptionOf(ref);
+    try {
+      return await stripe.subscriptions.update(sub.id, params, { idempotencyKey });
+    } catch (err) {
+      return refused(err, what);
+    }
+  }
+
   return {
     mode: 'stripe',
+    async changeAtPeriodEnd(change, idempotencyKey) {
+      const sub = await subscriptionOf(change);
+      await update(change, { items: itemsFor(change, sub), proration_behavior: 'none' }, idempotencyKey, 'change the plan at the period end');
+    },
+    async setCancelAtPeriodEnd(ref, cancel, idempotencyKey) {
+      await update(ref, { cancel_at_period_end: cancel }, idempotencyKey, cancel ? 'cancel at the period end' : 'undo the cancellation');
+    },
+    async applyDiscount(ref, discount, idempotencyKey) {
+      let coupon: Stripe.Coupon;
+      try {
+        coupon = await stripe.coupons.create(
+          { percent_off: discount.percentOff, duration: 'repeating', duration_in_months: discount.months, name: `Ladder save offer: ${discount.percentOff}% off for ${discount.months} months` },
+          { idempotencyKey: `${idempotencyKey}-coupon` },
+        );
+      } catch (err) {
+        return refused(err, 'create the discount');
+      }
+      await update(ref, { discounts: [{ coupon: coupon.id }] }, idempotencyKey, 'apply the discount');
+    },
+    async pauseCollection(ref, resumesAt, idempotencyKey) {
+      await update(ref, { pause_collection: { behavior: 'void', resumes_at: Math.floor(resumesAt / 1000) } }, idempotencyKey, 'pause the subscription');
+    },
     async preview(change, prorationDate) {
       const sub = await subscriptionOf(change);
       const items = itemsFor(change, sub);
@@ -149,8 +190,9 @@ export function stripeProvider(env: Env): BillingProvider {
       return {
         amountDueNowCents: invoice.amount_due,
         currency: invoice.currency,
-        nextAmountCents: subscriptionAmount({ priceCents: change.to.plan.price_cents, seatPriceCents: change.to.plan.seat_price_cents, seats: change.to.seats }),
-        nextBillingDate: periodEnd(sub, change),
+        nextAmountCents: billedAmount(change.to.plan, change.to.seats, change.to.interval) ?? 0,
+        // A new billing interval starts a new billing cycle at once (Stripe resets the anchor).
+        nextBillingDate: change.to.interval !== change.from.interval ? oneYearAfter(prorationDate * 1000) : periodEnd(sub, change),
         prorationDate,
       };
     },
@@ -161,7 +203,7 @@ export function stripeProvider(env: Env): BillingProvider {
       // lost. Answer from Stripe's state and invoice instead of changing (and charging) again.
       const seen = subscriptionState(sub, { metrics: [], features: [], plans: [change.from.plan, change.to.plan] });
       const seatsMatch = change.to.plan.seat_price_cents > 0 ? seen.seats === change.to.seats : true;
-      if (seen.planId === change.to.plan.id && seatsMatch && (seen.planId !== change.from.plan.id || seen.seats !== change.from.seats)) {
+      if (seen.planId === change.to.plan.id && seatsMatch && seen.interval === change.to.interval && (seen.planId !== change.from.plan.id || seen.seats !== change.from.seats || seen.interval !== change.from.interval)) {
         try {
           return applied(await stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] }), change);
         } catch (err) {

@@ -3,11 +3,13 @@
  * quote it, and confirm it exactly once per idempotency key, writing the plan, seats,
  * invoice (local), ledger row and the upgrade's result in one D1 batch.
  */
+import { compositeKey } from '../../shared/compositeKey';
 import { sql } from 'drizzle-orm';
 import type { UpgradeInput, UpgradePreview, UpgradePreviewInput, UpgradeResult } from '../../shared/billingSchemas';
 import { rollPeriod } from '../../shared/entitlements';
 import { upgradeMessage } from '../../shared/prorate';
-import type { UserClaims } from '../../shared/schemas';
+import { annualMessage, annualSaving, billedAmount, formatMoney, type Interval } from '../../shared/retention';
+import type { Plan, UserClaims } from '../../shared/schemas';
 import { loadAccountState, snapshotOf, type AccountState } from '../accounts';
 import { sqlBatch, type Db } from '../db';
 import { ApiError, notFound } from '../errors';
@@ -26,16 +28,21 @@ const POLL_MS = 100;
 const unprocessable = (code: string, message: string, path: string, detail: string) => new ApiError(422, code, message, [{ path, message: detail }]);
 
 /** One calendar month from `createdAt` rolled to `now`: the period of an account that has none. */
-function periodOf(account: AccountState['account'], now: number) {
+export function periodOf(account: AccountState['account'], now: number) {
   if (account.periodStart !== null && account.periodEnd !== null) return rollPeriod(account.periodStart, account.periodEnd, now);
   const c = new Date(account.createdAt);
   const next = Date.UTC(c.getUTCFullYear(), c.getUTCMonth() + 1, c.getUTCDate(), c.getUTCHours(), c.getUTCMinutes(), c.getUTCSeconds());
   return rollPeriod(account.createdAt, next, now);
 }
 
+/** How the account is billed now: its own interval when set (a monthly plan billed yearly), else its plan's. */
+export const intervalOf = (account: AccountState['account'], plan: Plan): Interval => account.billingInterval ?? plan.interval;
+
 /**
  * The change `input` asks for, checked: a known plan (404), not hidden, among the account's
- * upgrade options and of higher rank (422), or more seats on a plan that sells them (422).
+ * upgrade options and of higher rank (422), or more seats on a plan that sells them (422). With
+ * `interval: "year"`, a switch to yearly billing of the current plan or of a higher one that
+ * is sold yearly (422 otherwise); yearly back to monthly is not an upgrade (422).
  * @example const { change } = await planChange(db, 'acme', { plan_id: 'business' }, Date.now())
  */
 export async function planChange(db: Db, accountId: string, input: UpgradePreviewInput, now: number) {
@@ -43,30 +50,43 @@ export async function planChange(db: Db, accountId: string, input: UpgradePrevie
   const snap = snapshotOf(state, now);
   const current = snap.plan;
   const seats = state.account.seats;
+  const fromInterval = intervalOf(state.account, current);
+  const toInterval = input.interval ?? fromInterval;
+  const path = input.interval !== undefined && input.plan_id === undefined ? 'interval' : 'plan_id';
+  if (toInterval === 'month' && fromInterval === 'year')
+    throw unprocessable('not_an_upgrade', 'The account is billed yearly; it can move to monthly billing at renewal through a downgrade.', 'interval', 'monthly after yearly');
   let change: PlanChange['to'];
-  if (input.plan_id !== undefined) {
-    const plan = state.catalog.plans.find((p) => p.id === input.plan_id);
-    if (!plan) throw notFound('plan', input.plan_id, 'plan_id');
-    if (plan.id === current.id) throw unprocessable('already_on_plan', `The account is already on ${plan.name}.`, 'plan_id', 'the current plan');
-    if (plan.hidden) throw unprocessable('plan_not_offered', `${plan.name} is not offered: it is a hidden plan.`, 'plan_id', 'a hidden plan is never offered');
+  if (input.plan_id !== undefined || input.seats === undefined) {
+    const plan = input.plan_id === undefined ? current : state.catalog.plans.find((p) => p.id === input.plan_id);
+    if (!plan) throw notFound('plan', input.plan_id!, 'plan_id');
+    if (plan.id === current.id && toInterval === fromInterval)
+      throw unprocessable('already_on_plan', `The account is already on ${plan.name}${toInterval === 'year' ? ', billed yearly' : ''}.`, path, 'the current plan');
+    if (plan.hidden && plan.id !== current.id) throw unprocessable('plan_not_offered', `${plan.name} is not offered: it is a hidden plan.`, path, 'a hidden plan is never offered');
     if (plan.rank < current.rank)
       throw unprocessable('not_an_upgrade', `${plan.name} is a lower plan than ${current.name}; downgrades go through the account's billing settings.`, 'plan_id', 'lower rank than the current plan');
-    if (!snap.upgradeOptions.some((p) => p.id === plan.id))
+    if (plan.id !== current.id && !snap.upgradeOptions.some((p) => p.id === plan.id))
       throw unprocessable('plan_not_offered', `${plan.name} is not offered to this account.`, 'plan_id', 'not among upgrade_options');
-    if (plan.currency !== current.currency || plan.interval !== current.interval)
-      throw unprocessable('plan_not_offered', `${plan.name} bills in another currency or interval; change it through the billing settings.`, 'plan_id', 'different currency or interval');
-    change = { plan, seats };
+    if (plan.currency !== current.currency || billedAmount(plan, seats, toInterval) === null)
+      throw unprocessable(
+        'plan_not_offered',
+        toInterval === 'year' && plan.currency === current.currency
+          ? `${plan.name} is not sold with yearly billing.`
+          : `${plan.name} bills in another currency or interval; change it through the billing settings.`,
+        path,
+        toInterval === 'year' ? 'no annual_price_cents' : 'different currency or interval',
+      );
+    change = { plan, seats, interval: toInterval };
   } else {
     const target = input.seats!;
     if (target <= seats) throw unprocessable('not_an_upgrade', `The account already has ${seats} seats; remove seats through the billing settings.`, 'seats', `must be more than ${seats}`);
     if (current.seat_price_cents <= 0) throw unprocessable('seats_not_sold', `${current.name} does not sell extra seats; upgrade the plan instead.`, 'seats', 'the plan has no seat price');
-    change = { plan: current, seats: target };
+    change = { plan: current, seats: target, interval: fromInterval };
   }
   return {
     state,
     change: {
       accountId,
-      from: { plan: current, seats },
+      from: { plan: current, seats, interval: fromInterval },
       to: change,
       period: periodOf(state.account, now),
       stripeCustomerId: state.account.stripeCustomerId,
@@ -77,7 +97,13 @@ export async function planChange(db: Db, accountId: string, input: UpgradePrevie
 
 /** The preview sentence in the user's locale, or in en-US when that locale is unusable. */
 function messageOf(quote: Quote, change: PlanChange, locale: string | undefined) {
-  const m = { amountDueNowCents: quote.amountDueNowCents, nextAmountCents: quote.nextAmountCents, currency: quote.currency, interval: change.to.plan.interval, nextBillingDate: quote.nextBillingDate };
+  if (change.from.interval !== change.to.interval) {
+    const annualAmountCents = quote.nextAmountCents;
+    const creditCents = annualAmountCents - quote.amountDueNowCents;
+    const sw = { amountDueNowCents: quote.amountDueNowCents, annualAmountCents, creditCents, period: { start: quote.prorationDate * 1000, end: quote.nextBillingDate } };
+    return annualMessage({ ...sw, planName: change.to.plan.name, currency: quote.currency, ...(locale && { locale }) });
+  }
+  const m = { amountDueNowCents: quote.amountDueNowCents, nextAmountCents: quote.nextAmountCents, currency: quote.currency, interval: change.to.interval, nextBillingDate: quote.nextBillingDate };
   try {
     return upgradeMessage({ ...m, ...(locale && { locale }) });
   } catch {
@@ -107,13 +133,16 @@ export async function previewUpgrade(db: Db, provider: BillingProvider, user: Us
     message: messageOf(quote, change, user.locale),
     plan_id: change.to.plan.id,
     seats: change.to.seats,
+    interval: change.to.interval,
+    ...(change.to.interval === 'year' && change.to.plan.interval === 'month' && { annual_saving_cents: annualSaving(change.to.plan, change.to.seats) }),
     billing: provider.mode,
   };
 }
 
 /** The provider's idempotency key: a hash of the intent (account, subscription, target, t) and the request's key. */
 async function providerKey(change: PlanChange, prorationDate: number, requestKey: string) {
-  const intent = [change.accountId, change.stripeSubscriptionId ?? '', change.to.plan.stripe_price_id ?? change.to.plan.id, change.to.plan.stripe_seat_price_id ?? '', change.to.seats, prorationDate, requestKey].join('\u0000');
+  const price = change.to.interval !== change.to.plan.interval ? change.to.plan.stripe_annual_price_id : change.to.plan.stripe_price_id;
+  const intent = [change.accountId, change.stripeSubscriptionId ?? '', price ?? change.to.plan.id, change.to.plan.stripe_seat_price_id ?? '', change.to.seats, change.to.interval, prorationDate, requestKey].join('\u0000');
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(intent));
   return `ladder-upgrade-${[...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
@@ -126,7 +155,7 @@ const readUpgrade = async (db: Db, accountId: string, key: string) =>
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const intentOf = (input: UpgradeInput) =>
-  JSON.stringify({ plan_id: input.plan_id ?? null, seats: input.seats ?? null, proration_date: input.proration_date });
+  JSON.stringify({ plan_id: input.plan_id ?? null, seats: input.seats ?? null, ...(input.interval && { interval: input.interval }), proration_date: input.proration_date });
 
 /**
  * The result of an earlier request with this idempotency key: `null` when there is none (or
@@ -174,7 +203,7 @@ async function reserve(db: Db, user: UserClaims, input: UpgradeInput, now: numbe
   }
 }
 
-const money = (cents: number, currency: string) => new Intl.NumberFormat('en-US', { style: 'currency', currency }).format(cents / 100);
+const money = (cents: number, currency: string) => formatMoney(cents, currency);
 
 /**
  * Confirm a previewed change once per idempotency key: the same key again (also
@@ -243,7 +272,12 @@ export async function confirmUpgrade(db: Db, provider: BillingProvider, user: Us
   const toPlan = state.catalog.plans.find((p) => p.id === s.planId) ?? change.to.plan;
   const local = provider.mode === 'local';
   const charged = money(outcome.amountChargedCents, change.to.plan.currency);
-  const what = toPlan.id !== change.from.plan.id ? `You are now on ${toPlan.name}` : `You now have ${s.seats} seats`;
+  const yearly = change.to.interval !== change.from.interval;
+  const what = yearly
+    ? `You are now on ${toPlan.name}, billed yearly`
+    : toPlan.id !== change.from.plan.id
+      ? `You are now on ${toPlan.name}`
+      : `You now have ${s.seats} seats`;
   const result: UpgradeResult = {
     status: 'succeeded',
     plan_id: toPlan.id,
@@ -264,10 +298,12 @@ export async function confirmUpgrade(db: Db, provider: BillingProvider, user: Us
   // Stripe: Stripe already made the change, so its state is written as it is.
   const stamp = now;
   const applied = sql`EXISTS (SELECT 1 FROM accounts WHERE id = ${user.acct} AND plan_id = ${toPlan.id} AND seats = ${s.seats} AND updated_at = ${stamp})`;
-  const before = billingState?.mrrCents ?? catalogMrr(change.from.plan, change.from.seats);
+  const before = billingState?.mrrCents ?? catalogMrr(change.from.plan, change.from.seats, change.from.interval);
+  const billingInterval = change.to.interval === toPlan.interval ? null : change.to.interval;
+  const fromInterval = change.from.interval === change.from.plan.interval ? sql`billing_interval IS NULL` : sql`billing_interval = ${change.from.interval}`;
   const rows = await sqlBatch(db, [
-    sql`UPDATE accounts SET plan_id = ${toPlan.id}, seats = ${s.seats}, period_start = ${s.period.start}, period_end = ${s.period.end}, status = 'active', updated_at = ${stamp}
-        WHERE id = ${user.acct} ${local ? sql`AND plan_id = ${change.from.plan.id} AND seats = ${change.from.seats}` : sql``}`,
+    sql`UPDATE accounts SET plan_id = ${toPlan.id}, seats = ${s.seats}, billing_interval = ${billingInterval}, period_start = ${s.period.start}, period_end = ${s.period.end}, status = 'active', updated_at = ${stamp}
+        WHERE id = ${user.acct} ${local ? sql`AND plan_id = ${change.from.plan.id} AND seats = ${change.from.seats} AND ${fromInterval}` : sql``}`,
     ...(outcome.invoice ? [invoiceInsert(outcome.invoice, applied)] : []),
     ...mrrChangeStatements({
       accountId: user.acct,
@@ -278,14 +314,14 @@ export async function confirmUpgrade(db: Db, provider: BillingProvider, user: Us
       accountCreatedAt: state.account.createdAt,
       source: 'self_serve',
       attribution,
-      dedupeKey: `upgrade:${user.acct}:${key}`,
+      dedupeKey: compositeKey('upgrade', user.acct, key),
       ...(!local && { stripeObjectUpdatedAt: nowSeconds * 1000 }),
       guard: applied,
     }),
     enqueueWebhookEvent(
       'upgrade.succeeded',
-      `upgrade:${user.acct}:${key}`,
-      { account_id: user.acct, user_id: user.sub, from_plan_id: change.from.plan.id, plan_id: toPlan.id, seats: s.seats, amount_charged_cents: outcome.amountChargedCents, currency: change.to.plan.currency, billing: provider.mode, at: new Date(now).toISOString() },
+      compositeKey('upgrade', user.acct, key),
+      { account_id: user.acct, user_id: user.sub, from_plan_id: change.from.plan.id, plan_id: toPlan.id, seats: s.seats, interval: change.to.interval, amount_charged_cents: outcome.amountChargedCents, currency: change.to.plan.currency, billing: provider.mode, at: new Date(now).toISOString() },
       now,
       applied,
     ),

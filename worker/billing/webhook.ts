@@ -11,7 +11,12 @@ import { accounts } from '../db/schema';
 import { billingStateOf, catalogMrr, mrrChangeStatements } from './ledger';
 import { subscriptionState } from './stripe';
 
-export type WebhookOutcome = 'processed' | 'duplicate' | 'stale' | 'ignored';
+/**
+ * `unlinked`: the event is about a subscription or invoice of a Stripe customer no account is
+ * linked to yet. It is not recorded as seen, so Stripe's retry can apply it once the host links
+ * the account (`PUT /v1/accounts/:id` with `stripe_customer_id`).
+ */
+export type WebhookOutcome = 'processed' | 'duplicate' | 'stale' | 'ignored' | 'unlinked';
 
 type AccountRow = typeof accounts.$inferSelect;
 
@@ -56,11 +61,13 @@ export async function applyStripeEvent(db: Db, event: Stripe.Event, now: number)
   if (SUBSCRIPTION_EVENTS.has(event.type)) {
     const sub = event.data.object as Stripe.Subscription;
     const account = await accountFor(db, { subscription: sub.id, customer: idOf(sub.customer), accountId: sub.metadata?.ladder_account_id ?? null });
-    if (account) ({ outcome, statements } = await subscriptionStatements(db, account, sub, event, objectAt, now));
+    if (!account) return 'unlinked';
+    ({ outcome, statements } = await subscriptionStatements(db, account, sub, event, objectAt, now));
   } else if (event.type === 'invoice.paid' || event.type === 'invoice.payment_failed') {
     const invoice = event.data.object as Stripe.Invoice;
     const account = await accountFor(db, { subscription: idOf(invoice.parent?.subscription_details?.subscription), customer: idOf(invoice.customer) });
-    if (account) ({ outcome, statements } = await statusStatements(db, account, event.type === 'invoice.paid' ? 'active' : 'past_due', objectAt, now));
+    if (!account) return 'unlinked';
+    ({ outcome, statements } = await statusStatements(db, account, event.type === 'invoice.paid' ? 'active' : 'past_due', objectAt, now));
   } else if (event.type === 'checkout.session.completed') {
     const session = event.data.object as Stripe.Checkout.Session;
     const subscription = idOf(session.subscription);
@@ -125,8 +132,38 @@ async function subscriptionStatements(db: Db, account: AccountRow, sub: Stripe.S
         stripeObjectUpdatedAt: objectAt,
         guard,
       }),
+      ...retentionStatements(account.id, sub, s, catalog, deleted, event.id, now, guard),
     ],
   };
+}
+
+/**
+ * What Stripe says about yearly billing and cancellation, reconciled into Ladder: the account's
+ * billing interval; a cancellation at period end made in Stripe becomes Ladder's scheduled
+ * cancellation, one taken back in Stripe (or a deleted subscription) removes it.
+ */
+function retentionStatements(
+  accountId: string,
+  sub: Stripe.Subscription,
+  s: ReturnType<typeof subscriptionState>,
+  catalog: ReturnType<typeof toCatalog>,
+  deleted: boolean,
+  eventId: string,
+  now: number,
+  guard: ReturnType<typeof sql>,
+) {
+  const plan = catalog.plans.find((p) => p.id === s.planId);
+  const out = plan ? [sql`UPDATE accounts SET billing_interval = ${plan.interval === s.interval ? null : s.interval} WHERE id = ${accountId} AND ${guard}`] : [];
+  if (deleted || !sub.cancel_at_period_end) {
+    out.push(sql`DELETE FROM scheduled_changes WHERE account_id = ${accountId} AND kind = 'cancel' AND ${guard}`);
+  } else if (s.period) {
+    out.push(sql`
+      INSERT INTO scheduled_changes (account_id, kind, plan_id, seats, effective_at, idempotency_key, user_id, reason, created_at)
+      SELECT ${accountId}, 'cancel', NULL, NULL, ${s.period.end}, ${`stripe:${eventId}`}, 'stripe', NULL, ${now} WHERE ${guard}
+      ON CONFLICT (account_id) DO UPDATE SET kind = 'cancel', plan_id = NULL, seats = NULL, effective_at = excluded.effective_at
+      WHERE scheduled_changes.kind = 'cancel'`);
+  }
+  return out;
 }
 
 async function statusStatements(db: Db, account: AccountRow, status: 'active' | 'past_due', objectAt: number, now: number) {

@@ -38,6 +38,9 @@ export const plans = sqliteTable('plans', {
   stripePriceId: text('stripe_price_id'),
   seatPriceCents: integer('seat_price_cents').notNull(),
   stripeSeatPriceId: text('stripe_seat_price_id'),
+  /** A monthly plan's price when billed yearly; null when not sold yearly. */
+  annualPriceCents: integer('annual_price_cents'),
+  stripeAnnualPriceId: text('stripe_annual_price_id'),
   limits: json<Record<string, number | null>>('limits').notNull(),
   features: json<string[]>('features').notNull(),
   /** Kept for the accounts on it, never offered as an upgrade. */
@@ -71,6 +74,13 @@ export const accounts = sqliteTable('accounts', {
   status: text('status', { enum: ['active', 'past_due', 'canceled'] }).notNull().default('active'),
   activatedAt: integer('activated_at'),
   updatedAt: integer('updated_at').notNull(),
+  /** How the account is billed when not as its plan's own interval (a monthly plan billed yearly); null = the plan's. */
+  billingInterval: text('billing_interval', { enum: ['month', 'year'] }),
+  /** A save offer's discount in force: percent off until `discount_ends_at`. */
+  discountPercent: integer('discount_percent'),
+  discountEndsAt: integer('discount_ends_at'),
+  /** Billing paused by a save offer until then. */
+  pausedUntil: integer('paused_until'),
 });
 
 /** Current value per account and metric. Counters carry the period they count. */
@@ -191,6 +201,24 @@ export const promptEvents = sqliteTable(
   ],
 );
 
+/**
+ * Impressions per user and prompt, ever: what the caps that hold for good need (a feature
+ * preview once per feature per user), kept apart from `prompt_events`, which retention trims.
+ * One small row per user and prompt shown.
+ */
+export const userPromptCaps = sqliteTable(
+  'user_prompt_caps',
+  {
+    accountId: text('account_id').notNull(),
+    userId: text('user_id').notNull(),
+    promptId: text('prompt_id').notNull(),
+    impressions: integer('impressions').notNull(),
+    firstShownAt: integer('first_shown_at').notNull(),
+    lastShownAt: integer('last_shown_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.userId, t.promptId] })],
+);
+
 // ---------------------------------------------------------------- billing (issue 4)
 
 /** Invoices of the local billing provider (Stripe keeps its own). */
@@ -236,8 +264,14 @@ export const upgradeRequests = sqliteTable(
     seats: integer('seats'),
     note: text('note').notNull(),
     createdAt: integer('created_at').notNull(),
+    /** The member's name from the token, so admins see who asked. */
+    userName: text('user_name'),
+    /** `open` until an admin declines it or an upgrade reaches its plan or seats (`approved`). */
+    status: text('status', { enum: ['open', 'approved', 'declined'] }).notNull().default('open'),
+    resolvedAt: integer('resolved_at'),
+    resolvedBy: text('resolved_by'),
   },
-  (t) => [index('upgrade_requests_account').on(t.accountId, t.createdAt)],
+  (t) => [index('upgrade_requests_account').on(t.accountId, t.createdAt), index('upgrade_requests_status').on(t.status, t.createdAt)],
 );
 
 /** Stripe webhook events seen, so each is processed once. */
@@ -417,4 +451,49 @@ export const usageDaily = sqliteTable(
     used: integer('used').notNull(),
   },
   (t) => [primaryKey({ columns: [t.accountId, t.metric, t.day] }), index('usage_daily_day').on(t.day)],
+);
+
+// ---------------------------------------------------------------- keeping customers (issue 16)
+
+/**
+ * A plan change waiting for the period end: a downgrade (`plan_id`, `seats`) or a
+ * cancellation. One per account; deleted when undone, applied by the cron at `effective_at`.
+ */
+export const scheduledChanges = sqliteTable('scheduled_changes', {
+  accountId: text('account_id').primaryKey(),
+  kind: text('kind', { enum: ['downgrade', 'cancel'] }).notNull(),
+  planId: text('plan_id'),
+  seats: integer('seats'),
+  effectiveAt: integer('effective_at').notNull(),
+  /** The request that scheduled it: the same key again answers the same result. */
+  idempotencyKey: text('idempotency_key').notNull(),
+  userId: text('user_id').notNull(),
+  reason: text('reason'),
+  createdAt: integer('created_at').notNull(),
+});
+
+/**
+ * Each cancellation an admin started: the reason, the save offer shown (`offer_kind` `none` when
+ * none) and how it ended. The saves report and the 90-day offer cap read it.
+ */
+export const cancelFlows = sqliteTable(
+  'cancel_flows',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id').notNull(),
+    userId: text('user_id').notNull(),
+    reason: text('reason').notNull(),
+    note: text('note').notNull(),
+    offerKind: text('offer_kind', { enum: ['discount', 'downgrade', 'pause', 'annual', 'none'] }).notNull(),
+    offer: json<Record<string, unknown>>('offer').notNull(),
+    status: text('status', { enum: ['offered', 'accepted', 'canceled'] }).notNull(),
+    mrrCents: integer('mrr_cents').notNull(),
+    savedMrrCents: integer('saved_mrr_cents').notNull().default(0),
+    /** The accept or cancel request that resolved it, and its answer for a retry. */
+    idempotencyKey: text('idempotency_key'),
+    result: json<Record<string, unknown>>('result'),
+    createdAt: integer('created_at').notNull(),
+    resolvedAt: integer('resolved_at'),
+  },
+  (t) => [index('cancel_flows_account').on(t.accountId, t.createdAt), index('cancel_flows_created').on(t.createdAt)],
 );

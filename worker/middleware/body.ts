@@ -11,6 +11,22 @@ export const MAX_BODY_BYTES = 1024 * 1024;
  * @example const batch = await readJson(c, usageBatchSchema);
  */
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+  const raw = await readBodyText(c);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ApiError(400, 'invalid_json', 'The body must be a JSON document.', [{ path: '', message: raw ? 'malformed JSON' : 'empty body' }]);
+  }
+  return validate(schema, parsed);
+}
+
+/**
+ * The request body as text, at most `MAX_BODY_BYTES` whether or not a Content-Length is sent
+ * (a chunked body is counted as it arrives and cut off past the limit): 413 otherwise.
+ * @example const payload = await readBodyText(c)
+ */
+export async function readBodyText(c: Context): Promise<string> {
   const declared = Number(c.req.header('content-length') ?? 0);
   if (declared > MAX_BODY_BYTES) throw tooLarge();
   const body = c.req.raw.body;
@@ -31,13 +47,7 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
     }
     raw += decoder.decode();
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new ApiError(400, 'invalid_json', 'The body must be a JSON document.', [{ path: '', message: raw ? 'malformed JSON' : 'empty body' }]);
-  }
-  return validate(schema, parsed);
+  return raw;
 }
 
 const tooLarge = () =>

@@ -71,3 +71,22 @@ describe('rate limiting per credential', () => {
     expect((await apiWith(limits, 'GET', '/v1/widget/state?session=s1', { token: bob })).status).toBe(200);
   });
 });
+
+describe('rate limiting per account', () => {
+  it('all the users of one account share the account budget beside their own, so one account cannot flood the database', async () => {
+    const acct = uid();
+    const other = uid();
+    await seedAccount(acct);
+    await seedAccount(other);
+    const small = { LADDER_RATE_LIMIT_ACCOUNT: '5', LADDER_RATE_LIMIT_WIDGET: '100' } as never;
+    const users = await Promise.all(['ann', 'bob', 'cat'].map((sub) => userToken({ acct, sub })));
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await apiWith(small, 'GET', '/v1/widget/state?session=s', { token: users[i % 3]! })).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    const refused = await apiWith(small, 'GET', '/v1/widget/state?session=s', { token: users[0]! });
+    expect(refused.status).toBe(429);
+    expect(refused.json.error.message).toMatch(/this account/);
+    // Another account is not affected.
+    expect((await apiWith(small, 'GET', '/v1/widget/state?session=s', { token: await userToken({ acct: other }) })).status).toBe(200);
+  });
+});

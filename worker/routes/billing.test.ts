@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { api, apiWith, DAY, env, STRIPE, stripeMock, uid, userToken } from '../test/api';
+import { ADMIN, api, apiWith, DAY, env, STRIPE, stripeMock, uid, userToken } from '../test/api';
 
 const START = Date.UTC(2026, 10, 1); // a 30-day period: Nov 1 → Dec 1, 2026
 const END = Date.UTC(2026, 11, 1);
@@ -21,14 +21,16 @@ const catalog = {
   ],
   plans: [
     plan('starter', 1, 5000),
-    plan('business', 2, 10000, { features: ['exports'] }),
+    plan('business', 2, 10000, { features: ['exports'], annual_price_cents: 96000, stripe_annual_price_id: `${P}price_business_year` }),
     plan('enterprise', 3, 30000, { features: ['exports', 'sso', 'audit_log'] }),
     plan('annual', 4, 100000, { interval: 'year' }),
     plan('lite', 10, 5001, { seat_price_cents: 0, stripe_seat_price_id: null }),
     plan('liteplus', 11, 10002, { seat_price_cents: 0, stripe_seat_price_id: null }),
   ],
 };
-const stripePrices = catalog.plans.map((p) => ({ id: p.stripe_price_id, unit_amount: p.price_cents, interval: p.interval })).concat([{ id: `${P}price_seat`, unit_amount: 1000, interval: 'month' }]);
+const stripePrices = catalog.plans
+  .map((p) => ({ id: p.stripe_price_id, unit_amount: p.price_cents, interval: p.interval }))
+  .concat([{ id: `${P}price_seat`, unit_amount: 1000, interval: 'month' }, { id: `${P}price_business_year`, unit_amount: 96000, interval: 'year' }]);
 
 type Setup = { plan?: string; seats?: number; stripe?: boolean; card?: 'ok' | 'decline' | 'requires_action'; fail?: Record<string, unknown> };
 
@@ -88,7 +90,7 @@ describe.each(['local', 'stripe'] as const)('upgrades with the %s provider', (mo
     expect(preview.status).toBe(200);
     expect(preview.json).toEqual({
       amount_due_now_cents: 2500, currency: 'usd', next_amount_cents: 10000, next_billing_date: '2026-12-01T00:00:00.000Z',
-      proration_date: s(MID), message: SEED_MESSAGE, plan_id: 'business', seats: 0, billing: mode,
+      proration_date: s(MID), message: SEED_MESSAGE, plan_id: 'business', seats: 0, interval: 'month', billing: mode,
     });
 
     const done = await a.call('POST', '/v1/widget/upgrade', { plan_id: 'business', proration_date: preview.json.proration_date, idempotency_key: 'click-1' });
@@ -118,6 +120,49 @@ describe.each(['local', 'stripe'] as const)('upgrades with the %s provider', (mo
     } else {
       expect(await invoices(a.acct)).toEqual([{ amount_cents: 2500, currency: 'usd', status: 'paid', proration_date: s(MID) }]);
     }
+  });
+
+  it('switches Business to yearly on November 16 with 15 of 30 days left: $960.00 less $50.00 unused is $910.00 now, then $960.00/year', async () => {
+    const a = await account({ stripe, plan: 'business' });
+    const preview = await a.call('POST', '/v1/widget/upgrade/preview', { interval: 'year' });
+    expect(preview.status).toBe(200);
+    expect(preview.json).toEqual({
+      amount_due_now_cents: 91000, currency: 'usd', next_amount_cents: 96000, next_billing_date: '2027-11-16T00:00:00.000Z',
+      proration_date: s(MID), plan_id: 'business', seats: 0, interval: 'year', annual_saving_cents: 24000, billing: mode,
+      message: 'You will be charged $910.00 now for a year of Business ($960.00 less $50.00 for the unused part of this billing period), then $960.00/year starting November 16, 2027.',
+    });
+    const done = await a.call('POST', '/v1/widget/upgrade', { interval: 'year', proration_date: preview.json.proration_date, idempotency_key: 'yearly' });
+    expect(done.json).toMatchObject({ status: 'succeeded', plan_id: 'business', amount_charged_cents: preview.json.amount_due_now_cents });
+    expect(done.json.message).toContain('billed yearly');
+    expect(await accountRow(a.acct)).toMatchObject({ plan_id: 'business', period_start: new Date(MID).toISOString(), period_end: '2027-11-16T00:00:00.000Z' });
+    // $100/month becomes $960/year = $80 MRR: the discount for paying a year ahead is contraction.
+    expect((await ledger(a.acct)).at(-1)).toMatchObject({ kind: 'contraction', mrr_before_cents: 10000, mrr_after_cents: 8000, source: 'self_serve' });
+    const again = await a.call('POST', '/v1/widget/upgrade/preview', { interval: 'year' });
+    expect(again.json.error.code).toBe('already_on_plan');
+    expect((await a.call('POST', '/v1/widget/upgrade/preview', { interval: 'month' })).json.error).toMatchObject({ code: 'not_an_upgrade', details: [{ path: 'interval' }] });
+    if (stripe) {
+      const seen = await stripeSeen(a.ids.subscription);
+      expect(seen.subscription.items.data.map((i: any) => i.price.id)).toEqual([`${P}price_business_year`]);
+      expect(seen.invoices.map((i) => [i.status, i.amount_paid])).toEqual([['paid', 91000]]);
+    } else {
+      expect(await invoices(a.acct)).toEqual([{ amount_cents: 91000, currency: 'usd', status: 'paid', proration_date: s(MID) }]);
+    }
+  });
+
+  it('a plan with no yearly price cannot be switched to yearly (422), and the same idempotency key switches once', async () => {
+    const a = await account({ stripe });
+    const res = await a.call('POST', '/v1/widget/upgrade/preview', { interval: 'year' });
+    expect(res.status).toBe(422);
+    expect(res.json.error).toMatchObject({ code: 'plan_not_offered', details: [{ path: 'interval' }] });
+    expect((await a.call('POST', '/v1/widget/upgrade/preview', { interval: 'year', seats: 3 })).status).toBe(400);
+    // Starter → Business yearly in one step.
+    const up = await a.call('POST', '/v1/widget/upgrade/preview', { plan_id: 'business', interval: 'year' });
+    expect(up.json).toMatchObject({ amount_due_now_cents: 96000 - 2500, next_amount_cents: 96000, interval: 'year' });
+    const body = { plan_id: 'business', interval: 'year', proration_date: up.json.proration_date, idempotency_key: 'y2' };
+    const [one, two] = await Promise.all([a.call('POST', '/v1/widget/upgrade', body), a.call('POST', '/v1/widget/upgrade', body)]);
+    expect(one.json).toEqual(two.json);
+    expect(one.json).toMatchObject({ status: 'succeeded', amount_charged_cents: 93500 });
+    expect((await ledger(a.acct)).filter((l) => l.source === 'self_serve')).toEqual([expect.objectContaining({ kind: 'expansion', mrr_before_cents: 5000, mrr_after_cents: 8000 })]);
   });
 
   it('adds seats mid-period at the prorated seat price', async () => {
@@ -315,6 +360,61 @@ describe('upgrade requests', () => {
     expect(outbox.map((o) => o.webhook_id)).toEqual(['crm']);
     expect(outbox[0]).toMatchObject({ event: 'upgrade.requested', next_attempt_at: MID });
     expect(JSON.parse(outbox[0]!.payload)).toMatchObject({ event: 'upgrade.requested', account: { id: a.acct, plan_id: 'starter' }, request: { id: res.json.id, seats: 12 } });
+  });
+
+  it('the same ask from the same user within 24 hours answers 200 with the open request and sends no second webhook', async () => {
+    const a = await account();
+    await env.DB.prepare(`INSERT INTO webhooks (id, url, format, events, secret, enabled, created_at, updated_at) VALUES ('crm-dedupe', 'https://hooks.example.com/y', 'json', '["upgrade.requested"]', 'whsec', 1, 0, 0)
+                          ON CONFLICT (id) DO NOTHING`).run();
+    const first = await a.call('POST', '/v1/widget/upgrade-requests', { plan_id: 'business', note: 'SSO please' }, a.member);
+    expect(first.status).toBe(201);
+    const again = await a.call('POST', '/v1/widget/upgrade-requests', { plan_id: 'business', note: 'Any news?' }, a.member);
+    expect(again.status).toBe(200);
+    expect(again.json).toEqual(first.json);
+    expect(await rows("SELECT id FROM webhook_outbox WHERE webhook_id = 'crm-dedupe' AND event = 'upgrade.requested' AND dedupe_key = ?", first.json.id)).toHaveLength(1);
+    const seats = await a.call('POST', '/v1/widget/upgrade-requests', { seats: 9 }, a.member);
+    expect(seats.status).toBe(201);
+    vi.setSystemTime(Date.now() + DAY + 1000);
+    expect((await a.call('POST', '/v1/widget/upgrade-requests', { plan_id: 'business' }, await userToken({ acct: a.acct, sub: 'member-1', role: 'member' }))).status).toBe(201);
+  });
+
+  it("reach the account's admins in the widget state; an admin declines one, and an upgrade approves the one it meets", async () => {
+    const a = await account({ seats: 5 });
+    const ana = await userToken({ acct: a.acct, sub: 'member-1', role: 'member', name: 'Ana Member' });
+    const plan = (await a.call('POST', '/v1/widget/upgrade-requests', { plan_id: 'business', note: 'We need SSO' }, ana)).json;
+    const seats = (await a.call('POST', '/v1/widget/upgrade-requests', { seats: 8 }, ana)).json;
+    const stateOf = async (token: string) => (await a.call('GET', '/v1/widget/state?session=s1', undefined, token)).json;
+    expect((await stateOf(a.admin)).upgrade_requests).toEqual([
+      { id: plan.id, user_id: 'member-1', user_name: 'Ana Member', plan_id: 'business', seats: null, note: 'We need SSO', created_at: plan.created_at },
+      { id: seats.id, user_id: 'member-1', user_name: 'Ana Member', plan_id: null, seats: 8, note: '', created_at: seats.created_at },
+    ]);
+    expect((await stateOf(a.member)).upgrade_requests).toBeUndefined();
+
+    const memberDecline = await a.call('POST', `/v1/widget/upgrade-requests/${seats.id}/decline`, {}, a.member);
+    expect(memberDecline.status).toBe(403);
+    expect(memberDecline.json.error.code).toBe('admin_required');
+    const declined = await a.call('POST', `/v1/widget/upgrade-requests/${seats.id}/decline`, {});
+    expect(declined.status).toBe(200);
+    expect(declined.json).toMatchObject({ id: seats.id, status: 'declined' });
+    expect((await a.call('POST', `/v1/widget/upgrade-requests/${seats.id}/decline`, {})).status).toBe(200); // a retry
+    const other = await account();
+    expect((await other.call('POST', `/v1/widget/upgrade-requests/${plan.id}/decline`, {})).status).toBe(404);
+    expect((await a.call('POST', '/v1/widget/upgrade-requests/nope/decline', {})).status).toBe(400);
+    expect((await stateOf(a.admin)).upgrade_requests.map((r: { id: string }) => r.id)).toEqual([plan.id]);
+
+    const t = (await a.call('POST', '/v1/widget/upgrade/preview', { plan_id: 'business' })).json.proration_date;
+    expect((await a.call('POST', '/v1/widget/upgrade', { plan_id: 'business', proration_date: t, idempotency_key: 'approve' })).json.status).toBe('succeeded');
+    expect((await stateOf(a.admin)).upgrade_requests).toEqual([]);
+    expect((await a.call('POST', `/v1/widget/upgrade-requests/${plan.id}/decline`, {})).status).toBe(409);
+
+    const listed = await api('GET', `/v1/admin/upgrade-requests?status=approved&from=${START - DAY}`, { token: ADMIN });
+    expect(listed.json.requests.filter((r: { account_id: string }) => r.account_id === a.acct)).toMatchObject([{ id: plan.id, status: 'approved', plan_id: 'business', user_name: 'Ana Member' }]);
+    const declinedList = await api('GET', '/v1/admin/upgrade-requests?status=declined', { token: ADMIN });
+    expect(declinedList.json.requests.map((r: { id: string }) => r.id)).toContain(seats.id);
+    const csv = await api('GET', '/v1/admin/upgrade-requests?status=approved', { token: ADMIN, headers: { accept: 'text/csv' } });
+    expect((csv.json as string).split('\r\n')[0]).toBe('id,account_id,user_id,user_name,plan_id,seats,note,status,created_at,resolved_at');
+    expect(csv.json).toContain(`${plan.id},${a.acct},member-1,Ana Member,business,,We need SSO,approved,`);
+    expect((await api('GET', '/v1/admin/upgrade-requests?status=maybe', { token: ADMIN })).status).toBe(400);
   });
 
   it('need a known plan or a seat count', async () => {

@@ -11,6 +11,19 @@ describe('catalog', () => {
     expect(got.json.plans[2]).toMatchObject({ limits: { projects: null }, features: ['audit_log', 'sso'], seat_price_cents: 0, stripe_price_id: null });
   });
 
+  it('a feature without trial_days gets the playbooks\' 7-day trial; 0 means no trial', async () => {
+    const features = [{ id: 'sso', name: 'Single sign-on' }, { id: 'audit_log', name: 'Audit log', trial_days: 0 }];
+    expect((await api('PUT', '/v1/catalog', { body: { ...catalog, features } })).status).toBe(200);
+    expect((await api('GET', '/v1/catalog')).json.features.map((f: { trial_days: number }) => f.trial_days)).toEqual([7, 0]);
+    const acct = uid();
+    await api('PUT', `/v1/accounts/${acct}`, { body: { name: acct, plan_id: 'starter', seats: 1 } });
+    const trial = await api('POST', '/v1/widget/trials', { token: await userToken({ acct }), body: { feature_id: 'sso' } });
+    expect(trial.status).toBe(201);
+    expect(Date.parse(trial.json.trial_ends_at) - Date.now()).toBeGreaterThan(6.9 * 86_400_000);
+    expect(Date.parse(trial.json.trial_ends_at) - Date.now()).toBeLessThanOrEqual(7 * 86_400_000);
+    await api('PUT', '/v1/catalog', { body: catalog });
+  });
+
   it('refuses a plan limit on an unknown metric and changes nothing', async () => {
     await api('PUT', '/v1/catalog', { body: catalog });
     const bad = structuredClone(catalog);
@@ -117,6 +130,8 @@ describe('dry run', () => {
     await api('PUT', '/v1/catalog', { body: catalog });
     const over = await accountUsing(7200);
     const under = await accountUsing(3000);
+    const onPro = uid();
+    await api('PUT', `/v1/accounts/${onPro}`, { body: { name: onPro, plan_id: 'pro', seats: 5 } });
     const before = await versions();
     const proposal = edited((c) => {
       c.plans[0]!.limits.api_calls = 5000;
@@ -132,6 +147,9 @@ describe('dry run', () => {
     ]);
     const mine = res.json.affected_accounts.filter((a: { account_id: string }) => [over, under].includes(a.account_id));
     expect(mine).toEqual([{ account_id: over, metric: 'api_calls', used: 7200, new_limit: 5000 }]);
+    // Pro drops the audit log: an account on Pro loses it, accounts on Starter (which never had it) do not.
+    const losing = res.json.accounts_losing_features.filter((a: { account_id: string }) => [over, under, onPro].includes(a.account_id));
+    expect(losing).toEqual([{ account_id: onPro, plan_id: 'pro', feature: 'audit_log' }]);
     // Nothing applied: the catalog, the versions and the account's limit are as they were.
     expect((await api('GET', '/v1/catalog')).json).toEqual((await api('PUT', '/v1/catalog?dry_run=false', { body: catalog })).json);
     expect((await api('GET', '/v1/catalog')).json.plans[0].limits.api_calls).toBe(10000);
@@ -143,7 +161,7 @@ describe('dry run', () => {
     await api('PUT', '/v1/catalog', { body: catalog });
     await accountUsing(9000);
     const res = await api('PUT', '/v1/catalog?dry_run=true', { body: catalog });
-    expect(res.json).toEqual({ changes: [], affected_accounts: [] });
+    expect(res.json).toEqual({ changes: [], affected_accounts: [], accounts_losing_features: [] });
   });
 
   it('is refused like the real PUT when it removes a plan in use (409), and with an unknown or bad parameter (400)', async () => {

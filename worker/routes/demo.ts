@@ -102,6 +102,10 @@ const PAGE = `<!doctype html>
     <button id="analytics" type="button">Open advanced analytics</button>
     <p id="host-log" role="status" class="muted"></p>
   </section>
+  <section aria-labelledby="plan-h">
+    <h2 id="plan-h">Billing</h2>
+    <ladder-plan></ladder-plan>
+  </section>
   <section aria-labelledby="sso-h">
     <h2 id="sso-h">Security settings</h2>
     <ladder-gate feature="sso"><p>SSO is on: users sign in through your identity provider.</p></ladder-gate>
@@ -131,6 +135,9 @@ const APP_JS = `
   var $ = function (id) { return document.getElementById(id); };
   var log = function (msg) { $('host-log').textContent = msg; };
   var params = new URLSearchParams(location.search);
+  // An account the host created besides the seeded ones (tests use their own) joins the list.
+  var asked = params.get('account');
+  if (asked && !Array.prototype.some.call($('account').options, function (o) { return o.value === asked; })) $('account').add(new Option(asked, asked));
   ['account', 'role', 'locale', 'theme'].forEach(function (k) { if (params.get(k)) $(k).value = params.get(k); });
 
   function start() {

@@ -45,7 +45,7 @@ async function accountAt93(acct = uid()) {
   return acct;
 }
 
-type Prompt = { id: string; title: string; variant_id: string | null; experiment_id: string | null };
+type Prompt = { id: string; title: string; variant_id: string | null; experiment_id: string | null; serve_token: string };
 const notice = async (acct: string, sub = 'alice') => {
   const res = await api('GET', '/v1/widget/state?session=s1', { token: await userToken({ acct, sub }) });
   expect(res.status).toBe(200);
@@ -293,6 +293,26 @@ describe('assignment in the widget state', () => {
     const rows = await exposures(exp.id);
     expect(rows.map((r) => r.unit_id)).toEqual(subs.map((s) => `${acct}:${s}`));
     expect(rows.every((r) => r.account_id === acct)).toBe(true);
+  });
+
+  it('with unit "user", an account upgrade converts only the exposed users who made it or clicked the prompt', async () => {
+    const exp = await started({ unit: 'user', holdout_pct: 0 });
+    const acct = await accountAt93();
+    const shown: Record<string, Prompt> = {};
+    for (const sub of ['buyer', 'clicker', 'bystander', 'onlooker']) shown[sub] = (await notice(acct, sub))!;
+    const clicker = await userToken({ acct, sub: 'clicker', role: 'member' });
+    const click = { type: 'click', prompt_id: 'limit-api_calls-90', variant_id: shown.clicker!.variant_id, experiment_id: exp.id, session_id: 's1', idempotency_key: 'c1', serve_token: shown.clicker!.serve_token };
+    expect((await api('POST', '/v1/widget/events', { token: clicker, body: { events: [click] } })).status).toBe(200);
+    const buyer = await userToken({ acct, sub: 'buyer', role: 'admin' });
+    const t = (await api('POST', '/v1/widget/upgrade/preview', { token: buyer, body: { plan_id: 'pro' } })).json.proration_date;
+    const done = await api('POST', '/v1/widget/upgrade', { token: buyer, body: { plan_id: 'pro', proration_date: t, idempotency_key: 'buy' } });
+    expect(done.json.status).toBe('succeeded');
+    const results = (await admin('GET', `/v1/admin/experiments/${exp.id}/results`)).json;
+    const arms = results.variants as { id: string; exposed: number; conversions: number }[];
+    expect(arms.reduce((n, a) => n + a.exposed, 0)).toBe(4);
+    expect(arms.reduce((n, a) => n + a.conversions, 0)).toBe(2);
+    for (const sub of ['buyer', 'clicker']) expect(arms.find((a) => a.id === shown[sub]!.variant_id)!.conversions).toBeGreaterThanOrEqual(1);
+    await admin('POST', `/v1/admin/experiments/${exp.id}/stop`);
   });
 
   it('an experiment on one rendered prompt leaves other prompts of its definition alone', async () => {

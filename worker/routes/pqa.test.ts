@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { defaultPqaConfig } from '../../shared/pqaScore';
-import { ADMIN, DAY, api, seedAccount, uid, userToken } from '../test/api';
+import { database } from '../db';
+import { ADMIN, DAY, api, env, received, receiverUrl, seedAccount, uid, userToken } from '../test/api';
+import { deliverDue } from '../webhooks';
 
 const T0 = Date.parse('2026-03-20T12:00:00Z');
 const track = (events: unknown[]) => api('POST', '/v1/track', { body: { events } });
@@ -122,5 +124,32 @@ describe('admin PQA configuration', () => {
     const acct = await accountWith(['api_integration_built']);
     expect((await api('GET', `/v1/accounts/${acct}`)).json.pqa).toEqual({ score: 70, band: 'sales_ready' });
     await api('PUT', '/v1/admin/pqa/config', { token: ADMIN, body: defaultPqaConfig });
+  });
+});
+
+describe('sales-ready within one cron interval, not a day', () => {
+  it('an account pushed over 80 by the limit_hit the worker records itself is delivered by the next webhook run', async () => {
+    const hook = uid('hook');
+    await api('PUT', `/v1/admin/webhooks/${hook}`, {
+      token: ADMIN,
+      body: { url: receiverUrl(hook), format: 'json', events: ['pqa.sales_ready'], secret: 'whsec_test_0123456789abcdef' },
+    });
+    const acct = await accountWith(['core_feature_activated', 'api_integration_built', 'admin_settings_configured']);
+    expect((await api('GET', `/v1/accounts/${acct}`)).json.pqa).toEqual({ score: 65, band: 'sales_assist' });
+    await api('POST', '/v1/usage', { body: { events: [{ account_id: acct, metric: 'api_calls', value: 10_000, idempotency_key: 'all' }] } });
+    expect((await api('GET', `/v1/accounts/${acct}`)).json.pqa).toEqual({ score: 90, band: 'sales_ready' });
+    // the daily pass already ran today, so only the delivery step of the cron has work to do
+    await env.DB.prepare(`UPDATE webhook_outbox SET next_attempt_at = 9e15 WHERE webhook_id != ? AND delivered_at IS NULL`).bind(hook).run();
+    await deliverDue(database(env.DB), Date.now());
+    const got = (await received(hook)).map((r) => JSON.parse(r.body));
+    expect(got).toHaveLength(1);
+    expect(got[0]).toMatchObject({ type: 'pqa.sales_ready', data: { account_id: acct, score: 90, band: 'sales_ready' } });
+  });
+
+  it('a gate hit from the widget rescores the account in the same request', async () => {
+    const acct = await accountWith(['core_feature_activated', 'api_integration_built', 'admin_settings_configured']);
+    const token = await userToken({ acct, sub: 'ana' });
+    await api('POST', '/v1/widget/events', { token, body: { events: [{ type: 'gate_hit', feature_id: 'sso', session_id: 's1', idempotency_key: 'g1' }] } });
+    expect((await api('GET', `/v1/accounts/${acct}`)).json.pqa).toEqual({ score: 75, band: 'sales_assist' });
   });
 });

@@ -35,14 +35,14 @@ async function selfServeCounts(db: Db, from: number, to: number) {
 }
 
 /** One CSV field, quoted when it needs to be. */
-const csvField = (v: unknown) => {
+export const csvField = (v: unknown) => {
   const s = v === null || v === undefined ? '' : String(v);
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
 /**
  * `GET /v1/admin/analytics/revenue?from&to` (admin): starting MRR, expansion, contraction,
- * churn, NRR, GRR, expansion by source and the self-serve upgrade rate, from the MRR
+ * churn, NRR, GRR, expansion by source, the MRR save offers kept and the self-serve upgrade rate, from the MRR
  * ledger; as CSV (a header and one row) with `Accept: text/csv`. Mounted at `/v1/admin/analytics`.
  */
 export const revenueRoutes = new Hono<AppEnv>().get('/revenue', async (c) => {
@@ -51,12 +51,19 @@ export const revenueRoutes = new Hono<AppEnv>().get('/revenue', async (c) => {
   const from = q.from ?? to - DEFAULT_SPAN_MS;
   if (from > to) throw new ApiError(400, 'validation_failed', 'from must not be after to.', [{ path: 'from', message: 'after to' }]);
   const db = database(c.env.DB);
-  const [ledger, counts] = await Promise.all([ledgerFor(db, from, to), selfServeCounts(db, from, to)]);
+  const [ledger, counts, saved] = await Promise.all([
+    ledgerFor(db, from, to),
+    selfServeCounts(db, from, to),
+    // MRR kept by save offers accepted in the period (shared/retention.ts `savedMrr`).
+    db.all<{ cents: number | null }>(sql`SELECT sum(saved_mrr_cents) AS cents FROM cancel_flows WHERE status = 'accepted' AND resolved_at >= ${from} AND resolved_at < ${to}`),
+  ]);
   const m = revenueMetrics(ledger, from, to);
+  const savedMrrCents = saved[0]?.cents ?? 0;
   const body = {
     from: new Date(from).toISOString(),
     to: new Date(to).toISOString(),
     ...m,
+    saved_mrr_cents: savedMrrCents,
     self_serve: { upgraded_accounts: counts.upgraded, eligible_accounts: counts.eligible, rate: selfServeUpgradeRate(counts.upgraded, counts.eligible) },
   };
   if ((c.req.header('accept') ?? '').includes('text/csv')) {
@@ -75,6 +82,7 @@ export const revenueRoutes = new Hono<AppEnv>().get('/revenue', async (c) => {
       expansion_self_serve_cents: m.expansion_by_source.self_serve,
       expansion_sales_cents: m.expansion_by_source.sales,
       expansion_webhook_cents: m.expansion_by_source.webhook,
+      saved_mrr_cents: savedMrrCents,
       self_serve_upgraded_accounts: counts.upgraded,
       self_serve_eligible_accounts: counts.eligible,
       self_serve_upgrade_rate: body.self_serve.rate,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { app } from '../index';
 import { api, apiWith, DAY, env, STRIPE, stripeMock, uid, userToken } from '../test/api';
 
 const P = 'wt_'; // Stripe ids of this file (the mock is shared with other test files)
@@ -149,6 +150,33 @@ describe('Stripe webhook', () => {
     expect(await rows('SELECT stripe_customer_id, stripe_subscription_id FROM accounts WHERE id = ?', a.acct)).toEqual([
       { stripe_customer_id: a.ids.customer, stripe_subscription_id: a.ids.subscription },
     ]);
+  });
+
+  it('an event for a customer not linked yet is answered 409 and not stored as seen, so Stripe’s retry applies it once linked', async () => {
+    const a = await account(false);
+    const e = await event('customer.subscription.updated', await subscription(a, 'business', 4));
+    const early = await deliver(e.payload);
+    expect(early.status).toBe(409);
+    expect(early.json.error.code).toBe('account_not_linked');
+    expect(await rows('SELECT id FROM stripe_events WHERE id = ?', e.event.id)).toEqual([]);
+    expect((await accountRow(a.acct)).plan_id).toBe('starter');
+    await api('PUT', `/v1/accounts/${a.acct}`, { body: { name: a.acct, plan_id: 'starter', seats: 2, stripe_customer_id: a.ids.customer, stripe_subscription_id: a.ids.subscription } });
+    const retried = await deliver(e.payload);
+    expect(retried.status).toBe(200);
+    expect(retried.json.outcome).toBe('processed');
+    expect(await accountRow(a.acct)).toMatchObject({ plan_id: 'business', seats: 4 });
+  });
+
+  it('a body over 1 MiB without a Content-Length (chunked) is refused with 413 before it is read whole', async () => {
+    const big = new TextEncoder().encode(`{"pad":"${'x'.repeat(1_100_000)}"}`);
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < big.length; i += 64 * 1024) controller.enqueue(big.slice(i, i + 64 * 1024));
+        controller.close();
+      },
+    });
+    const res = await app.request('/v1/stripe/webhook', { method: 'POST', headers: { 'stripe-signature': 't=1,v1=abc' }, body, duplex: 'half' } as RequestInit, env);
+    expect(res.status).toBe(413);
   });
 
   it('after a self-serve upgrade, Stripe’s own events for it add no second ledger row', async () => {

@@ -52,5 +52,11 @@ function samplePayload(event: WebhookEvent, now: number): Record<string, unknown
       return { ...account, metric: 'api_calls', wow_pct: 24.5, mom_pct: 61.2, last_7_days: 3500, last_30_days: 12400 };
     case 'pqa.band_changed':
       return { ...account, from: 'warm', to: 'sales_assist', score: 64, changed_at: new Date(now).toISOString() };
+    case 'plan.downgrade_scheduled':
+      return { ...account, plan_id: 'pro', to_plan_id: 'starter', seats: 5, effective_at: new Date(now + 15 * 86_400_000).toISOString() };
+    case 'subscription.cancel_scheduled':
+      return { ...account, reason: 'too_expensive', effective_at: new Date(now + 15 * 86_400_000).toISOString() };
+    case 'save_offer.accepted':
+      return { ...account, reason: 'too_expensive', kind: 'discount', percent_off: 25, months: 3, saved_mrr_cents: 3750 };
   }
 }

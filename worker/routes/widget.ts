@@ -1,23 +1,30 @@
 import { Hono } from 'hono';
 import { graceCeiling } from '../../shared/entitlements';
 import { graceState, withGraceNotes } from '../../shared/grace';
-import { MAX_WIDGET_EVENT_AGE_MS, widgetEventsSchema, widgetStateQuerySchema } from '../../shared/schemas';
+import { MAX_WIDGET_EVENT_AGE_MS, widgetEventsSchema, widgetStateQuerySchema, type UserClaims, type WidgetEvent } from '../../shared/schemas';
+import { annualSaving, billedAmount } from '../../shared/retention';
 import { loadAccountState, snapshotOf } from '../accounts';
-import { database } from '../db';
+import { scheduledChangeOf } from '../billing/retention';
+import { intervalOf } from '../billing/upgrade';
+import { database, sqlBatch } from '../db';
 import type { AppEnv } from '../env';
+import { ApiError, type ErrorDetail } from '../errors';
 import { dailyUsageQuery, withForecasts } from '../forecasts';
+import { signServe, verifyServe } from '../serveToken';
 import { applyExperiments, assignExperiments, recordExposures, runningExperimentsQuery } from '../experiments';
 import { checkEventTimes, readJson, readQuery } from '../middleware/body';
+import { openUpgradeRequests } from '../upgradeRequests';
 import {
+  activationEventsSql,
   activationQuery,
-  defaultActivation,
+  activationRuleFrom,
   definitionsQuery,
   historyQuery,
   isActivated,
+  lifetimeQuery,
   mergeDefinitions,
   promptsFor,
   recordWidgetEvents,
-  type ActivationRule,
 } from '../prompts';
 
 /** Widget routes (user token): the state in one round trip, and prompt events. */
@@ -27,12 +34,23 @@ export const widgetRoutes = new Hono<AppEnv>()
     const user = c.get('user');
     const now = c.get('now');
     const db = database(c.env.DB);
-    const [state, [definitionRows, history, activation, running, daily]] = await Promise.all([
+    const [state, [definitionRows, history, lifetime, activation, running, daily], [activationEvents], requests, scheduledChange] = await Promise.all([
       loadAccountState(db, user.acct),
-      db.batch([definitionsQuery(db), historyQuery(db, user.acct, user.sub, now), activationQuery(db), runningExperimentsQuery(db), dailyUsageQuery(db, user.acct, now)]),
+      db.batch([
+        definitionsQuery(db),
+        historyQuery(db, user.acct, user.sub, now),
+        lifetimeQuery(db, user.acct, user.sub),
+        activationQuery(db),
+        runningExperimentsQuery(db),
+        dailyUsageQuery(db, user.acct, now),
+      ]),
+      sqlBatch(db, [activationEventsSql(user.acct)]),
+      // admins see their members' open upgrade requests
+      user.role === 'admin' ? openUpgradeRequests(db, user.acct, now) : null,
+      scheduledChangeOf(db, user.acct),
     ]);
     const snap = snapshotOf(state, now);
-    const rule = (activation[0]?.value as ActivationRule | undefined) ?? defaultActivation;
+    const rule = activationRuleFrom(activation);
     const arms = assignExperiments(running, user);
     const engine = promptsFor({
       state,
@@ -41,7 +59,8 @@ export const widgetRoutes = new Hono<AppEnv>()
       sessionId: session,
       definitions: mergeDefinitions(definitionRows),
       history,
-      activated: isActivated(state.account, rule, now),
+      lifetime,
+      activated: isActivated(state.account, rule, Number(activationEvents?.[0]?.n ?? 0), now),
       copyOverrides: arms.copyOverrides,
       now,
     });
@@ -52,17 +71,40 @@ export const widgetRoutes = new Hono<AppEnv>()
     // Where the plan allows grace past a limit: on the meter, and in the 100% notice.
     const grace = Object.fromEntries(snap.meters.map((m) => [m.metric, graceState(m, graceCeiling(plan, m.metric, state.account))]));
     const units = Object.fromEntries(state.catalog.metrics.map((m) => [m.id, m.unit]));
+    const interval = intervalOf(state.account, plan);
+    const yearly = interval === 'month' ? billedAmount(plan, state.account.seats, 'year') : null;
     return c.json({
       account: {
         id: state.account.id,
         name: state.account.name,
         role: user.role,
-        plan: { id: plan.id, name: plan.name, price_cents: plan.price_cents, currency: plan.currency, interval: plan.interval },
+        plan: {
+          id: plan.id,
+          name: plan.name,
+          price_cents: plan.price_cents,
+          currency: plan.currency,
+          interval,
+          // The yearly price (seats included) and its saving when the account can switch to yearly billing.
+          ...(yearly !== null && { annual_amount_cents: yearly, annual_saving_cents: annualSaving(plan, state.account.seats) }),
+        },
         seats: snap.seats,
       },
+      scheduled_change: scheduledChange,
+      // Lower plans an admin can move to at the period end (POST /v1/widget/downgrade), at the account's interval.
+      ...(user.role === 'admin' && {
+        downgrade_options: state.catalog.plans
+          .filter((p) => p.rank < plan.rank && !p.hidden && p.currency === plan.currency && billedAmount(p, state.account.seats, interval) !== null)
+          .sort((a, b) => b.rank - a.rank)
+          .map((p) => ({ plan_id: p.id, name: p.name, price_cents: billedAmount(p, p.seat_price_cents > 0 ? state.account.seats : 0, interval)!, currency: p.currency, interval })),
+      }),
       meters: withForecasts(snap.meters, daily, state.account.createdAt, now).map((m) => (grace[m.metric] ? { ...m, grace: grace[m.metric] } : m)),
       features: snap.features,
-      prompts: withGraceNotes(served.prompts, grace, units, user.locale).map(({ definition_id: _, ...p }) => p),
+      prompts: await Promise.all(
+        withGraceNotes(served.prompts, grace, units, user.locale).map(async ({ definition_id: _, ...p }) => ({
+          ...p,
+          serve_token: await signServe(c.env.LADDER_USER_TOKEN_SECRET, { acct: user.acct, sub: user.sub, prompt_id: p.id, variant_id: p.variant_id, experiment_id: p.experiment_id }, now),
+        })),
+      ),
       upgrade_options: snap.upgradeOptions.map((p) => ({
         plan_id: p.id,
         name: p.name,
@@ -70,14 +112,39 @@ export const widgetRoutes = new Hono<AppEnv>()
         price_cents: p.price_cents,
         currency: p.currency,
         interval: p.interval,
+        ...(p.annual_price_cents != null && { annual_price_cents: p.annual_price_cents }),
         limits: p.limits,
         features: p.features,
       })),
       caps: { session_prompts_left: engine.session_prompts_left },
+      ...(requests && {
+        upgrade_requests: requests.map(({ id, user_id, user_name, plan_id, seats, note, created_at }) => ({ id, user_id, user_name, plan_id, seats, note, created_at })),
+      }),
     });
   })
   .post('/events', async (c) => {
     const { events } = await readJson(c, widgetEventsSchema);
     checkEventTimes(events, c.get('now'), MAX_WIDGET_EVENT_AGE_MS);
+    await checkServed(c.env.LADDER_USER_TOKEN_SECRET, c.get('user'), events, c.get('now'));
     return c.json(await recordWidgetEvents(database(c.env.DB), c.get('user'), events, c.get('now')));
   });
+
+/**
+ * Refuse (400, naming each) prompt events that do not carry the serve token of a prompt, variant
+ * and experiment served to this user; an event without a prompt may not name a variant or experiment.
+ */
+async function checkServed(secret: string, user: UserClaims, events: WidgetEvent[], now: number): Promise<void> {
+  const problems: ErrorDetail[] = [];
+  await Promise.all(
+    events.map(async (e, i) => {
+      if (!e.prompt_id) {
+        if (e.variant_id || e.experiment_id) problems.push({ path: `events.${i}.prompt_id`, message: 'required with a variant_id or experiment_id' });
+        return;
+      }
+      const served = { acct: user.acct, sub: user.sub, prompt_id: e.prompt_id, variant_id: e.variant_id, experiment_id: e.experiment_id };
+      if (!(await verifyServe(secret, e.serve_token, served, now)))
+        problems.push({ path: `events.${i}.serve_token`, message: e.serve_token ? 'does not match a prompt served to this user' : 'required with a prompt_id (the serve_token of the prompt in the widget state)' });
+    }),
+  );
+  if (problems.length) throw new ApiError(400, 'validation_failed', 'The request is not valid; nothing was recorded.', problems.sort((a, b) => a.path.localeCompare(b.path, 'en', { numeric: true })));
+}

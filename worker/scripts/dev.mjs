@@ -96,7 +96,9 @@ async function main() {
   if (!process.env.LADDER_SKIP_BUILD && existsSync(join(root, 'widget/build.mjs'))) run(process.execPath, [join(root, 'widget/build.mjs')]);
   if (!process.env.LADDER_SKIP_BUILD && existsSync(join(root, 'dashboard/build.mjs'))) run(process.execPath, [join(root, 'dashboard/build.mjs')]);
   run(wrangler, ['d1', 'migrations', 'apply', 'ladder', '--local', '--persist-to', persistDir]);
-  const mode = process.env.LADDER_ENV || 'development';
+  // The worker's rule (worker/config.ts): only `development` and `test` are not production; unset here means development.
+  const asked = process.env.LADDER_ENV || 'development';
+  const mode = asked === 'development' || asked === 'test' ? asked : 'production';
   const settings = {
     ...Object.fromEntries(KEYS.map((k) => [k, vars[k]])),
     LADDER_ENV: mode,

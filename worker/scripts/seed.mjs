@@ -16,11 +16,11 @@ export const demoCatalog = {
     { id: 'advanced_analytics', name: 'Advanced analytics', description: 'Cohorts, funnels and retention charts over all your data.', trial_days: 7 },
   ],
   plans: [
-    { id: 'starter', name: 'Starter', rank: 1, currency: 'usd', price_cents: 5000, interval: 'month', seat_price_cents: 1000,
+    { id: 'starter', name: 'Starter', rank: 1, currency: 'usd', price_cents: 5000, interval: 'month', seat_price_cents: 1000, annual_price_cents: 48000,
       limits: { api_calls: 10000, seats: 5, projects: 3 }, features: [] },
-    { id: 'pro', name: 'Pro', rank: 2, currency: 'usd', price_cents: 20000, interval: 'month', seat_price_cents: 1000,
+    { id: 'pro', name: 'Pro', rank: 2, currency: 'usd', price_cents: 20000, interval: 'month', seat_price_cents: 1000, annual_price_cents: 192000,
       limits: { api_calls: 50000, seats: 20, projects: 20 }, features: ['audit_log', 'advanced_analytics'] },
-    { id: 'business', name: 'Business', rank: 3, currency: 'usd', price_cents: 80000, interval: 'month', seat_price_cents: 1000,
+    { id: 'business', name: 'Business', rank: 3, currency: 'usd', price_cents: 80000, interval: 'month', seat_price_cents: 1000, annual_price_cents: 768000,
       limits: { api_calls: 250000, seats: 100, projects: null }, features: ['audit_log', 'advanced_analytics', 'sso'] },
     // Sold by sales on contract: accounts may be on it, the widget never offers it.
     { id: 'enterprise', name: 'Enterprise', rank: 4, currency: 'usd', price_cents: 300000, interval: 'month', seat_price_cents: 0,

@@ -2,6 +2,7 @@
 import { env } from 'cloudflare:workers';
 import { sign } from 'hono/jwt';
 import { app } from '../index';
+import { signServe } from '../serveToken';
 
 export const SECRET = 'sk_test_secret';
 export const ADMIN = 'ak_test_admin';
@@ -14,8 +15,8 @@ type Init = { body?: unknown; token?: string | null; headers?: Record<string, st
 export const api = (method: string, path: string, init: Init = {}) => apiWith({}, method, path, init);
 
 /** A user token as a host backend would sign it. */
-export async function userToken(claims: { sub?: string; acct: string; role?: 'admin' | 'member'; exp?: number; locale?: string }, secret = TOKEN_SECRET) {
-  return sign({ sub: claims.sub ?? 'u1', acct: claims.acct, role: claims.role ?? 'admin', exp: claims.exp ?? Math.floor(Date.now() / 1000) + 3600, ...(claims.locale && { locale: claims.locale }) }, secret, 'HS256');
+export async function userToken(claims: { sub?: string; acct: string; role?: 'admin' | 'member'; exp?: number; locale?: string; name?: string }, secret = TOKEN_SECRET) {
+  return sign({ sub: claims.sub ?? 'u1', acct: claims.acct, role: claims.role ?? 'admin', exp: claims.exp ?? Math.floor(Date.now() / 1000) + 3600, ...(claims.locale && { locale: claims.locale }), ...(claims.name && { name: claims.name }) }, secret, 'HS256');
 }
 
 export const DAY = 86_400_000;
@@ -84,6 +85,15 @@ export async function apiWith(bindings: Partial<typeof env>, method: string, pat
     json = text;
   }
   return { status: res.status, json, headers: res.headers };
+}
+
+/**
+ * The serve token the widget state would carry for this prompt (worker/serveToken.ts), for the
+ * user of `token`: prompt events need it.
+ */
+export async function serveToken(token: string, prompt_id: string, variant_id: string | null = null, experiment_id: string | null = null) {
+  const claims = JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { acct: string; sub: string };
+  return signServe(TOKEN_SECRET, { acct: claims.acct, sub: claims.sub, prompt_id, variant_id, experiment_id }, Date.now());
 }
 
 /** Keys of a safe production configuration: each 32+ characters and distinct (worker/config.ts). */

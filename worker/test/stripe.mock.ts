@@ -7,7 +7,9 @@
  * deliveries signed with the real `t=…,v1=<HMAC-SHA256>` scheme.
  *
  * Stripe API (Bearer `sk_test_…`):
- * - `GET /v1/subscriptions/:id`, `POST /v1/subscriptions/:id` (update), `POST /v1/invoices/create_preview`,
+ * - `GET /v1/subscriptions/:id`, `POST /v1/subscriptions/:id` (update: items with proration, or without an
+ *   invoice `cancel_at_period_end`, `pause_collection`, `discounts` and items with `proration_behavior=none`;
+ *   a new billing interval starts a new period), `POST /v1/coupons`, `POST /v1/invoices/create_preview`,
  *   `GET /v1/invoices/:id`, `GET /v1/payment_intents/:id`.
  * Test controls (JSON, no auth):
  * - `POST /__mock/seed` `{ prices, customers, subscriptions }` — creates or replaces objects.
@@ -56,6 +58,14 @@ export function signature(payload: string, secret: string, timestamp = nowSecond
   return `t=${timestamp},v1=${v1}`;
 }
 
+/** The same second one calendar year later (29 February → 28 February), as Stripe renews a yearly price. */
+function oneYearAfterSeconds(t: number): number {
+  const d = new Date(t * 1000);
+  const year = d.getUTCFullYear() + 1;
+  const days = new Date(Date.UTC(year, d.getUTCMonth() + 1, 0)).getUTCDate();
+  return Date.UTC(year, d.getUTCMonth(), Math.min(d.getUTCDate(), days), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()) / 1000;
+}
+
 const list = (data: unknown[], url: string) => ({ object: 'list', data, has_more: false, url });
 
 class StripeState {
@@ -64,6 +74,7 @@ class StripeState {
   subscriptions = new Map<string, Obj>();
   invoices = new Map<string, Obj>();
   intents = new Map<string, Obj>();
+  coupons = new Map<string, Obj>();
   events: Obj[] = [];
   requests: { method: string; path: string; params: Obj; idempotencyKey: string | null; subscription: string | null }[] = [];
   idempotency = new Map<string, { body: string; status: number; response: string }>();
@@ -99,8 +110,14 @@ class StripeState {
     const { current_period_start: start, current_period_end: end } = items[0]!;
     if (t < start || t > end) throw new StripeFailure(400, 'invalid_request_error', 'The proration_date must be within the current subscription period.', 'parameter_invalid_integer');
     const share = (cents: number) => Math.round((cents * (end - t)) / (end - start));
+    // A new billing interval resets the billing cycle to now: the new price is charged in full for a new period.
+    const newInterval = changes.some((ch) => {
+      const existing = ch.id ? items.find((i) => i.id === ch.id) : undefined;
+      return existing && ch.price && this.price(ch.price).recurring.interval !== existing.price.recurring.interval;
+    });
+    const [pStart, pEnd] = newInterval ? [t, oneYearAfterSeconds(t)] : [start, end];
     const lines: Obj[] = [];
-    const after: Obj[] = items.map((i) => ({ ...i }));
+    const after: Obj[] = items.map((i) => (newInterval ? this.item(sub.id, i.id, i.price.id, i.quantity, pStart, pEnd) : { ...i }));
     for (const ch of changes) {
       const existing = ch.id ? items.find((i) => i.id === ch.id) : undefined;
       if (ch.id && !existing) throw new StripeFailure(400, 'invalid_request_error', `No such subscription item: '${ch.id}'`, 'resource_missing');
@@ -111,14 +128,19 @@ class StripeState {
         lines.push({ amount: -share(existing.price.unit_amount * existing.quantity), description: `Unused time on ${existing.quantity} × ${existing.price.id}`, proration: true });
         const idx = after.findIndex((i) => i.id === existing.id);
         if (deleted) after.splice(idx, 1);
-        else after[idx] = this.item(sub.id, existing.id, price.id, quantity, start, end);
+        else after[idx] = this.item(sub.id, existing.id, price.id, quantity, pStart, pEnd);
       } else {
-        after.push(this.item(sub.id, newId('si'), price.id, quantity, start, end));
+        after.push(this.item(sub.id, newId('si'), price.id, quantity, pStart, pEnd));
       }
-      if (!deleted) lines.push({ amount: share(price.unit_amount * quantity), description: `Remaining time on ${quantity} × ${price.id}`, proration: true });
+      if (!deleted)
+        lines.push(
+          newInterval
+            ? { amount: price.unit_amount * quantity, description: `${quantity} × ${price.id} (a new ${price.recurring.interval})`, proration: false }
+            : { amount: share(price.unit_amount * quantity), description: `Remaining time on ${quantity} × ${price.id}`, proration: true },
+        );
     }
     const total = lines.reduce((s, l) => s + l.amount, 0);
-    return { lines, total, after, start, end };
+    return { lines, total, after, start: pStart, end: pEnd };
   }
 
   invoice(sub: Obj, p: { lines: Obj[]; total: number; start: number; end: number }, preview: boolean): Obj {
@@ -145,9 +167,48 @@ class StripeState {
     return out;
   }
 
+  /**
+   * An update that charges nothing now: `cancel_at_period_end`, `pause_collection`, `discounts`,
+   * or items changed with `proration_behavior=none` (the next invoice is at the new prices).
+   */
+  updateWithoutInvoice(sub: Obj, params: Obj): Obj {
+    if (params.cancel_at_period_end !== undefined) {
+      sub.cancel_at_period_end = params.cancel_at_period_end === 'true';
+      sub.cancel_at = sub.cancel_at_period_end ? sub.items.data[0].current_period_end : null;
+    }
+    if (params.pause_collection !== undefined)
+      sub.pause_collection = params.pause_collection === '' ? null : { behavior: params.pause_collection.behavior, resumes_at: params.pause_collection.resumes_at ? Number(params.pause_collection.resumes_at) : null };
+    if (params.discounts !== undefined) {
+      sub.discounts = (params.discounts === '' ? [] : (params.discounts as Obj[])).map((d) => {
+        const coupon = this.coupons.get(d.coupon);
+        if (!coupon) throw new StripeFailure(400, 'invalid_request_error', `No such coupon: '${d.coupon}'`, 'resource_missing');
+        return { id: newId('di'), object: 'discount', coupon, subscription: sub.id, start: nowSeconds() };
+      });
+    }
+    if (params.items) {
+      const { current_period_start: start, current_period_end: end } = sub.items.data[0];
+      const after: Obj[] = sub.items.data.map((i: Obj) => ({ ...i }));
+      for (const ch of params.items as Obj[]) {
+        const idx = ch.id ? after.findIndex((i) => i.id === ch.id) : -1;
+        if (ch.id && idx < 0) throw new StripeFailure(400, 'invalid_request_error', `No such subscription item: '${ch.id}'`, 'resource_missing');
+        if (ch.deleted === 'true') after.splice(idx, 1);
+        else {
+          const existing = idx >= 0 ? after[idx] : undefined;
+          const item = this.item(sub.id, existing?.id ?? newId('si'), ch.price ?? existing!.price.id, Number(ch.quantity ?? existing?.quantity ?? 1), start, end);
+          if (idx >= 0) after[idx] = item;
+          else after.push(item);
+        }
+      }
+      sub.items.data = after;
+    }
+    this.event('customer.subscription.updated', sub);
+    return sub;
+  }
+
   updateSubscription(sub: Obj, params: Obj): Obj {
     const customer = this.customers.get(sub.customer) ?? { card: 'ok', fail: {} };
     if (customer.fail.update) throw StripeFailure.from(customer.fail.update);
+    if (!params.items || params.proration_behavior === 'none') return this.updateWithoutInvoice(sub, params);
     if (params.proration_behavior !== 'always_invoice') throw new StripeFailure(400, 'invalid_request_error', 'This mock expects proration_behavior=always_invoice.');
     const t = params.proration_date !== undefined ? Number(params.proration_date) : nowSeconds();
     const p = this.prorate(sub, params.items ?? [], t);
@@ -304,6 +365,15 @@ export async function startStripeMock(port = 0): Promise<{ port: number; server:
       if (details.proration_behavior !== 'always_invoice') throw new StripeFailure(400, 'invalid_request_error', 'This mock expects subscription_details[proration_behavior]=always_invoice.');
       const t = details.proration_date !== undefined ? Number(details.proration_date) : nowSeconds();
       return s.invoice(sub, s.prorate(sub, details.items ?? [], t), true);
+    }
+    if (resource === 'coupons' && !id && method === 'POST') {
+      const percent = Number(params.percent_off);
+      if (!(percent > 0 && percent <= 100)) throw new StripeFailure(400, 'invalid_request_error', 'Invalid percent_off: must be between 0 and 100.', 'parameter_invalid_integer');
+      if (params.duration === 'repeating' && !params.duration_in_months)
+        throw new StripeFailure(400, 'invalid_request_error', 'duration_in_months is required when duration is repeating.', 'parameter_missing');
+      const coupon = { id: newId('coupon'), object: 'coupon', percent_off: percent, duration: params.duration, duration_in_months: params.duration_in_months ? Number(params.duration_in_months) : null, name: params.name ?? null, valid: true, livemode: false };
+      s.coupons.set(coupon.id, coupon);
+      return coupon;
     }
     if (resource === 'invoices' && id && method === 'GET') {
       const inv = s.invoices.get(id);

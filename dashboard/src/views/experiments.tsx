@@ -177,6 +177,7 @@ function CreateForm({ prompts, onCreated }: { prompts: (PromptDefinition & { bui
                 <option value="account">Account</option>
                 <option value="user">User</option>
               </select>
+              <p class="muted small" id="exp-unit-rule">{conversionRule(d.unit)}</p>
             </div>
           </div>
           {d.variants.map((v, i) => (
@@ -242,7 +243,7 @@ function Results({ experiment: e, onChange }: { experiment: Experiment; onChange
     <section class="results" aria-labelledby="results-title" data-experiment={e.id}>
       <h2 id="results-title">Results of {e.key}</h2>
       <p class="muted small">
-        Conversion: a self-serve upgrade within {e.attribution_days} days of the unit's first exposure. Control: {e.control_id}. Status: {e.status}
+        Conversion: a self-serve upgrade within {e.attribution_days} days of the unit's first exposure. {conversionRule(e.unit)} Control: {e.control_id}. Status: {e.status}
         {e.shipped_variant_id ? `, shipped ${e.shipped_variant_id}` : ''}.
       </p>
       <Loaded state={results}>
@@ -298,4 +299,11 @@ function Results({ experiment: e, onChange }: { experiment: Experiment; onChange
       </Loaded>
     </section>
   );
+}
+
+/** Who an upgrade counts for, next to the unit: the worker's rule (worker/experiments.ts `armCounts`). */
+function conversionRule(unit: 'account' | 'user'): string {
+  return unit === 'user'
+    ? "An account's upgrade counts only for exposed users who made it or clicked this prompt before it."
+    : "An account's upgrade counts for the account.";
 }

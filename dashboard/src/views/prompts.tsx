@@ -1,5 +1,6 @@
 /** Prompts: the definitions in force, on/off, and a copy editor with the widget's live preview. */
 import { signal } from '@preact/signals';
+import { useState } from 'preact/hooks';
 import { api } from '../api';
 import { DataTable, Loaded } from '../components';
 import { when } from '../format';
@@ -14,10 +15,10 @@ const draft = signal<PromptCopy | null>(null);
 const message = signal('');
 
 /** The body of `PUT /v1/admin/prompts/:id` for a listed definition. */
-export const promptInput = (p: Listed, change: Partial<Pick<Listed, 'copy' | 'enabled'>>) => ({
+export const promptInput = (p: Listed, change: Partial<Pick<Listed, 'copy' | 'enabled' | 'trigger' | 'caps'>>) => ({
   kind: p.kind,
-  trigger: p.trigger,
-  caps: p.caps,
+  trigger: change.trigger ?? p.trigger,
+  caps: change.caps ?? p.caps,
   copy: change.copy ?? p.copy,
   enabled: change.enabled ?? p.enabled,
 });
@@ -35,11 +36,15 @@ export const loadPrompts = () => api<{ prompts: Listed[] }>('/v1/admin/prompts')
 
 export function PromptsView() {
   const list = useRequest(loadPrompts, []);
-  const save = async (p: Listed, change: Partial<Pick<Listed, 'copy' | 'enabled'>>) => {
+  const save = async (p: Listed, change: Partial<Pick<Listed, 'copy' | 'enabled' | 'trigger' | 'caps'>>) => {
     message.value = '';
     try {
       await api(`/v1/admin/prompts/${encodeURIComponent(p.id)}`, { method: 'PUT', body: promptInput(p, change) });
-      message.value = change.copy ? `Saved the copy of ${p.id}.` : `${p.id} is now ${change.enabled ? 'on' : 'off'}.`;
+      message.value = change.copy
+        ? `Saved the copy of ${p.id}.`
+        : change.caps
+          ? `Saved the rules of ${p.id}.`
+          : `${p.id} is now ${change.enabled ? 'on' : 'off'}.`;
       list.reload();
     } catch (e) {
       message.value = (e as Error).message;
@@ -100,6 +105,10 @@ export function PromptsView() {
               />
             </section>
             {current && draft.value && <CopyEditor prompt={current} onSave={(copy) => save(current, { copy })} />}
+            {current && draft.value && (
+              <RulesEditor key={current.id} prompt={current} onSave={(trigger, caps) => save(current, { trigger, caps })} />
+            )}
+            <ActivationEditor />
           </>
         );
       }}
@@ -126,7 +135,8 @@ export function CopyFields({ copy, onChange, idPrefix }: { copy: PromptCopy; onC
       {field('cta_label', 'Button label (empty: no button)')}
       {field('secondary_label', 'Secondary label (empty: none)')}
       <p class="muted small">
-        Placeholders: {'{used} {limit} {pct} {metric} {plan} {next_plan} {feature}'} — shown as plain text, never HTML.
+        Placeholders: {'{used} {limit} {pct} {metric} {plan} {next_plan} {next_limit} {feature}'} — shown as plain text, never
+        HTML. A sentence naming the next plan is left out for accounts on the top plan.
       </p>
     </>
   );
@@ -160,3 +170,131 @@ function CopyEditor({ prompt, onSave }: { prompt: Listed; onSave: (c: PromptCopy
     </section>
   );
 }
+
+const CAP_FIELDS = [
+  ['per_session', 'Per session'],
+  ['total', 'Total (limit notices: per metric per billing period)'],
+  ['dismiss_limit', 'Dismissals before suppression'],
+  ['dismiss_cooldown_days', 'Suppressed for (days)'],
+  ['snooze_days', '"Remind me later" for (days)'],
+] as const;
+
+const numbers = (text: string) =>
+  text
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map(Number);
+
+/** A prompt's trigger and frequency caps; the API's validation messages name the field. */
+function RulesEditor({ prompt, onSave }: { prompt: Listed; onSave: (trigger: Listed['trigger'], caps: Listed['caps']) => void }) {
+  const t = prompt.trigger as Record<string, unknown>;
+  const [thresholds, setThresholds] = useState(Array.isArray(t.thresholds) ? (t.thresholds as number[]).join(', ') : '');
+  const [seatPct, setSeatPct] = useState(typeof t.seat_pct === 'number' ? String(t.seat_pct) : '');
+  const [caps, setCaps] = useState<Record<string, number>>({ ...(prompt.caps as unknown as Record<string, number>) });
+  const trigger = () => {
+    if ('thresholds' in t) return { ...t, thresholds: numbers(thresholds) };
+    if ('seat_pct' in t) return { ...t, seat_pct: Number(seatPct) };
+    return t;
+  };
+  return (
+    <section class="card editor" aria-labelledby="rules-title">
+      <h2 id="rules-title">Rules of {prompt.id}</h2>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          onSave(trigger() as Listed['trigger'], caps as unknown as Listed['caps']);
+        }}
+      >
+        {'thresholds' in t && (
+          <div class="field">
+            <label for="rules-thresholds">Thresholds (% of the limit, 1–100, e.g. 80)</label>
+            <input id="rules-thresholds" name="thresholds" value={thresholds} onInput={(e) => setThresholds(e.currentTarget.value)} />
+          </div>
+        )}
+        {'seat_pct' in t && (
+          <div class="field">
+            <label for="rules-seat_pct">Seat use (%)</label>
+            <input id="rules-seat_pct" name="seat_pct" type="number" value={seatPct} onInput={(e) => setSeatPct(e.currentTarget.value)} />
+          </div>
+        )}
+        <div class="grid2">
+          {CAP_FIELDS.map(([k, label]) => (
+            <div class="field" key={k}>
+              <label for={`rules-${k}`}>{label}</label>
+              <input
+                id={`rules-${k}`}
+                name={k}
+                type="number"
+                value={caps[k]}
+                onInput={(e) => setCaps({ ...caps, [k]: Number(e.currentTarget.value) })}
+              />
+            </div>
+          ))}
+        </div>
+        <div class="row">
+          <button type="submit">Save rules</button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+type ActivationRule = { events: string[]; min_events: number; min_age_days: number };
+const activationMessage = signal('');
+
+/** Activation first: which tracked events, how many, and the minimum account age before soft prompts. */
+function ActivationEditor() {
+  const rule = useRequest(() => api<ActivationRule>('/v1/admin/activation'), []);
+  return (
+    <section class="card editor" aria-labelledby="activation-title">
+      <h2 id="activation-title">Activation rule</h2>
+      <p class="muted small">
+        Until an account is activated it sees no soft expansion prompts; limit blocks still show.
+      </p>
+      <Loaded state={rule}>{(r) => <ActivationForm rule={r} onSaved={rule.reload} />}</Loaded>
+      <p role="status" id="activation-status">
+        {activationMessage.value}
+      </p>
+    </section>
+  );
+}
+
+function ActivationForm({ rule, onSaved }: { rule: ActivationRule; onSaved: () => void }) {
+  const [events, setEvents] = useState(rule.events.join(', '));
+  const [minEvents, setMinEvents] = useState(String(rule.min_events));
+  const [minAge, setMinAge] = useState(String(rule.min_age_days));
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    activationMessage.value = '';
+    try {
+      const body = { events: events.split(/[\s,]+/).filter(Boolean), min_events: Number(minEvents), min_age_days: Number(minAge) };
+      await api('/v1/admin/activation', { method: 'PUT', body });
+      activationMessage.value = 'Saved the activation rule.';
+      onSaved();
+    } catch (err) {
+      activationMessage.value = (err as Error).message;
+    }
+  };
+  return (
+    <form onSubmit={submit}>
+      <div class="field">
+        <label for="activation-events">Events that count (comma-separated)</label>
+        <input id="activation-events" name="events" value={events} onInput={(e) => setEvents(e.currentTarget.value)} />
+      </div>
+      <div class="grid2">
+        <div class="field">
+          <label for="activation-min_events">How many</label>
+          <input id="activation-min_events" name="min_events" type="number" value={minEvents} onInput={(e) => setMinEvents(e.currentTarget.value)} />
+        </div>
+        <div class="field">
+          <label for="activation-min_age_days">Minimum account age (days)</label>
+          <input id="activation-min_age_days" name="min_age_days" type="number" value={minAge} onInput={(e) => setMinAge(e.currentTarget.value)} />
+        </div>
+      </div>
+      <div class="row">
+        <button type="submit">Save activation rule</button>
+      </div>
+    </form>
+  );
+}
+

@@ -5,15 +5,10 @@ import { flush, seen, track } from '../transport';
 import type { Prompt } from '../types';
 import { Box } from './Box';
 import { GatePreview } from './Gate';
-import { openUpgrade, upgradeChunk } from './lazyUpgrade';
+import { openUpgrade, upgradeChunk, withChunk } from './lazyUpgrade';
 
-/** DESIGN.md: only the highest crossed threshold shows, with this intent. */
-const INTENT: Record<number, [intent: string, title: string, cta?: string]> = {
-  50: ['halfway', "You're halfway through your allocation"],
-  75: ['approaching', 'Approaching plan limit', 'Compare plans'],
-  90: ['almost', 'Almost at your limit', 'Upgrade'],
-  100: ['reached', 'Limit reached', 'Upgrade'],
-};
+/** DESIGN.md: only the highest crossed threshold shows, with this intent (the worker always sends the title and labels). */
+const INTENT: Record<number, string> = { 50: 'halfway', 75: 'approaching', 90: 'almost', 100: 'reached' };
 
 /**
  * Limit notices and invite prompts, in polite (soft) and assertive (blocking) live
@@ -22,13 +17,16 @@ const INTENT: Record<number, [intent: string, title: string, cta?: string]> = {
 export function Notices({ float }: { float?: boolean }) {
   const list = float && placedNotices.value ? [] : prompts.value.filter((p) => p.kind !== 'feature_gate');
   const gate = float && gateOpen.value;
-  const Upgrade = float && upgradeChunk.value?.Upgrade;
+  const chunk = float && upgradeChunk.value;
+  // an admin with members' requests waiting gets them, from the on-demand chunk
+  if (float && state.value?.upgrade_requests?.length) withChunk(() => 0);
   return (
     <Box float={float}>
       {gate && <GatePreview id={gate} onClose={() => (gateOpen.value = null)} />}
       <div aria-live="polite">{list.filter((p) => !p.blocking).map((p) => <Notice key={p.id} p={p} />)}</div>
       <div aria-live="assertive">{list.filter((p) => p.blocking).map((p) => <Notice key={p.id} p={p} />)}</div>
-      {float && Upgrade && <Upgrade />}
+      {chunk && <chunk.Requests />}
+      {chunk && <chunk.Upgrade />}
     </Box>
   );
 }
@@ -36,14 +34,14 @@ export function Notices({ float }: { float?: boolean }) {
 function Notice({ p }: { p: Prompt }) {
   useEffect(() => seen(p), [p.id]);
   const { account, upgrade_options, meters } = state.value!;
-  const [intent, title, cta] = INTENT[p.threshold ?? 0] ?? [];
+  const intent = INTENT[p.threshold ?? 0];
   const next = upgrade_options[0];
   const nextLimit = p.metric && next?.limits?.[p.metric];
   const seats = account.seats;
   const addSeats = p.kind === 'invite' && (p.blocking || (seats.limit !== null && seats.used >= seats.limit));
   // copy may leave a label empty for "no such button"; at the seat limit the invite CTA buys seats
-  const label = addSeats ? 'Add seats' : (p.cta_label ?? cta);
-  const later = !p.blocking && (p.secondary_label ?? 'Remind me later');
+  const label = addSeats ? 'Add seats' : p.cta_label;
+  const later = !p.blocking && p.secondary_label;
   const close = (type: 'dismiss' | 'snooze') => {
     track(type, p);
     hide(p.id);
@@ -52,11 +50,12 @@ function Notice({ p }: { p: Prompt }) {
     track('click', p);
     if (addSeats) openUpgrade({ seats: (seats.limit ?? seats.used) + 1 });
     else if (p.kind === 'invite') invite(p);
-    else if (p.kind === 'limit_notice') openUpgrade((p.threshold ?? 0) >= 90 && next ? { plan_id: next.plan_id } : {});
+    // a limit notice from 90% upgrades to the next plan; 75% and milestones open the plan comparison
+    else openUpgrade(p.kind == 'limit_notice' && (p.threshold ?? 0) >= 90 && next ? { plan_id: next.plan_id } : {});
   };
   return (
     <section class="card" data-kind={p.kind} data-intent={intent} aria-labelledby={'t-' + p.id}>
-      <h3 id={'t-' + p.id}>{p.title || title}</h3>
+      <h3 id={'t-' + p.id}>{p.title}</h3>
       {p.body && <p>{p.body}</p>}
       {p.threshold === 75 && next && (
         <p class="mu">

@@ -11,6 +11,8 @@ import type { Prompt, UpgradeChoice } from '../types';
 
 export interface UpgradeChunk {
   Upgrade: ComponentType;
+  /** Admins: members' open upgrade requests, each with Approve and Decline. */
+  Requests: ComponentType;
   openUpgrade(choice: Partial<UpgradeChoice>, opener: HTMLElement | null): void;
   startTrial(featureId: string, prompt?: Prompt): void;
 }

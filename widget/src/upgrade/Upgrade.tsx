@@ -5,6 +5,7 @@ import { addCss } from '../style';
 import { emit, role, state, uid, upgrade } from '../store';
 import { loadState, request } from '../transport';
 import type { Preview, UpgradeChoice, UpgradeResult } from '../types';
+import { Manage, resetManage } from './ManagePlan';
 
 addCss(`dialog{width:min(460px,calc(100vw - 32px));padding:20px;background:var(--bg);color:var(--fg);border:1px solid var(--border);border-radius:var(--rd)}
 dialog::backdrop{background:#0007}h2{font-size:1.15em}fieldset{border:0;padding:0;margin:8px 0}legend{font-weight:600}
@@ -32,12 +33,15 @@ export function openUpgrade(choice: Partial<UpgradeChoice>, from: HTMLElement | 
   phase.value = 'pick';
   preview.value = outcome.value = null;
   note.value = '';
+  resetManage();
   choose(choice);
 }
 
 function choose(choice: Partial<UpgradeChoice>) {
   upgrade.value = choice;
-  if (role.value === 'admin' && (choice.plan_id || choice.seats)) quote();
+  preview.value = null;
+  if (role.value === 'admin' && (choice.plan_id || choice.seats || choice.interval)) quote();
+  else phase.value = 'pick';
 }
 
 function fail(e: { message: string; billing?: string }, retry: () => void) {
@@ -137,10 +141,15 @@ function Dialog({ choice }: { choice: Partial<UpgradeChoice> }) {
   const min = (account.seats.limit ?? account.seats.used) + 1;
   const shut = () => ref.current?.close();
   const billing = out?.billing ?? pv?.billing;
+  const yearly = choice.interval === 'year';
+  const saving = account.plan.annual_saving_cents ?? 0;
+  const title = !admin ? 'Ask your admin' : choice.manage ? 'Manage plan' : yearly ? 'Switch to yearly billing' : choice.seats ? 'Add seats' : 'Upgrade your plan';
   return (
     <dialog ref={ref} aria-labelledby="u-t" onClose={() => upgrade.value === choice && close()} onKeyDown={trap}>
-      <h2 id="u-t">{!admin ? 'Ask your admin' : choice.seats ? 'Add seats' : 'Upgrade your plan'}</h2>
-      {ph === 'done' || ph === 'sent' ? (
+      <h2 id="u-t">{title}</h2>
+      {admin && choice.manage ? (
+        <Manage choose={choose} shut={shut} />
+      ) : ph === 'done' || ph === 'sent' ? (
         <>
           <p role="status">{ph === 'sent' ? 'Request sent. Your admins will be in touch.' : out?.message}</p>
           <div class="row">
@@ -156,7 +165,12 @@ function Dialog({ choice }: { choice: Partial<UpgradeChoice> }) {
             Current plan: {account.plan.name} · {money(account.plan.price_cents, account.plan.currency)}
             {per(account.plan.interval)}
           </p>
-          {choice.seats ? (
+          {yearly && !choice.plan_id ? (
+            <p>
+              <b>{account.plan.name}, billed yearly</b>
+              {saving > 0 && ` · Save ${money(saving, account.plan.currency)} a year`}
+            </p>
+          ) : choice.seats ? (
             <label>
               Seats
               <input
@@ -169,6 +183,14 @@ function Dialog({ choice }: { choice: Partial<UpgradeChoice> }) {
           ) : (
             <fieldset>
               <legend>Choose a plan</legend>
+              {admin && saving > 0 && account.plan.interval !== 'year' && (
+                <label class="p">
+                  <input type="radio" name="plan" checked={false} onChange={() => choose({ interval: 'year' })} />
+                  <span>
+                    <b>{account.plan.name}, billed yearly</b> Save {money(saving, account.plan.currency)} a year
+                  </span>
+                </label>
+              )}
               {upgrade_options.map((o) => (
                 <label class="p" key={o.plan_id}>
                   <input
@@ -202,7 +224,7 @@ function Dialog({ choice }: { choice: Partial<UpgradeChoice> }) {
             {ph === 'failed' && <button onClick={out?.retry}>Try again</button>}
             {admin ? (
               <button class="pri" disabled={!pv || ph === 'busy'} aria-disabled={ph !== 'ready'} onClick={confirm}>
-                {ph === 'paying' ? 'Upgrading…' : 'Confirm upgrade'}
+                {ph === 'paying' ? 'Upgrading…' : yearly ? 'Switch to yearly' : 'Confirm upgrade'}
               </button>
             ) : (
               <button class="pri" disabled={!choice.plan_id && !choice.seats} onClick={ask}>

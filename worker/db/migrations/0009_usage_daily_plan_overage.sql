@@ -6,4 +6,5 @@ CREATE TABLE `usage_daily` (
 	PRIMARY KEY(`account_id`, `metric`, `day`)
 );
 --> statement-breakpoint
-CREATE INDEX `usage_daily_day` ON `usage_daily` (`day`);
+CREATE INDEX `usage_daily_day` ON `usage_daily` (`day`);--> statement-breakpoint
+ALTER TABLE `plans` ADD `overage` text;

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { database } from './db';
+import { enforceRetention, RETENTION } from './dataRetention';
+import { DAY, env, seedAccount, uid } from './test/api';
+
+const count = async (query: string, ...params: unknown[]) => (await env.DB.prepare(query).bind(...params).first<{ n: number }>())!.n;
+
+describe('retention', () => {
+  it('every table that grows with traffic has a rule, and idempotency keys outlive 35 days', () => {
+    const tables = RETENTION.map((r) => r.table);
+    for (const t of ['usage_events', 'track_events', 'prompt_events', 'stripe_events', 'webhook_outbox', 'upgrades', 'upgrade_requests', 'experiment_exposures'])
+      expect(tables).toContain(t);
+    for (const t of ['usage_events', 'stripe_events', 'upgrades']) expect(RETENTION.find((r) => r.table === t)!.keepDays).toBeGreaterThanOrEqual(35);
+  });
+
+  it('deletes rows past their age, keeps the recent ones, and keeps the newest event of each kind per account for PQA', async () => {
+    const acct = uid();
+    await seedAccount(acct);
+    const now = Date.now();
+    const old = now - 500 * DAY;
+    const insertUsage = (key: string, t: number) =>
+      env.DB.prepare(`INSERT INTO usage_events (account_id, idempotency_key, metric, value, mode, timestamp, period_start, batch_id) VALUES (?, ?, 'api_calls', 1, 'increment', ?, 0, 'b')`).bind(acct, key, t);
+    const insertTrack = (key: string, event: string, t: number) =>
+      env.DB.prepare(`INSERT INTO track_events (account_id, idempotency_key, user_id, event, timestamp, batch_id) VALUES (?, ?, 'u', ?, ?, 'b')`).bind(acct, key, event, t);
+    const insertPrompt = (key: string, t: number) =>
+      env.DB.prepare(`INSERT INTO prompt_events (account_id, idempotency_key, user_id, session_id, type, timestamp) VALUES (?, ?, 'u', 's', 'impression', ?)`).bind(acct, key, t);
+    await env.DB.batch([
+      insertUsage('u-old', now - 101 * DAY),
+      insertUsage('u-key-window', now - 36 * DAY),
+      insertUsage('u-new', now),
+      insertTrack('t-activated', 'core_feature_activated', old),
+      insertTrack('t-active-old', 'user_active', old),
+      insertTrack('t-active-new', 'user_active', now - DAY),
+      insertPrompt('p-old', old),
+      insertPrompt('p-new', now - DAY),
+    ]);
+    await env.DB.prepare(`INSERT INTO stripe_events (id, type, created, received_at) VALUES (?, 'invoice.paid', 0, ?), (?, 'invoice.paid', 0, ?)`)
+      .bind(`evt_old_${acct}`, now - 91 * DAY, `evt_new_${acct}`, now - 10 * DAY).run();
+
+    const deleted = await enforceRetention(database(env.DB), now);
+    expect(deleted.usage_events).toBeGreaterThanOrEqual(1);
+    const keys = async (table: string) =>
+      (await env.DB.prepare(`SELECT idempotency_key AS k FROM ${table} WHERE account_id = ? ORDER BY k`).bind(acct).all<{ k: string }>()).results.map((r) => r.k);
+    expect(await keys('usage_events')).toEqual(['u-key-window', 'u-new']);
+    // The old user_active is gone (a newer one exists); the only core_feature_activated stays, however old.
+    expect(await keys('track_events')).toEqual(['t-activated', 't-active-new']);
+    expect(await keys('prompt_events')).toEqual(['p-new']);
+    expect(await count(`SELECT count(*) AS n FROM stripe_events WHERE id IN (?, ?)`, `evt_old_${acct}`, `evt_new_${acct}`)).toBe(1);
+    // A second run has nothing more to delete for this account.
+    await enforceRetention(database(env.DB), now);
+    expect(await keys('track_events')).toEqual(['t-activated', 't-active-new']);
+  });
+});

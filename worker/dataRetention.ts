@@ -1,0 +1,125 @@
+/**
+ * Retention: nothing Ladder stores grows without bound. The cron deletes rows past their age
+ * here, a bounded number per run (`PAGE` rows a statement, `MAX_PAGES` statements a table), so
+ * a backlog drains over a few runs without one run holding the database.
+ *
+ * Tables not listed are bounded by configuration or by the number of accounts (catalog,
+ * accounts, counters, trials, PQA scores, billing state, settings, prompts, webhooks,
+ * experiments) — or are financial records kept as long as the deployment lives (invoices,
+ * the MRR ledger: NRR needs their whole history, and each row is a real billing change).
+ * The README lists the same table.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import { sqlBatch, type Db } from './db';
+import { deleteEndedSessions } from './session';
+
+const DAY = 86_400_000;
+const PAGE = 5_000;
+const MAX_PAGES = 10;
+
+export type RetentionRule = {
+  table: string;
+  /** How long a row is kept, in days. */
+  keepDays: number;
+  /** Why that long. */
+  why: string;
+  /** The rows past retention (`cutoff` is epoch ms); selects `rowid`. */
+  expired: (cutoff: number) => SQL;
+};
+
+export const RETENTION: RetentionRule[] = [
+  {
+    table: 'usage_events',
+    keepDays: 100,
+    why: 'idempotency keys (at least 35 days) and the 90 days of daily usage forecasts and the rule simulator replay; counters hold the totals',
+    expired: (cutoff) => sql`SELECT rowid FROM usage_events WHERE timestamp < ${cutoff} LIMIT ${PAGE}`,
+  },
+  {
+    table: 'track_events',
+    keepDays: 400,
+    why: 'PQA signals of the last 13 months; the newest event of each kind per account is kept for good, so one-time behaviours (core feature activated, integration built) keep their points',
+    expired: (cutoff) => sql`
+      SELECT t.rowid FROM track_events t WHERE t.timestamp < ${cutoff}
+        AND EXISTS (SELECT 1 FROM track_events n WHERE n.account_id = t.account_id AND n.event = t.event AND n.timestamp > t.timestamp)
+      LIMIT ${PAGE}`,
+  },
+  {
+    table: 'prompt_events',
+    keepDays: 400,
+    why: 'frequency caps (30-day suppressions, 120-day history) and 13 months of raw funnels; older funnels come from the daily roll-up',
+    expired: (cutoff) => sql`SELECT rowid FROM prompt_events WHERE timestamp < ${cutoff} LIMIT ${PAGE}`,
+  },
+  {
+    table: 'prompt_daily',
+    keepDays: 3 * 366,
+    why: 'three years of daily funnel and upgrade-rate roll-ups',
+    expired: (cutoff) => sql`SELECT rowid FROM prompt_daily WHERE day < ${cutoff} LIMIT ${PAGE}`,
+  },
+  {
+    table: 'stripe_events',
+    keepDays: 90,
+    why: 'Stripe retries a delivery for up to 3 days; ids are kept far longer so a replay is still recognised',
+    expired: (cutoff) => sql`SELECT rowid FROM stripe_events WHERE received_at < ${cutoff} LIMIT ${PAGE}`,
+  },
+  {
+    table: 'webhook_outbox',
+    keepDays: 30,
+    why: 'delivered rows for the delivery counts of the last month; a row still undelivered after 30 days is given up',
+    expired: (cutoff) => sql`SELECT rowid FROM webhook_outbox WHERE created_at < ${cutoff} LIMIT ${PAGE}`,
+  },
+  {
+    table: 'upgrades',
+    keepDays: 400,
+    why: 'idempotency of upgrade clicks (at least 35 days) and 13 months of upgrade history in the account view',
+    expired: (cutoff) => sql`SELECT rowid FROM upgrades WHERE created_at < ${cutoff} LIMIT ${PAGE}`,
+  },
+  {
+    table: 'upgrade_requests',
+    keepDays: 400,
+    why: '13 months of requests from members to their admins',
+    expired: (cutoff) => sql`SELECT rowid FROM upgrade_requests WHERE created_at < ${cutoff} LIMIT ${PAGE}`,
+  },
+  {
+    table: 'experiment_exposures',
+    keepDays: 400,
+    why: 'results of experiments of the last 13 months (exposures of experiments still running are kept)',
+    expired: (cutoff) => sql`
+      SELECT x.rowid FROM experiment_exposures x JOIN experiments e ON e.id = x.experiment_id
+      WHERE x.first_exposed_at < ${cutoff} AND e.status != 'running' LIMIT ${PAGE}`,
+  },
+  {
+    table: 'cancel_flows',
+    keepDays: 2 * 366,
+    why: 'two years of cancellations and save offers for the saves report (the 90-day offer cap reads far less)',
+    expired: (cutoff) => sql`SELECT rowid FROM cancel_flows WHERE created_at < ${cutoff} LIMIT ${PAGE}`,
+  },
+  {
+    table: 'catalog_versions',
+    keepDays: 2 * 366,
+    why: 'two years of catalog history; the newest version is always kept',
+    expired: (cutoff) => sql`
+      SELECT rowid FROM catalog_versions WHERE created_at < ${cutoff} AND version < (SELECT max(version) FROM catalog_versions) LIMIT ${PAGE}`,
+  },
+];
+
+/**
+ * Delete what is past retention at `now`; returns rows deleted per table (and ended dashboard sessions).
+ * @example await enforceRetention(db, Date.now()) // { usage_events: 5000, …, admin_sessions: 2 }
+ */
+export async function enforceRetention(db: Db, now: number): Promise<Record<string, number>> {
+  const deleted: Record<string, number> = {};
+  for (const rule of RETENTION) {
+    const cutoff = now - rule.keepDays * DAY;
+    let total = 0;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const [rows = []] = await sqlBatch(db, [
+        sql`DELETE FROM ${sql.raw(rule.table)} WHERE rowid IN (${rule.expired(cutoff)}) RETURNING 1 AS x`,
+      ]);
+      total += rows.length;
+      if (rows.length < PAGE) break;
+    }
+    deleted[rule.table] = total;
+  }
+  deleted.admin_sessions = await deleteEndedSessions(db, now);
+  return deleted;
+}
