@@ -217,6 +217,32 @@ describe('dashboard in Chromium against the dev worker', () => {
     }
   });
 
+  test('the forecast prompt is listed and edited like any prompt: days before the limit, and {date} in the preview', async () => {
+    const put = (path: string, body: unknown) =>
+      fetch(base + path, { method: 'PUT', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const before = (await admin('/v1/admin/prompts')).prompts.find((p: { id: string }) => p.id === 'forecast');
+    try {
+      await view('prompts');
+      const row = page.locator('#prompts tbody tr[data-key="forecast"]');
+      await poll(() => row.innerText()).toContain('any metric limit forecast within 7 days');
+      await page.getByRole('button', { name: 'Edit copy of forecast' }).click();
+      // the preview renders the widget's own notice with the sample forecast date
+      await poll(() => page.getByTestId('prompt-preview').locator('section[data-kind=forecast]').innerText()).toContain("At this pace you'll reach your API calls limit on Dec 12.");
+      await page.locator('#rules-days_before').fill('0');
+      await page.getByRole('button', { name: 'Save rules' }).click();
+      await poll(() => page.locator('p.status').first().innerText()).toContain('trigger.days_before');
+      await page.locator('#rules-days_before').fill('10');
+      await page.getByRole('button', { name: 'Save rules' }).click();
+      await poll(() => page.locator('p.status').first().innerText()).toBe('Saved the rules of forecast.');
+      const saved = (await admin('/v1/admin/prompts')).prompts.find((p: { id: string }) => p.id === 'forecast');
+      expect(saved.trigger).toEqual({ metric: '*', days_before: 10 });
+      await poll(() => row.innerText()).toContain('within 10 days');
+      expect(await seriousViolations()).toEqual([]);
+    } finally {
+      await put('/v1/admin/prompts/forecast', { kind: before.kind, trigger: before.trigger, caps: before.caps, copy: before.copy, enabled: before.enabled });
+    }
+  });
+
   test('the seeded experiment shows its winner; a new one is created, started and read', async () => {
     await view('experiments');
     const { experiments } = await admin('/v1/admin/experiments');

@@ -18,7 +18,7 @@ export interface Meter {
 
 export interface Prompt {
   id: string;
-  kind: 'limit_notice' | 'feature_gate' | 'invite' | 'milestone';
+  kind: 'limit_notice' | 'feature_gate' | 'invite' | 'milestone' | 'forecast';
   metric?: string;
   feature_id?: string;
   threshold?: number;

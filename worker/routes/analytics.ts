@@ -116,12 +116,12 @@ function respond<T extends object>(c: Context, body: unknown, rows: readonly T[]
 function opensUpgrade(promptId: string): boolean {
   const p = parsePromptId(promptId);
   if (!p) return false;
-  return p.kind === 'limit_notice' || p.kind === 'feature_gate' || (p.kind === 'invite' && p.blocking);
+  return p.kind === 'limit_notice' || p.kind === 'forecast' || p.kind === 'feature_gate' || (p.kind === 'invite' && p.blocking);
 }
 const rate = (n: number, d: number) => (d > 0 ? n / d : null);
 
 export const PREVIEWS_RULE =
-  'Clicks on prompts whose call to action opens the upgrade dialog (limit notices, feature-gate previews, the blocking invite prompt); other prompts have no preview step.';
+  'Clicks on prompts whose call to action opens the upgrade dialog (limit notices, forecast prompts, feature-gate previews, the blocking invite prompt); other prompts have no preview step.';
 
 const funnelColumns = ['prompt_id', 'kind', 'experiment_id', 'variant_id', 'impressions', 'clicks', 'previews', 'upgrades', 'expansion_mrr_cents', 'click_rate', 'preview_rate', 'upgrade_rate'] as const;
 

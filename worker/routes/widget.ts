@@ -50,6 +50,7 @@ export const widgetRoutes = new Hono<AppEnv>()
       scheduledChangeOf(db, user.acct),
     ]);
     const snap = snapshotOf(state, now);
+    const meters = withForecasts(snap.meters, daily, state.account.createdAt, now);
     const rule = activationRuleFrom(activation);
     const arms = assignExperiments(running, user);
     const engine = promptsFor({
@@ -62,6 +63,7 @@ export const widgetRoutes = new Hono<AppEnv>()
       lifetime,
       activated: isActivated(state.account, rule, Number(activationEvents?.[0]?.n ?? 0), now),
       copyOverrides: arms.copyOverrides,
+      forecasts: new Map(meters.map((m) => [m.metric, m.forecast])),
       now,
     });
     // Experiment prompts carry their variant; a holdout unit's are dropped, its exposure still recorded.
@@ -97,7 +99,7 @@ export const widgetRoutes = new Hono<AppEnv>()
           .sort((a, b) => b.rank - a.rank)
           .map((p) => ({ plan_id: p.id, name: p.name, price_cents: billedAmount(p, p.seat_price_cents > 0 ? state.account.seats : 0, interval)!, currency: p.currency, interval })),
       }),
-      meters: withForecasts(snap.meters, daily, state.account.createdAt, now).map((m) => (grace[m.metric] ? { ...m, grace: grace[m.metric] } : m)),
+      meters: meters.map((m) => (grace[m.metric] ? { ...m, grace: grace[m.metric] } : m)),
       features: snap.features,
       prompts: await Promise.all(
         withGraceNotes(served.prompts, grace, units, user.locale).map(async ({ definition_id: _, ...p }) => ({
