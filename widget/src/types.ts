@@ -103,6 +103,8 @@ export interface Preview {
   proration_date: number;
   message: string;
   billing?: 'stripe' | 'local';
+  /** An upgrade routed to sales: no charge, the widget offers "Talk to us". */
+  route?: 'sales';
 }
 
 export interface UpgradeResult {

@@ -461,6 +461,22 @@ describe('upgrade', () => {
     await page.close();
   });
 
+  test('an upgrade routed to sales offers "Talk to us" instead of a charge, and sends it as an upgrade request', async () => {
+    fx.state = widgetState(fx.state.account.id, 'admin', 93, [limitPrompt(93)]);
+    const talk = 'Moving to Business adds $1,500.00 a month, so our team sets it up with you: talk to us and we will be in touch. Nothing is charged now.';
+    fx.preview = { route: 'sales', message: talk } as typeof fx.preview;
+    const { page } = await open(hostPage('<ladder-notices></ladder-notices>'));
+    await page.getByRole('button', { name: 'Upgrade', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Upgrade your plan' });
+    await dialog.getByText(talk, { exact: true }).waitFor();
+    expect(await dialog.getByRole('button', { name: 'Confirm upgrade' }).count()).toBe(0);
+    await dialog.getByRole('button', { name: 'Talk to us' }).click();
+    await dialog.getByText('Thanks, our team will be in touch.').waitFor();
+    expect(fx.calls('POST', '/v1/widget/upgrade-requests').map((r) => r.body)).toEqual([{ plan_id: 'business', note: 'Talk to us' }]);
+    expect(fx.calls('POST', '/v1/widget/upgrade')).toHaveLength(0);
+    await page.close();
+  });
+
   test('keyboard only: Tab to the CTA, Enter opens, focus stays in the dialog, Escape closes and restores focus, Enter confirms', async () => {
     fx.state = widgetState(fx.state.account.id, 'admin', 93, [limitPrompt(93)]);
     const { page } = await open(hostPage('<a href="#top">Home</a><ladder-notices></ladder-notices>'));
