@@ -345,6 +345,41 @@ describe('dashboard in Chromium against the dev worker', () => {
       await screenshot('pqa');
       expect(await seriousViolations()).toEqual([]);
     });
+
+    test('a growth team edits the routing rules; the PQA list shows each account’s route as the API does', async () => {
+      const put = (body: unknown) =>
+        fetch(base + '/v1/admin/routing', { method: 'PUT', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const before = await admin('/v1/admin/routing');
+      try {
+        await view('pqa');
+        await page.locator('select[name="band"]').selectOption('');
+        await poll(() => rowsOf('routing').first().innerText()).toContain('large-expansion');
+        await page.locator('#routing-json').fill(JSON.stringify({ rules: [{ id: 'hot', when: { bands: ['hot'] }, route: 'sales' }] }));
+        await page.getByRole('button', { name: 'Save routing rules' }).click();
+        await poll(() => page.locator('#routing-status').innerText()).toContain('rules.0.when.bands.0');
+        expect(await admin('/v1/admin/routing')).toEqual(before);
+        const rules = [
+          { id: 'hot', when: { bands: ['sales_ready', 'sales_assist'] }, route: 'sales', webhook_ids: [] },
+          { id: 'warm-csm', when: { bands: ['warm'] }, route: 'csm', webhook_ids: [] },
+        ];
+        await page.locator('#routing-json').fill(JSON.stringify({ rules }));
+        await page.getByRole('button', { name: 'Save routing rules' }).click();
+        await poll(() => page.locator('#routing-status').innerText()).toBe('Saved the routing rules.');
+        expect(await admin('/v1/admin/routing')).toEqual({ rules });
+        await poll(() => rowsOf('routing').count()).toBe(2);
+        expect(await rowsOf('routing').nth(1).innerText()).toContain('band warm');
+        // the list's Route column follows the rules, as the API computes them
+        const { accounts } = await admin('/v1/admin/accounts?limit=1000');
+        const labels: Record<string, string> = { self_serve: 'Self-serve', csm: 'CSM', sales: 'Sales' };
+        for (const a of accounts.slice(0, 5)) {
+          expect(a.route).toBe(a.band === 'warm' ? 'csm' : a.band === 'sales_ready' || a.band === 'sales_assist' ? 'sales' : 'self_serve');
+          await poll(() => page.locator(`#pqa tbody tr[data-key="${a.account_id}"]`).innerText()).toContain(labels[a.route]!);
+        }
+        expect(await seriousViolations()).toEqual([]);
+      } finally {
+        await put(before);
+      }
+    });
   });
 
   test('the catalog shows plans × metrics × features and its history as the API has them, read-only', async () => {
