@@ -6,7 +6,7 @@ import { pqaConfigSchema } from '../../shared/pqaScore';
 import { id } from '../../shared/schemas';
 import { pqaListQuerySchema } from '../../shared/webhookSchemas';
 import { loadAccountState, snapshotOf } from '../accounts';
-import { database, sqlBatch } from '../db';
+import { database, laggingReads, sqlBatch } from '../db';
 import type { AppEnv } from '../env';
 import { validate } from '../errors';
 import { readJson, readQuery } from '../middleware/body';
@@ -35,7 +35,7 @@ export const pqaRoutes = new Hono<AppEnv>().get('/', async (c) => {
             FROM accounts a LEFT JOIN pqa_scores p ON p.account_id = a.id
             ${band ? sql`WHERE coalesce(p.band, 'nurture') = 'nurture'` : sql``} ${order}`;
   const db = database(c.env.DB);
-  const [[rows = [], routingRows], catalog] = await Promise.all([sqlBatch(db, [query, routingQuery]), loadCatalog(db)]);
+  const [[rows = []], [routingRows], catalog] = await Promise.all([sqlBatch(laggingReads(c.env.DB), [query]), sqlBatch(db, [routingQuery]), loadCatalog(db)]);
   // Where each account goes: its route under the routing rules, its next plan up as the expansion.
   const routes = routesOf(
     catalog,
