@@ -14,6 +14,7 @@ import { applyScheduledChanges } from './billing/retention';
 import { localProvider } from './billing/local';
 import { stripeProvider } from './billing/stripe';
 import { runDailyRecompute } from './pqa';
+import { runGrowthSignals } from './signals';
 import { enforceRetention } from './dataRetention';
 import { deliverAllDue } from './webhooks';
 import { refreshPromptDaily } from './routes/analytics';
@@ -56,6 +57,7 @@ export type ScheduledReport = {
   scheduled_changes_applied: number;
   periods_rolled: number;
   pqa: { ran: boolean; scored: number; done: boolean };
+  growth: { ran: boolean; signals: number };
   rollups_current: boolean;
   webhooks: { delivered: number; failed: number };
   retention: Record<string, number>;
@@ -86,6 +88,7 @@ export async function runScheduled(env: Env, now: number): Promise<ScheduledRepo
     scheduled_changes_applied: await step('scheduled changes', 0, () => applyScheduledChanges(db, providerFor, now)),
     periods_rolled: await step('periods', 0, () => rollAccountPeriods(db, now)),
     pqa: await step('pqa', { ran: false, scored: 0, done: false }, () => runDailyRecompute(db, now)),
+    growth: await step('growth', { ran: false, signals: 0 }, () => runGrowthSignals(db, now)),
     // The dashboard's roll-ups, so no read pays for a backlog (a read still counts whatever came since).
     rollups_current: await step('rollups', false, () => refreshPromptDaily(db, ROLLUP_CHUNKS_PER_RUN)),
     webhooks: await step('webhooks', { delivered: 0, failed: 0 }, () => deliverAllDue(db, now)),

@@ -275,6 +275,32 @@ describe('dashboard in Chromium against the dev worker', () => {
     }
   });
 
+  test('the forecast prompt is listed and edited like any prompt: days before the limit, and {date} in the preview', async () => {
+    const put = (path: string, body: unknown) =>
+      fetch(base + path, { method: 'PUT', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const before = (await admin('/v1/admin/prompts')).prompts.find((p: { id: string }) => p.id === 'forecast');
+    try {
+      await view('prompts');
+      const row = page.locator('#prompts tbody tr[data-key="forecast"]');
+      await poll(() => row.innerText()).toContain('any metric limit forecast within 7 days');
+      await page.getByRole('button', { name: 'Edit copy of forecast' }).click();
+      // the preview renders the widget's own notice with the sample forecast date
+      await poll(() => page.getByTestId('prompt-preview').locator('section[data-kind=forecast]').innerText()).toContain("At this pace you'll reach your API calls limit on Dec 12.");
+      await page.locator('#rules-days_before').fill('0');
+      await page.getByRole('button', { name: 'Save rules' }).click();
+      await poll(() => page.locator('p.status').first().innerText()).toContain('trigger.days_before');
+      await page.locator('#rules-days_before').fill('10');
+      await page.getByRole('button', { name: 'Save rules' }).click();
+      await poll(() => page.locator('p.status').first().innerText()).toBe('Saved the rules of forecast.');
+      const saved = (await admin('/v1/admin/prompts')).prompts.find((p: { id: string }) => p.id === 'forecast');
+      expect(saved.trigger).toEqual({ metric: '*', days_before: 10 });
+      await poll(() => row.innerText()).toContain('within 10 days');
+      expect(await seriousViolations()).toEqual([]);
+    } finally {
+      await put('/v1/admin/prompts/forecast', { kind: before.kind, trigger: before.trigger, caps: before.caps, copy: before.copy, enabled: before.enabled });
+    }
+  });
+
   test("Preview impact from an experiment's variant: shipping it projects upgrades from its own arm, next to the rules in force", async () => {
     await view('experiments');
     const { experiments } = await admin('/v1/admin/experiments');
@@ -396,6 +422,41 @@ describe('dashboard in Chromium against the dev worker', () => {
       expect(Object.keys(received[0]!.headers).some((h) => h.includes('signature'))).toBe(true);
       await screenshot('pqa');
       expect(await seriousViolations()).toEqual([]);
+    });
+
+    test('a growth team edits the routing rules; the PQA list shows each account’s route as the API does', async () => {
+      const put = (body: unknown) =>
+        fetch(base + '/v1/admin/routing', { method: 'PUT', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const before = await admin('/v1/admin/routing');
+      try {
+        await view('pqa');
+        await page.locator('select[name="band"]').selectOption('');
+        await poll(() => rowsOf('routing').first().innerText()).toContain('large-expansion');
+        await page.locator('#routing-json').fill(JSON.stringify({ rules: [{ id: 'hot', when: { bands: ['hot'] }, route: 'sales' }] }));
+        await page.getByRole('button', { name: 'Save routing rules' }).click();
+        await poll(() => page.locator('#routing-status').innerText()).toContain('rules.0.when.bands.0');
+        expect(await admin('/v1/admin/routing')).toEqual(before);
+        const rules = [
+          { id: 'hot', when: { bands: ['sales_ready', 'sales_assist'] }, route: 'sales', webhook_ids: [] },
+          { id: 'warm-csm', when: { bands: ['warm'] }, route: 'csm', webhook_ids: [] },
+        ];
+        await page.locator('#routing-json').fill(JSON.stringify({ rules }));
+        await page.getByRole('button', { name: 'Save routing rules' }).click();
+        await poll(() => page.locator('#routing-status').innerText()).toBe('Saved the routing rules.');
+        expect(await admin('/v1/admin/routing')).toEqual({ rules });
+        await poll(() => rowsOf('routing').count()).toBe(2);
+        expect(await rowsOf('routing').nth(1).innerText()).toContain('band warm');
+        // the list's Route column follows the rules, as the API computes them
+        const { accounts } = await admin('/v1/admin/accounts?limit=1000');
+        const labels: Record<string, string> = { self_serve: 'Self-serve', csm: 'CSM', sales: 'Sales' };
+        for (const a of accounts.slice(0, 5)) {
+          expect(a.route).toBe(a.band === 'warm' ? 'csm' : a.band === 'sales_ready' || a.band === 'sales_assist' ? 'sales' : 'self_serve');
+          await poll(() => page.locator(`#pqa tbody tr[data-key="${a.account_id}"]`).innerText()).toContain(labels[a.route]!);
+        }
+        expect(await seriousViolations()).toEqual([]);
+      } finally {
+        await put(before);
+      }
     });
   });
 

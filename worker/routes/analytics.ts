@@ -21,8 +21,10 @@ import {
   type UpgradesResponse,
 } from '../../shared/analyticsSchemas';
 import { parsePromptId } from '../../shared/promptEngine';
+import { loadCatalog } from '../catalog';
+import { routesOf, routingFrom, routingQuery, type AccountRouteRow } from '../routing';
 import { selfServeUpgradeRate } from '../../shared/revenue';
-import { laggingReads, sqlBatch, type Db } from '../db';
+import { database, laggingReads, sqlBatch, type Db } from '../db';
 import type { AppEnv } from '../env';
 import { ApiError, notFound, validate } from '../errors';
 import { readQuery } from '../middleware/body';
@@ -143,12 +145,12 @@ export function respond<T extends object>(c: Context, body: unknown, rows: reado
 function opensUpgrade(promptId: string): boolean {
   const p = parsePromptId(promptId);
   if (!p) return false;
-  return p.kind === 'limit_notice' || p.kind === 'feature_gate' || (p.kind === 'invite' && p.blocking);
+  return p.kind === 'limit_notice' || p.kind === 'forecast' || p.kind === 'feature_gate' || (p.kind === 'invite' && p.blocking);
 }
 const rate = (n: number, d: number) => (d > 0 ? n / d : null);
 
 export const PREVIEWS_RULE =
-  'Clicks on prompts whose call to action opens the upgrade dialog (limit notices, feature-gate previews, the blocking invite prompt); other prompts have no preview step.';
+  'Clicks on prompts whose call to action opens the upgrade dialog (limit notices, forecast prompts, feature-gate previews, the blocking invite prompt); other prompts have no preview step.';
 
 const funnelColumns = ['prompt_id', 'kind', 'experiment_id', 'variant_id', 'impressions', 'clicks', 'previews', 'upgrades', 'expansion_mrr_cents', 'click_rate', 'preview_rate', 'upgrade_rate'] as const;
 
@@ -279,7 +281,7 @@ export const analyticsRoutes = new Hono<AppEnv>()
 // ---------------------------------------------------------------- accounts
 
 const historyColumns = ['user_id', 'prompt_id', 'kind', 'impressions', 'clicks', 'dismisses', 'snoozes', 'first_seen_at', 'last_seen_at', 'last_event_at'] as const;
-const accountColumns = ['account_id', 'name', 'plan_id', 'status', 'seats', 'score', 'band', 'entered_band_at', 'top_signals', 'computed_at'] as const;
+const accountColumns = ['account_id', 'name', 'plan_id', 'status', 'seats', 'score', 'band', 'entered_band_at', 'top_signals', 'computed_at', 'route'] as const;
 
 const parseSignals = (v: unknown): string[] => {
   try {
@@ -297,13 +299,30 @@ export const adminAccountRoutes = new Hono<AppEnv>()
     const like = q.q ? `%${q.q.replace(/[\\%_]/g, (m) => '\\' + m)}%` : null;
     const band = q.band ?? null;
     const min = q.min_score ?? null;
-    const rows = await laggingReads(c.env.DB).all<Record<string, unknown>>(sql`
-      SELECT a.id, a.name, a.plan_id, a.status, a.seats, p.score, p.band, p.entered_band_at, p.top_signals, p.computed_at
+    const db = database(c.env.DB);
+    const [rows, [routingRows], catalog] = await Promise.all([
+      laggingReads(c.env.DB).all<Record<string, unknown>>(sql`
+      SELECT a.id, a.name, a.plan_id, a.status, a.seats, a.billing_interval, p.score, p.band, p.entered_band_at, p.top_signals, p.computed_at
       FROM accounts a LEFT JOIN pqa_scores p ON p.account_id = a.id
       WHERE (${band} IS NULL OR p.band = ${band}) AND (${min} IS NULL OR p.score >= ${min})
         AND (${like} IS NULL OR a.id LIKE ${like} ESCAPE '\\' OR a.name LIKE ${like} ESCAPE '\\')
       ORDER BY coalesce(p.score, -1) DESC, a.id
-      LIMIT ${q.limit}`);
+      LIMIT ${q.limit}`),
+      sqlBatch(db, [routingQuery]),
+      loadCatalog(db),
+    ]);
+    // each account's route under the routing rules (GET /v1/pqa shows the same)
+    const routes = routesOf(
+      catalog,
+      routingFrom(routingRows),
+      rows.map((r) => ({
+        account_id: String(r.id),
+        band: ((r.band as string | null) ?? 'nurture') as AccountRouteRow['band'],
+        plan_id: String(r.plan_id),
+        seats: num(r.seats),
+        billing_interval: r.billing_interval === 'year' || r.billing_interval === 'month' ? r.billing_interval : null,
+      })),
+    );
     const accounts: AdminAccount[] = rows.map((r) => ({
       account_id: String(r.id),
       name: String(r.name),
@@ -315,6 +334,7 @@ export const adminAccountRoutes = new Hono<AppEnv>()
       entered_band_at: iso(r.entered_band_at as number | null),
       top_signals: parseSignals(r.top_signals),
       computed_at: iso(r.computed_at as number | null),
+      route: routes.get(String(r.id))!.route,
     }));
     return respond(c, { accounts }, accounts, accountColumns, 'accounts');
   })
