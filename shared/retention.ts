@@ -42,18 +42,19 @@ export const DEFAULT_SAVE_OFFERS: Record<CancelReason, SaveOfferConfig> = {
 
 /**
  * The amount billed each `interval` for `plan` with `seats` bought: the plan's own price, or —
- * for a monthly plan billed yearly — its `annual_price_cents` plus twelve months of seats.
+ * for a monthly plan billed yearly — its `annual_price_cents` plus a year of each seat
+ * (`annual_seat_price_cents`, else twelve months of `seat_price_cents`).
  * `null` when the plan is not sold that way.
  * @example billedAmount({ price_cents: 10000, annual_price_cents: 96000, seat_price_cents: 1000, interval: 'month' }, 2, 'year') // 120000
  */
 export function billedAmount(
-  plan: Pick<Plan, 'price_cents' | 'seat_price_cents' | 'interval'> & { annual_price_cents?: number | null },
+  plan: Pick<Plan, 'price_cents' | 'seat_price_cents' | 'interval'> & { annual_price_cents?: number | null; annual_seat_price_cents?: number | null },
   seats: number,
   interval: Interval,
 ): number | null {
   if (interval === plan.interval) return subscriptionAmount({ priceCents: plan.price_cents, seatPriceCents: plan.seat_price_cents, seats });
   if (interval === 'year' && plan.annual_price_cents != null)
-    return subscriptionAmount({ priceCents: plan.annual_price_cents, seatPriceCents: plan.seat_price_cents * 12, seats });
+    return subscriptionAmount({ priceCents: plan.annual_price_cents, seatPriceCents: plan.annual_seat_price_cents ?? plan.seat_price_cents * 12, seats });
   return null;
 }
 

@@ -32,7 +32,7 @@ export async function rollAccountPeriods(db: Db, now: number, opts: { invoiceLoc
   for (;;) {
     const [due = []] = await sqlBatch(db, [
       sql`SELECT a.id, a.period_start, a.period_end, a.seats, a.billing_interval, a.discount_percent, a.discount_ends_at, a.paused_until,
-                 p.name AS plan_name, p.currency, p.price_cents, p.seat_price_cents, p.interval, p.annual_price_cents
+                 p.name AS plan_name, p.currency, p.price_cents, p.seat_price_cents, p.interval, p.annual_price_cents, p.annual_seat_price_cents
           FROM accounts a LEFT JOIN plans p ON p.id = a.plan_id
           WHERE a.period_end <= ${now} AND a.period_start IS NOT NULL AND a.period_end > a.period_start AND a.status != 'canceled'
           ORDER BY a.id LIMIT ${PAGE}`,

@@ -34,6 +34,7 @@ export type RenewalAccount = {
   seat_price_cents: number | null;
   interval: Interval | null;
   annual_price_cents: number | null;
+  annual_seat_price_cents: number | null;
 };
 
 /** The local provider's invoice for one renewal, as the cron writes it. */
@@ -52,7 +53,7 @@ const MAX_RENEWALS = 36;
 export function renewalInvoices(a: RenewalAccount, now: number): RenewalInvoice[] {
   if (a.price_cents === null || a.interval === null || a.currency === null) return [];
   const interval = a.billing_interval ?? a.interval;
-  const plan = { price_cents: a.price_cents, seat_price_cents: a.seat_price_cents ?? 0, interval: a.interval, annual_price_cents: a.annual_price_cents };
+  const plan = { price_cents: a.price_cents, seat_price_cents: a.seat_price_cents ?? 0, interval: a.interval, annual_price_cents: a.annual_price_cents, annual_seat_price_cents: a.annual_seat_price_cents };
   const amount = billedAmount(plan, (a.seat_price_cents ?? 0) > 0 ? a.seats : 0, interval);
   if (amount === null) return [];
   const out: RenewalInvoice[] = [];
