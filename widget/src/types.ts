@@ -49,6 +49,8 @@ export interface PlanOption {
   currency: string;
   /** Not in API.md yet; used when present. */
   limits?: Record<string, number | null>;
+  /** The plan's feature ids; the dialog lists those the current plan lacks. */
+  features?: string[];
   interval?: string;
 }
 

@@ -381,6 +381,28 @@ describe('upgrade', () => {
     await page.close();
   });
 
+  test('the dialog lists what each plan adds to the current one: its limits and the features the current plan lacks', async () => {
+    fx.state = widgetState(fx.state.account.id, 'admin', 93, [limitPrompt(93)]);
+    fx.state.features = {
+      exports: { name: 'Exports', entitled: true, trial_available: false, required_plan: null },
+      sso: { name: 'Single sign-on', entitled: false, trial_available: true, required_plan: 'business' },
+      audit_log: { name: 'Audit log', entitled: false, trial_available: false, required_plan: 'enterprise' },
+    };
+    fx.state.upgrade_options = [
+      { plan_id: 'business', name: 'Business', price_cents: 10000, currency: 'usd', limits: { api_calls: 50000 }, features: ['exports', 'sso'] },
+      { plan_id: 'enterprise', name: 'Enterprise', price_cents: 50000, currency: 'usd', limits: { api_calls: null }, features: ['exports', 'sso', 'audit_log'] },
+    ];
+    const { page } = await open(hostPage('<ladder-notices></ladder-notices>'));
+    await page.getByRole('button', { name: 'Upgrade', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Upgrade your plan' });
+    const business = dialog.locator('label', { has: page.getByRole('radio', { name: /Business/ }) });
+    await business.waitFor();
+    expect(await business.textContent()).toBe('Business $100.00/month · 50,000 API calls · Adds Single sign-on');
+    expect(await dialog.locator('label', { has: page.getByRole('radio', { name: /Enterprise/ }) }).textContent()).toBe(
+      'Enterprise $500.00/month · Unlimited API calls · Adds Single sign-on, Audit log',
+    );
+  });
+
   test('a declined payment shows the failure and a new attempt gets a new preview and key', async () => {
     fx.state = widgetState(fx.state.account.id, 'admin', 93, [limitPrompt(93)]);
     fx.upgradeStatus = 'failed';
