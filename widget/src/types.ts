@@ -66,6 +66,8 @@ export interface WidgetState {
   scheduled_change?: { kind: 'downgrade' | 'cancel'; plan_id?: string | null; seats?: number | null; reason?: string | null; effective_at: string } | null;
   /** Lower plans an admin can move to at the period end. */
   downgrade_options?: PlanOption[];
+  /** Admins, on a plan that sells extra seats: how many are bought (fewer can be scheduled for the period end). */
+  seats_bought?: number;
   meters: Meter[];
   features: Record<string, Feature>;
   prompts: Prompt[];

@@ -686,6 +686,33 @@ describe('manage plan', () => {
     expect(errors).toEqual([]);
   });
 
+  test('an admin with 8 bought seats schedules 5 for the period end, sees it pending, and undoes it', async () => {
+    onBusiness();
+    fx.state.seats_bought = 8;
+    const { page, errors } = await open(hostPage('<ladder-plan></ladder-plan>'));
+    await page.locator('ladder-plan').getByRole('button', { name: 'Manage plan' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Manage plan' });
+    await dialog.getByRole('button', { name: 'Remove seats' }).click();
+    const input = dialog.getByRole('spinbutton', { name: /Seats bought from the end of this billing period \(now 8\)/ });
+    await input.fill('9');
+    await input.press('Enter');
+    await dialog.getByText('Choose 0 to 7 seats.').waitFor();
+    expect(await dialog.getByRole('button', { name: 'Schedule seat change' }).isDisabled()).toBe(true);
+    await input.fill('5');
+    await input.press('Tab');
+    await dialog.getByText('Your seats drop to 5 on December 1, 2026; nothing is refused until then.').waitFor();
+    expect(fx.calls('POST', '/v1/widget/downgrade/preview').at(-1)!.body).toEqual({ seats: 5 });
+    await dialog.getByRole('button', { name: 'Schedule seat change' }).dblclick();
+    await dialog.getByText('Your seats drop to 5 on Dec 1.').waitFor();
+    const downs = fx.calls('POST', '/v1/widget/downgrade');
+    expect(downs[0]!.body).toEqual({ seats: 5, idempotency_key: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(new Set(downs.map((r) => r.body.idempotency_key)).size).toBe(1);
+    await dialog.getByRole('button', { name: 'Undo' }).click();
+    await dialog.getByText('Undone: your plan stays as it is.').waitFor();
+    expect(await dialog.getByRole('button', { name: 'Remove seats' }).count()).toBe(1);
+    expect(errors).toEqual([]);
+  });
+
   test('declining the offer cancels at the period end; a member only sees "Ask your admin"', async () => {
     onBusiness();
     const { page } = await open(hostPage(''));

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { runScheduled } from '../scheduled';
 import { ADMIN, api, apiWith, DAY, env, STRIPE, stripeMock, uid, userToken } from '../test/api';
 
 const START = Date.UTC(2026, 10, 1); // a 30-day period: Nov 1 → Dec 1, 2026
@@ -122,6 +123,29 @@ describe.each(['local', 'stripe'] as const)('upgrades with the %s provider', (mo
       expect(await invoices(a.acct)).toEqual([]);
     } else {
       expect(await invoices(a.acct)).toEqual([{ amount_cents: 2500, currency: 'usd', status: 'paid', proration_date: s(MID) }]);
+    }
+  });
+
+  it('an admin drops from 8 bought seats to 5 at the period end: shown pending, nothing refunded now, applied by the cron without proration', async () => {
+    const a = await account({ stripe, plan: 'business', seats: 8 });
+    const state = async () => (await a.call('GET', '/v1/widget/state?session=s1')).json;
+    expect((await state()).seats_bought).toBe(8);
+    expect((await a.call('GET', '/v1/widget/state?session=s1', undefined, a.member)).json.seats_bought).toBeUndefined();
+    const preview = await a.call('POST', '/v1/widget/downgrade/preview', { seats: 5 });
+    expect(preview.json).toMatchObject({ effective_at: '2026-12-01T00:00:00.000Z', plan_id: 'business', seats: 5, next_amount_cents: 15000, losing: { features: [] } });
+    expect((await a.call('POST', '/v1/widget/downgrade/preview', { seats: 8 })).json.error.code).toBe('not_a_downgrade');
+    const done = await a.call('POST', '/v1/widget/downgrade', { seats: 5, idempotency_key: 'fewer' });
+    expect(done.json).toEqual({ status: 'scheduled', kind: 'downgrade', effective_at: '2026-12-01T00:00:00.000Z' });
+    expect((await state()).scheduled_change).toEqual({ kind: 'downgrade', plan_id: 'business', seats: 5, effective_at: '2026-12-01T00:00:00.000Z' });
+    expect(await accountRow(a.acct)).toMatchObject({ seats: 8 });
+    await runScheduled({ ...env, ...(stripe && STRIPE) }, END + 60_000);
+    expect(await accountRow(a.acct)).toMatchObject({ plan_id: 'business', seats: 5 });
+    expect((await ledger(a.acct)).at(-1)).toMatchObject({ kind: 'contraction', mrr_before_cents: 18000, mrr_after_cents: 15000 });
+    if (stripe) {
+      const seen = await stripeSeen(a.ids.subscription);
+      expect(seen.subscription.items.data.map((i: any) => [i.price.id, i.quantity])).toEqual([[`${P}price_business`, 1], [`${P}price_seat`, 5]]);
+      expect(seen.invoices).toEqual([]);
+      expect(seen.requests.find((r) => r.method === 'POST')!.params).toMatchObject({ proration_behavior: 'none' });
     }
   });
 
