@@ -126,6 +126,25 @@ describe('dashboard in Chromium against the dev worker', () => {
     const weekly = await admin(`/v1/admin/analytics/upgrades${query({ ...r, interval: 'week' })}`);
     await poll(() => rowsOf('upgrade-series').count()).toBe(weekly.series.length);
     expect(await cellText('upgrade-series', 0, 2)).toBe(String(weekly.series[0].upgraded_accounts));
+    expect(await page.getByTestId('benchmark').innerText()).toBe("The playbooks' healthy range is 3%–7% a month: choose Month to compare.");
+
+    // monthly buckets, with the playbooks' 3–7% band shaded on the chart
+    await page.locator('select[name="interval"]').selectOption('month');
+    const monthly = await admin(`/v1/admin/analytics/upgrades${query({ ...r, interval: 'month' })}`);
+    await poll(() => rowsOf('upgrade-series').count()).toBe(monthly.series.length);
+    expect(await cellText('upgrade-series', 0, 0)).toBe(monthly.series[0].start.slice(0, 7));
+    expect(await cellText('upgrade-series', 0, 3)).toBe(pct(monthly.series[0].rate));
+    expect(await page.getByTestId('benchmark').innerText()).toBe("Shaded: the playbooks' healthy range, 3%–7% a month.");
+
+    // the rate per prompt kind, as the API computes it, and its CSV
+    await poll(() => rowsOf('by-kind').count()).toBe(monthly.by_kind.length);
+    const top = monthly.by_kind[0];
+    expect(await cellText('by-kind', 0, 1)).toBe(top.accounts_shown === null ? '—' : num(top.accounts_shown));
+    expect(await cellText('by-kind', 0, 3)).toBe(pct(top.rate));
+    const byKind = await downloadCsv('by-kind');
+    expect(byKind.name).toBe('upgrades-by-kind.csv');
+    expect(byKind.text).toBe(await admin(`/v1/admin/analytics/upgrades${query({ ...r, interval: 'month', by: 'kind' })}`, 'text/csv'));
+    expect(byKind.text.split('\r\n')[0]).toBe('kind,accounts_shown,upgraded_accounts,rate,upgrades,expansion_mrr_cents');
     await screenshot('overview');
     expect(await seriousViolations()).toEqual([]);
   });
@@ -142,12 +161,12 @@ describe('dashboard in Chromium against the dev worker', () => {
     const csv = await downloadCsv('funnel');
     expect(csv.name).toBe('funnel.csv');
     expect(csv.text).toBe(await admin(`/v1/admin/analytics/funnel${query(defaultRange())}`, 'text/csv'));
-    expect(csv.text.split('\r\n')[0]).toBe('prompt_id,kind,experiment_id,variant_id,impressions,clicks,previews,upgrades,expansion_mrr_cents,click_rate,preview_rate,upgrade_rate');
+    expect(csv.text.split('\r\n')[0]).toBe('prompt_id,kind,experiment_id,variant_id,impressions,clicks,previews,upgrades,expansion_mrr_cents,click_rate,preview_rate,upgrades_per_preview');
 
     // sorting by a column reorders the rows
-    await page.locator('#funnel th button', { hasText: 'Upgrades' }).click();
+    await page.locator('#funnel th button', { hasText: /^Upgrades\b(?! per)/ }).click();
     const most = [...f.rows].sort((a, b) => a.upgrades - b.upgrades).at(-1);
-    await page.locator('#funnel th button', { hasText: 'Upgrades' }).click(); // descending
+    await page.locator('#funnel th button', { hasText: /^Upgrades\b(?! per)/ }).click(); // descending
     expect(await cellText('funnel', 0, 7)).toBe(num(most.upgrades));
     await screenshot('funnels');
     expect(await seriousViolations()).toEqual([]);
