@@ -318,6 +318,40 @@ describe('dashboard in Chromium against the dev worker', () => {
         expect(n, band).toBeGreaterThan(0);
         await poll(() => page.locator(`[data-stat="band-${band}"] [data-value]`).innerText()).toBe(num(n));
       }
+      // Band labels come from the configured edges; editing points or edges previews how accounts would band.
+      const config = await admin('/v1/admin/pqa/config');
+      expect(await page.locator('[data-stat="band-sales_ready"]').innerText()).toContain(`Sales-ready (${config.bands.sales_ready}–100)`);
+      const dryRun = async (body: unknown) => {
+        const res = await fetch(`${base}/v1/admin/pqa/config?dry_run=true`, { method: 'PUT', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        const json = await res.json();
+        expect(res.status, JSON.stringify(json)).toBe(200);
+        return json;
+      };
+      const previewCell = (band: string, col: number) => page.locator(`#pqa-preview tr[data-band="${band}"] td`).nth(col).innerText();
+      const lower = config.bands.sales_assist + Math.floor((config.bands.sales_ready - config.bands.sales_assist) / 2);
+      await page.locator('#pqa-bands-sales_ready').fill(String(lower));
+      await page.locator('#pqa-limit_hit-points').fill('40');
+      const proposed = { ...config, bands: { ...config.bands, sales_ready: lower }, limit_hit: { points: 40 } };
+      const expected = await dryRun(proposed);
+      expect(expected.bands.sales_ready).toBeGreaterThan(expected.current_bands.sales_ready);
+      for (const band of ['nurture', 'warm', 'sales_assist', 'sales_ready']) {
+        await poll(() => previewCell(band, 1)).toBe(num(expected.bands[band]));
+        expect(await previewCell(band, 0)).toBe(num(expected.current_bands[band]));
+      }
+      expect(await page.locator('#pqa-preview tr[data-band="sales_ready"] th').innerText()).toBe(`Sales-ready (${lower}–100)`);
+      await page.locator('#pqa-bands-warm').fill(String(config.bands.sales_ready + 1));
+      await poll(() => page.locator('#scoring-status').innerText()).toContain('band edges must rise: warm < sales_assist < sales_ready');
+      await page.locator('#pqa-bands-warm').fill(String(config.bands.warm));
+      await page.getByRole('button', { name: 'Save scoring' }).click();
+      await poll(() => page.locator('#scoring-status').innerText()).toBe('Saved the PQA points and band edges; every account is rescored by the next cron run.');
+      expect(await admin('/v1/admin/pqa/config')).toEqual(proposed);
+      await poll(() => page.locator('[data-stat="band-sales_ready"]').innerText()).toContain(`Sales-ready (${lower}–100)`);
+      // back to the table as it was
+      await page.locator('#pqa-bands-sales_ready').fill(String(config.bands.sales_ready));
+      await page.locator('#pqa-limit_hit-points').fill(String(config.limit_hit.points));
+      await page.getByRole('button', { name: 'Save scoring' }).click();
+      await poll(async () => JSON.stringify(await admin('/v1/admin/pqa/config'))).toBe(JSON.stringify(config));
+
       await page.locator('select[name="band"]').selectOption('sales_ready');
       const ready = (await admin('/v1/admin/accounts?band=sales_ready&limit=1000')).accounts;
       await poll(() => rowsOf('pqa').count()).toBe(ready.length);

@@ -1,14 +1,14 @@
 import { sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { pqaConfigSchema } from '../../shared/pqaScore';
-import { id } from '../../shared/schemas';
+import { catalogPutQuerySchema, id } from '../../shared/schemas';
 import { pqaListQuerySchema } from '../../shared/webhookSchemas';
 import { loadAccountState, snapshotOf } from '../accounts';
 import { database, sqlBatch } from '../db';
 import type { AppEnv } from '../env';
 import { validate } from '../errors';
 import { readJson, readQuery } from '../middleware/body';
-import { accountsNamed, loadPqaConfig, pqaFromAggregate, readAggregates, savePqaConfig } from '../pqa';
+import { accountsNamed, loadPqaConfig, pqaFromAggregate, previewPqaConfig, readAggregates, savePqaConfig } from '../pqa';
 
 const DAY = 86_400_000;
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -82,11 +82,16 @@ export const readinessRoutes = new Hono<AppEnv>().get('/:accountId/readiness', a
   });
 });
 
-/** `GET/PUT /v1/admin/pqa/config` (admin): the points table, decay and band edges. */
+/**
+ * `GET/PUT /v1/admin/pqa/config` (admin): the points table, decay and band edges.
+ * `PUT ?dry_run=true` saves nothing and answers how accounts would score and band under it.
+ */
 export const pqaAdminRoutes = new Hono<AppEnv>()
   .get('/config', async (c) => c.json(await loadPqaConfig(database(c.env.DB))))
   .put('/config', async (c) => {
+    const { dry_run } = readQuery(c, catalogPutQuerySchema);
     const config = await readJson(c, pqaConfigSchema);
+    if (dry_run) return c.json({ config, ...(await previewPqaConfig(database(c.env.DB), config, c.get('now'))) });
     await savePqaConfig(database(c.env.DB), config, c.get('now'));
     return c.json(config);
   });
