@@ -17,16 +17,23 @@ export type AccountState = {
 
 /**
  * The account, the catalog, its counters, trials and PQA score in one D1 batch; 404 if unknown.
- * @example const state = await loadAccountState(db, 'acme')
+ * `live` (worker/usage.ts `liveCounters`) replaces D1's counters with the account object's live ones when it has them.
+ * @example const state = await loadAccountState(db, 'acme', liveCounters(meter, 'acme'))
  */
-export async function loadAccountState(db: Db, accountId: string): Promise<AccountState> {
-  const [account, m, f, p, counters, trialRows, pqa] = await db.batch([
+export async function loadAccountState(
+  db: Db,
+  accountId: string,
+  live: Promise<(typeof usageCounters.$inferSelect)[] | null> = Promise.resolve(null),
+): Promise<AccountState> {
+  const read = db.batch([
     db.select().from(accounts).where(eq(accounts.id, accountId)),
     ...catalogQueries(db),
     db.select().from(usageCounters).where(eq(usageCounters.accountId, accountId)),
     db.select().from(trials).where(eq(trials.accountId, accountId)),
     db.select().from(pqaScores).where(eq(pqaScores.accountId, accountId)),
   ]);
+  const [[account, m, f, p, stored, trialRows, pqa], liveRows] = await Promise.all([read, live]);
+  const counters = liveRows ?? stored;
   if (!account[0]) throw notFound('account', accountId, 'account_id');
   return {
     account: account[0],

@@ -1,4 +1,4 @@
-import type { D1Database, ExecutionContext } from '@cloudflare/workers-types/latest';
+import type { D1Database, DurableObjectNamespace, ExecutionContext, Queue } from '@cloudflare/workers-types/latest';
 import type { UserClaims } from '../shared/schemas';
 
 /** Bindings and secrets of the worker (wrangler.toml, .dev.vars, `wrangler secret put`). */
@@ -24,6 +24,16 @@ export type Env = {
   STRIPE_API_PROTOCOL?: string;
   /** Tests and demos only (ignored in production): `decline` makes the local billing provider's payments fail. */
   LADDER_LOCAL_CARD?: string;
+  /** Where usage counters live (docs/scale.md): `d1` (default) or `durable_object` (one object per account, needs ACCOUNT_COUNTERS). */
+  LADDER_COUNTERS?: string;
+  /** How POST /v1/usage and /v1/track ingest: `direct` (default, answered 200 once stored) or `queue` (202 once queued, needs LADDER_INGEST_QUEUE). */
+  LADDER_INGEST?: string;
+  /** Milliseconds between an account object's first unflushed write and its flush to D1 (default 2000). */
+  LADDER_COUNTERS_FLUSH_MS?: string;
+  /** The AccountCounters Durable Object namespace (wrangler.toml `[[durable_objects.bindings]]`). */
+  ACCOUNT_COUNTERS?: DurableObjectNamespace;
+  /** The ingestion queue's producer (wrangler.toml `[[queues.producers]]`). */
+  LADDER_INGEST_QUEUE?: Queue<unknown>;
 };
 
 /** Per-request values set by middleware. */

@@ -315,6 +315,15 @@ export function applyExperiments(prompts: RenderedPrompt[], byPrompt: Map<string
   return { prompts: served, exposures: [...exposures.values()] };
 }
 
+/**
+ * Which of the user's units (the account, the user within it) are already exposed to a running
+ * experiment: rows of experiment_id, unit_id, read in the widget state's batch.
+ */
+export const exposedUnitsSql = (user: Pick<UserClaims, 'sub' | 'acct'>) => sql`
+  SELECT experiment_id, unit_id FROM experiment_exposures
+  WHERE experiment_id IN (SELECT id FROM experiments WHERE status = 'running')
+    AND unit_id IN (${user.acct}, ${compositeKey(user.acct, user.sub)})`;
+
 /** Record first exposures in one statement; a unit already exposed keeps its first time and arm. */
 export async function recordExposures(db: Db, accountId: string, exposures: Exposure[], now: number): Promise<void> {
   if (exposures.length === 0) return;

@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import { configProblems, isProduction } from './config';
 import type { AppEnv, Env } from './env';
 import { ApiError, errorResponse } from './errors';
+import { consumeIngest } from './ingest';
 import { adminKey, secretKey, userToken } from './middleware/auth';
 import { widgetCors } from './middleware/cors';
 import { limitAuthFailures } from './middleware/authFailures';
@@ -20,6 +21,7 @@ import { experimentRoutes } from './routes/experiments';
 import { demoRoutes } from './routes/demo';
 import { devSeedRoutes } from './routes/devSeed';
 import { healthRoutes } from './routes/health';
+import { ingestAdminRoutes } from './routes/ingest';
 import { openapiRoutes } from './routes/openapi';
 import { pqaAdminRoutes, pqaRoutes, readinessRoutes } from './routes/pqa';
 import { promptRoutes } from './routes/prompts';
@@ -33,7 +35,10 @@ import { trackRoutes } from './routes/track';
 import { usageRoutes } from './routes/usage';
 import { webhookRoutes } from './routes/webhooks';
 import { widgetRoutes } from './routes/widget';
+import { simulationRoutes } from './routes/simulations';
+import { scaleOptions } from './scale';
 import { scheduled } from './scheduled';
+
 
 /**
  * The worker's routes. Development-only routes (`/demo`, `/v1/admin/dev/*`) are registered only
@@ -49,6 +54,7 @@ function buildApp({ devRoutes }: { devRoutes: boolean }) {
       if (c.req.path === '/v1/health') return c.json({ ok: false, problems }, 503);
       throw new ApiError(503, 'misconfigured', 'This Ladder worker is not safely configured; GET /v1/health lists what to fix.', []);
     }
+    scaleOptions(c.env); // a misconfigured LADDER_COUNTERS / LADDER_INGEST refuses every request (503, naming the setting)
     await next();
   });
   app.onError(errorResponse);
@@ -103,6 +109,8 @@ function buildApp({ devRoutes }: { devRoutes: boolean }) {
   app.route('/v1/admin/analytics', analyticsRoutes);
   app.route('/v1/admin/accounts', adminAccountRoutes);
   app.route('/v1/admin/catalog', adminCatalogRoutes);
+  app.route('/v1/admin/simulations', simulationRoutes);
+  app.route('/v1/admin/ingest', ingestAdminRoutes);
   app.route('/', openapiRoutes);
   app.route('/', dashboardRoutes);
   if (devRoutes) {
@@ -131,4 +139,6 @@ export const app = {
 export default {
   fetch: (request: Request, env: Env, ctx: unknown) => app.fetch(request, env, ctx),
   scheduled,
-} satisfies { fetch: (r: Request, e: Env, c: unknown) => Response | Promise<Response>; scheduled: typeof scheduled };
+  // The consumer of the ingestion queue and its dead-letter queue (LADDER_INGEST=queue; worker/ingest.ts).
+  queue: consumeIngest,
+} satisfies { fetch: (r: Request, e: Env, c: unknown) => Response | Promise<Response>; scheduled: typeof scheduled; queue: typeof consumeIngest };

@@ -8,6 +8,7 @@ import * as analytics from '../shared/analyticsSchemas';
 import { seedHistorySchema as devSeedSchema } from './routes/devSeed';
 import * as ex from '../shared/experimentSchemas';
 import { activationRuleSchema, promptInputSchema } from '../shared/prompts';
+import { simulationRequestSchema } from '../shared/simulationSchemas';
 import { pqaConfigSchema } from '../shared/pqaScore';
 import * as billing from '../shared/billingSchemas';
 import * as s from '../shared/schemas';
@@ -40,8 +41,9 @@ export const operations: Operation[] = [
   { method: 'get', path: '/v1/admin/catalog/versions', auth: 'admin', summary: 'The catalog history, read-only, for the dashboard', query: s.catalogVersionsQuerySchema },
   { method: 'get', path: '/v1/accounts/{accountId}', auth: 'secret', summary: 'An account with usage, entitlements and PQA' },
   { method: 'put', path: '/v1/accounts/{accountId}', auth: 'secret', summary: 'Create or update an account', body: s.accountInputSchema },
-  { method: 'post', path: '/v1/usage', auth: 'secret', summary: 'Record up to 1,000 usage events in one transaction', body: s.usageBatchSchema },
-  { method: 'post', path: '/v1/track', auth: 'secret', summary: 'Record behavioural events for PQA scoring', body: s.trackBatchSchema },
+  { method: 'post', path: '/v1/usage', auth: 'secret', summary: 'Record up to 1,000 usage events in one transaction (200 { accepted, duplicates }); with LADDER_INGEST=queue, validate and queue them (202 { queued })', body: s.usageBatchSchema },
+  { method: 'post', path: '/v1/track', auth: 'secret', summary: 'Record behavioural events for PQA scoring (200 { accepted, duplicates }); with LADDER_INGEST=queue, validate and queue them (202 { queued })', body: s.trackBatchSchema },
+  { method: 'get', path: '/v1/admin/ingest/dead-letters', auth: 'admin', summary: 'Queued usage and track batches that could not be applied (LADDER_INGEST=queue), newest first' },
   { method: 'post', path: '/v1/check', auth: 'secret', summary: 'Atomic check-and-record of a metric, or a feature check', body: z.union([s.checkMetricSchema, s.checkFeatureSchema]) },
   { method: 'get', path: '/v1/entitlements/{accountId}/{key}', auth: 'secret', summary: 'Whether an account may use a feature or metric' },
   { method: 'post', path: '/v1/tokens', auth: 'secret', summary: 'Mint a user token for the widget', body: s.tokenRequestSchema },
@@ -91,6 +93,7 @@ export const operations: Operation[] = [
   { method: 'post', path: '/v1/admin/experiments/{id}/start', auth: 'admin', summary: 'Start a draft; one running experiment per prompt (409)' },
   { method: 'post', path: '/v1/admin/experiments/{id}/stop', auth: 'admin', summary: 'Stop a running experiment' },
   { method: 'post', path: '/v1/admin/experiments/{id}/ship', auth: 'admin', summary: "Write a variant's copy into the prompt and end the experiment", body: ex.experimentShipSchema },
+  { method: 'post', path: '/v1/admin/simulations', auth: 'admin', summary: 'Replay up to the last 90 days of usage and prompt history under proposed definitions and activation, next to the rules in force: per prompt and day, accounts and users shown, session-cap hold-backs, dismissal suppressions, threshold crossings, projected upgrades as ranges (JSON, or CSV with Accept: text/csv)', body: simulationRequestSchema },
   { method: 'get', path: '/v1/admin/experiments/{id}/results', auth: 'admin', summary: 'Per-arm exposures, conversions, intervals, lift, p-values, chance to beat control, SRM check and verdict' },
 ];
 

@@ -1,20 +1,48 @@
 /**
- * Usage metering in D1. A batch of events is applied in one D1 batch (one transaction):
- * events are inserted keyed by idempotency key (a seen key changes nothing), then the
- * counters are moved by set-based statements over exactly the rows this batch inserted.
+ * Usage metering, the one writer of counters. With `LADDER_COUNTERS=d1` (the default) a batch
+ * of events is applied in one D1 batch (one transaction): events are inserted keyed by
+ * idempotency key (a seen key changes nothing), then the counters are moved by set-based
+ * statements over exactly the rows this batch inserted. With `durable_object`, each account's
+ * events go to its AccountCounters object (worker/accountCounters.ts), which answers from its
+ * own storage and flushes to D1 on an alarm; the functions here keep their contract.
  * A counter saturates at 2^53 − 1 (Number.MAX_SAFE_INTEGER): past it JSON numbers lose precision.
- * This module is the one place to swap for a Durable Object per hot account.
  */
+import type { DurableObjectNamespace } from '@cloudflare/workers-types/latest';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { compositeKey } from '../shared/compositeKey';
-import { and, eq, sql } from 'drizzle-orm';
 import { metricLimit, metricPeriod, planAllowing } from '../shared/entitlements';
 import { newCrossings, type Threshold } from '../shared/metering';
 import type { Catalog, Metric, UsageEvent } from '../shared/schemas';
+import type { AccountCounters, CounterEvent, Crossing, LiveCounter } from './accountCounters';
 import type { AccountState } from './accounts';
-import { sqlBatch, type Db } from './db';
+import { database, sqlBatch, type Db } from './db';
 import { accounts, trackEvents, usageCounters } from './db/schema';
+import type { Env } from './env';
 import { ApiError, type ErrorDetail } from './errors';
 import { rescoreAccounts } from './pqa';
+import { scaleOptions } from './scale';
+
+/** Where the counters live: D1 alone, or an AccountCounters object per account in front of it. */
+export type Meter = { db: Db; objects: DurableObjectNamespace | null };
+
+/**
+ * The meter of this deployment (`LADDER_COUNTERS`); misconfiguration refuses (worker/scale.ts).
+ * @example const meter = meterOf(c.env); await recordUsage(meter, catalog, accountsById, events, now)
+ */
+export function meterOf(env: Env, db: Db = database(env.DB)): Meter {
+  return { db, objects: scaleOptions(env).counters === 'durable_object' ? env.ACCOUNT_COUNTERS! : null };
+}
+
+type CountersRpc = Pick<AccountCounters, 'record' | 'check' | 'counters'>;
+const objectOf = (objects: DurableObjectNamespace, accountId: string) => objects.get(objects.idFromName(accountId)) as unknown as CountersRpc;
+
+/**
+ * The account's live counters from its object, or `null` when D1 holds them (the `d1` meter, or
+ * an object that has recorded nothing yet). Start it beside the D1 reads: `loadAccountState(db, id, liveCounters(meter, id))`.
+ */
+export async function liveCounters(meter: Meter, accountId: string): Promise<LiveCounter[] | null> {
+  return meter.objects ? objectOf(meter.objects, accountId).counters(accountId) : null;
+}
 
 type Account = typeof accounts.$inferSelect;
 
@@ -62,17 +90,34 @@ const touchedCounters = (batchId: string) => sql`
 type Touched = { account_id: string; metric: string; period_start: number; used: number; highest_threshold: number | null };
 
 /**
- * Validate a batch against the catalog and accounts, then apply it atomically.
- * Unknown accounts or metrics refuse the whole batch (404/422) and write nothing.
- * @example await recordUsage(db, catalog, accountsById, events, Date.now()) // { accepted: 2, duplicates: 1 }
+ * Validate a batch against the catalog and accounts, then apply it: atomically in D1 in one
+ * round trip (the insert, the counter updates and the count in one batch; one more only when a
+ * threshold is newly crossed), or per account atomically in its object (a failure part-way is
+ * retried whole, harmless by idempotency). `guard` (worker/accountCache.ts, D1 meter only) goes
+ * first in the D1 batch. Unknown accounts or metrics refuse the whole batch (404/422) and write nothing.
+ * @example await recordUsage(meter, catalog, accountsById, events, Date.now()) // { accepted: 2, duplicates: 1 }
  */
 export async function recordUsage(
-  db: Db,
+  meter: Meter,
   catalog: Catalog,
   accountsById: Map<string, Account>,
   events: UsageEvent[],
   now: number,
+  guard?: SQL,
 ): Promise<{ accepted: number; duplicates: number }> {
+  const accepted = await applyUsage(meter, catalog, accountsById, resolveUsage(catalog, accountsById, events, now), now, guard);
+  return { accepted, duplicates: events.length - accepted };
+}
+
+/** A usage event resolved against the catalog and its account, ready to apply. */
+export type UsageRow = Row;
+
+/**
+ * The batch's events with their periods, or a 404/422 naming every event that cannot be applied.
+ * `now` is when the batch arrived: an event without a timestamp happened then.
+ * @example applyUsage(meter, catalog, accountsById, resolveUsage(catalog, accountsById, events, receivedAt), Date.now())
+ */
+export function resolveUsage(catalog: Catalog, accountsById: Map<string, Account>, events: UsageEvent[], now: number): UsageRow[] {
   const metrics = new Map(catalog.metrics.map((m) => [m.id, m]));
   const problems: ErrorDetail[] = [];
   const rows: Row[] = [];
@@ -93,17 +138,66 @@ export async function recordUsage(
       ? new ApiError(404, 'not_found', 'The batch names accounts or metrics that do not exist; nothing was recorded.', problems)
       : new ApiError(422, 'invalid_mode', 'The batch cannot be applied; nothing was recorded.', problems);
   }
+  return rows;
+}
+
+/** Apply resolved events (one D1 transaction, or one object call per account); the number newly recorded. */
+export async function applyUsage(meter: Meter, catalog: Catalog, accountsById: Map<string, Account>, rows: UsageRow[], now: number, guard?: SQL): Promise<number> {
+  if (meter.objects) return recordInObjects(meter.db, meter.objects, catalog, accountsById, rows, now);
+  const db = meter.db;
   const batchId = crypto.randomUUID();
-  const [, , , counted, touched] = await sqlBatch(db, [
+  // `guard` (worker/accountCache.ts) first: it fails the whole batch when what the caller read from memory is stale.
+  const results = await sqlBatch(db, [
+    ...(guard ? [guard] : []),
     insertEvents(rows, batchId),
     applyIncrements(batchId),
     applySets(batchId),
     countBatch(batchId),
     touchedCounters(batchId),
   ]);
+  const [, , , counted, touched] = guard ? results.slice(1) : results;
   await recordCrossings(db, catalog, accountsById, touched as Touched[], now);
-  const accepted = Number(counted?.[0]?.n ?? 0);
-  return { accepted, duplicates: events.length - accepted };
+  return Number(counted?.[0]?.n ?? 0);
+}
+
+/** The batch through the accounts' objects, one call per account, in parallel. */
+async function recordInObjects(
+  db: Db,
+  objects: DurableObjectNamespace,
+  catalog: Catalog,
+  accountsById: Map<string, Account>,
+  rows: Row[],
+  now: number,
+): Promise<number> {
+  const byAccount = new Map<string, CounterEvent[]>();
+  for (const { a, ...e } of rows) byAccount.set(a, [...(byAccount.get(a) ?? []), e]);
+  const answers = await Promise.all(
+    [...byAccount].map(async ([accountId, events]) => {
+      const account = accountsById.get(accountId)!;
+      const plan = catalog.plans.find((p) => p.id === account.planId);
+      const limits = Object.fromEntries([...new Set(events.map((e) => e.m))].map((m) => [m, plan ? metricLimit(plan, m, account) : null]));
+      const { accepted, crossings } = await objectOf(objects, accountId).record(accountId, events, limits, now);
+      return { accepted, hits: limitHits(accountId, crossings, now) };
+    }),
+  );
+  const [first, ...rest] = answers.flatMap((a) => a.hits).map((values) => db.insert(trackEvents).values(values).onConflictDoNothing());
+  if (first) await db.batch([first, ...rest]);
+  return answers.reduce((n, a) => n + a.accepted, 0);
+}
+
+/** The PQA behaviour `limit_hit` for crossings that reached 100%, keyed so each period records one. */
+function limitHits(accountId: string, crossings: Crossing[], now: number): (typeof trackEvents.$inferInsert)[] {
+  return crossings
+    .filter((c) => c.crossed.includes(100))
+    .map((c) => ({
+      accountId,
+      idempotencyKey: compositeKey('limit_hit', c.metric, c.periodStart),
+      userId: null,
+      event: 'limit_hit',
+      timestamp: now,
+      properties: { metric: c.metric },
+      batchId: 'ladder',
+    }));
 }
 
 /** The period an event counts in: never later than now, so a skewed client clock cannot restart a counter. */
@@ -138,23 +232,9 @@ async function recordCrossings(
         .set({ highestThreshold: sql`MAX(COALESCE(${usageCounters.highestThreshold}, 0), ${highest})` })
         .where(and(eq(usageCounters.accountId, c.account_id), eq(usageCounters.metric, c.metric), eq(usageCounters.periodStart, c.period_start))),
     );
-    if (crossed.includes(100)) {
-      hit.push(c.account_id);
-      writes.push(
-        db
-          .insert(trackEvents)
-          .values({
-            accountId: c.account_id,
-            idempotencyKey: compositeKey('limit_hit', c.metric, c.period_start),
-            userId: null,
-            event: 'limit_hit',
-            timestamp: now,
-            properties: { metric: c.metric },
-            batchId: 'ladder',
-          })
-          .onConflictDoNothing(),
-      );
-    }
+    const hits = limitHits(c.account_id, [{ metric: c.metric, periodStart: c.period_start, crossed }], now);
+    if (hits.length) hit.push(c.account_id);
+    for (const values of hits) writes.push(db.insert(trackEvents).values(values).onConflictDoNothing());
   }
   const [first, ...rest] = writes;
   if (first) await db.batch([first, ...rest]);
@@ -176,10 +256,10 @@ export type CheckResult = {
  * Atomic check-and-record: records `amount` only if it fits under the limit, in one
  * statement, so parallel checks can never overshoot. A repeated idempotency key answers
  * as first recorded without recording again.
- * @example await checkAndRecord(db, state, 'api_calls', 1, 'req-1', Date.now()) // { allowed: true, used: 9501, ... }
+ * @example await checkAndRecord(meter, state, 'api_calls', 1, 'req-1', Date.now()) // { allowed: true, used: 9501, ... }
  */
 export async function checkAndRecord(
-  db: Db,
+  meter: Meter,
   state: AccountState,
   metricId: string,
   amount: number,
@@ -191,6 +271,27 @@ export async function checkAndRecord(
   const plan = state.catalog.plans.find((p) => p.id === state.account.planId)!;
   const limit = metricLimit(plan, metricId, state.account);
   const period = periodKey(metric, state.account, now, now);
+  const acct = state.account.id;
+  const { allowed, used } = meter.objects
+    ? await checkInObject(meter.db, meter.objects, acct, { key: idempotencyKey, metric: metricId, amount, period, limit, now })
+    : await checkInD1(meter.db, state, metricId, amount, idempotencyKey, limit, period, now);
+  const result: CheckResult = { allowed, used, limit, remaining: limit === null ? null : Math.max(limit - used, 0) };
+  if (!allowed) {
+    const better = planAllowing(state.catalog, plan, metricId, used + amount, state.account);
+    if (better) result.required_plan = better.id;
+  }
+  return result;
+}
+
+async function checkInObject(db: Db, objects: DurableObjectNamespace, acct: string, c: Parameters<CountersRpc['check']>[1]) {
+  const answer = await objectOf(objects, acct).check(acct, c);
+  const [first, ...rest] = limitHits(acct, answer.crossings, c.now).map((values) => db.insert(trackEvents).values(values).onConflictDoNothing());
+  if (first) await db.batch([first, ...rest]);
+  return answer;
+}
+
+/** One D1 batch: the event is inserted only if it fits under the limit, so parallel checks never overshoot. */
+async function checkInD1(db: Db, state: AccountState, metricId: string, amount: number, idempotencyKey: string, limit: number | null, period: number, now: number) {
   const batchId = crypto.randomUUID();
   const acct = state.account.id;
   const usedNow = sql`COALESCE((SELECT used FROM usage_counters WHERE account_id = ${acct} AND metric = ${metricId} AND period_start = ${period}), 0)`;
@@ -210,12 +311,7 @@ export async function checkAndRecord(
     await recordCrossings(db, state.catalog, new Map([[acct, state.account]]), [
       { account_id: acct, metric: metricId, period_start: period, used, highest_threshold: highestRecorded(state, metricId, period) },
     ], now);
-  const result: CheckResult = { allowed, used, limit, remaining: limit === null ? null : Math.max(limit - used, 0) };
-  if (!allowed) {
-    const better = planAllowing(state.catalog, plan, metricId, used + amount, state.account);
-    if (better) result.required_plan = better.id;
-  }
-  return result;
+  return { allowed, used };
 }
 
 function highestRecorded(state: AccountState, metricId: string, period: number): Threshold | null {

@@ -13,6 +13,12 @@ import { startWorker, type DevWorker } from '../system/devWorker.mjs';
 import { call, seedAccount, sleep } from '../system/fixtures';
 
 const BATCH = 100;
+/** With LADDER_COUNTERS=durable_object the account's object is the record and D1 gets it on the object's alarm. */
+const OBJECTS = process.env.LADDER_COUNTERS === 'durable_object';
+const eventsInD1 = () =>
+  new Map(
+    query<{ b: string; n: number }>(dir, `SELECT substr(idempotency_key, 2, instr(idempotency_key, '-') - 2) AS b, count(*) AS n FROM usage_events WHERE account_id = '${ACCOUNT}' GROUP BY 1`).map((r) => [Number(r.b), r.n]),
+  );
 const SENDERS = 6;
 const ACCOUNT = 'crash-acct';
 
@@ -64,21 +70,33 @@ describe('the worker killed while batches are in flight', () => {
     expect(accepted.length).toBeGreaterThanOrEqual(10);
     expect([...outcome.values()].filter((o) => o === 'unknown').length).toBeGreaterThan(0); // the crash hit batches in flight
 
-    // Straight from the D1 file: every batch is all or nothing, every accepted one all there.
-    const stored = new Map(
-      query<{ b: string; n: number }>(dir, `SELECT substr(idempotency_key, 2, instr(idempotency_key, '-') - 2) AS b, count(*) AS n FROM usage_events WHERE account_id = '${ACCOUNT}' GROUP BY 1`).map((r) => [Number(r.b), r.n]),
-    );
-    for (const [b, n] of stored) expect([b, n]).toEqual([b, BATCH]);
-    for (const b of accepted) expect([b, stored.get(b)]).toEqual([b, BATCH]);
+    // Straight from the D1 file: every batch is all or nothing, every accepted one all there
+    // (with account objects, D1 holds what they had flushed; their own storage is checked below).
+    const stored = eventsInD1();
+    if (!OBJECTS) {
+      for (const [b, n] of stored) expect([b, n]).toEqual([b, BATCH]);
+      for (const b of accepted) expect([b, stored.get(b)]).toEqual([b, BATCH]);
+    }
 
     // Restart on the same database; resending every batch finds each one whole or absent.
     worker = await startWorker({ persistDir: dir });
     for (const b of outcome.keys()) {
       const res = await call(worker.base, 'POST', '/v1/usage', { body: batchOf(b) });
       expect(res.status).toBe(200);
-      expect([b, res.json.duplicates]).toEqual([b, stored.has(b) ? BATCH : 0]);
+      if (OBJECTS) {
+        expect([b, res.json.duplicates]).toEqual([b, accepted.includes(b) ? BATCH : res.json.duplicates === BATCH ? BATCH : 0]);
+      } else expect([b, res.json.duplicates]).toEqual([b, stored.has(b) ? BATCH : 0]);
     }
     const account = await call(worker.base, 'GET', `/v1/accounts/${ACCOUNT}`);
     expect(account.json.usage.api_calls.used).toBe(outcome.size * BATCH);
+    if (OBJECTS) {
+      // The objects' alarms, stored before the crash, flush everything to D1 after the restart.
+      const until = Date.now() + 60_000;
+      while ([...eventsInD1().values()].reduce((n, x) => n + x, 0) < outcome.size * BATCH && Date.now() < until) await sleep(250);
+      const flushed = eventsInD1();
+      for (const b of outcome.keys()) expect([b, flushed.get(b)]).toEqual([b, BATCH]);
+      const [counter] = query<{ used: number }>(dir, `SELECT used FROM usage_counters WHERE account_id = '${ACCOUNT}' AND metric = 'api_calls'`);
+      expect(counter?.used).toBe(outcome.size * BATCH);
+    }
   });
 });

@@ -13,6 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scaleBlocks, scaleConfig } from '../../worker/scripts/scaleConfig.mjs';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const wrangler = join(root, 'node_modules/.bin/wrangler');
@@ -80,11 +81,15 @@ export async function startWorker(o = {}) {
   const inspector = await freePort();
   const product = !o.config;
   // The product worker runs in test mode (wrangler.toml says production) unless `o.vars` says otherwise.
-  const vars = { ...(product ? { LADDER_ENV: 'test', LADDER_ALLOWED_ORIGINS: '*', ...KEYS } : {}), ...o.vars };
+  // The scale options (docs/scale.md) come from the environment (or o.vars), so a suite runs under
+  // each: `LADDER_COUNTERS=durable_object npx vitest run --project system`.
+  const scale = Object.fromEntries(['LADDER_COUNTERS', 'LADDER_INGEST', 'LADDER_COUNTERS_FLUSH_MS'].filter((k) => process.env[k]).map((k) => [k, process.env[k]]));
+  const vars = { ...(product ? { LADDER_ENV: 'test', LADDER_ALLOWED_ORIGINS: '*', ...KEYS, ...scale } : {}), ...o.vars };
+  const config = o.config ?? scaleConfig(root, scaleBlocks(vars));
   const args = [
     'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
     '--show-interactive-dev-session=false', '--log-level', o.logLevel ?? 'warn',
-    ...(o.config ? ['--config', o.config] : []),
+    ...(config ? ['--config', config] : []),
     ...(o.persistDir ? ['--persist-to', o.persistDir] : []),
     ...(o.testScheduled ? ['--test-scheduled'] : []),
     ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),

@@ -622,6 +622,34 @@ describe('transport', () => {
     await page.close();
   });
 
+  test('refresh revalidates with If-None-Match: an unchanged state is a 304 that keeps the page as it is (prompts too); a changed one renders', async () => {
+    fx.state = widgetState(fx.state.account.id, 'admin', 93, [limitPrompt(93)]);
+    const { page, warnings } = await open(hostPage('<ladder-meter metric="api_calls"></ladder-meter><ladder-notices></ladder-notices>'));
+    await poll(() => shadowText(page, 'ladder-meter')).toContain('9,300 of 10,000');
+    const notice = page.locator('ladder-notices section[data-kind=limit_notice]');
+    await notice.waitFor();
+    // Count every change to the widget's DOM from here on.
+    await page.evaluate(() => {
+      const w = window as unknown as { mutations: number };
+      w.mutations = 0;
+      for (const el of document.querySelectorAll('ladder-meter, ladder-notices'))
+        new MutationObserver((m) => (w.mutations += m.length)).observe(el.shadowRoot!, { subtree: true, childList: true, characterData: true, attributes: true });
+    });
+    await page.evaluate(() => window.Ladder!.refresh());
+    const states = fx.calls('GET', '/v1/widget/state');
+    expect(states[0]!.headers['if-none-match'] ?? '').toBe(''); // a new page has nothing to revalidate (the header goes empty)
+    expect(states[1]!.headers['if-none-match']).toMatch(/^"[0-9a-f]{40}"$/);
+    expect(fx.answers).toEqual([200, 304]);
+    expect(await notice.count()).toBe(1);
+    expect(await page.evaluate(() => (window as unknown as { mutations: number }).mutations)).toBe(0);
+    fx.state = widgetState(fx.state.account.id, 'admin', 95, [limitPrompt(95)]);
+    await page.evaluate(() => window.Ladder!.refresh());
+    expect(fx.answers).toEqual([200, 304, 200]);
+    await poll(() => shadowText(page, 'ladder-meter')).toContain('9,500 of 10,000');
+    expect(warnings).toEqual([]);
+    await page.close();
+  });
+
   test('Ladder.init with getToken fetches a new token on a 401 and retries once', async () => {
     const revoked = fx.token.replace(/\.[^.]+$/, '.cmV2b2tlZA');
     fx.revoked.add(revoked);

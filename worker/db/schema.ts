@@ -167,6 +167,17 @@ export const settings = sqliteTable('settings', {
   updatedAt: integer('updated_at').notNull().default(sql`0`),
 });
 
+/**
+ * One row: a random token that changes on every write to what the widget state's isolate
+ * cache holds (catalog, prompt definitions, the activation rule, experiments). Triggers
+ * (migration `config_version_triggers`) change it, so no writer can forget to; random rather
+ * than a counter, so a database restored or rolled back never reuses a token for other content.
+ */
+export const configVersion = sqliteTable('config_version', {
+  id: integer('id').primaryKey(),
+  token: text('token').notNull(),
+});
+
 // ---------------------------------------------------------------- prompts (issue 3)
 
 /** Prompt definitions (admin API); trigger, caps and copy as in `shared/prompts.ts`. */
@@ -411,6 +422,40 @@ export const promptDaily = sqliteTable(
   ],
 );
 
+/**
+ * `prompt_daily` without the account: one row per UTC day, prompt, experiment and variant, so
+ * the funnel reads days × prompts × variants rows whatever the number of accounts. Filled in
+ * the same transaction as `prompt_daily`, from the same events.
+ */
+export const promptDayTotals = sqliteTable(
+  'prompt_day_totals',
+  {
+    day: integer('day').notNull(),
+    promptId: text('prompt_id').notNull(),
+    experimentId: text('experiment_id').notNull(),
+    variantId: text('variant_id').notNull(),
+    impressions: integer('impressions').notNull(),
+    clicks: integer('clicks').notNull(),
+    dismisses: integer('dismisses').notNull(),
+    snoozes: integer('snoozes').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.promptId, t.experimentId, t.variantId] })],
+);
+
+/**
+ * The accounts shown any prompt per UTC day (one row per account and day with impressions):
+ * the self-serve upgrade rate's eligible accounts, and whether an upgrading account was shown one.
+ */
+export const promptAccountDays = sqliteTable(
+  'prompt_account_days',
+  {
+    day: integer('day').notNull(),
+    accountId: text('account_id').notNull(),
+    impressions: integer('impressions').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.accountId] }), index('prompt_account_days_account').on(t.accountId, t.day)],
+);
+
 /** How far each roll-up has read its source table (the last rowid counted). */
 export const rollupState = sqliteTable('rollup_state', {
   name: text('name').primaryKey(),
@@ -479,4 +524,28 @@ export const cancelFlows = sqliteTable(
     resolvedAt: integer('resolved_at'),
   },
   (t) => [index('cancel_flows_account').on(t.accountId, t.createdAt), index('cancel_flows_created').on(t.createdAt)],
+);
+
+// ---------------------------------------------------------------- scale (issue 19)
+
+/**
+ * Queued ingestion batches that could not be applied (`LADDER_INGEST=queue`): refused on
+ * arrival (an account or metric gone since it was queued) or dead-lettered by the queue after
+ * its retries. Kept for the dashboard (`GET /v1/admin/ingest/dead-letters`), never dropped silently.
+ */
+export const ingestDeadLetters = sqliteTable(
+  'ingest_dead_letters',
+  {
+    /** The queue message id, so a dead letter delivered twice is stored once. */
+    messageId: text('message_id').primaryKey(),
+    queue: text('queue').notNull(),
+    kind: text('kind').notNull(),
+    eventCount: integer('event_count').notNull(),
+    body: json<unknown>('body').notNull(),
+    reason: text('reason').notNull(),
+    attempts: integer('attempts').notNull(),
+    queuedAt: integer('queued_at').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('ingest_dead_letters_created').on(t.createdAt)],
 );

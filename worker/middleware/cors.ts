@@ -19,6 +19,8 @@ export const widgetCors = (): MiddlewareHandler<AppEnv> =>
     origin: (origin, c) => allowedOrigin(origin, c.env.LADDER_ALLOWED_ORIGINS, isProduction(c.env)),
     // DELETE: undoing a scheduled downgrade or cancellation (DELETE /v1/widget/scheduled-change).
     allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
-    allowHeaders: ['Authorization', 'Content-Type'],
+    allowHeaders: ['Authorization', 'Content-Type', 'If-None-Match'],
+    // the widget revalidates its state with the ETag (304 without a body)
+    exposeHeaders: ['ETag'],
     maxAge: 600,
   });

@@ -6,6 +6,7 @@ import { database } from '../db';
 import type { AppEnv } from '../env';
 import { validate } from '../errors';
 import { readJson } from '../middleware/body';
+import { liveCounters, meterOf } from '../usage';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -16,15 +17,16 @@ export const accountRoutes = new Hono<AppEnv>()
     const input = await readJson(c, accountInputSchema);
     const db = database(c.env.DB);
     await upsertAccount(db, accountId, input, await loadCatalog(db), c.get('now'));
-    return c.json(await accountView(c.env.DB, accountId, c.get('now')));
+    return c.json(await accountView(c.env, accountId, c.get('now')));
   })
   .get('/:accountId', async (c) => {
     const accountId = validate(id, c.req.param('accountId'), ['accountId']);
-    return c.json(await accountView(c.env.DB, accountId, c.get('now')));
+    return c.json(await accountView(c.env, accountId, c.get('now')));
   });
 
-async function accountView(d1: AppEnv['Bindings']['DB'], accountId: string, now: number) {
-  const state = await loadAccountState(database(d1), accountId);
+async function accountView(env: AppEnv['Bindings'], accountId: string, now: number) {
+  const meter = meterOf(env);
+  const state = await loadAccountState(meter.db, accountId, liveCounters(meter, accountId));
   const snap = snapshotOf(state, now);
   const a = state.account;
   return {

@@ -3,7 +3,7 @@ import { sign } from 'hono/jwt';
 import { z } from 'zod';
 import { id } from '../../shared/schemas';
 import { existingAccounts, loadAccountState } from '../accounts';
-import { checkAndRecord } from '../usage';
+import { checkAndRecord, meterOf } from '../usage';
 import { database } from '../db';
 import { isProduction } from '../config';
 import type { AppEnv } from '../env';
@@ -47,9 +47,9 @@ demoRoutes.get('/token', async (c) => {
 /** The host backend's side of "New project": an atomic check-and-record of one project. */
 demoRoutes.post('/projects', async (c) => {
   const { account } = readQuery(c, z.strictObject({ account: id }));
-  const db = database(c.env.DB);
-  const state = await loadAccountState(db, account);
-  return c.json(await checkAndRecord(db, state, 'projects', 1, crypto.randomUUID(), c.get('now')));
+  const meter = meterOf(c.env);
+  const state = await loadAccountState(meter.db, account);
+  return c.json(await checkAndRecord(meter, state, 'projects', 1, crypto.randomUUID(), c.get('now')));
 });
 
 demoRoutes.get('/app.js', (c) => c.body(APP_JS, 200, { 'content-type': 'text/javascript; charset=utf-8' }));

@@ -4,7 +4,7 @@ import { pqaConfigSchema } from '../../shared/pqaScore';
 import { catalogPutQuerySchema, id } from '../../shared/schemas';
 import { pqaListQuerySchema } from '../../shared/webhookSchemas';
 import { loadAccountState, snapshotOf } from '../accounts';
-import { database, sqlBatch } from '../db';
+import { database, laggingReads, sqlBatch } from '../db';
 import type { AppEnv } from '../env';
 import { validate } from '../errors';
 import { readJson, readQuery } from '../middleware/body';
@@ -28,7 +28,7 @@ export const pqaRoutes = new Hono<AppEnv>().get('/', async (c) => {
                    coalesce(p.entered_band_at, a.created_at) AS entered_band_at, coalesce(p.top_signals, '[]') AS top_signals
             FROM accounts a LEFT JOIN pqa_scores p ON p.account_id = a.id
             ${band ? sql`WHERE coalesce(p.band, 'nurture') = 'nurture'` : sql``} ${order}`;
-  const [rows = []] = await sqlBatch(database(c.env.DB), [query]);
+  const [rows = []] = await sqlBatch(laggingReads(c.env.DB), [query]);
   return c.json({
     accounts: rows.map((r) => ({
       account_id: String(r.account_id),

@@ -13,12 +13,16 @@
  * set. No Stripe key is needed in development: without one the local billing provider is used.
  * `LADDER_ENV=production npm run dev` runs the production worker locally: no demo seed, and
  * it refuses to serve until the settings are safe (the problems are printed).
+ * LADDER_COUNTERS and LADDER_INGEST (docs/scale.md) are taken from the environment too:
+ * `LADDER_COUNTERS=durable_object LADDER_INGEST=queue npm run dev` runs the scaled-out worker,
+ * with the queues of wrangler.toml's commented block switched on in a generated config.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scaleBlocks, scaleConfig } from './scaleConfig.mjs';
 import { seed } from './seed.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -28,7 +32,7 @@ const persistDir = resolve(root, process.env.LADDER_PERSIST_DIR || '.wrangler/st
 const wranglerHome = join(root, '.wrangler', 'home');
 const KEYS = ['LADDER_SECRET_KEY', 'LADDER_ADMIN_KEY', 'LADDER_USER_TOKEN_SECRET'];
 /** Settings taken from the environment as they are, when set. */
-const PASSED_ON = ['LADDER_BILLING', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'LADDER_RATE_LIMIT_HOST', 'LADDER_RATE_LIMIT_WIDGET', 'LADDER_RATE_LIMIT_ACCOUNT', 'LADDER_RATE_LIMIT_ADMIN'];
+const PASSED_ON = ['LADDER_COUNTERS', 'LADDER_INGEST', 'LADDER_COUNTERS_FLUSH_MS', 'LADDER_BILLING', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'LADDER_RATE_LIMIT_HOST', 'LADDER_RATE_LIMIT_WIDGET', 'LADDER_RATE_LIMIT_ACCOUNT', 'LADDER_RATE_LIMIT_ADMIN'];
 
 const log = (msg) => process.stdout.write(`[ladder] ${msg}\n`);
 
@@ -107,6 +111,8 @@ async function main() {
     ...Object.fromEntries(PASSED_ON.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]])),
   };
   const varArgs = Object.entries(settings).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
+  const scaled = scaleConfig(root, scaleBlocks(process.env));
+  if (scaled) varArgs.push('--config', scaled);
   const child = spawn(
     wrangler,
     ['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistDir,

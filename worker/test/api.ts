@@ -105,6 +105,9 @@ export const PROD_KEYS = {
 /** Bindings of a production worker that is safe to serve: production mode, strong keys, one origin, local billing chosen explicitly. */
 export const PRODUCTION = { ...PROD_KEYS, LADDER_ENV: 'production', LADDER_ALLOWED_ORIGINS: 'https://app.example.com', LADDER_BILLING: 'local' };
 
+/** The counter stores (docs/scale.md) the usage and check tests run against: `describe.each(COUNTERS)` with `apiWith(counters, …)`. */
+export const COUNTERS = [{ LADDER_COUNTERS: 'd1' }, { LADDER_COUNTERS: 'durable_object' }] as const;
+
 /** Bindings that switch billing to the Stripe provider, talking to the wire-format mock (worker/test/stripe.mock.ts). */
 export const STRIPE = { STRIPE_SECRET_KEY: 'sk_test_ladder_mock' };
 

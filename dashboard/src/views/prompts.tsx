@@ -7,10 +7,14 @@ import { when } from '../format';
 import { WidgetPreview } from '../preview';
 import { useRequest } from '../state';
 import type { PromptCopy, PromptDefinition } from '../types';
+import { ImpactPreview, previewProposal, startProposal } from './simulate';
 
 type Listed = PromptDefinition & { updated_at: string | null; builtin: boolean };
 
 const editing = signal<string | null>(null);
+const simulating = signal<string | null>(null);
+/** The rules editor's unsaved draft being previewed, in place of the definition in force. */
+const previewing = signal<Listed | null>(null);
 const draft = signal<PromptCopy | null>(null);
 const message = signal('');
 
@@ -54,6 +58,7 @@ export function PromptsView() {
     <Loaded state={list}>
       {({ prompts }) => {
         const current = prompts.find((p) => p.id === editing.value);
+        const simulated = previewing.value?.id === simulating.value ? previewing.value : prompts.find((p) => p.id === simulating.value);
         return (
           <>
             <p class="status" role="status">
@@ -101,14 +106,53 @@ export function PromptsView() {
                       </button>
                     ),
                   },
+                  {
+                    key: 'simulate',
+                    label: 'Impact',
+                    value: () => null,
+                    render: (p) => (
+                      <button
+                        type="button"
+                        class="secondary"
+                        aria-label={`Simulate a change to ${p.id}`}
+                        onClick={() => {
+                          simulating.value = p.id;
+                          previewing.value = null;
+                          startProposal(p);
+                        }}
+                      >
+                        Simulate
+                      </button>
+                    ),
+                  },
                 ]}
               />
             </section>
             {current && draft.value && <CopyEditor prompt={current} onSave={(copy) => save(current, { copy })} />}
             {current && draft.value && (
-              <RulesEditor key={current.id} prompt={current} onSave={(trigger, caps) => save(current, { trigger, caps })} />
+              <RulesEditor
+                key={current.id}
+                prompt={current}
+                onSave={(trigger, caps) => save(current, { trigger, caps })}
+                onPreview={(trigger, caps) => {
+                  // Preview impact: the draft replayed next to the rules in force, before anything is saved.
+                  const draftRules = { ...current, trigger, caps } as Listed;
+                  previewing.value = draftRules;
+                  simulating.value = current.id;
+                  previewProposal(draftRules);
+                }}
+              />
             )}
             <ActivationEditor />
+            {simulated && (
+              <ImpactPreview
+                prompt={simulated}
+                onClose={() => {
+                  simulating.value = null;
+                  previewing.value = null;
+                }}
+              />
+            )}
           </>
         );
       }}
@@ -186,7 +230,15 @@ const numbers = (text: string) =>
     .map(Number);
 
 /** A prompt's trigger and frequency caps; the API's validation messages name the field. */
-function RulesEditor({ prompt, onSave }: { prompt: Listed; onSave: (trigger: Listed['trigger'], caps: Listed['caps']) => void }) {
+function RulesEditor({
+  prompt,
+  onSave,
+  onPreview,
+}: {
+  prompt: Listed;
+  onSave: (trigger: Listed['trigger'], caps: Listed['caps']) => void;
+  onPreview: (trigger: Listed['trigger'], caps: Listed['caps']) => void;
+}) {
   const t = prompt.trigger as Record<string, unknown>;
   const [thresholds, setThresholds] = useState(Array.isArray(t.thresholds) ? (t.thresholds as number[]).join(', ') : '');
   const [seatPct, setSeatPct] = useState(typeof t.seat_pct === 'number' ? String(t.seat_pct) : '');
@@ -233,6 +285,9 @@ function RulesEditor({ prompt, onSave }: { prompt: Listed; onSave: (trigger: Lis
         </div>
         <div class="row">
           <button type="submit">Save rules</button>
+          <button type="button" class="secondary" onClick={() => onPreview(trigger() as Listed['trigger'], caps as unknown as Listed['caps'])}>
+            Preview impact
+          </button>
         </div>
       </form>
     </section>

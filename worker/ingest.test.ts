@@ -1,0 +1,190 @@
+import { createExecutionContext, createMessageBatch, getQueueResult, runDurableObjectAlarm } from 'cloudflare:test';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import worker from './index';
+import { api, ADMIN, apiWith, env, seedAccount, uid } from './test/api';
+
+const QUEUED = { LADDER_INGEST: 'queue' };
+const used = async (acct: string, bindings: Record<string, unknown> = {}) => (await apiWith(bindings, 'GET', `/v1/accounts/${acct}`)).json.usage.api_calls.used;
+const tracked = async (acct: string) =>
+  (await env.DB.prepare('SELECT count(*) AS n FROM track_events WHERE account_id = ?').bind(acct).first<{ n: number }>())!.n;
+
+let seq = 0;
+/** Run the worker's queue consumer on `bodies` as one delivered batch; what it acked and retried. */
+async function consume(queue: string, bodies: unknown[], bindings: Record<string, unknown> = {}, attempts = 1) {
+  const batch = createMessageBatch(queue, bodies.map((body) => ({ id: `msg-${++seq}`, timestamp: new Date(), attempts, body })));
+  const ctx = createExecutionContext();
+  await worker.queue(batch, { ...env, ...bindings });
+  return getQueueResult(batch, ctx);
+}
+const usageMessage = (acct: string, keys: string[], value = 1) => ({
+  kind: 'usage',
+  received_at: Date.now(),
+  events: keys.map((k) => ({ account_id: acct, metric: 'api_calls', value, mode: 'increment', idempotency_key: k, timestamp: Date.now() })),
+});
+
+/** env.DB that records the SQL of every batch it runs, and can fail those that write usage events. */
+function watchedDb(failWrites = false) {
+  const sqlOf = new WeakMap<object, { query: string; real: object }>();
+  const batches: string[][] = [];
+  const wrap = (stmt: object, query: string): object => {
+    const proxy = new Proxy(stmt, {
+      get(t, prop) {
+        if (prop === 'bind') return (...args: unknown[]) => wrap((t as { bind(...a: unknown[]): object }).bind(...args), query);
+        const value = Reflect.get(t, prop);
+        return typeof value === 'function' ? value.bind(t) : value;
+      },
+    });
+    sqlOf.set(proxy, { query, real: stmt });
+    return proxy;
+  };
+  const db = new Proxy(env.DB, {
+    get(target, prop) {
+      if (prop === 'prepare') return (query: string) => wrap(target.prepare(query), query);
+      if (prop === 'batch')
+        return async (stmts: object[]) => {
+          const queries = stmts.map((s) => sqlOf.get(s)?.query ?? '');
+          batches.push(queries);
+          if (failWrites && queries.some((q) => q.includes('INSERT INTO usage_events'))) throw new Error('D1 is unavailable');
+          return target.batch(stmts.map((s) => sqlOf.get(s)?.real ?? s) as never);
+        };
+      const value = Reflect.get(target, prop);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { db, writes: () => batches.filter((b) => b.some((q) => q.includes('INSERT INTO usage_events'))).length };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('queued ingestion (LADDER_INGEST=queue)', () => {
+  it('validates, answers 202 with the number queued, and the consumer applies it', async () => {
+    const acct = uid();
+    await seedAccount(acct);
+    const events = [
+      { account_id: acct, metric: 'api_calls', value: 120, idempotency_key: 'a' },
+      { account_id: acct, metric: 'api_calls', value: 30, idempotency_key: 'b' },
+    ];
+    const res = await apiWith(QUEUED, 'POST', '/v1/usage', { body: { events } });
+    expect(res.status).toBe(202);
+    expect(res.json).toEqual({ queued: 2 });
+    const t = await apiWith(QUEUED, 'POST', '/v1/track', { body: { events: [{ account_id: acct, event: 'user_active', user_id: 'u1', idempotency_key: 't1' }] } });
+    expect(t.status).toBe(202);
+    expect(t.json).toEqual({ queued: 1 });
+    await vi.waitFor(async () => expect(await used(acct)).toBe(150), { timeout: 15_000, interval: 200 });
+    await vi.waitFor(async () => expect(await tracked(acct)).toBe(1), { timeout: 15_000, interval: 200 });
+  });
+
+  it('a batch larger than one queue message is split, and every event arrives once', async () => {
+    const acct = uid();
+    await seedAccount(acct);
+    // 1,000 events with 200-character keys: ~270 KB of JSON, over the 128 KB message limit.
+    const events = Array.from({ length: 1000 }, (_, i) => ({ account_id: acct, metric: 'api_calls', value: 1, idempotency_key: `${String(i).padStart(4, '0')}-${'k'.repeat(195)}` }));
+    const res = await apiWith(QUEUED, 'POST', '/v1/usage', { body: { events } });
+    expect(res.status).toBe(202);
+    expect(res.json).toEqual({ queued: 1000 });
+    await vi.waitFor(async () => expect(await used(acct)).toBe(1000), { timeout: 30_000, interval: 250 });
+  });
+
+  it('refuses what the direct path refuses, before anything is queued', async () => {
+    const acct = uid();
+    await seedAccount(acct);
+    const unknown = await apiWith(QUEUED, 'POST', '/v1/usage', { body: { events: [{ account_id: 'ghost', metric: 'api_calls', value: 1, idempotency_key: 'x' }] } });
+    expect(unknown.status).toBe(404);
+    expect(unknown.json.error.details[0].path).toBe('events.0.account_id');
+    const mode = await apiWith(QUEUED, 'POST', '/v1/usage', { body: { events: [{ account_id: acct, metric: 'api_calls', value: 1, mode: 'set', idempotency_key: 'y' }] } });
+    expect(mode.status).toBe(422);
+    const bad = await apiWith(QUEUED, 'POST', '/v1/track', { body: { events: [{ account_id: 'ghost', event: 'user_active', idempotency_key: 'z' }] } });
+    expect(bad.status).toBe(404);
+  });
+
+  it('/v1/check stays synchronous', async () => {
+    const acct = uid();
+    await seedAccount(acct);
+    const res = await apiWith(QUEUED, 'POST', '/v1/check', { body: { account_id: acct, metric: 'projects', amount: 1, idempotency_key: 'p1' } });
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({ allowed: true, used: 1, limit: 3, remaining: 2 });
+  });
+
+  it('a redelivered batch changes nothing, with counters in D1 or in the account objects', async () => {
+    for (const bindings of [{}, { LADDER_COUNTERS: 'durable_object' }]) {
+      const acct = uid();
+      await seedAccount(acct);
+      const messages = [usageMessage(acct, ['a', 'b', 'c'], 10), usageMessage(acct, ['c', 'd'], 10)];
+      const first = await consume('ladder-ingest', messages, bindings);
+      expect(first.explicitAcks).toHaveLength(2);
+      await consume('ladder-ingest', messages, bindings, 2);
+      expect(await used(acct, bindings)).toBe(40);
+    }
+  });
+
+  it('applies 100 messages as one batch through the account objects, which flush to D1', async () => {
+    const accts = [uid(), uid(), uid()];
+    for (const a of accts) await seedAccount(a);
+    const messages = Array.from({ length: 100 }, (_, i) => usageMessage(accts[i % 3]!, [`m${i}-1`, `m${i}-2`]));
+    const result = await consume('ladder-ingest', messages, { LADDER_COUNTERS: 'durable_object' });
+    expect(result.explicitAcks).toHaveLength(100);
+    expect(result.retryMessages).toHaveLength(0);
+    for (const a of accts) await runDurableObjectAlarm(env.ACCOUNT_COUNTERS!.get(env.ACCOUNT_COUNTERS!.idFromName(a)));
+    const rows = await env.DB.prepare(
+      `SELECT account_id, used FROM usage_counters WHERE metric = 'api_calls' AND account_id IN (?, ?, ?) ORDER BY account_id`,
+    )
+      .bind(...accts)
+      .all<{ account_id: string; used: number }>();
+    expect(rows.results.map((r) => r.used).reduce((s, n) => s + n, 0)).toBe(200);
+  });
+
+  it('100 queued messages are applied as one D1 transaction', async () => {
+    const acct = uid();
+    await seedAccount(acct);
+    const { db, writes } = watchedDb();
+    const result = await consume('ladder-ingest', Array.from({ length: 100 }, (_, i) => usageMessage(acct, [`k${i}`], 2)), { DB: db });
+    expect(result.explicitAcks).toHaveLength(100);
+    expect(writes()).toBe(1);
+    expect(await used(acct)).toBe(200);
+  });
+
+  it('a batch that fails to apply is retried, not acknowledged', async () => {
+    const acct = uid();
+    await seedAccount(acct);
+    const { db } = watchedDb(true);
+    const result = await consume('ladder-ingest', [usageMessage(acct, ['x'], 3)], { DB: db });
+    expect(result.explicitAcks).toHaveLength(0);
+    expect(result.retryMessages).toHaveLength(1);
+    expect(await used(acct)).toBe(0);
+  });
+
+  it('a message that can no longer be applied is dead-lettered and listed for the dashboard, the rest applied', async () => {
+    const acct = uid();
+    await seedAccount(acct);
+    const poison = { kind: 'usage', received_at: Date.now(), events: [{ account_id: 'deleted-since', metric: 'api_calls', value: 1, mode: 'increment', idempotency_key: 'p' }] };
+    const result = await consume('ladder-ingest', [usageMessage(acct, ['ok'], 5), poison, { something: 'else' }]);
+    expect(result.explicitAcks).toHaveLength(3);
+    expect(await used(acct)).toBe(5);
+    const list = await api('GET', '/v1/admin/ingest/dead-letters', { token: ADMIN });
+    expect(list.status).toBe(200);
+    const letters = list.json.dead_letters.filter((d: { body: { events?: { account_id: string }[] } }) => d.body?.events?.[0]?.account_id === 'deleted-since' || !d.body?.events);
+    expect(letters.map((d: { kind: string }) => d.kind).sort()).toEqual(['unknown', 'usage']);
+    expect(letters.find((d: { kind: string }) => d.kind === 'usage')).toMatchObject({ queue: 'ladder-ingest', event_count: 1, reason: expect.stringContaining('no account "deleted-since"') });
+  });
+
+  it('messages the queue gave up on arrive from the dead-letter queue and are stored once', async () => {
+    const acct = uid();
+    await seedAccount(acct);
+    const body = usageMessage(acct, ['late'], 1);
+    const batch = createMessageBatch('ladder-ingest-dlq', [{ id: `dlq-${acct}`, timestamp: new Date(), attempts: 3, body }]);
+    await worker.queue(batch, env);
+    await worker.queue(batch, env);
+    const list = await api('GET', '/v1/admin/ingest/dead-letters', { token: ADMIN });
+    const mine = list.json.dead_letters.filter((d: { message_id: string }) => d.message_id === `dlq-${acct}`);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ queue: 'ladder-ingest-dlq', kind: 'usage', event_count: 1, reason: expect.stringContaining('dead-lettered') });
+  });
+
+  it('LADDER_INGEST=queue without the queue binding refuses to serve, naming the setting', async () => {
+    const res = await apiWith({ LADDER_INGEST: 'queue', LADDER_INGEST_QUEUE: undefined }, 'POST', '/v1/usage', { body: { events: [] } });
+    expect(res.status).toBe(503);
+    expect(res.json.error.message).toContain('LADDER_INGEST_QUEUE');
+  });
+});
