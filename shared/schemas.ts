@@ -84,6 +84,10 @@ export const planSchema = z.strictObject({
   /** A monthly plan's price when billed yearly (typically 15–20% off twelve months); null when not sold yearly. */
   annual_price_cents: cents.nullable().optional(),
   stripe_annual_price_id: text(255).nullable().optional(),
+  /** One extra seat's price for a year when the plan is billed yearly; null or absent = twelve times `seat_price_cents`. */
+  annual_seat_price_cents: cents.nullable().optional(),
+  /** The Stripe price of that yearly seat; needed to switch an account with bought seats to yearly billing through Stripe. */
+  stripe_annual_seat_price_id: text(255).nullable().optional(),
   /** Metric id → limit, one for every metric of the catalog; `null` is unlimited and must be written. */
   limits: z.record(id, z.number().int().min(0).max(1e15).nullable()).default({}),
   features: z.array(id).max(200).default([]),

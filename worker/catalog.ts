@@ -39,6 +39,8 @@ export function toCatalog(rows: Rows): Catalog {
       stripe_seat_price_id: p.stripeSeatPriceId,
       ...(p.annualPriceCents !== null && { annual_price_cents: p.annualPriceCents }),
       ...(p.stripeAnnualPriceId !== null && { stripe_annual_price_id: p.stripeAnnualPriceId }),
+      ...(p.annualSeatPriceCents !== null && { annual_seat_price_cents: p.annualSeatPriceCents }),
+      ...(p.stripeAnnualSeatPriceId !== null && { stripe_annual_seat_price_id: p.stripeAnnualSeatPriceId }),
       limits: p.limits,
       features: p.features,
       hidden: p.hidden,
@@ -117,6 +119,8 @@ export async function replaceCatalog(db: Db, catalog: Catalog, now: number): Pro
     stripeSeatPriceId: p.stripe_seat_price_id,
     annualPriceCents: p.annual_price_cents ?? null,
     stripeAnnualPriceId: p.stripe_annual_price_id ?? null,
+    annualSeatPriceCents: p.annual_seat_price_cents ?? null,
+    stripeAnnualSeatPriceId: p.stripe_annual_seat_price_id ?? null,
     limits: p.limits,
     features: p.features,
     hidden: p.hidden,
@@ -125,7 +129,7 @@ export async function replaceCatalog(db: Db, catalog: Catalog, now: number): Pro
   const inserts = [
     ...chunks(metricRows, 6).map((part) => db.insert(metrics).values(part)),
     ...chunks(featureRows, 5).map((part) => db.insert(features).values(part)),
-    ...chunks(planRows, 16).map((part) => db.insert(plans).values(part)),
+    ...chunks(planRows, 18).map((part) => db.insert(plans).values(part)),
   ];
   // Numbered inside the transaction, so two concurrent PUTs never take the same number.
   const nextVersion = sql`(SELECT COALESCE(MAX(${catalogVersions.version}), 0) + 1 FROM ${catalogVersions})`;

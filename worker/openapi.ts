@@ -69,7 +69,7 @@ export const operations: Operation[] = [
   { method: 'get', path: '/v1/pqa', auth: 'secret', summary: 'Accounts by PQA score, highest first, optionally one band', query: wh.pqaListQuerySchema },
   { method: 'get', path: '/v1/accounts/{accountId}/readiness', auth: 'secret', summary: 'Expansion readiness: PQA signals, seat and usage utilisation, activation' },
   { method: 'get', path: '/v1/admin/pqa/config', auth: 'admin', summary: 'The PQA points table, decay and band edges' },
-  { method: 'put', path: '/v1/admin/pqa/config', auth: 'admin', summary: 'Replace the PQA points table (every account is rescored by the next cron run)', body: pqaConfigSchema },
+  { method: 'put', path: '/v1/admin/pqa/config', auth: 'admin', summary: 'Replace the PQA points table (every account is rescored by the next cron run); ?dry_run=true previews how accounts would score and band', query: s.catalogPutQuerySchema, body: pqaConfigSchema },
   { method: 'get', path: '/v1/admin/webhooks', auth: 'admin', summary: 'Outgoing webhooks (secrets shown as a prefix) with their delivery counts' },
   { method: 'put', path: '/v1/admin/webhooks/{id}', auth: 'admin', summary: 'Create or replace an outgoing webhook', body: wh.webhookInputSchema },
   { method: 'post', path: '/v1/admin/webhooks/{id}/test', auth: 'admin', summary: 'Send a signed sample event to a webhook now', body: wh.webhookTestSchema },

@@ -119,6 +119,34 @@ export function pqaFromAggregate(agg: PqaAggregate, now: number, config: PqaConf
   };
 }
 
+/** Accounts a points-table preview scores (the first this many by id). */
+export const PREVIEW_ACCOUNTS = 1000;
+
+/**
+ * How accounts would score and band under `proposed`, next to the table in force, without
+ * saving anything: the band counts both ways and each account whose score or band changes.
+ * Covers the first PREVIEW_ACCOUNTS accounts by id; custom events only the stored table names
+ * count (others read as not sent yet).
+ * @example await previewPqaConfig(db, { ...config, bands: { warm: 25, sales_assist: 50, sales_ready: 70 } }, Date.now())
+ */
+export async function previewPqaConfig(db: Db, proposed: PqaConfig, now: number) {
+  const { config, aggregates } = await readAggregates(db, accountPage('', PREVIEW_ACCOUNTS), now);
+  const bands = () => ({ nurture: 0, warm: 0, sales_assist: 0, sales_ready: 0 });
+  const current = bands();
+  const next = bands();
+  const changed: { account_id: string; name: string; score: number; band: PqaResult['band']; current_score: number; current_band: PqaResult['band'] }[] = [];
+  for (const agg of aggregates) {
+    const was = pqaFromAggregate(agg, now, config);
+    const will = pqaFromAggregate(agg, now, proposed);
+    current[was.band] += 1;
+    next[will.band] += 1;
+    if (was.score !== will.score || was.band !== will.band)
+      changed.push({ account_id: agg.account_id, name: was.name, score: will.score, band: will.band, current_score: was.score, current_band: was.band });
+  }
+  changed.sort((a, b) => b.score - a.score || a.account_id.localeCompare(b.account_id));
+  return { accounts_scored: aggregates.length, bands: next, current_bands: current, changed: changed.slice(0, 200), changed_total: changed.length };
+}
+
 /** Which accounts a scoring pass covers: a page of all accounts, or named ones. */
 export type AccountSet = SQL;
 export const accountPage = (after: string, size: number): AccountSet =>

@@ -51,6 +51,8 @@ export interface PlanOption {
   currency: string;
   /** Not in API.md yet; used when present. */
   limits?: Record<string, number | null>;
+  /** The plan's feature ids; the dialog lists those the current plan lacks. */
+  features?: string[];
   interval?: string;
 }
 
@@ -66,6 +68,8 @@ export interface WidgetState {
   scheduled_change?: { kind: 'downgrade' | 'cancel'; plan_id?: string | null; seats?: number | null; reason?: string | null; effective_at: string } | null;
   /** Lower plans an admin can move to at the period end. */
   downgrade_options?: PlanOption[];
+  /** Admins, on a plan that sells extra seats: how many are bought (fewer can be scheduled for the period end). */
+  seats_bought?: number;
   meters: Meter[];
   features: Record<string, Feature>;
   prompts: Prompt[];

@@ -423,6 +423,28 @@ describe('upgrade', () => {
     await page.close();
   });
 
+  test('the dialog lists what each plan adds to the current one: its limits and the features the current plan lacks', async () => {
+    fx.state = widgetState(fx.state.account.id, 'admin', 93, [limitPrompt(93)]);
+    fx.state.features = {
+      exports: { name: 'Exports', entitled: true, trial_available: false, required_plan: null },
+      sso: { name: 'Single sign-on', entitled: false, trial_available: true, required_plan: 'business' },
+      audit_log: { name: 'Audit log', entitled: false, trial_available: false, required_plan: 'enterprise' },
+    };
+    fx.state.upgrade_options = [
+      { plan_id: 'business', name: 'Business', price_cents: 10000, currency: 'usd', limits: { api_calls: 50000 }, features: ['exports', 'sso'] },
+      { plan_id: 'enterprise', name: 'Enterprise', price_cents: 50000, currency: 'usd', limits: { api_calls: null }, features: ['exports', 'sso', 'audit_log'] },
+    ];
+    const { page } = await open(hostPage('<ladder-notices></ladder-notices>'));
+    await page.getByRole('button', { name: 'Upgrade', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Upgrade your plan' });
+    const business = dialog.locator('label', { has: page.getByRole('radio', { name: /Business/ }) });
+    await business.waitFor();
+    expect(await business.textContent()).toBe('Business $100.00/month · 50,000 API calls · Adds Single sign-on');
+    expect(await dialog.locator('label', { has: page.getByRole('radio', { name: /Enterprise/ }) }).textContent()).toBe(
+      'Enterprise $500.00/month · Unlimited API calls · Adds Single sign-on, Audit log',
+    );
+  });
+
   test('a declined payment shows the failure and a new attempt gets a new preview and key', async () => {
     fx.state = widgetState(fx.state.account.id, 'admin', 93, [limitPrompt(93)]);
     fx.upgradeStatus = 'failed';
@@ -747,6 +769,33 @@ describe('manage plan', () => {
     await yearly.getByRole('button', { name: 'Switch to yearly' }).click();
     await poll(() => fx.calls('POST', '/v1/widget/upgrade').length).toBe(1);
     expect(fx.calls('POST', '/v1/widget/upgrade')[0]!.body).toMatchObject({ interval: 'year', proration_date: fx.preview.proration_date });
+    expect(errors).toEqual([]);
+  });
+
+  test('an admin with 8 bought seats schedules 5 for the period end, sees it pending, and undoes it', async () => {
+    onBusiness();
+    fx.state.seats_bought = 8;
+    const { page, errors } = await open(hostPage('<ladder-plan></ladder-plan>'));
+    await page.locator('ladder-plan').getByRole('button', { name: 'Manage plan' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Manage plan' });
+    await dialog.getByRole('button', { name: 'Remove seats' }).click();
+    const input = dialog.getByRole('spinbutton', { name: /Seats bought from the end of this billing period \(now 8\)/ });
+    await input.fill('9');
+    await input.press('Enter');
+    await dialog.getByText('Choose 0 to 7 seats.').waitFor();
+    expect(await dialog.getByRole('button', { name: 'Schedule seat change' }).isDisabled()).toBe(true);
+    await input.fill('5');
+    await input.press('Tab');
+    await dialog.getByText('Your seats drop to 5 on December 1, 2026; nothing is refused until then.').waitFor();
+    expect(fx.calls('POST', '/v1/widget/downgrade/preview').at(-1)!.body).toEqual({ seats: 5 });
+    await dialog.getByRole('button', { name: 'Schedule seat change' }).dblclick();
+    await dialog.getByText('Your seats drop to 5 on Dec 1.').waitFor();
+    const downs = fx.calls('POST', '/v1/widget/downgrade');
+    expect(downs[0]!.body).toEqual({ seats: 5, idempotency_key: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(new Set(downs.map((r) => r.body.idempotency_key)).size).toBe(1);
+    await dialog.getByRole('button', { name: 'Undo' }).click();
+    await dialog.getByText('Undone: your plan stays as it is.').waitFor();
+    expect(await dialog.getByRole('button', { name: 'Remove seats' }).count()).toBe(1);
     expect(errors).toEqual([]);
   });
 

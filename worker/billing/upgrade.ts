@@ -178,7 +178,7 @@ function salesPreview(change: PlanChange, added: number, locale: string | undefi
 /** The provider's idempotency key: a hash of the intent (account, subscription, target, t) and the request's key. */
 async function providerKey(change: PlanChange, prorationDate: number, requestKey: string) {
   const price = change.to.interval !== change.to.plan.interval ? change.to.plan.stripe_annual_price_id : change.to.plan.stripe_price_id;
-  const intent = [change.accountId, change.stripeSubscriptionId ?? '', price ?? change.to.plan.id, change.to.plan.stripe_seat_price_id ?? '', change.to.seats, change.to.interval, prorationDate, requestKey].join('\u0000');
+  const intent = [change.accountId, change.stripeSubscriptionId ?? '', price ?? change.to.plan.id, (change.to.interval !== change.to.plan.interval ? change.to.plan.stripe_annual_seat_price_id : change.to.plan.stripe_seat_price_id) ?? '', change.to.seats, change.to.interval, prorationDate, requestKey].join('\u0000');
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(intent));
   return `ladder-upgrade-${[...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
 }

@@ -41,6 +41,9 @@ export const plans = sqliteTable('plans', {
   /** A monthly plan's price when billed yearly; null when not sold yearly. */
   annualPriceCents: integer('annual_price_cents'),
   stripeAnnualPriceId: text('stripe_annual_price_id'),
+  /** One extra seat's yearly price when billed yearly; null = twelve times the monthly seat price. */
+  annualSeatPriceCents: integer('annual_seat_price_cents'),
+  stripeAnnualSeatPriceId: text('stripe_annual_seat_price_id'),
   limits: json<Record<string, number | null>>('limits').notNull(),
   features: json<string[]>('features').notNull(),
   /** Kept for the accounts on it, never offered as an upgrade. */

@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { graceCeiling } from '../../shared/entitlements';
 import { graceState } from '../../shared/grace';
 import { pqaConfigSchema } from '../../shared/pqaScore';
-import { id } from '../../shared/schemas';
+import { catalogPutQuerySchema, id } from '../../shared/schemas';
 import { pqaListQuerySchema } from '../../shared/webhookSchemas';
 import { loadAccountState, snapshotOf } from '../accounts';
 import { database, laggingReads, sqlBatch } from '../db';
@@ -11,7 +11,7 @@ import type { AppEnv } from '../env';
 import { validate } from '../errors';
 import { readJson, readQuery } from '../middleware/body';
 import { loadCatalog } from '../catalog';
-import { accountsNamed, loadPqaConfig, pqaFromAggregate, readAggregates, savePqaConfig } from '../pqa';
+import { accountsNamed, loadPqaConfig, pqaFromAggregate, previewPqaConfig, readAggregates, savePqaConfig } from '../pqa';
 import { routesOf, routingFrom, routingQuery, type AccountRouteRow } from '../routing';
 
 const DAY = 86_400_000;
@@ -106,11 +106,16 @@ export const readinessRoutes = new Hono<AppEnv>().get('/:accountId/readiness', a
   });
 });
 
-/** `GET/PUT /v1/admin/pqa/config` (admin): the points table, decay and band edges. */
+/**
+ * `GET/PUT /v1/admin/pqa/config` (admin): the points table, decay and band edges.
+ * `PUT ?dry_run=true` saves nothing and answers how accounts would score and band under it.
+ */
 export const pqaAdminRoutes = new Hono<AppEnv>()
   .get('/config', async (c) => c.json(await loadPqaConfig(database(c.env.DB))))
   .put('/config', async (c) => {
+    const { dry_run } = readQuery(c, catalogPutQuerySchema);
     const config = await readJson(c, pqaConfigSchema);
+    if (dry_run) return c.json({ config, ...(await previewPqaConfig(database(c.env.DB), config, c.get('now'))) });
     await savePqaConfig(database(c.env.DB), config, c.get('now'));
     return c.json(config);
   });

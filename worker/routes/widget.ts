@@ -112,6 +112,8 @@ export const widgetRoutes = new Hono<AppEnv>()
           .filter((p) => p.rank < plan.rank && !p.hidden && p.currency === plan.currency && billedAmount(p, state.account.seats, interval) !== null)
           .sort((a, b) => b.rank - a.rank)
           .map((p) => ({ plan_id: p.id, name: p.name, price_cents: billedAmount(p, p.seat_price_cents > 0 ? state.account.seats : 0, interval)!, currency: p.currency, interval })),
+        // Extra seats bought on a plan that sells them: an admin may drop some at the period end (POST /v1/widget/downgrade { seats }).
+        ...(plan.seat_price_cents > 0 && state.account.seats > 0 && { seats_bought: state.account.seats }),
       }),
       meters: meters.map((m) => (grace[m.metric] ? { ...m, grace: grace[m.metric] } : m)),
       features: snap.features,

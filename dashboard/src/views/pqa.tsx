@@ -1,5 +1,10 @@
-/** PQA: accounts by band and score with the signals behind each, filters, and outgoing webhooks with a test-send. */
+/**
+ * PQA: accounts by band and score with the signals behind each, filters, the points table and
+ * band edges (edited with a live preview of how accounts would band), and outgoing webhooks.
+ */
 import { signal } from '@preact/signals';
+import { useEffect } from 'preact/hooks';
+import type { PqaConfig } from '../../../shared/pqaScore';
 import type { PqaBandId } from '../../../shared/analyticsSchemas';
 import { api, qs } from '../api';
 import { DataTable, Loaded, Stat } from '../components';
@@ -8,13 +13,26 @@ import { useRequest } from '../state';
 import type { AdminAccount, Webhook } from '../types';
 
 const PQA_BAND_IDS: PqaBandId[] = ['nurture', 'warm', 'sales_assist', 'sales_ready'];
-const BAND_LABELS: Record<PqaBandId, string> = { nurture: 'Nurture (0–30)', warm: 'Warm (31–60)', sales_assist: 'Sales-assist (61–79)', sales_ready: 'Sales-ready (80–100)' };
+const BAND_NAMES: Record<PqaBandId, string> = { nurture: 'Nurture', warm: 'Warm', sales_assist: 'Sales-assist', sales_ready: 'Sales-ready' };
+
+/** Each band's name and score range, from the band edges in force (each edge is the lowest score of its band). */
+export function bandLabels(bands: PqaConfig['bands']): Record<PqaBandId, string> {
+  const range = (lo: number, hi: number) => `${lo}–${hi}`;
+  return {
+    nurture: `${BAND_NAMES.nurture} (${range(0, bands.warm - 1)})`,
+    warm: `${BAND_NAMES.warm} (${range(bands.warm, bands.sales_assist - 1)})`,
+    sales_assist: `${BAND_NAMES.sales_assist} (${range(bands.sales_assist, bands.sales_ready - 1)})`,
+    sales_ready: `${BAND_NAMES.sales_ready} (${range(bands.sales_ready, 100)})`,
+  };
+}
 const band = signal<PqaBandId | ''>('');
 const search = signal('');
 const minScore = signal('');
 const message = signal('');
 
 export function PqaView() {
+  const config = useRequest(() => api<PqaConfig>('/v1/admin/pqa/config'), []);
+  const BAND_LABELS = config.data ? bandLabels(config.data.bands) : BAND_NAMES;
   const all = useRequest(() => api<{ accounts: AdminAccount[] }>('/v1/admin/accounts?limit=1000'), []);
   const path = `/v1/admin/accounts${qs({ band: band.value || undefined, q: search.value || undefined, min_score: minScore.value || undefined, limit: 1000 })}`;
   const list = useRequest(() => api<{ accounts: AdminAccount[] }>(path), [path]);
@@ -68,6 +86,7 @@ export function PqaView() {
           </section>
         )}
       </Loaded>
+      <Loaded state={config}>{(c) => <ScoringEditor saved={c} onSaved={() => (config.reload(), all.reload(), list.reload())} />}</Loaded>
       <RoutingEditor onSaved={() => (all.reload(), list.reload())} />
       <Webhooks />
     </>
@@ -165,6 +184,115 @@ function RoutingEditor({ onSaved }: { onSaved: () => void }) {
           </>
         )}
       </Loaded>
+    </section>
+  );
+}
+
+type Preview = { accounts_scored: number; bands: Record<PqaBandId, number>; current_bands: Record<PqaBandId, number>; changed_total: number };
+/** The points table's numbers: [section, field, label]. */
+const FIELDS: [Exclude<keyof PqaConfig, 'custom'>, string, string][] = [
+  ['core_feature_activated', 'points', 'Core feature activated'],
+  ['user_active', 'points_per_user_day', 'Daily active user, per user per day'],
+  ['user_active', 'decay_per_inactive_day', 'Decay per inactive day'],
+  ['teammate_invited', 'points', 'Teammate invited, each'],
+  ['limit_hit', 'points', 'Usage limit hit (this month)'],
+  ['feature_gate_hit', 'points', 'Locked feature tried (this week)'],
+  ['api_integration_built', 'points', 'API integration built'],
+  ['data_imported', 'points', 'Data imported'],
+  ['data_imported', 'min_rows', 'Data imported: at least this many rows'],
+  ['admin_settings_configured', 'points', 'Admin settings configured'],
+  ['bands', 'warm', 'Warm from score'],
+  ['bands', 'sales_assist', 'Sales-assist from score'],
+  ['bands', 'sales_ready', 'Sales-ready from score'],
+];
+const draft = signal<PqaConfig | null>(null);
+const preview = signal<Preview | null>(null);
+const scoringMessage = signal('');
+
+/** The PQA points table and band edges: each edit is previewed by the API (dry run) before it is saved. */
+function ScoringEditor({ saved, onSaved }: { saved: PqaConfig; onSaved: () => void }) {
+  if (!draft.value) draft.value = saved;
+  const d = draft.value ?? saved;
+  useEffect(() => {
+    let live = true;
+    const t = setTimeout(async () => {
+      try {
+        const p = await api<Preview>('/v1/admin/pqa/config?dry_run=true', { method: 'PUT', body: d });
+        if (live) (preview.value = p), (scoringMessage.value = '');
+      } catch (err) {
+        if (live) (preview.value = null), (scoringMessage.value = (err as Error).message);
+      }
+    }, 250);
+    return () => ((live = false), clearTimeout(t));
+  }, [d]);
+  const set = (section: string, field: string, value: string) => {
+    const v = value === '' ? NaN : Number(value);
+    draft.value = { ...d, [section]: { ...(d[section as keyof PqaConfig] as object), [field]: v } } as PqaConfig;
+  };
+  const save = async (e: Event) => {
+    e.preventDefault();
+    try {
+      await api('/v1/admin/pqa/config', { method: 'PUT', body: d });
+      scoringMessage.value = 'Saved the PQA points and band edges; every account is rescored by the next cron run.';
+      onSaved();
+    } catch (err) {
+      scoringMessage.value = (err as Error).message;
+    }
+  };
+  const p = preview.value;
+  const labels = Number.isFinite(d.bands.warm) && Number.isFinite(d.bands.sales_assist) && Number.isFinite(d.bands.sales_ready) ? bandLabels(d.bands) : BAND_NAMES;
+  return (
+    <section class="card editor" aria-labelledby="scoring-title">
+      <h2 id="scoring-title">Scoring: points and band edges</h2>
+      <form onSubmit={save}>
+        <div class="row wrap">
+          {FIELDS.map(([section, field, label]) => {
+            const value = (d[section] as Record<string, number>)[field];
+            return (
+              <div class="field" key={`${section}.${field}`}>
+                <label for={`pqa-${section}-${field}`}>{label}</label>
+                <input
+                  id={`pqa-${section}-${field}`}
+                  name={`${section}.${field}`}
+                  type="number"
+                  value={Number.isFinite(value) ? String(value) : ''}
+                  onInput={(e) => set(section, field, e.currentTarget.value)}
+                />
+              </div>
+            );
+          })}
+        </div>
+        <table id="pqa-preview" class="compact">
+          <caption>
+            How {p ? num(p.accounts_scored) : '…'} accounts would band{p ? ` (${num(p.changed_total)} change score or band)` : ''}
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Band</th>
+              <th scope="col" class="num">Now</th>
+              <th scope="col" class="num">With these settings</th>
+            </tr>
+          </thead>
+          <tbody>
+            {PQA_BAND_IDS.map((b) => (
+              <tr key={b} data-band={b}>
+                <th scope="row">{labels[b]}</th>
+                <td class="num">{p ? num(p.current_bands[b]) : '…'}</td>
+                <td class="num">{p ? num(p.bands[b]) : '…'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <p role="status" id="scoring-status">
+          {scoringMessage.value}
+        </p>
+        <div class="row">
+          <button type="submit">Save scoring</button>
+          <button type="button" class="secondary" onClick={() => ((draft.value = saved), (scoringMessage.value = ''))}>
+            Reset
+          </button>
+        </div>
+      </form>
     </section>
   );
 }

@@ -129,7 +129,7 @@ export function Upgrade() {
 function Dialog({ choice }: { choice: Partial<UpgradeChoice> }) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => ref.current?.showModal(), []);
-  const { account, upgrade_options, meters } = state.value!;
+  const { account, upgrade_options, meters, features } = state.value!;
   const per = (interval?: string) => '/' + (interval ?? 'month');
   // what each plan includes, in the account's own meters: "50,000 API calls · 20 Seats"
   const includes = (limits: Record<string, number | null> = {}) =>
@@ -137,6 +137,12 @@ function Dialog({ choice }: { choice: Partial<UpgradeChoice> }) {
       .filter((m) => m.metric in limits)
       .map((m) => `${limits[m.metric] === null ? 'Unlimited' : num(limits[m.metric]!)} ${m.name}`)
       .join(' · ');
+  // what each plan adds to the current one: the features it has that the current plan lacks
+  const adds = (ids: string[] = []) =>
+    ids
+      .filter((id) => features[id]?.required_plan)
+      .map((id) => features[id]!.name ?? id)
+      .join(', ');
   const admin = role.value === 'admin';
   const ph = phase.value;
   const pv = preview.value;
@@ -208,6 +214,7 @@ function Dialog({ choice }: { choice: Partial<UpgradeChoice> }) {
                     <b>{o.name}</b> {money(o.price_cents, o.currency)}
                     {per(o.interval)}
                     {o.limits && <span class="mu"> · {includes(o.limits)}</span>}
+                    {adds(o.features) && <span class="mu"> · Adds {adds(o.features)}</span>}
                   </span>
                 </label>
               ))}
