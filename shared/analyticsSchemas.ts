@@ -133,6 +133,8 @@ export interface AdminAccount {
   entered_band_at: string | null;
   top_signals: string[];
   computed_at: string | null;
+  /** Where the routing rules send the account: self-serve, a CSM or sales. */
+  route: 'self_serve' | 'csm' | 'sales';
 }
 
 export const UPGRADE_REQUEST_STATUSES = ['open', 'approved', 'declined'] as const;

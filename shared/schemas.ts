@@ -64,6 +64,13 @@ export const featureSchema = z.strictObject({
   trial_days: z.number().int().min(0).max(365).default(7),
 });
 
+/** A plan's behaviour at a metric's limit: `grace` lets `/v1/check` allow up to limit × (1 + grace_pct / 100). */
+export const overageSchema = z.strictObject({
+  mode: z.enum(['block', 'grace']),
+  grace_pct: z.number().int().min(0).max(1000).default(0),
+});
+export type Overage = z.output<typeof overageSchema>;
+
 export const planSchema = z.strictObject({
   id,
   name: text(120).min(1),
@@ -82,6 +89,8 @@ export const planSchema = z.strictObject({
   features: z.array(id).max(200).default([]),
   /** Accounts may stay on a hidden plan (grandfathered, internal); it is never offered as an upgrade. */
   hidden: z.boolean().default(false),
+  /** Metric id → what happens at the limit: a hard stop (`block`, the default) or `grace_pct` percent more allowed. */
+  overage: z.record(id, overageSchema).optional(),
 });
 
 export const catalogSchema = z
@@ -112,6 +121,8 @@ export const catalogSchema = z
       for (const m of metrics)
         if (!Object.hasOwn(plan.limits, m))
           ctx.addIssue({ code: 'custom', path: ['plans', i, 'limits', m], message: `plan "${plan.id}" has no limit for metric "${m}"; write a number, or null for unlimited` });
+      for (const m of Object.keys(plan.overage ?? {}))
+        if (!metrics.has(m)) ctx.addIssue({ code: 'custom', path: ['plans', i, 'overage', m], message: `unknown metric "${m}"` });
       plan.features.forEach((f, j) => {
         if (!features.has(f)) ctx.addIssue({ code: 'custom', path: ['plans', i, 'features', j], message: `unknown feature "${f}"` });
       });

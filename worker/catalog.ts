@@ -42,6 +42,7 @@ export function toCatalog(rows: Rows): Catalog {
       limits: p.limits,
       features: p.features,
       hidden: p.hidden,
+      ...(p.overage && Object.keys(p.overage).length > 0 && { overage: p.overage }),
     })),
   };
 }
@@ -119,11 +120,12 @@ export async function replaceCatalog(db: Db, catalog: Catalog, now: number): Pro
     limits: p.limits,
     features: p.features,
     hidden: p.hidden,
+    overage: p.overage && Object.keys(p.overage).length > 0 ? p.overage : null,
   }));
   const inserts = [
     ...chunks(metricRows, 6).map((part) => db.insert(metrics).values(part)),
     ...chunks(featureRows, 5).map((part) => db.insert(features).values(part)),
-    ...chunks(planRows, 15).map((part) => db.insert(plans).values(part)),
+    ...chunks(planRows, 16).map((part) => db.insert(plans).values(part)),
   ];
   // Numbered inside the transaction, so two concurrent PUTs never take the same number.
   const nextVersion = sql`(SELECT COALESCE(MAX(${catalogVersions.version}), 0) + 1 FROM ${catalogVersions})`;

@@ -56,6 +56,18 @@ export const RETENTION: RetentionRule[] = [
     expired: (cutoff) => sql`SELECT rowid FROM prompt_daily WHERE day < ${cutoff} LIMIT ${PAGE}`,
   },
   {
+    table: 'prompt_day_totals',
+    keepDays: 3 * 366,
+    why: 'the funnel roll-up (prompt_daily without the account), kept as long as prompt_daily',
+    expired: (cutoff) => sql`SELECT rowid FROM prompt_day_totals WHERE day < ${cutoff} LIMIT ${PAGE}`,
+  },
+  {
+    table: 'prompt_account_days',
+    keepDays: 3 * 366,
+    why: 'the upgrade rate roll-up (accounts shown a prompt per day), kept as long as prompt_daily',
+    expired: (cutoff) => sql`SELECT rowid FROM prompt_account_days WHERE day < ${cutoff} LIMIT ${PAGE}`,
+  },
+  {
     table: 'stripe_events',
     keepDays: 90,
     why: 'Stripe retries a delivery for up to 3 days; ids are kept far longer so a replay is still recognised',

@@ -219,6 +219,13 @@ export function shippedDefinition(definitions: PromptDefinition[], promptId: str
       const any = covering.find((d) => d.kind === 'milestone' && d.trigger.metric === ANY);
       return any ? ({ ...strip(any), id: promptId, trigger: { metric: instance.metric, milestones: [instance.milestone] }, copy } as PromptDefinition) : null;
     }
+    case 'forecast': {
+      const named = enabled.find((d) => d.kind === 'forecast' && d.trigger.metric === instance.metric);
+      if (named) return { ...strip(named), copy } as PromptDefinition;
+      const any = enabled.find((d) => d.kind === 'forecast' && d.trigger.metric === ANY);
+      if (!any || any.kind !== 'forecast') return null; // narrows `any` for its trigger
+      return { ...strip(any), id: promptId, trigger: { metric: instance.metric, days_before: any.trigger.days_before }, copy } as PromptDefinition;
+    }
   }
 }
 
@@ -314,6 +321,15 @@ export function applyExperiments(prompts: RenderedPrompt[], byPrompt: Map<string
   }
   return { prompts: served, exposures: [...exposures.values()] };
 }
+
+/**
+ * Which of the user's units (the account, the user within it) are already exposed to a running
+ * experiment: rows of experiment_id, unit_id, read in the widget state's batch.
+ */
+export const exposedUnitsSql = (user: Pick<UserClaims, 'sub' | 'acct'>) => sql`
+  SELECT experiment_id, unit_id FROM experiment_exposures
+  WHERE experiment_id IN (SELECT id FROM experiments WHERE status = 'running')
+    AND unit_id IN (${user.acct}, ${compositeKey(user.acct, user.sub)})`;
 
 /** Record first exposures in one statement; a unit already exposed keeps its first time and arm. */
 export async function recordExposures(db: Db, accountId: string, exposures: Exposure[], now: number): Promise<void> {

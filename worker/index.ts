@@ -26,6 +26,7 @@ import { openapiRoutes } from './routes/openapi';
 import { pqaAdminRoutes, pqaRoutes, readinessRoutes } from './routes/pqa';
 import { promptRoutes } from './routes/prompts';
 import { activationRoutes } from './routes/activation';
+import { routingRoutes } from './routes/routing';
 import { upgradeRequestRoutes } from './routes/upgradeRequests';
 import { retentionRoutes, saveOfferRoutes, savesRoutes } from './routes/retention';
 import { revenueRoutes } from './routes/revenue';
@@ -35,6 +36,7 @@ import { trackRoutes } from './routes/track';
 import { usageRoutes } from './routes/usage';
 import { webhookRoutes } from './routes/webhooks';
 import { widgetRoutes } from './routes/widget';
+import { simulationRoutes } from './routes/simulations';
 import { scaleOptions } from './scale';
 import { scheduled } from './scheduled';
 
@@ -100,6 +102,7 @@ function buildApp({ devRoutes }: { devRoutes: boolean }) {
   app.route('/v1/admin/save-offers', saveOfferRoutes);
   app.route('/v1/admin/prompts', promptRoutes);
   app.route('/v1/admin/activation', activationRoutes);
+  app.route('/v1/admin/routing', routingRoutes);
   app.route('/v1/admin/upgrade-requests', upgradeRequestRoutes);
   app.route('/v1/admin/experiments', experimentRoutes);
   app.route('/v1/admin/pqa', pqaAdminRoutes);
@@ -108,6 +111,7 @@ function buildApp({ devRoutes }: { devRoutes: boolean }) {
   app.route('/v1/admin/analytics', analyticsRoutes);
   app.route('/v1/admin/accounts', adminAccountRoutes);
   app.route('/v1/admin/catalog', adminCatalogRoutes);
+  app.route('/v1/admin/simulations', simulationRoutes);
   app.route('/v1/admin/ingest', ingestAdminRoutes);
   app.route('/', openapiRoutes);
   app.route('/', dashboardRoutes);

@@ -8,6 +8,8 @@ import * as analytics from '../shared/analyticsSchemas';
 import { seedHistorySchema as devSeedSchema } from './routes/devSeed';
 import * as ex from '../shared/experimentSchemas';
 import { activationRuleSchema, promptInputSchema } from '../shared/prompts';
+import { routingSchema } from '../shared/routing';
+import { simulationRequestSchema } from '../shared/simulationSchemas';
 import { pqaConfigSchema } from '../shared/pqaScore';
 import * as billing from '../shared/billingSchemas';
 import * as s from '../shared/schemas';
@@ -75,6 +77,8 @@ export const operations: Operation[] = [
   { method: 'get', path: '/v1/admin/prompts', auth: 'admin', summary: 'Prompt definitions in force' },
   { method: 'put', path: '/v1/admin/prompts/{id}', auth: 'admin', summary: 'Create or replace a prompt definition', body: promptInputSchema },
   { method: 'get', path: '/v1/admin/activation', auth: 'admin', summary: 'The activation rule: which events, how many, minimum account age' },
+  { method: 'get', path: '/v1/admin/routing', auth: 'admin', summary: 'Routing rules over PQA band, plan, seats and expansion size (first match wins)' },
+  { method: 'put', path: '/v1/admin/routing', auth: 'admin', summary: 'Set the routing rules: self-serve, CSM or sales, and the webhooks of each route', body: routingSchema },
   { method: 'put', path: '/v1/admin/activation', auth: 'admin', summary: 'Set the activation rule; soft prompts wait for it, hard blocks do not', body: activationRuleSchema },
   { method: 'post', path: '/v1/admin/login', auth: null, summary: 'Trade the admin key for the HttpOnly dashboard session cookie (401 on a wrong key)', body: analytics.loginSchema },
   { method: 'post', path: '/v1/admin/logout', auth: null, summary: 'Clear the dashboard session cookie' },
@@ -92,6 +96,7 @@ export const operations: Operation[] = [
   { method: 'post', path: '/v1/admin/experiments/{id}/start', auth: 'admin', summary: 'Start a draft; one running experiment per prompt (409)' },
   { method: 'post', path: '/v1/admin/experiments/{id}/stop', auth: 'admin', summary: 'Stop a running experiment' },
   { method: 'post', path: '/v1/admin/experiments/{id}/ship', auth: 'admin', summary: "Write a variant's copy into the prompt and end the experiment", body: ex.experimentShipSchema },
+  { method: 'post', path: '/v1/admin/simulations', auth: 'admin', summary: 'Replay up to the last 90 days of usage and prompt history under proposed definitions and activation, next to the rules in force: per prompt and day, accounts and users shown, session-cap hold-backs, dismissal suppressions, threshold crossings, projected upgrades as ranges (JSON, or CSV with Accept: text/csv)', body: simulationRequestSchema },
   { method: 'get', path: '/v1/admin/experiments/{id}/results', auth: 'admin', summary: 'Per-arm exposures, conversions, intervals, lift, p-values, chance to beat control, SRM check and verdict' },
 ];
 

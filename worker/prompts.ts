@@ -4,7 +4,8 @@
  * caps across tabs and devices. Which prompt shows is decided by `shared/promptEngine.ts`.
  */
 import { and, desc, eq, gte, sql } from 'drizzle-orm';
-import { eligiblePrompts, type PromptHistoryEvent, type RenderedPrompt } from '../shared/promptEngine';
+import type { PromptHistoryEvent, RenderedPrompt } from '../shared/promptEngine';
+import { capPeriodMetric, HISTORY_DAYS, HISTORY_LIMIT, historyWindow, servePrompts } from '../shared/promptInput';
 import {
   activationRuleSchema,
   defaultActivation,
@@ -15,14 +16,13 @@ import {
 } from '../shared/prompts';
 import type { UserClaims, WidgetEvent } from '../shared/schemas';
 import { metricPeriod, type AccountSnapshot } from '../shared/entitlements';
+import type { Forecast } from '../shared/forecast';
 import type { AccountState } from './accounts';
 import { sqlBatch, type Db } from './db';
 import { rescoreAccounts } from './pqa';
 import { promptEvents, prompts, settings, userPromptCaps } from './db/schema';
 
 const DAY = 86_400_000;
-/** History older than this cannot affect any cap at its default (30-day cooldown, period totals). */
-const HISTORY_DAYS = 120;
 
 type PromptRow = typeof prompts.$inferSelect;
 
@@ -68,7 +68,7 @@ export const historyQuery = (db: Db, accountId: string, userId: string, now: num
     .from(promptEvents)
     .where(and(eq(promptEvents.accountId, accountId), eq(promptEvents.userId, userId), gte(promptEvents.timestamp, now - HISTORY_DAYS * DAY)))
     .orderBy(desc(promptEvents.timestamp))
-    .limit(5000);
+    .limit(HISTORY_LIMIT);
 
 /** A user's impressions per prompt, ever (see `userPromptCaps`). */
 export const lifetimeQuery = (db: Db, accountId: string, userId: string) =>
@@ -125,6 +125,7 @@ export function isActivated(account: AccountState['account'], rule: ActivationRu
 /**
  * The prompts a user may see now, from the account snapshot and the user's stored history.
  * An invite attempt beyond the seat limit is signalled by a `gate_hit` on the `seats` feature id.
+ * The engine's input is built by `engineInputFor` (shared with the rule simulator).
  */
 export function promptsFor(p: {
   state: AccountState;
@@ -136,11 +137,12 @@ export function promptsFor(p: {
   lifetime?: { promptId: string; impressions: number }[];
   activated: boolean;
   copyOverrides?: Record<string, PromptDefinition['copy']>;
+  /** Each meter's forecast (`withForecasts`), for forecast prompts. */
+  forecasts?: ReadonlyMap<string, Forecast>;
   now: number;
 }): { prompts: RenderedPrompt[]; session_prompts_left: number } {
   const { snap, state, now } = p;
-  const events = [...p.history].sort((a, b) => a.timestamp - b.timestamp);
-  const history: PromptHistoryEvent[] = events
+  const history: PromptHistoryEvent[] = p.history
     .filter((h) => h.promptId !== null || h.type === 'gate_hit')
     .map((h) => ({
       prompt_id: h.promptId ?? '',
@@ -150,12 +152,11 @@ export function promptsFor(p: {
       feature_id: h.featureId,
       timestamp: h.timestamp,
     }));
-  const gateHits = [...new Set(events.filter((h) => h.type === 'gate_hit' && h.sessionId === p.sessionId && h.featureId).map((h) => h.featureId!))];
   const catalogFeatures = new Map(state.catalog.features.map((f) => [f.id, f]));
+  const catalogMetrics = new Map(state.catalog.metrics.map((m) => [m.id, m]));
   const planName = (id: string | null) => state.catalog.plans.find((pl) => pl.id === id)?.name ?? null;
   const next = snap.upgradeOptions[0] ?? null;
-  const seatsFull = snap.seats.limit !== null && snap.seats.used >= snap.seats.limit;
-  return eligiblePrompts({
+  return servePrompts({
     now,
     session_id: p.sessionId,
     user_id: p.user.sub,
@@ -163,13 +164,17 @@ export function promptsFor(p: {
     locale: p.user.locale ?? 'en-US',
     activated: p.activated,
     definitions: p.definitions,
-    meters: snap.meters.map((m) => ({
-      metric: m.metric,
-      name: m.name,
-      used: m.used,
-      limit: m.limit,
-      period_start: capPeriodStart(state, m.metric, now),
-    })),
+    meters: snap.meters.map((m) => {
+      const f = p.forecasts?.get(m.metric);
+      return {
+        metric: m.metric,
+        name: m.name,
+        used: m.used,
+        limit: m.limit,
+        cap_period_start: metricPeriod(capPeriodMetric(catalogMetrics.get(m.metric)), state.account, now).start,
+        ...(f?.limit_at && { limit_at: Date.parse(f.limit_at), days_to_limit: f.days_to_limit }),
+      };
+    }),
     seats: snap.seats,
     features: Object.fromEntries(
       Object.entries(snap.features).map(([id, f]) => [
@@ -185,22 +190,10 @@ export function promptsFor(p: {
     ),
     plan: { id: snap.plan.id, name: snap.plan.name },
     next_plan: next && { id: next.id, name: next.name, limits: next.limits },
-    gate_hits_this_session: gateHits.filter((f) => f !== 'seats'),
-    invite_blocked: seatsFull && gateHits.includes('seats'),
-    history,
-    lifetime_impressions: Object.fromEntries((p.lifetime ?? []).map((r) => [r.promptId, r.impressions])),
+    history: historyWindow(history, now),
+    lifetime: Object.fromEntries((p.lifetime ?? []).map((r) => [r.promptId, r.impressions])),
     ...(p.copyOverrides && { copy_overrides: p.copyOverrides }),
   });
-}
-
-/**
- * The period a limit notice's `total` counts in: a counter's own usage period, else (gauges,
- * counters that never reset) the account's billing period.
- */
-function capPeriodStart(state: AccountState, metricId: string, now: number): number {
-  const metric = state.catalog.metrics.find((m) => m.id === metricId);
-  const counts = metric && metric.kind === 'counter' && metric.reset !== 'never';
-  return metricPeriod(counts ? metric : { kind: 'counter', reset: 'billing_period' }, state.account, now).start;
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The Cron Trigger (every 15 minutes, wrangler.toml): apply downgrades and cancellations due
  * at their period end, roll billing periods forward, the daily PQA recompute with decay,
- * deliver the webhook outbox, then delete what is past its retention (worker/dataRetention.ts).
+ * bring the dashboard's roll-ups up to date (bounded per run), deliver the webhook outbox, then delete what is past its retention (worker/dataRetention.ts).
  * A production worker whose configuration is unsafe does nothing. Each step runs even if
  * an earlier one failed; a failure is logged and fails the run afterwards.
  */
@@ -14,8 +14,13 @@ import { applyScheduledChanges } from './billing/retention';
 import { localProvider } from './billing/local';
 import { stripeProvider } from './billing/stripe';
 import { runDailyRecompute } from './pqa';
+import { runGrowthSignals } from './signals';
 import { enforceRetention } from './dataRetention';
 import { deliverAllDue } from './webhooks';
+import { refreshPromptDaily } from './routes/analytics';
+
+/** Prompt-event chunks (100,000 events each) the cron rolls up per run: bounded work, ahead of any read. */
+const ROLLUP_CHUNKS_PER_RUN = 40;
 
 const PAGE = 500;
 
@@ -52,6 +57,8 @@ export type ScheduledReport = {
   scheduled_changes_applied: number;
   periods_rolled: number;
   pqa: { ran: boolean; scored: number; done: boolean };
+  growth: { ran: boolean; signals: number };
+  rollups_current: boolean;
   webhooks: { delivered: number; failed: number };
   retention: Record<string, number>;
   errors: string[];
@@ -81,6 +88,9 @@ export async function runScheduled(env: Env, now: number): Promise<ScheduledRepo
     scheduled_changes_applied: await step('scheduled changes', 0, () => applyScheduledChanges(db, providerFor, now)),
     periods_rolled: await step('periods', 0, () => rollAccountPeriods(db, now)),
     pqa: await step('pqa', { ran: false, scored: 0, done: false }, () => runDailyRecompute(db, now)),
+    growth: await step('growth', { ran: false, signals: 0 }, () => runGrowthSignals(db, now)),
+    // The dashboard's roll-ups, so no read pays for a backlog (a read still counts whatever came since).
+    rollups_current: await step('rollups', false, () => refreshPromptDaily(db, ROLLUP_CHUNKS_PER_RUN)),
     webhooks: await step('webhooks', { delivered: 0, failed: 0 }, () => deliverAllDue(db, now)),
     retention: await step('retention', {}, () => enforceRetention(db, now)),
     errors,

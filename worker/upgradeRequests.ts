@@ -14,7 +14,7 @@ import { ApiError } from './errors';
 const DEDUPE_MS = 86_400_000;
 const COLUMNS = sql`id, account_id, user_id, user_name, plan_id, seats, note, status, created_at, resolved_at`;
 
-const view = (r: Record<string, unknown>): UpgradeRequestView => ({
+export const view = (r: Record<string, unknown>): UpgradeRequestView => ({
   id: String(r.id),
   account_id: String(r.account_id),
   user_id: String(r.user_id),
@@ -85,14 +85,22 @@ export async function approveMetRequests(db: Db, accountId: string, now: number)
 }
 
 /**
+ * The statements of `openUpgradeRequests`, to run inside a larger batch: approve the met
+ * requests, then the open ones (rows of the second, as `view` reads them). With `when` false
+ * both do nothing (a member's widget state).
+ */
+export const openUpgradeRequestsSql = (accountId: string, now: number, when = true) =>
+  [
+    sql`${approveMetSql(accountId, now)} AND ${when ? 1 : 0} = 1`,
+    sql`SELECT ${COLUMNS} FROM upgrade_requests WHERE account_id = ${accountId} AND status = 'open' AND ${when ? 1 : 0} = 1 ORDER BY created_at LIMIT 50`,
+  ] as const;
+
+/**
  * The account's open requests, oldest first, after approving those already met (so a plan
  * changed through Stripe or the host never leaves a stale request on an admin's screen).
  */
 export async function openUpgradeRequests(db: Db, accountId: string, now: number): Promise<UpgradeRequestView[]> {
-  const [, rows = []] = await sqlBatch(db, [
-    approveMetSql(accountId, now),
-    sql`SELECT ${COLUMNS} FROM upgrade_requests WHERE account_id = ${accountId} AND status = 'open' ORDER BY created_at LIMIT 50`,
-  ]);
+  const [, rows = []] = await sqlBatch(db, [...openUpgradeRequestsSql(accountId, now)]);
   return rows.map(view);
 }
 

@@ -181,6 +181,64 @@ describe('dashboard in Chromium against the dev worker', () => {
     await poll(async () => (await admin('/v1/admin/prompts')).prompts.find((p: { id: string }) => p.id === 'invite').enabled).toBe(true);
   });
 
+  test('previewing a looser milestone cap shows more impressions than the rules in force, with projected upgrades as ranges, before saving', async () => {
+    await view('prompts');
+    const before = (await admin('/v1/admin/prompts')).prompts.find((p: { id: string }) => p.id === 'milestone');
+    await page.getByRole('button', { name: 'Simulate a change to milestone' }).click();
+    await page.locator('#sim-total').fill('5');
+    await page.locator('#sim-window_days').fill('42');
+    await page.getByRole('button', { name: 'Simulate', exact: true }).click();
+    const stat = (name: string) => page.locator(`[data-stat="${name}"] [data-value]`).innerText();
+    await page.locator('[data-stat="proposed-impressions"]').waitFor({ timeout: 60_000 });
+    // The same proposal through the API: the screen shows its numbers.
+    const { copy, trigger, caps, kind } = before;
+    const res = await fetch(base + '/v1/admin/simulations', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ definitions: { milestone: { kind, trigger, copy, enabled: true, caps: { ...caps, total: 5 } } }, window_days: 42 }),
+    });
+    const sim = await res.json();
+    expect(sim.proposed.totals.impressions).toBeGreaterThan(sim.current.totals.impressions);
+    expect(await stat('current-impressions')).toBe(num(sim.current.totals.impressions));
+    expect(await stat('proposed-impressions')).toBe(num(sim.proposed.totals.impressions));
+    const { low, high } = sim.proposed.projection.upgrades;
+    expect(low).toBeLessThan(high);
+    expect(await stat('proposed-upgrades')).toMatch(/ – /);
+    expect(await page.locator('[data-sampling]').innerText()).toContain(String(sim.sampling.accounts_with_history));
+    expect(await rowsOf('simulation-prompts').count()).toBeGreaterThan(0);
+    await screenshot('prompts-simulate');
+    expect(await seriousViolations()).toEqual([]);
+    // Nothing was saved.
+    expect((await admin('/v1/admin/prompts')).prompts.find((p: { id: string }) => p.id === 'milestone')).toEqual(before);
+    await page.getByRole('button', { name: 'Close', exact: true }).last().click();
+  });
+
+  test('Preview impact in the rules editor: the 90% notice moved to 80% shows more impressions of it than the current ladder, with upgrade ranges, before saving', async () => {
+    await view('prompts');
+    const before = (await admin('/v1/admin/prompts')).prompts.find((p: { id: string }) => p.id === 'limit-90');
+    await page.getByRole('button', { name: 'Edit copy of limit-90' }).click();
+    await page.locator('#rules-thresholds').fill('80');
+    await page.getByRole('button', { name: 'Preview impact' }).click();
+    await page.locator('[data-stat="proposed-accounts"]').waitFor({ timeout: 60_000 });
+    // The draft, not the rule in force: the preview form carries 80.
+    expect(await page.locator('#sim-thresholds').inputValue()).toBe('80');
+    // "Accounts shown limit-90 — …, N impressions": the notice reaches accounts between 80% and 90% too.
+    const shown = async (rule: string) => {
+      const text = await page.locator(`[data-stat="${rule}-accounts"]`).innerText();
+      const accounts = Number((await page.locator(`[data-stat="${rule}-accounts"] [data-value]`).innerText()).replace(/[^\d]/g, ''));
+      return { accounts, impressions: Number(/([\d,]+) impressions/.exec(text)![1]!.replace(/,/g, '')) };
+    };
+    const current = await shown('current');
+    const proposed = await shown('proposed');
+    expect(proposed.impressions).toBeGreaterThan(current.impressions);
+    expect(proposed.accounts).toBeGreaterThan(current.accounts);
+    expect(await page.locator('[data-stat="proposed-upgrades"] [data-value]').innerText()).toMatch(/ – /);
+    expect(await seriousViolations()).toEqual([]);
+    // Nothing was saved.
+    expect((await admin('/v1/admin/prompts')).prompts.find((p: { id: string }) => p.id === 'limit-90')).toEqual(before);
+    await page.getByRole('button', { name: 'Close', exact: true }).last().click();
+  });
+
   test('a PM edits a prompt’s thresholds and caps and the activation rule; the API’s messages name bad fields', async () => {
     const put = (path: string, body: unknown) =>
       fetch(base + path, { method: 'PUT', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -215,6 +273,52 @@ describe('dashboard in Chromium against the dev worker', () => {
       await put('/v1/admin/prompts/limit-75', { kind: before.kind, trigger: before.trigger, caps: before.caps, copy: before.copy, enabled: before.enabled });
       await put('/v1/admin/activation', rule);
     }
+  });
+
+  test('the forecast prompt is listed and edited like any prompt: days before the limit, and {date} in the preview', async () => {
+    const put = (path: string, body: unknown) =>
+      fetch(base + path, { method: 'PUT', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const before = (await admin('/v1/admin/prompts')).prompts.find((p: { id: string }) => p.id === 'forecast');
+    try {
+      await view('prompts');
+      const row = page.locator('#prompts tbody tr[data-key="forecast"]');
+      await poll(() => row.innerText()).toContain('any metric limit forecast within 7 days');
+      await page.getByRole('button', { name: 'Edit copy of forecast' }).click();
+      // the preview renders the widget's own notice with the sample forecast date
+      await poll(() => page.getByTestId('prompt-preview').locator('section[data-kind=forecast]').innerText()).toContain("At this pace you'll reach your API calls limit on Dec 12.");
+      await page.locator('#rules-days_before').fill('0');
+      await page.getByRole('button', { name: 'Save rules' }).click();
+      await poll(() => page.locator('p.status').first().innerText()).toContain('trigger.days_before');
+      await page.locator('#rules-days_before').fill('10');
+      await page.getByRole('button', { name: 'Save rules' }).click();
+      await poll(() => page.locator('p.status').first().innerText()).toBe('Saved the rules of forecast.');
+      const saved = (await admin('/v1/admin/prompts')).prompts.find((p: { id: string }) => p.id === 'forecast');
+      expect(saved.trigger).toEqual({ metric: '*', days_before: 10 });
+      await poll(() => row.innerText()).toContain('within 10 days');
+      expect(await seriousViolations()).toEqual([]);
+    } finally {
+      await put('/v1/admin/prompts/forecast', { kind: before.kind, trigger: before.trigger, caps: before.caps, copy: before.copy, enabled: before.enabled });
+    }
+  });
+
+  test("Preview impact from an experiment's variant: shipping it projects upgrades from its own arm, next to the rules in force", async () => {
+    await view('experiments');
+    const { experiments } = await admin('/v1/admin/experiments');
+    const seeded = experiments.find((e: { key: string }) => e.key === 'limit90-urgency');
+    const results = await admin(`/v1/admin/experiments/${seeded.id}/results`);
+    const urgent = results.variants.find((v: { id: string }) => v.id === 'urgent');
+    await page.getByRole('button', { name: 'limit90-urgency', exact: true }).click();
+    await page.getByRole('button', { name: 'Preview impact of shipping urgent' }).click();
+    const panel = page.locator('[data-variant-impact="urgent"]');
+    await panel.locator('[data-stat="proposed-upgrades"]').waitFor({ timeout: 60_000 });
+    expect(await panel.innerText()).toContain(`${num(urgent.conversions)} conversions of ${num(urgent.exposed)} exposed accounts`);
+    expect(await panel.locator('[data-stat="proposed-upgrades"] [data-value]').innerText()).toMatch(/ – /);
+    // Copy changes no impression: the same totals on both sides.
+    expect(await panel.locator('[data-stat="proposed-impressions"] [data-value]').innerText()).toBe(await panel.locator('[data-stat="current-impressions"] [data-value]').innerText());
+    expect(await seriousViolations()).toEqual([]);
+    // Nothing shipped.
+    expect((await admin(`/v1/admin/experiments/${seeded.id}`)).status).toBe(seeded.status);
+    await panel.getByRole('button', { name: 'Close' }).click();
   });
 
   test('the seeded experiment shows its winner; a new one is created, started and read', async () => {
@@ -318,6 +422,41 @@ describe('dashboard in Chromium against the dev worker', () => {
       expect(Object.keys(received[0]!.headers).some((h) => h.includes('signature'))).toBe(true);
       await screenshot('pqa');
       expect(await seriousViolations()).toEqual([]);
+    });
+
+    test('a growth team edits the routing rules; the PQA list shows each account’s route as the API does', async () => {
+      const put = (body: unknown) =>
+        fetch(base + '/v1/admin/routing', { method: 'PUT', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const before = await admin('/v1/admin/routing');
+      try {
+        await view('pqa');
+        await page.locator('select[name="band"]').selectOption('');
+        await poll(() => rowsOf('routing').first().innerText()).toContain('large-expansion');
+        await page.locator('#routing-json').fill(JSON.stringify({ rules: [{ id: 'hot', when: { bands: ['hot'] }, route: 'sales' }] }));
+        await page.getByRole('button', { name: 'Save routing rules' }).click();
+        await poll(() => page.locator('#routing-status').innerText()).toContain('rules.0.when.bands.0');
+        expect(await admin('/v1/admin/routing')).toEqual(before);
+        const rules = [
+          { id: 'hot', when: { bands: ['sales_ready', 'sales_assist'] }, route: 'sales', webhook_ids: [] },
+          { id: 'warm-csm', when: { bands: ['warm'] }, route: 'csm', webhook_ids: [] },
+        ];
+        await page.locator('#routing-json').fill(JSON.stringify({ rules }));
+        await page.getByRole('button', { name: 'Save routing rules' }).click();
+        await poll(() => page.locator('#routing-status').innerText()).toBe('Saved the routing rules.');
+        expect(await admin('/v1/admin/routing')).toEqual({ rules });
+        await poll(() => rowsOf('routing').count()).toBe(2);
+        expect(await rowsOf('routing').nth(1).innerText()).toContain('band warm');
+        // the list's Route column follows the rules, as the API computes them
+        const { accounts } = await admin('/v1/admin/accounts?limit=1000');
+        const labels: Record<string, string> = { self_serve: 'Self-serve', csm: 'CSM', sales: 'Sales' };
+        for (const a of accounts.slice(0, 5)) {
+          expect(a.route).toBe(a.band === 'warm' ? 'csm' : a.band === 'sales_ready' || a.band === 'sales_assist' ? 'sales' : 'self_serve');
+          await poll(() => page.locator(`#pqa tbody tr[data-key="${a.account_id}"]`).innerText()).toContain(labels[a.route]!);
+        }
+        expect(await seriousViolations()).toEqual([]);
+      } finally {
+        await put(before);
+      }
     });
   });
 

@@ -8,9 +8,13 @@
  * 2. worker throughput and p50/p99 on local workerd for GET /v1/widget/state and
  *    POST /v1/usage (1, 100, 1,000 events per batch), each next to a bare Hono route on the
  *    same runtime in the same run; usage ingestion in events/s — http.mjs;
- * 3. the PQA recompute (the worker's cron) over 100,000 accounts with 10,000,000 events and the
- *    dashboard overview query over 1,000,000 prompt events, each with its growth from a 10×
- *    smaller input — bigdata.mjs.
+ * 3. the PQA recompute (the worker's cron) over 100,000 accounts with 10,000,000 events, the
+ *    dashboard funnel's first read after that cron run over 1,000,000 prompt events and every
+ *    GET the dashboard makes, each with its growth from a 10× smaller input — bigdata.mjs;
+ * 4. the rule simulator replaying 90 days of 10,000 accounts and 100,000 users, with its growth
+ *    from 10× less — simulator.mjs.
+ *
+ * `--only <section>` (sizes, http, bigdata, simulator) runs one section and leaves the README alone.
  *
  * `--scale` measures only the scale options of docs/scale.md instead (LADDER_COUNTERS ×
  * LADDER_INGEST, ingestion and check-and-record, D1 writes per 1,000 events) — scale.mjs.
@@ -28,6 +32,7 @@ import { measureSize } from './bigdata.mjs';
 import { BENCH_LIMITS, measureHttp } from './http.mjs';
 import { measureScale } from './scale.mjs';
 import { bundleCommand, installCommand, measureSizes } from './size.mjs';
+import { measureSimulator, simulatorCommand } from './simulator.mjs';
 import { KEYS, migrate, root, startWorker } from '../system/devWorker.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -36,7 +41,8 @@ if (process.argv.includes('--scale')) {
   process.stdout.write(`\n${table}\n(figures also in test-output/bench-scale.json)\n`);
   process.exit(0);
 }
-const writeReadme = !quick || process.argv.includes('--readme');
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
+const writeReadme = (!quick && !only) || process.argv.includes('--readme');
 const began = Date.now();
 const budgetMs = (quick ? 3 : 15) * 60_000;
 const deadline = began + budgetMs;
@@ -152,16 +158,58 @@ async function bigSection(template) {
   const funnel = `curl -H "Authorization: Bearer $ADMIN_KEY" "http://127.0.0.1:$PORT/v1/admin/analytics/funnel?from=<now-30d>&to=<now+1d>"`;
   const pdesc = (r) => `${int(r.counts.prompt_events)} prompt events`;
   figure(
-    `Dashboard overview query (prompt funnel, 31 days) over ${pdesc(main)}, first call (rolls up every event)`,
+    `The cron's roll-up of a ${pdesc(main)} backlog (same run as the PQA recompute, after it; bounded per run)`,
+    `done ${ms(main.rollupMs)} after the trigger${other ? ` (${pdesc(other)}: ${ms(other.rollupMs)})` : ''}${growth(main.rollupMs, other?.rollupMs)}`,
+    `as the PQA row; timed until rollup_state.last_rowid reaches max(prompt_events.rowid)`,
+  );
+  figure(
+    `Dashboard funnel (31 days) over ${pdesc(main)}, first read after the cron run (the cron rolls the events up, bounded per run; roll-ups current after it: ${main.rollupsCurrent ? 'yes' : 'no'})`,
     `${ms(main.funnelColdMs)}${other ? ` (${pdesc(other)}: ${ms(other.funnelColdMs)})` : ''}${growth(main.funnelColdMs, other?.funnelColdMs)}`,
     funnel,
   );
+  const overviewMs = (r) => ['/v1/admin/analytics/funnel', '/v1/admin/analytics/upgrades', '/v1/admin/analytics/revenue'].reduce((n, p) => n + (r.endpoints?.[p] ?? 0), 0);
   figure(
-    `Dashboard overview query over ${pdesc(main)}, roll-up up to date (median of 5)`,
+    `Dashboard funnel over ${pdesc(main)}, roll-ups current (median of 5)`,
     `${ms(main.funnelWarmMs)}${other ? ` (${pdesc(other)}: ${ms(other.funnelWarmMs)})` : ''}${growth(main.funnelWarmMs, other?.funnelWarmMs)}`,
     funnel,
   );
+  figure(
+    `Dashboard overview (its three reads: funnel, upgrades by day, revenue; medians of 5 added up) over ${pdesc(main)}`,
+    `${ms(overviewMs(main))}${other ? ` (${pdesc(other)}: ${ms(overviewMs(other))})` : ''}${growth(overviewMs(main), other && overviewMs(other))}`,
+    'the funnel, upgrades?interval=day and revenue rows of the next figure',
+  );
+  const base = '"http://127.0.0.1:$PORT';
+  const each = Object.keys(main.endpoints ?? {}).map((path) => {
+    const m = main.endpoints[path];
+    const o = other?.endpoints?.[path];
+    return `${path} ${ms(m)}${o !== undefined ? ` (${ms(o)}, ${x(m / Math.max(o, 0.1))})` : ''}`;
+  });
+  figure(
+    `Every dashboard GET over ${pdesc(main)}, roll-ups current, median of 5 each${other ? ` (in brackets: over ${pdesc(other)}, and the growth)` : ''}`,
+    each.join('; '),
+    `curl -H "Authorization: Bearer $ADMIN_KEY" ${base}<path>?from=<now-30d>&to=<now+1d>"  for each path of DASHBOARD_ENDPOINTS (test/bench/bigdata.mjs)`,
+  );
   return out;
+}
+
+async function simulatorSection() {
+  const [small, big] = quick ? [100, 1_000] : [1_000, 10_000];
+  const timeoutMs = Math.max(30_000, Math.min(left() - 30_000, quick ? 120_000 : 600_000));
+  const runs = await measureSimulator({ root, cache, sizes: [small, big], log, timeoutMs });
+  const [a, b] = runs;
+  const desc = (r) => `${int(r.accounts)} accounts, ${int(r.users)} users, ${r.days} days (${int(r.prompt_events)} prompt events, ${int(r.sessions)} sessions)`;
+  const main = b && !b.error ? b : a;
+  const other = main === b ? a : null;
+  if (!main || main.error) {
+    figure('Rule simulator (shared/simulator.ts)', `not measured: ${main?.error ?? 'no run'}`, simulatorCommand(small));
+    return runs;
+  }
+  figure(
+    `Rule simulator (shared/simulator.ts), one replay of ${desc(main)} under the built-in rules`,
+    `${ms(main.ms)} (CPU ${ms(main.cpu_ms)})${other && !other.error ? ` (${desc(other)}: ${ms(other.ms)}, CPU ${ms(other.cpu_ms)}) — growth from 10× smaller input: ${x(main.ms / other.ms)}` : ''}${b?.error ? `; ${int(b.accounts)} accounts: ${b.error}` : ''}; goal ≤ 5 s at 10,000 accounts / 100,000 users`,
+    simulatorCommand(main.accounts),
+  );
+  return runs;
 }
 
 /** Replace the rows of the README's performance table, leaving everything else as it is. */
@@ -188,7 +236,8 @@ async function main() {
     ['sizes', () => sizesSection(), 60_000],
     ['http', () => httpSection(template()), quick ? 40_000 : 150_000],
     ['bigdata', () => bigSection(template()), quick ? 30_000 : 120_000],
-  ];
+    ['simulator', () => simulatorSection(), 30_000],
+  ].filter(([name]) => !only || name === only);
   let templateDir = null;
   const template = () => {
     if (!templateDir) {

@@ -7,6 +7,8 @@ import { claims, loadUser, options, perUser, sessionId, shown, state, stored, ui
 import type { Claims, EventType, Prompt, WidgetState } from './types';
 
 let token = '';
+/** The ETag of the state this page last fetched. */
+let tag = '';
 let pending: Promise<string> | null = null;
 
 /** Payload of a JWT, not verified (the worker verifies); throws on a malformed token. */
@@ -57,14 +59,17 @@ export async function request<T>(path: string, body?: object, keepalive = false,
     // no await when the token is fresh, so an unload-time flush calls fetch synchronously
     const t = (!retry && fresh()) || (await userToken(retry > 0));
     const r = await fetch(options.value.apiBase + path, {
-      method: method ?? (body ? 'POST' : 'GET'),
+      method: method ?? (body && 'POST'), // else GET
       keepalive,
       headers: body
         ? { authorization: 'Bearer ' + t, 'content-type': 'application/json' }
-        : { authorization: 'Bearer ' + t },
+        : { authorization: 'Bearer ' + t, 'if-none-match': tag },
       body: body && JSON.stringify(body),
     });
     if (r.status === 401 && !retry && (options.value.getToken || options.value.tokenUrl)) continue;
+    // unchanged since this page's last state (only that one carries an ETag): nothing to parse or render
+    if (r.status == 304) return null as T;
+    tag = r.headers.get('etag') || tag;
     const json = await r.json().catch(() => ({}));
     if (r.ok) return json as T;
     const e = json?.error ?? {};
@@ -84,9 +89,11 @@ export async function loadState(): Promise<void> {
   state.value ??= stored<WidgetState>('localStorage', cacheKey()) ?? null;
   try {
     const q = `?session=${encodeURIComponent(sessionId)}&path=${encodeURIComponent(location.pathname)}`;
-    const s = (state.value = await request<WidgetState>('/v1/widget/state' + q));
+    // Revalidates the state this page fetched (a 304 leaves it, and so the page, untouched); a new
+    // page has no tag: its stored copy lacks prompts, so it always fetches them whole.
+    const s = await request<WidgetState | null>('/v1/widget/state' + q);
     // prompts only ever come fresh: a cached one could be past its caps by now
-    stored('localStorage', cacheKey(), { ...s, prompts: [] });
+    if (s) stored('localStorage', cacheKey(), { ...(state.value = s), prompts: [] });
   } catch (e) {
     warn('state', isApiError(e) ? e : new Error(`could not load /v1/widget/state from ${options.value.apiBase} (${e})`));
   }
@@ -94,7 +101,7 @@ export async function loadState(): Promise<void> {
 
 /** Forget the token and state (a new user or `destroy`). */
 export function resetSession() {
-  token = '';
+  token = tag = '';
   pending = null;
   claims.value = {};
   state.value = null;

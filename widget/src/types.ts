@@ -12,11 +12,13 @@ export interface Meter {
   threshold: number | null;
   period_end?: string | null;
   projected_at_period_end?: number | null;
+  /** When the limit is reached at the recent daily rate; null dates when not this period. */
+  forecast?: { limit_at: string | null; days_to_limit: number | null };
 }
 
 export interface Prompt {
   id: string;
-  kind: 'limit_notice' | 'feature_gate' | 'invite' | 'milestone';
+  kind: 'limit_notice' | 'feature_gate' | 'invite' | 'milestone' | 'forecast';
   metric?: string;
   feature_id?: string;
   threshold?: number;
@@ -101,6 +103,8 @@ export interface Preview {
   proration_date: number;
   message: string;
   billing?: 'stripe' | 'local';
+  /** An upgrade routed to sales: no charge, the widget offers "Talk to us". */
+  route?: 'sales';
 }
 
 export interface UpgradeResult {

@@ -4,6 +4,7 @@
  * API routes answered from fixture JSON shaped as API.md ("Widget"). The real worker
  * replaces it in the end-to-end tests.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -123,6 +124,8 @@ export interface FixtureApi {
   origin: string;
   /** Every request the server saw, in order. */
   requests: Recorded[];
+  /** The status of each `/v1/widget/state` answered (200, or 304 when revalidated unchanged), in order. */
+  answers: number[];
   /** What `/v1/widget/state` answers; tests replace or edit it. */
   state: WidgetState;
   /** What the host's `/ladder-token` answers (after `tokenQueue` runs out). */
@@ -147,7 +150,7 @@ const types: Record<string, string> = { js: 'text/javascript', json: 'applicatio
 export async function startFixtureApi(): Promise<FixtureApi> {
   const pages = new Map<string, { html: string; csp?: string }>();
   let n = 0;
-  const fx = { requests: [], revoked: new Set(), tokenQueue: [], hold: null } as unknown as FixtureApi;
+  const fx = { requests: [], answers: [], revoked: new Set(), tokenQueue: [], hold: null } as unknown as FixtureApi;
 
   fx.reset = (role = 'admin') => {
     const acct = `acct_${++n}`;
@@ -156,6 +159,7 @@ export async function startFixtureApi(): Promise<FixtureApi> {
     fx.revoked.clear();
     fx.state = widgetState(acct, role);
     fx.requests.length = 0;
+    fx.answers.length = 0;
     fx.hold = null;
     fx.upgradeStatus = 'succeeded';
     fx.preview = {
@@ -249,6 +253,14 @@ export async function startFixtureApi(): Promise<FixtureApi> {
         return send(401, JSON.stringify({ error: { code: 'unauthorized', message: 'Bad token.', details: [] } }), types.json!);
       if (url.pathname === '/v1/widget/state' && fx.hold) await fx.hold;
       const [status, json] = route(body);
+      if (url.pathname === '/v1/widget/state' && status === 200) {
+        // As the worker does: an ETag over the body, and 304 without one when If-None-Match has it.
+        const text = JSON.stringify(json);
+        const tag = `"${createHash('sha1').update(text).digest('hex')}"`;
+        fx.answers.push(req.headers['if-none-match'] === tag ? 304 : 200);
+        if (req.headers['if-none-match'] === tag) return send(304, '', types.json!, { etag: tag });
+        return send(200, text, types.json!, { etag: tag });
+      }
       send(status, JSON.stringify(json), types.json!);
     } catch (e) {
       send(500, String(e), 'text/plain');

@@ -90,6 +90,13 @@ const focused = (page: Page) =>
   });
 
 describe('meters', () => {
+  test('a meter says when the limit will be reached at this pace', async () => {
+    fx.state = widgetState(fx.state.account.id, 'admin', 91);
+    fx.state.meters[0]!.forecast = { limit_at: '2026-11-24T10:00:00Z', days_to_limit: 6 };
+    const { page } = await open(hostPage('<ladder-meter metric="api_calls"></ladder-meter>'));
+    await poll(() => shadowText(page, 'ladder-meter')).toContain("At this pace you'll reach your limit on Nov 24");
+  });
+
   test('a meter shows used, limit, projection and period end, with an accessible bar', async () => {
     fx.state = widgetState(fx.state.account.id, 'admin', 91);
     const { page, warnings } = await open(hostPage('<ladder-meter metric="api_calls"></ladder-meter>'));
@@ -354,6 +361,41 @@ describe('milestones', () => {
   });
 });
 
+describe('forecast prompts', () => {
+  test('a forecast prompt shows with the meter, its button opens the plan comparison and "Remind me later" is recorded', async () => {
+    fx.state = widgetState(fx.state.account.id, 'admin', 70, [
+      {
+        id: 'forecast-api_calls',
+        kind: 'forecast',
+        metric: 'api_calls',
+        blocking: false,
+        variant_id: null,
+        experiment_id: null,
+        title: 'Heading for your API calls limit',
+        body: "At this pace you'll reach your API calls limit on Nov 24. Business includes 50,000 API calls.",
+        cta_label: 'Compare plans',
+        secondary_label: 'Remind me later',
+      },
+    ]);
+    fx.state.meters[0]!.forecast = { limit_at: '2026-11-24T10:00:00Z', days_to_limit: 6 };
+    const { page } = await open(hostPage('<ladder-meter metric="api_calls"></ladder-meter><ladder-notices></ladder-notices>'));
+    const card = page.locator('ladder-notices section[data-kind=forecast]');
+    await card.getByText("At this pace you'll reach your API calls limit on Nov 24.", { exact: false }).waitFor();
+    // a polite (non-blocking) notice, with the same date on the meter
+    expect(await page.locator('ladder-notices [aria-live=polite] section[data-kind=forecast]').count()).toBe(1);
+    await poll(() => shadowText(page, 'ladder-meter')).toContain("At this pace you'll reach your limit on Nov 24");
+    await poll(async () => (await sentEvents()).map((e) => [e.type, e.prompt_id])).toContainEqual(['impression', 'forecast-api_calls']);
+    await card.getByRole('button', { name: 'Compare plans' }).click();
+    await page.getByRole('dialog', { name: 'Upgrade your plan' }).getByRole('radio', { name: /Business/ }).waitFor();
+    await poll(async () => (await sentEvents()).map((e) => [e.type, e.prompt_id])).toContainEqual(['click', 'forecast-api_calls']);
+    await page.keyboard.press('Escape');
+    await card.getByRole('button', { name: 'Remind me later' }).click();
+    await poll(async () => (await sentEvents()).map((e) => [e.type, e.prompt_id])).toContainEqual(['snooze', 'forecast-api_calls']);
+    expect(await card.count()).toBe(0);
+    await page.close();
+  });
+});
+
 describe('upgrade', () => {
   test('an admin upgrades through the modal: preview sentence, one idempotency key on a double click, new limits', async () => {
     fx.state = widgetState(fx.state.account.id, 'admin', 93, [limitPrompt(93)]);
@@ -415,6 +457,22 @@ describe('upgrade', () => {
       { plan_id: 'business', note: 'We keep hitting the API limit.' },
     ]);
     expect(fx.calls('POST', '/v1/widget/upgrade/preview')).toHaveLength(0);
+    expect(fx.calls('POST', '/v1/widget/upgrade')).toHaveLength(0);
+    await page.close();
+  });
+
+  test('an upgrade routed to sales offers "Talk to us" instead of a charge, and sends it as an upgrade request', async () => {
+    fx.state = widgetState(fx.state.account.id, 'admin', 93, [limitPrompt(93)]);
+    const talk = 'Moving to Business adds $1,500.00 a month, so our team sets it up with you: talk to us and we will be in touch. Nothing is charged now.';
+    fx.preview = { route: 'sales', message: talk } as typeof fx.preview;
+    const { page } = await open(hostPage('<ladder-notices></ladder-notices>'));
+    await page.getByRole('button', { name: 'Upgrade', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Upgrade your plan' });
+    await dialog.getByText(talk, { exact: true }).waitFor();
+    expect(await dialog.getByRole('button', { name: 'Confirm upgrade' }).count()).toBe(0);
+    await dialog.getByRole('button', { name: 'Talk to us' }).click();
+    await dialog.getByText('Thanks, our team will be in touch.').waitFor();
+    expect(fx.calls('POST', '/v1/widget/upgrade-requests').map((r) => r.body)).toEqual([{ plan_id: 'business', note: 'Talk to us' }]);
     expect(fx.calls('POST', '/v1/widget/upgrade')).toHaveLength(0);
     await page.close();
   });
@@ -597,6 +655,34 @@ describe('transport', () => {
     await poll(() => shadowText(page, 'ladder-meter')).toContain('9,100 of 10,000');
     release();
     await poll(() => shadowText(page, 'ladder-meter')).toContain('9,500 of 10,000');
+    await page.close();
+  });
+
+  test('refresh revalidates with If-None-Match: an unchanged state is a 304 that keeps the page as it is (prompts too); a changed one renders', async () => {
+    fx.state = widgetState(fx.state.account.id, 'admin', 93, [limitPrompt(93)]);
+    const { page, warnings } = await open(hostPage('<ladder-meter metric="api_calls"></ladder-meter><ladder-notices></ladder-notices>'));
+    await poll(() => shadowText(page, 'ladder-meter')).toContain('9,300 of 10,000');
+    const notice = page.locator('ladder-notices section[data-kind=limit_notice]');
+    await notice.waitFor();
+    // Count every change to the widget's DOM from here on.
+    await page.evaluate(() => {
+      const w = window as unknown as { mutations: number };
+      w.mutations = 0;
+      for (const el of document.querySelectorAll('ladder-meter, ladder-notices'))
+        new MutationObserver((m) => (w.mutations += m.length)).observe(el.shadowRoot!, { subtree: true, childList: true, characterData: true, attributes: true });
+    });
+    await page.evaluate(() => window.Ladder!.refresh());
+    const states = fx.calls('GET', '/v1/widget/state');
+    expect(states[0]!.headers['if-none-match'] ?? '').toBe(''); // a new page has nothing to revalidate (the header goes empty)
+    expect(states[1]!.headers['if-none-match']).toMatch(/^"[0-9a-f]{40}"$/);
+    expect(fx.answers).toEqual([200, 304]);
+    expect(await notice.count()).toBe(1);
+    expect(await page.evaluate(() => (window as unknown as { mutations: number }).mutations)).toBe(0);
+    fx.state = widgetState(fx.state.account.id, 'admin', 95, [limitPrompt(95)]);
+    await page.evaluate(() => window.Ladder!.refresh());
+    expect(fx.answers).toEqual([200, 304, 200]);
+    await poll(() => shadowText(page, 'ladder-meter')).toContain('9,500 of 10,000');
+    expect(warnings).toEqual([]);
     await page.close();
   });
 

@@ -129,18 +129,26 @@ export async function previewDowngrade(db: Db, user: UserClaims, input: Downgrad
 
 type ScheduledRow = { kind: 'downgrade' | 'cancel'; plan_id: string | null; seats: number | null; effective_at: number; idempotency_key: string; reason: string | null };
 
-const scheduledRow = async (db: Db, accountId: string) =>
-  (await db.all<ScheduledRow>(sql`SELECT kind, plan_id, seats, effective_at, idempotency_key, reason FROM scheduled_changes WHERE account_id = ${accountId}`))[0] ?? null;
+/** The account's scheduled change row, to run alone or inside a larger batch. */
+export const scheduledRowSql = (accountId: string) =>
+  sql`SELECT kind, plan_id, seats, effective_at, idempotency_key, reason FROM scheduled_changes WHERE account_id = ${accountId}`;
+
+const scheduledRow = async (db: Db, accountId: string) => (await db.all<ScheduledRow>(scheduledRowSql(accountId)))[0] ?? null;
 
 /**
- * The change waiting for the period end, as `GET /v1/widget/state` shows it.
- * @example await scheduledChangeOf(db, 'acme') // { kind: 'downgrade', plan_id: 'starter', effective_at: '2026-12-01T00:00:00.000Z' }
+ * The change waiting for the period end, as `GET /v1/widget/state` shows it, from the row of `scheduledRowSql`.
+ * @example scheduledChangeFrom(row) // { kind: 'downgrade', plan_id: 'starter', effective_at: '2026-12-01T00:00:00.000Z' }
  */
-export async function scheduledChangeOf(db: Db, accountId: string) {
-  const row = await scheduledRow(db, accountId);
+export function scheduledChangeFrom(row: Record<string, unknown> | undefined | null) {
   if (!row) return null;
-  const target = row.kind === 'downgrade' ? { plan_id: row.plan_id, seats: row.seats } : { reason: row.reason };
-  return { kind: row.kind, ...target, effective_at: new Date(row.effective_at).toISOString() };
+  const r = row as ScheduledRow;
+  const target = r.kind === 'downgrade' ? { plan_id: r.plan_id, seats: r.seats } : { reason: r.reason };
+  return { kind: r.kind, ...target, effective_at: new Date(Number(r.effective_at)).toISOString() };
+}
+
+/** The change waiting for the period end. @example await scheduledChangeOf(db, 'acme') */
+export async function scheduledChangeOf(db: Db, accountId: string) {
+  return scheduledChangeFrom(await scheduledRow(db, accountId));
 }
 
 /** Insert the scheduled change unless one is there; the answer for the key that holds the slot, or 409. */

@@ -1,5 +1,5 @@
-import type { D1Database } from '@cloudflare/workers-types/latest';
-import type { SQL } from 'drizzle-orm';
+import type { D1Database, D1Result } from '@cloudflare/workers-types/latest';
+import { is, SQL } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { SQLiteAsyncDialect } from 'drizzle-orm/sqlite-core';
 import * as schema from './schema';
@@ -49,4 +49,33 @@ export async function sqlBatch(db: Db, statements: SQL[]): Promise<Record<string
     }),
   );
   return results.map((r) => (r.results ?? []) as Record<string, unknown>[]);
+}
+
+/** A drizzle query builder as `db.batch` takes it, or a raw parameterised `sql` statement. */
+type Prepared = { getQuery(): { sql: string; params: unknown[] }; mapResult(result: unknown, isFromBatch?: boolean): unknown };
+export type BatchItem = SQL | PromiseLike<unknown>;
+export type ResultOf<T> = T extends SQL ? Record<string, unknown>[] : T extends PromiseLike<infer R> ? R : never;
+
+/**
+ * Drizzle query builders and raw `sql` statements together in one D1 batch: one round trip,
+ * one transaction. Builders come back mapped as `db.batch` maps them (camelCase, JSON parsed),
+ * raw statements as their rows.
+ * @example const [account, [{ n }]] = await mixedBatch(db, [db.select().from(accounts), sql`SELECT count(*) AS n …`])
+ */
+export async function mixedBatch<const T extends readonly BatchItem[]>(db: Db, items: T): Promise<{ [K in keyof T]: ResultOf<T[K]> }> {
+  const d1 = db.$client as unknown as D1Database;
+  const mappers: ((r: D1Result) => unknown)[] = [];
+  const statements = items.map((item) => {
+    if (is(item, SQL)) {
+      const q = dialect.sqlToQuery(item);
+      mappers.push((r) => r.results ?? []);
+      return d1.prepare(q.sql).bind(...q.params);
+    }
+    const prepared = (item as unknown as { _prepare(): Prepared })._prepare();
+    const q = prepared.getQuery();
+    mappers.push((r) => prepared.mapResult(r, true));
+    return d1.prepare(q.sql).bind(...q.params);
+  });
+  const results = await d1.batch(statements);
+  return results.map((r, i) => mappers[i]!(r)) as never;
 }

@@ -45,6 +45,8 @@ export const plans = sqliteTable('plans', {
   features: json<string[]>('features').notNull(),
   /** Kept for the accounts on it, never offered as an upgrade. */
   hidden: integer('hidden', { mode: 'boolean' }).notNull().default(false),
+  /** Metric id → `{ mode, grace_pct }` at the limit; null when every metric blocks at its limit. */
+  overage: json<Record<string, { mode: 'block' | 'grace'; grace_pct: number }>>('overage'),
 });
 
 /**
@@ -162,6 +164,17 @@ export const settings = sqliteTable('settings', {
   key: text('key').primaryKey(),
   value: json<unknown>('value').notNull(),
   updatedAt: integer('updated_at').notNull().default(sql`0`),
+});
+
+/**
+ * One row: a random token that changes on every write to what the widget state's isolate
+ * cache holds (catalog, prompt definitions, the activation rule, experiments). Triggers
+ * (migration `config_version_triggers`) change it, so no writer can forget to; random rather
+ * than a counter, so a database restored or rolled back never reuses a token for other content.
+ */
+export const configVersion = sqliteTable('config_version', {
+  id: integer('id').primaryKey(),
+  token: text('token').notNull(),
 });
 
 // ---------------------------------------------------------------- prompts (issue 3)
@@ -408,6 +421,40 @@ export const promptDaily = sqliteTable(
   ],
 );
 
+/**
+ * `prompt_daily` without the account: one row per UTC day, prompt, experiment and variant, so
+ * the funnel reads days × prompts × variants rows whatever the number of accounts. Filled in
+ * the same transaction as `prompt_daily`, from the same events.
+ */
+export const promptDayTotals = sqliteTable(
+  'prompt_day_totals',
+  {
+    day: integer('day').notNull(),
+    promptId: text('prompt_id').notNull(),
+    experimentId: text('experiment_id').notNull(),
+    variantId: text('variant_id').notNull(),
+    impressions: integer('impressions').notNull(),
+    clicks: integer('clicks').notNull(),
+    dismisses: integer('dismisses').notNull(),
+    snoozes: integer('snoozes').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.promptId, t.experimentId, t.variantId] })],
+);
+
+/**
+ * The accounts shown any prompt per UTC day (one row per account and day with impressions):
+ * the self-serve upgrade rate's eligible accounts, and whether an upgrading account was shown one.
+ */
+export const promptAccountDays = sqliteTable(
+  'prompt_account_days',
+  {
+    day: integer('day').notNull(),
+    accountId: text('account_id').notNull(),
+    impressions: integer('impressions').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.accountId] }), index('prompt_account_days_account').on(t.accountId, t.day)],
+);
+
 /** How far each roll-up has read its source table (the last rowid counted). */
 export const rollupState = sqliteTable('rollup_state', {
   name: text('name').primaryKey(),
@@ -431,6 +478,24 @@ export const adminSessions = sqliteTable(
     expiresAt: integer('expires_at').notNull(),
   },
   (t) => [index('admin_sessions_expires').on(t.expiresAt)],
+);
+
+// ---------------------------------------------------------------- forecasts and signals (issue 17)
+
+/**
+ * Increments per account, metric and UTC day (`timestamp / 86400000`), moved in the same D1
+ * batch as the counters: the recent daily rate of a forecast and the week-over-week growth of
+ * `usage.growth` read at most 60 rows per metric instead of the events. Kept 70 days (cron).
+ */
+export const usageDaily = sqliteTable(
+  'usage_daily',
+  {
+    accountId: text('account_id').notNull(),
+    metric: text('metric').notNull(),
+    day: integer('day').notNull(),
+    used: integer('used').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.metric, t.day] }), index('usage_daily_day').on(t.day)],
 );
 
 // ---------------------------------------------------------------- keeping customers (issue 16)

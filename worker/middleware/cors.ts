@@ -18,6 +18,8 @@ export const widgetCors = (): MiddlewareHandler<AppEnv> =>
   cors({
     origin: (origin, c) => allowedOrigin(origin, c.env.LADDER_ALLOWED_ORIGINS, isProduction(c.env)),
     allowMethods: ['GET', 'POST', 'OPTIONS'],
-    allowHeaders: ['Authorization', 'Content-Type'],
+    allowHeaders: ['Authorization', 'Content-Type', 'If-None-Match'],
+    // the widget revalidates its state with the ETag (304 without a body)
+    exposeHeaders: ['ETag'],
     maxAge: 600,
   });

@@ -1,8 +1,8 @@
 /**
  * Admin analytics for the dashboard: prompt funnels, the self-serve upgrade rate over time,
  * per-account prompt history and the accounts list with PQA. Each answers JSON, or CSV with
- * `Accept: text/csv`. Set-based SQL only: the overview reads the `prompt_daily` roll-up
- * (brought up to date from `prompt_events` on each read) and `mrr_ledger` by its time index.
+ * `Accept: text/csv`. Set-based SQL only: the overview reads the roll-ups of prompt events
+ * (kept current by the cron, and brought up to date with any rest on each read) and `mrr_ledger` by its time index.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { Hono, type Context } from 'hono';
@@ -21,8 +21,10 @@ import {
   type UpgradesResponse,
 } from '../../shared/analyticsSchemas';
 import { parsePromptId } from '../../shared/promptEngine';
+import { loadCatalog } from '../catalog';
+import { routesOf, routingFrom, routingQuery, type AccountRouteRow } from '../routing';
 import { selfServeUpgradeRate } from '../../shared/revenue';
-import { laggingReads, sqlBatch, type Db } from '../db';
+import { database, laggingReads, sqlBatch, type Db } from '../db';
 import type { AppEnv } from '../env';
 import { ApiError, notFound, validate } from '../errors';
 import { readQuery } from '../middleware/body';
@@ -37,21 +39,27 @@ const num = (v: unknown) => Number(v ?? 0);
 // ---------------------------------------------------------------- roll-up
 
 /**
- * Counts prompt events added since the last call into `prompt_daily`, in rowid order, so late
- * (back-dated) events are counted too. Each chunk and the watermark move in one transaction.
+ * Counts prompt events added since the last call into the roll-ups — `prompt_daily` (per
+ * account), `prompt_day_totals` (the funnel's, without the account) and `prompt_account_days`
+ * (accounts shown a prompt per day) — in rowid order, so late (back-dated) events are counted
+ * too. Each chunk, its three roll-ups and the watermark move in one transaction. At most
+ * `maxChunks` chunks (the cron's bounded work per run); true when the roll-ups are current.
  * @example await refreshPromptDaily(db)
  */
-export async function refreshPromptDaily(db: Db): Promise<void> {
+export async function refreshPromptDaily(db: Db, maxChunks = 1000): Promise<boolean> {
   const last = sql`(SELECT coalesce((SELECT last_rowid FROM rollup_state WHERE name = ${ROLLUP}), 0))`;
-  for (let i = 0; i < 1000; i++) {
+  const chunk = sql`e.rowid > ${last} AND e.rowid <= ${last} + ${ROLLUP_CHUNK}`;
+  const counted = sql`e.prompt_id IS NOT NULL AND e.type IN ('impression', 'click', 'dismiss', 'snooze')`;
+  // The UTC day, by integer division: a bound number reaches SQLite as a REAL and would divide exactly.
+  const day = sql.raw(`(e.timestamp / ${DAY_MS}) * ${DAY_MS}`);
+  for (let i = 0; i < maxChunks; i++) {
     const results = await sqlBatch(db, [
       sql`
         INSERT INTO prompt_daily (day, prompt_id, experiment_id, variant_id, account_id, impressions, clicks, dismisses, snoozes)
-        SELECT (e.timestamp / ${DAY_MS}) * ${DAY_MS}, e.prompt_id, coalesce(e.experiment_id, ''), coalesce(e.variant_id, ''), e.account_id,
+        SELECT ${day}, e.prompt_id, coalesce(e.experiment_id, ''), coalesce(e.variant_id, ''), e.account_id,
                sum(e.type = 'impression'), sum(e.type = 'click'), sum(e.type = 'dismiss'), sum(e.type = 'snooze')
         FROM prompt_events e
-        WHERE e.rowid > ${last} AND e.rowid <= ${last} + ${ROLLUP_CHUNK}
-          AND e.prompt_id IS NOT NULL AND e.type IN ('impression', 'click', 'dismiss', 'snooze')
+        WHERE ${chunk} AND ${counted}
         GROUP BY 1, 2, 3, 4, 5
         ON CONFLICT (day, prompt_id, experiment_id, variant_id, account_id) DO UPDATE SET
           impressions = impressions + excluded.impressions,
@@ -59,13 +67,33 @@ export async function refreshPromptDaily(db: Db): Promise<void> {
           dismisses = dismisses + excluded.dismisses,
           snoozes = snoozes + excluded.snoozes`,
       sql`
+        INSERT INTO prompt_day_totals (day, prompt_id, experiment_id, variant_id, impressions, clicks, dismisses, snoozes)
+        SELECT ${day}, e.prompt_id, coalesce(e.experiment_id, ''), coalesce(e.variant_id, ''),
+               sum(e.type = 'impression'), sum(e.type = 'click'), sum(e.type = 'dismiss'), sum(e.type = 'snooze')
+        FROM prompt_events e
+        WHERE ${chunk} AND ${counted}
+        GROUP BY 1, 2, 3, 4
+        ON CONFLICT (day, prompt_id, experiment_id, variant_id) DO UPDATE SET
+          impressions = impressions + excluded.impressions,
+          clicks = clicks + excluded.clicks,
+          dismisses = dismisses + excluded.dismisses,
+          snoozes = snoozes + excluded.snoozes`,
+      sql`
+        INSERT INTO prompt_account_days (day, account_id, impressions)
+        SELECT ${day}, e.account_id, count(*)
+        FROM prompt_events e
+        WHERE ${chunk} AND e.prompt_id IS NOT NULL AND e.type = 'impression'
+        GROUP BY 1, 2
+        ON CONFLICT (day, account_id) DO UPDATE SET impressions = impressions + excluded.impressions`,
+      sql`
         INSERT INTO rollup_state (name, last_rowid)
         SELECT ${ROLLUP}, max(${last}, min(${last} + ${ROLLUP_CHUNK}, (SELECT coalesce(max(rowid), 0) FROM prompt_events))) WHERE true
         ON CONFLICT (name) DO UPDATE SET last_rowid = excluded.last_rowid`,
       sql`SELECT (SELECT coalesce(max(rowid), 0) FROM prompt_events) > ${last} AS more`,
     ]);
-    if (!num(results[2]?.[0]?.more)) return;
+    if (!num(results[4]?.[0]?.more)) return true;
   }
+  return false;
 }
 
 // ---------------------------------------------------------------- ranges and CSV
@@ -101,7 +129,8 @@ export function toCsv<T extends object>(rows: readonly T[], columns: readonly (k
   return [columns.join(','), ...rows.map((r) => columns.map((k) => cell(r[k])).join(','))].map((l) => l + '\r\n').join('');
 }
 
-function respond<T extends object>(c: Context, body: unknown, rows: readonly T[], columns: readonly (keyof T & string)[], name: string) {
+/** JSON, or the rows as CSV when the client accepts `text/csv`. */
+export function respond<T extends object>(c: Context, body: unknown, rows: readonly T[], columns: readonly (keyof T & string)[], name: string) {
   c.header('Cache-Control', 'no-store');
   if (!wantsCsv(c)) return c.json(body);
   return c.body(toCsv(rows, columns), 200, {
@@ -116,12 +145,12 @@ function respond<T extends object>(c: Context, body: unknown, rows: readonly T[]
 function opensUpgrade(promptId: string): boolean {
   const p = parsePromptId(promptId);
   if (!p) return false;
-  return p.kind === 'limit_notice' || p.kind === 'feature_gate' || (p.kind === 'invite' && p.blocking);
+  return p.kind === 'limit_notice' || p.kind === 'forecast' || p.kind === 'feature_gate' || (p.kind === 'invite' && p.blocking);
 }
 const rate = (n: number, d: number) => (d > 0 ? n / d : null);
 
 export const PREVIEWS_RULE =
-  'Clicks on prompts whose call to action opens the upgrade dialog (limit notices, feature-gate previews, the blocking invite prompt); other prompts have no preview step.';
+  'Clicks on prompts whose call to action opens the upgrade dialog (limit notices, forecast prompts, feature-gate previews, the blocking invite prompt); other prompts have no preview step.';
 
 const funnelColumns = ['prompt_id', 'kind', 'experiment_id', 'variant_id', 'impressions', 'clicks', 'previews', 'upgrades', 'expansion_mrr_cents', 'click_rate', 'preview_rate', 'upgrade_rate'] as const;
 
@@ -138,7 +167,7 @@ export const analyticsRoutes = new Hono<AppEnv>()
     const [events = [], upgrades = []] = await sqlBatch(db, [
       sql`
         SELECT prompt_id, experiment_id, variant_id, sum(impressions) AS impressions, sum(clicks) AS clicks
-        FROM prompt_daily
+        FROM prompt_day_totals
         WHERE day >= ${from} AND day < ${to} AND (${prompt} IS NULL OR prompt_id = ${prompt})
         GROUP BY prompt_id, experiment_id, variant_id`,
       sql`
@@ -201,19 +230,20 @@ export const analyticsRoutes = new Hono<AppEnv>()
     await refreshPromptDaily(db);
     const upgraded = sql`source = 'self_serve' AND mrr_after_cents > mrr_before_cents`;
     // An account counts as upgraded in a bucket when it upgraded self-serve and was shown a prompt in that bucket.
+    // prompt_account_days has one row per day and account, so a day's eligible accounts are its rows.
     const shown = (lo: SQL, hi: SQL) =>
-      sql`EXISTS (SELECT 1 FROM prompt_daily d WHERE d.account_id = u.account_id AND d.impressions > 0 AND d.day >= ${lo} AND d.day < ${hi})`;
+      sql`EXISTS (SELECT 1 FROM prompt_account_days d WHERE d.account_id = u.account_id AND d.day >= ${lo} AND d.day < ${hi})`;
     const [eligible = [], ups = [], totals = [], kinds = []] = await sqlBatch(db, [
       sql`
-        SELECT CAST((day - ${from}) / ${step} AS INTEGER) AS b, count(DISTINCT account_id) AS n
-        FROM prompt_daily WHERE day >= ${from} AND day < ${to} AND impressions > 0 GROUP BY b`,
+        SELECT CAST((day - ${from}) / ${step} AS INTEGER) AS b, ${step === DAY_MS ? sql`count(*)` : sql`count(DISTINCT account_id)`} AS n
+        FROM prompt_account_days WHERE day >= ${from} AND day < ${to} GROUP BY b`,
       sql`
         SELECT u.b, count(DISTINCT u.account_id) AS n
         FROM (SELECT account_id, CAST((at - ${from}) / ${step} AS INTEGER) AS b FROM mrr_ledger WHERE at >= ${from} AND at < ${to} AND ${upgraded}) u
         WHERE ${shown(sql`${from} + u.b * ${step}`, sql`${from} + (u.b + 1) * ${step}`)}
         GROUP BY u.b`,
       sql`
-        SELECT (SELECT count(DISTINCT account_id) FROM prompt_daily WHERE day >= ${from} AND day < ${to} AND impressions > 0) AS eligible,
+        SELECT (SELECT count(DISTINCT account_id) FROM prompt_account_days WHERE day >= ${from} AND day < ${to}) AS eligible,
                (SELECT count(DISTINCT u.account_id) FROM mrr_ledger u WHERE at >= ${from} AND at < ${to} AND ${upgraded}
                   AND ${shown(sql`${from}`, sql`${to}`)}) AS upgraded`,
       sql`
@@ -251,7 +281,7 @@ export const analyticsRoutes = new Hono<AppEnv>()
 // ---------------------------------------------------------------- accounts
 
 const historyColumns = ['user_id', 'prompt_id', 'kind', 'impressions', 'clicks', 'dismisses', 'snoozes', 'first_seen_at', 'last_seen_at', 'last_event_at'] as const;
-const accountColumns = ['account_id', 'name', 'plan_id', 'status', 'seats', 'score', 'band', 'entered_band_at', 'top_signals', 'computed_at'] as const;
+const accountColumns = ['account_id', 'name', 'plan_id', 'status', 'seats', 'score', 'band', 'entered_band_at', 'top_signals', 'computed_at', 'route'] as const;
 
 const parseSignals = (v: unknown): string[] => {
   try {
@@ -269,13 +299,30 @@ export const adminAccountRoutes = new Hono<AppEnv>()
     const like = q.q ? `%${q.q.replace(/[\\%_]/g, (m) => '\\' + m)}%` : null;
     const band = q.band ?? null;
     const min = q.min_score ?? null;
-    const rows = await laggingReads(c.env.DB).all<Record<string, unknown>>(sql`
-      SELECT a.id, a.name, a.plan_id, a.status, a.seats, p.score, p.band, p.entered_band_at, p.top_signals, p.computed_at
+    const db = database(c.env.DB);
+    const [rows, [routingRows], catalog] = await Promise.all([
+      laggingReads(c.env.DB).all<Record<string, unknown>>(sql`
+      SELECT a.id, a.name, a.plan_id, a.status, a.seats, a.billing_interval, p.score, p.band, p.entered_band_at, p.top_signals, p.computed_at
       FROM accounts a LEFT JOIN pqa_scores p ON p.account_id = a.id
       WHERE (${band} IS NULL OR p.band = ${band}) AND (${min} IS NULL OR p.score >= ${min})
         AND (${like} IS NULL OR a.id LIKE ${like} ESCAPE '\\' OR a.name LIKE ${like} ESCAPE '\\')
       ORDER BY coalesce(p.score, -1) DESC, a.id
-      LIMIT ${q.limit}`);
+      LIMIT ${q.limit}`),
+      sqlBatch(db, [routingQuery]),
+      loadCatalog(db),
+    ]);
+    // each account's route under the routing rules (GET /v1/pqa shows the same)
+    const routes = routesOf(
+      catalog,
+      routingFrom(routingRows),
+      rows.map((r) => ({
+        account_id: String(r.id),
+        band: ((r.band as string | null) ?? 'nurture') as AccountRouteRow['band'],
+        plan_id: String(r.plan_id),
+        seats: num(r.seats),
+        billing_interval: r.billing_interval === 'year' || r.billing_interval === 'month' ? r.billing_interval : null,
+      })),
+    );
     const accounts: AdminAccount[] = rows.map((r) => ({
       account_id: String(r.id),
       name: String(r.name),
@@ -287,6 +334,7 @@ export const adminAccountRoutes = new Hono<AppEnv>()
       entered_band_at: iso(r.entered_band_at as number | null),
       top_signals: parseSignals(r.top_signals),
       computed_at: iso(r.computed_at as number | null),
+      route: routes.get(String(r.id))!.route,
     }));
     return respond(c, { accounts }, accounts, accountColumns, 'accounts');
   })

@@ -1,6 +1,6 @@
 /**
  * `POST /v1/admin/dev/seed-history` (admin, never in production): six weeks of demo history
- * that no public endpoint can back-date — demo accounts, prompt events, self-serve and
+ * that no public endpoint can back-date — demo accounts, their API calls per day, prompt events, self-serve and
  * sales-led MRR changes, and exposures and conversions for a running experiment, so every
  * dashboard view has something to show. Deterministic per account and idempotent: a second
  * call adds nothing (fixed idempotency and dedupe keys, `ON CONFLICT DO NOTHING`).
@@ -43,6 +43,7 @@ function rng(seed: number) {
   };
 }
 
+type UsageRow = { a: string; k: string; v: number; t: number; p: number };
 type EventRow = { a: string; k: string; u: string; s: string; y: string; p: string; v: string | null; x: string | null; t: number };
 type LedgerRow = { a: string; t: number; kind: string; b: number; f: number; src: string; p: string | null; v: string | null; x: string | null; d: string };
 
@@ -77,6 +78,7 @@ export const devSeedRoutes = new Hono<AppEnv>().post('/seed-history', async (c) 
   ];
 
   const events: EventRow[] = [];
+  const usage: UsageRow[] = [];
   const ledger: LedgerRow[] = [];
   const exposures: { a: string; v: string | null; t: number }[] = [];
   const finalPlan = new Map<string, { plan: keyof typeof PRICE; mrr: number }>();
@@ -111,6 +113,18 @@ export const devSeedRoutes = new Hono<AppEnv>().post('/seed-history', async (c) 
           plan = 'pro';
           converted = true;
         } else if (r() < 0.4) event('dismiss', 'limit-api_calls-90', exposedAt + H, user, arm);
+      }
+    }
+
+    // API calls through the six weeks (demo accounts count per calendar month), so a rule can be replayed
+    // over them: a steady daily pace from 20% to 160% of Starter's 10,000 a month. Its own random stream.
+    if (acct.id.startsWith('demo-')) {
+      const u = rng(murmurHash3(`usage:${acct.id}`));
+      const pace = (10_000 / 30) * (0.2 + u() * 1.4);
+      for (let d = 0; d < HISTORY_DAYS; d++) {
+        const t = start + d * DAY + Math.floor(u() * 20 * H);
+        const month = new Date(t);
+        usage.push({ a: acct.id, k: `seed:usage:${acct.id}:${d}`, v: Math.round(pace * (0.5 + u())), t, p: Date.UTC(month.getUTCFullYear(), month.getUTCMonth(), 1) });
       }
     }
 
@@ -198,6 +212,26 @@ export const devSeedRoutes = new Hono<AppEnv>().post('/seed-history', async (c) 
         ON CONFLICT (account_id) DO NOTHING`,
     ),
   ];
+  const month = new Date(now);
+  const currentMonth = Date.UTC(month.getUTCFullYear(), month.getUTCMonth(), 1);
+  statements.push(
+    ...chunked(
+      usage,
+      300,
+      (json) => sql`
+        INSERT INTO usage_events (account_id, idempotency_key, metric, value, mode, timestamp, period_start, batch_id)
+        SELECT json_extract(value, '$.a'), json_extract(value, '$.k'), 'api_calls', json_extract(value, '$.v'), 'increment',
+               json_extract(value, '$.t'), json_extract(value, '$.p'), 'seed-usage'
+        FROM json_each(${json}) WHERE true
+        ON CONFLICT DO NOTHING`,
+    ),
+    // The demo accounts' meters show this month's part of it.
+    sql`
+      INSERT INTO usage_counters (account_id, metric, period_start, used)
+      SELECT account_id, 'api_calls', period_start, sum(value) FROM usage_events
+      WHERE batch_id = 'seed-usage' AND period_start = ${currentMonth} GROUP BY account_id, period_start
+      ON CONFLICT (account_id, metric) DO NOTHING`,
+  );
   if (experiment)
     statements.push(
       ...chunked(
@@ -214,6 +248,7 @@ export const devSeedRoutes = new Hono<AppEnv>().post('/seed-history', async (c) 
   return c.json({
     accounts: accounts.length,
     prompt_events: events.length,
+    usage_events: usage.length,
     mrr_changes: ledger.length,
     exposures: exposures.length,
     from: new Date(start).toISOString(),

@@ -38,6 +38,8 @@ describe('GET /v1/pqa', () => {
       band: 'sales_ready',
       entered_band_at: new Date(T0).toISOString(),
       top_signals: ['API integration built (+30)', 'Usage limit hit this month (+25)', 'Core feature activated (+20)'],
+      // Starter → Pro adds $150 a month: self-serve under the default routing
+      route: 'self_serve',
     });
     const scores = res.json.accounts.map((a: { score: number }) => a.score);
     expect(scores).toEqual([...scores].sort((a, b) => b - a));

@@ -1,11 +1,13 @@
 import { Hono } from 'hono';
 import { sql } from 'drizzle-orm';
+import { DAY_MS } from '../../shared/analyticsSchemas';
 import { revenueQuerySchema } from '../../shared/billingSchemas';
 import { revenueMetrics, selfServeUpgradeRate, type MrrChange } from '../../shared/revenue';
 import { laggingReads, type Db } from '../db';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { readQuery } from '../middleware/body';
+import { refreshPromptDaily } from './analytics';
 
 const DEFAULT_SPAN_MS = 30 * 86_400_000;
 
@@ -21,12 +23,19 @@ async function ledgerFor(db: Db, from: number, to: number): Promise<MrrChange[]>
     ORDER BY at, id`);
 }
 
-/** Accounts shown a prompt in [from, to), and those of them that upgraded self-serve. */
+/**
+ * Accounts shown a prompt in [from, to), and those of them that upgraded self-serve. A range of
+ * whole UTC days (as the dashboard asks) reads the roll-up of accounts shown a prompt per day,
+ * brought up to date first; any other range reads the events.
+ */
 async function selfServeCounts(db: Db, from: number, to: number) {
+  const wholeDays = from % DAY_MS === 0 && to % DAY_MS === 0;
+  if (wholeDays) await refreshPromptDaily(db);
+  const eligible = wholeDays
+    ? sql`SELECT DISTINCT account_id FROM prompt_account_days WHERE day >= ${from} AND day < ${to}`
+    : sql`SELECT DISTINCT account_id FROM prompt_events WHERE type = 'impression' AND timestamp >= ${from} AND timestamp < ${to}`;
   const rows = await db.all<{ eligible: number; upgraded: number }>(sql`
-    WITH eligible AS (
-      SELECT DISTINCT account_id FROM prompt_events WHERE type = 'impression' AND timestamp >= ${from} AND timestamp < ${to}
-    )
+    WITH eligible AS (${eligible})
     SELECT
       (SELECT count(*) FROM eligible) AS eligible,
       (SELECT count(DISTINCT l.account_id) FROM mrr_ledger l JOIN eligible e ON e.account_id = l.account_id

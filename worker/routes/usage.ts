@@ -1,9 +1,12 @@
 import { Hono } from 'hono';
 import { checkFeatureSchema, checkMetricSchema, id, jsonObject, usageBatchSchema } from '../../shared/schemas';
-import { existingAccounts, loadAccountState, snapshotOf } from '../accounts';
-import { loadCatalog } from '../catalog';
+import { sql } from 'drizzle-orm';
+import { cachedAccounts, freshnessGuard, isStale, rememberAccounts } from '../accountCache';
+import { loadAccountState, snapshotOf } from '../accounts';
+import { cachedHotConfig, withHotConfig } from '../configCache';
+import { accounts } from '../db/schema';
 import type { AppEnv } from '../env';
-import { notFound, validate } from '../errors';
+import { ApiError, notFound, validate } from '../errors';
 import { checkEventTimes, readJson } from '../middleware/body';
 import { enqueue } from '../ingest';
 import { scaleOptions } from '../scale';
@@ -15,12 +18,32 @@ export const usageRoutes = new Hono<AppEnv>()
     const { events } = await readJson(c, usageBatchSchema);
     checkEventTimes(events, c.get('now'));
     const meter = meterOf(c.env);
-    const [catalog, accountsById] = await Promise.all([loadCatalog(meter.db), existingAccounts(meter.db, events.map((e) => e.account_id))]);
-    if (scaleOptions(c.env).ingest === 'queue') {
-      resolveUsage(catalog, accountsById, events, c.get('now')); // refuses as the direct path does, before anything is queued
-      return c.json({ queued: await enqueue(c.env.LADDER_INGEST_QUEUE!, 'usage', events, c.get('now')) }, 202);
+    const db = meter.db;
+    const now = c.get('now');
+    const ids = [...new Set(events.map((e) => e.account_id))];
+    const direct = !meter.objects && scaleOptions(c.env).ingest !== 'queue';
+    // A warm isolate holds the catalog and the accounts: the D1 write's own batch checks them (one round trip).
+    const config = cachedHotConfig();
+    const cached = direct && config?.token ? cachedAccounts(ids) : null;
+    if (config?.token && cached) {
+      try {
+        return c.json(await recordUsage(meter, config.catalog, cached, events, now, freshnessGuard(config.token, cached)));
+      } catch (err) {
+        // Stale (rolled back whole), or refused by what memory says: read afresh and decide again.
+        if (!isStale(err) && !(err instanceof ApiError)) throw err;
+      }
     }
-    return c.json(await recordUsage(meter, catalog, accountsById, events, c.get('now')));
+    const {
+      config: fresh,
+      results: [rows],
+    } = await withHotConfig(db, [db.select().from(accounts).where(sql`${accounts.id} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`)]);
+    rememberAccounts(rows);
+    const accountsById = new Map(rows.map((r) => [r.id, r]));
+    if (scaleOptions(c.env).ingest === 'queue') {
+      resolveUsage(fresh.catalog, accountsById, events, now); // refuses as the direct path does, before anything is queued
+      return c.json({ queued: await enqueue(c.env.LADDER_INGEST_QUEUE!, 'usage', events, now) }, 202);
+    }
+    return c.json(await recordUsage(meter, fresh.catalog, accountsById, events, now));
   })
   .post('/check', async (c) => {
     const raw = await readJson(c, jsonObject);

@@ -1,71 +1,92 @@
 import { Hono } from 'hono';
+import { graceCeiling } from '../../shared/entitlements';
+import { graceState, withGraceNotes } from '../../shared/grace';
 import { MAX_WIDGET_EVENT_AGE_MS, widgetEventsSchema, widgetStateQuerySchema, type UserClaims, type WidgetEvent } from '../../shared/schemas';
 import { annualSaving, billedAmount } from '../../shared/retention';
-import { loadAccountState, snapshotOf } from '../accounts';
-import { scheduledChangeOf } from '../billing/retention';
+import { eq } from 'drizzle-orm';
+import { etag, RETAINED_304_HEADERS } from 'hono/etag';
+import { compositeKey } from '../../shared/compositeKey';
+import { snapshotOf, type AccountState } from '../accounts';
+import { scheduledChangeFrom, scheduledRowSql } from '../billing/retention';
+import { withHotConfig } from '../configCache';
 import { intervalOf } from '../billing/upgrade';
-import { database, sqlBatch } from '../db';
+import { database } from '../db';
+import { accounts, trials, usageCounters } from '../db/schema';
 import type { AppEnv } from '../env';
-import { ApiError, type ErrorDetail } from '../errors';
+import { ApiError, notFound, type ErrorDetail } from '../errors';
+import { dailyUsageQuery, withForecasts } from '../forecasts';
 import { signServe, verifyServe } from '../serveToken';
-import { applyExperiments, assignExperiments, recordExposures, runningExperimentsQuery } from '../experiments';
+import { applyExperiments, assignExperiments, exposedUnitsSql, recordExposures } from '../experiments';
 import { checkEventTimes, readJson, readQuery } from '../middleware/body';
-import { openUpgradeRequests } from '../upgradeRequests';
-import {
-  activationEventsSql,
-  activationQuery,
-  activationRuleFrom,
-  definitionsQuery,
-  historyQuery,
-  isActivated,
-  lifetimeQuery,
-  mergeDefinitions,
-  promptsFor,
-  recordWidgetEvents,
-} from '../prompts';
+import { openUpgradeRequestsSql, view } from '../upgradeRequests';
+import { activationEventsSql, historyQuery, isActivated, lifetimeQuery, promptsFor, recordWidgetEvents } from '../prompts';
 import { liveCounters, meterOf } from '../usage';
 
-/** Widget routes (user token): the state in one round trip, and prompt events. */
+/**
+ * Widget routes (user token): the state in one D1 round trip on a warm isolate, with an ETag
+ * (If-None-Match answers 304 without a body), and prompt events.
+ */
 export const widgetRoutes = new Hono<AppEnv>()
-  .get('/state', async (c) => {
+  .get('/state', etag({ retainedHeaders: [...RETAINED_304_HEADERS, 'access-control-allow-origin', 'access-control-expose-headers'] }), async (c) => {
     const { session } = readQuery(c, widgetStateQuerySchema);
     const user = c.get('user');
     const now = c.get('now');
     const meter = meterOf(c.env);
     const db = meter.db;
-    const [state, [definitionRows, history, lifetime, activation, running], [activationEvents], requests, scheduledChange] = await Promise.all([
-      loadAccountState(db, user.acct, liveCounters(meter, user.acct)),
-      db.batch([
-        definitionsQuery(db),
-        historyQuery(db, user.acct, user.sub, now),
-        lifetimeQuery(db, user.acct, user.sub),
-        activationQuery(db),
-        runningExperimentsQuery(db),
-      ]),
-      sqlBatch(db, [activationEventsSql(user.acct)]),
+    // With LADDER_COUNTERS=durable_object the account's object holds the live counters: asked beside the batch.
+    const live = liveCounters(meter, user.acct);
+    live.catch(() => undefined); // awaited below; never an unhandled rejection if the batch fails first
+    // One D1 round trip: the config (only when this isolate's copy is stale), the account, the
+    // user's cap state, the scheduled change, an admin's open requests and which of the user's
+    // units are already exposed to running experiments.
+    const {
+      config,
+      results: [accountRows, storedCounters, trialRows, history, lifetime, activationEvents, scheduledRows, , requestRows, exposedRows, daily],
+    } = await withHotConfig(db, [
+      db.select().from(accounts).where(eq(accounts.id, user.acct)),
+      db.select().from(usageCounters).where(eq(usageCounters.accountId, user.acct)),
+      db.select().from(trials).where(eq(trials.accountId, user.acct)),
+      historyQuery(db, user.acct, user.sub, now),
+      lifetimeQuery(db, user.acct, user.sub),
+      activationEventsSql(user.acct),
+      scheduledRowSql(user.acct),
       // admins see their members' open upgrade requests
-      user.role === 'admin' ? openUpgradeRequests(db, user.acct, now) : null,
-      scheduledChangeOf(db, user.acct),
+      ...openUpgradeRequestsSql(user.acct, now, user.role === 'admin'),
+      exposedUnitsSql(user),
+      // the account's daily use over the forecast window
+      dailyUsageQuery(db, user.acct, now),
     ]);
+    const account = accountRows[0];
+    if (!account) throw notFound('account', user.acct, 'account_id');
+    const counters = (await live) ?? storedCounters;
+    const state: AccountState = { account, catalog: config.catalog, counters, trials: trialRows, pqa: null };
+    const scheduledChange = scheduledChangeFrom(scheduledRows[0]);
+    const requests = user.role === 'admin' ? requestRows.map(view) : null;
     const snap = snapshotOf(state, now);
-    const rule = activationRuleFrom(activation);
-    const arms = assignExperiments(running, user);
+    const meters = withForecasts(snap.meters, daily, state.account.createdAt, now);
+    const arms = assignExperiments(config.running, user);
     const engine = promptsFor({
       state,
       snap,
       user,
       sessionId: session,
-      definitions: mergeDefinitions(definitionRows),
+      definitions: config.definitions,
       history,
       lifetime,
-      activated: isActivated(state.account, rule, Number(activationEvents?.[0]?.n ?? 0), now),
+      activated: isActivated(state.account, config.activation, Number(activationEvents[0]?.n ?? 0), now),
       copyOverrides: arms.copyOverrides,
+      forecasts: new Map(meters.map((m) => [m.metric, m.forecast])),
       now,
     });
     // Experiment prompts carry their variant; a holdout unit's are dropped, its exposure still recorded.
     const served = applyExperiments(engine.prompts, arms.byPrompt);
-    await recordExposures(db, user.acct, served.exposures, now);
+    // A unit's first exposure is written once (a second round trip, once per unit and experiment); known ones are skipped.
+    const exposed = new Set(exposedRows.map((r) => compositeKey(String(r.experiment_id), String(r.unit_id))));
+    await recordExposures(db, user.acct, served.exposures.filter((e) => !exposed.has(compositeKey(e.experimentId, e.unitId))), now);
     const plan = snap.plan;
+    // Where the plan allows grace past a limit: on the meter, and in the 100% notice.
+    const grace = Object.fromEntries(snap.meters.map((m) => [m.metric, graceState(m, graceCeiling(plan, m.metric, state.account))]));
+    const units = Object.fromEntries(state.catalog.metrics.map((m) => [m.id, m.unit]));
     const interval = intervalOf(state.account, plan);
     const yearly = interval === 'month' ? billedAmount(plan, state.account.seats, 'year') : null;
     return c.json({
@@ -92,10 +113,10 @@ export const widgetRoutes = new Hono<AppEnv>()
           .sort((a, b) => b.rank - a.rank)
           .map((p) => ({ plan_id: p.id, name: p.name, price_cents: billedAmount(p, p.seat_price_cents > 0 ? state.account.seats : 0, interval)!, currency: p.currency, interval })),
       }),
-      meters: snap.meters,
+      meters: meters.map((m) => (grace[m.metric] ? { ...m, grace: grace[m.metric] } : m)),
       features: snap.features,
       prompts: await Promise.all(
-        served.prompts.map(async ({ definition_id: _, ...p }) => ({
+        withGraceNotes(served.prompts, grace, units, user.locale).map(async ({ definition_id: _, ...p }) => ({
           ...p,
           serve_token: await signServe(c.env.LADDER_USER_TOKEN_SECRET, { acct: user.acct, sub: user.sub, prompt_id: p.id, variant_id: p.variant_id, experiment_id: p.experiment_id }, now),
         })),

@@ -7,6 +7,8 @@ import { WidgetPreview } from '../preview';
 import { useRequest } from '../state';
 import type { Experiment, ExperimentResults, PromptCopy, PromptDefinition, VariantResult } from '../types';
 import { CopyFields, loadPrompts } from './prompts';
+import { SimulationResults } from './simulate';
+import type { SimulationResponse } from '../../../shared/simulationSchemas';
 
 const open = signal<string | null>(null);
 const creating = signal(false);
@@ -282,6 +284,17 @@ function Results({ experiment: e, onChange }: { experiment: Experiment; onChange
                 { key: 'p', label: 'p-value', value: (v) => v.p_value, render: (v) => pval(v.p_value), numeric: true },
                 { key: 'beat', label: 'Chance to beat control', value: (v) => v.chance_to_beat_control, render: (v) => pct(v.chance_to_beat_control), numeric: true },
                 {
+                  key: 'impact',
+                  label: 'Impact',
+                  value: () => null,
+                  render: (v) =>
+                    v.id !== 'holdout' ? (
+                      <button type="button" class="secondary" onClick={() => previewShipping(e, v.id)} aria-label={`Preview impact of shipping ${v.id}`}>
+                        Preview impact
+                      </button>
+                    ) : null,
+                },
+                {
                   key: 'ship',
                   label: 'Ship',
                   value: () => null,
@@ -294,9 +307,55 @@ function Results({ experiment: e, onChange }: { experiment: Experiment; onChange
                 },
               ]}
             />
+            <VariantImpact experiment={e} />
           </>
         )}
       </Loaded>
+    </section>
+  );
+}
+
+const variantImpact = signal<{ experimentId: string; variantId: string; result: SimulationResponse | null; error: string } | null>(null);
+
+/** Preview impact of shipping a variant: `POST /v1/admin/simulations` with the variant, current vs shipped side by side. */
+async function previewShipping(e: Experiment, variantId: string) {
+  variantImpact.value = { experimentId: e.id, variantId, result: null, error: '' };
+  try {
+    const result = await api<SimulationResponse>('/v1/admin/simulations', { method: 'POST', body: { variant: { experiment_id: e.id, variant_id: variantId } } });
+    if (variantImpact.value?.variantId === variantId) variantImpact.value = { experimentId: e.id, variantId, result, error: '' };
+  } catch (err) {
+    variantImpact.value = { experimentId: e.id, variantId, result: null, error: (err as Error).message };
+  }
+}
+
+function VariantImpact({ experiment: e }: { experiment: Experiment }) {
+  const v = variantImpact.value;
+  if (!v || v.experimentId !== e.id) return null;
+  return (
+    <section class="card" aria-labelledby="variant-impact-title" data-variant-impact={v.variantId}>
+      <h3 id="variant-impact-title">
+        Impact of shipping {v.variantId} ({e.prompt_id}), over the last 90 days
+      </h3>
+      {v.error && (
+        <p class="error" role="alert">
+          {v.error}
+        </p>
+      )}
+      {!v.result && !v.error && <p class="muted">Simulating…</p>}
+      {v.result && (
+        <>
+          <p class="muted small">
+            Upgrades projected from what {v.variantId} observed: {num(v.result.variant?.conversions ?? 0)} conversions of {num(v.result.variant?.exposed ?? 0)} exposed{' '}
+            {v.result.variant?.unit === 'user' ? 'users' : 'accounts'}.
+          </p>
+          <SimulationResults promptId={e.prompt_id} r={v.result} proposedTitle={`Shipping ${v.variantId}`} />
+        </>
+      )}
+      <div class="row">
+        <button type="button" class="secondary" onClick={() => (variantImpact.value = null)}>
+          Close
+        </button>
+      </div>
     </section>
   );
 }

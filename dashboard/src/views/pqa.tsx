@@ -61,18 +61,115 @@ export function PqaView() {
                 { key: 'band', label: 'Band', value: (a) => a.band, render: (a) => (a.band ? <span class={`badge ${a.band}`}>{a.band.replace('_', '-')}</span> : '—') },
                 { key: 'signals', label: 'Signals', value: (a) => a.top_signals.join('; '), render: (a) => (a.top_signals.length ? <ul class="signals">{a.top_signals.map((s) => <li key={s}>{s}</li>)}</ul> : '—') },
                 { key: 'plan', label: 'Plan', value: (a) => a.plan_id },
+                { key: 'route', label: 'Route', value: (a) => a.route, render: (a) => ROUTE_LABELS[a.route] ?? a.route },
                 { key: 'since', label: 'In band since', value: (a) => a.entered_band_at, render: (a) => day(a.entered_band_at) },
               ]}
             />
           </section>
         )}
       </Loaded>
+      <RoutingEditor onSaved={() => (all.reload(), list.reload())} />
       <Webhooks />
     </>
   );
 }
 
-const EVENTS = ['pqa.sales_ready', 'upgrade.requested', 'upgrade.succeeded'] as const;
+const ROUTE_LABELS: Record<string, string> = { self_serve: 'Self-serve', csm: 'CSM', sales: 'Sales' };
+type RoutingRule = { id: string; when: Record<string, unknown>; route: string; webhook_ids: string[] };
+const routingDraft = signal<string | null>(null);
+const routingMessage = signal('');
+
+/** What a rule's conditions say, in words: "sales-ready · plan pro · 20–199 seats · adds ≥ $1,000.00 a month". */
+const conditionText = (w: Record<string, unknown>) =>
+  [
+    Array.isArray(w.bands) && `band ${(w.bands as string[]).join(' or ')}`,
+    Array.isArray(w.plan_ids) && `plan ${(w.plan_ids as string[]).join(' or ')}`,
+    (w.min_seats !== undefined || w.max_seats !== undefined) && `${w.min_seats ?? 0}–${w.max_seats ?? '∞'} seats`,
+    w.min_added_mrr_cents !== undefined && `adds ≥ ${num(Number(w.min_added_mrr_cents) / 100)} MRR`,
+    w.min_added_pct !== undefined && `adds ≥ ${w.min_added_pct}% of MRR`,
+  ]
+    .filter(Boolean)
+    .join(' · ') || 'every account';
+
+/**
+ * Routing rules (`GET`/`PUT /v1/admin/routing`): the rules in order (first match wins, no match is
+ * self-serve), edited as JSON with the API's validation messages, and the accounts each route gets.
+ */
+function RoutingEditor({ onSaved }: { onSaved: () => void }) {
+  const routing = useRequest(() => api<{ rules: RoutingRule[] }>('/v1/admin/routing'), []);
+  const save = async (e: Event) => {
+    e.preventDefault();
+    routingMessage.value = '';
+    let body: unknown;
+    try {
+      body = JSON.parse(routingDraft.value ?? '');
+    } catch {
+      routingMessage.value = 'The rules are not valid JSON.';
+      return;
+    }
+    try {
+      await api('/v1/admin/routing', { method: 'PUT', body });
+      routingMessage.value = 'Saved the routing rules.';
+      routingDraft.value = null;
+      routing.reload();
+      onSaved();
+    } catch (err) {
+      routingMessage.value = (err as Error).message;
+    }
+  };
+  return (
+    <section class="card" aria-labelledby="routing-title">
+      <h2 id="routing-title">Routing rules</h2>
+      <p class="muted small">
+        Each account and each upgrade goes to self-serve, a CSM or sales by the first rule that matches (band, plan, seats, added MRR of
+        the expansion and its share of current MRR); no match is self-serve. An upgrade routed to sales shows "Talk to us" instead of a
+        charge; a rule's webhooks get its sales-ready pushes.
+      </p>
+      <p class="status" role="status" id="routing-status">
+        {routingMessage.value}
+      </p>
+      <Loaded state={routing}>
+        {({ rules }) => (
+          <>
+            <DataTable
+              id="routing"
+              caption="Routing rules, in order"
+              rows={rules}
+              rowKey={(r) => r.id}
+              empty="No rules: every account is self-serve."
+              columns={[
+                { key: 'id', label: 'Rule', value: (r) => r.id },
+                { key: 'when', label: 'When', value: (r) => conditionText(r.when) },
+                { key: 'route', label: 'Route', value: (r) => ROUTE_LABELS[r.route] ?? r.route },
+                { key: 'webhooks', label: 'Webhooks', value: (r) => (r.webhook_ids.length ? r.webhook_ids.join(', ') : 'all subscribed') },
+              ]}
+            />
+            <form onSubmit={save}>
+              <div class="field">
+                <label for="routing-json">Rules (JSON, as PUT /v1/admin/routing takes them)</label>
+                <textarea
+                  id="routing-json"
+                  name="routing"
+                  rows={10}
+                  value={routingDraft.value ?? JSON.stringify({ rules }, null, 2)}
+                  onInput={(e) => (routingDraft.value = e.currentTarget.value)}
+                />
+              </div>
+              <div class="row">
+                <button type="submit">Save routing rules</button>
+                <button type="button" class="secondary" onClick={() => (routingDraft.value = null)}>
+                  Revert
+                </button>
+              </div>
+            </form>
+          </>
+        )}
+      </Loaded>
+    </section>
+  );
+}
+
+const EVENTS = ['pqa.sales_ready', 'upgrade.requested', 'upgrade.succeeded', 'usage.threshold_crossed', 'usage.growth', 'pqa.band_changed', 'plan.downgrade_scheduled', 'subscription.cancel_scheduled', 'save_offer.accepted'] as const;
 const form = signal({ id: 'sales-slack', url: '', format: 'slack' as 'json' | 'slack', events: ['pqa.sales_ready'] as string[], secret: '' });
 
 function Webhooks() {

@@ -7,10 +7,14 @@ import { when } from '../format';
 import { WidgetPreview } from '../preview';
 import { useRequest } from '../state';
 import type { PromptCopy, PromptDefinition } from '../types';
+import { ImpactPreview, previewProposal, startProposal } from './simulate';
 
 type Listed = PromptDefinition & { updated_at: string | null; builtin: boolean };
 
 const editing = signal<string | null>(null);
+const simulating = signal<string | null>(null);
+/** The rules editor's unsaved draft being previewed, in place of the definition in force. */
+const previewing = signal<Listed | null>(null);
 const draft = signal<PromptCopy | null>(null);
 const message = signal('');
 
@@ -29,6 +33,7 @@ export const triggerText = (p: PromptDefinition) => {
   if ('feature_id' in t) return `feature ${t.feature_id === '*' ? 'any' : t.feature_id}`;
   if ('seat_pct' in t) return `seats ≥ ${t.seat_pct}%`;
   if ('milestones' in t) return `${t.metric === '*' ? 'any metric' : t.metric} reaches ${(t.milestones as number[]).join(', ')}`;
+  if ('days_before' in t) return `${t.metric === '*' ? 'any metric' : t.metric} limit forecast within ${t.days_before} days`;
   return '';
 };
 
@@ -54,6 +59,7 @@ export function PromptsView() {
     <Loaded state={list}>
       {({ prompts }) => {
         const current = prompts.find((p) => p.id === editing.value);
+        const simulated = previewing.value?.id === simulating.value ? previewing.value : prompts.find((p) => p.id === simulating.value);
         return (
           <>
             <p class="status" role="status">
@@ -101,14 +107,53 @@ export function PromptsView() {
                       </button>
                     ),
                   },
+                  {
+                    key: 'simulate',
+                    label: 'Impact',
+                    value: () => null,
+                    render: (p) => (
+                      <button
+                        type="button"
+                        class="secondary"
+                        aria-label={`Simulate a change to ${p.id}`}
+                        onClick={() => {
+                          simulating.value = p.id;
+                          previewing.value = null;
+                          startProposal(p);
+                        }}
+                      >
+                        Simulate
+                      </button>
+                    ),
+                  },
                 ]}
               />
             </section>
             {current && draft.value && <CopyEditor prompt={current} onSave={(copy) => save(current, { copy })} />}
             {current && draft.value && (
-              <RulesEditor key={current.id} prompt={current} onSave={(trigger, caps) => save(current, { trigger, caps })} />
+              <RulesEditor
+                key={current.id}
+                prompt={current}
+                onSave={(trigger, caps) => save(current, { trigger, caps })}
+                onPreview={(trigger, caps) => {
+                  // Preview impact: the draft replayed next to the rules in force, before anything is saved.
+                  const draftRules = { ...current, trigger, caps } as Listed;
+                  previewing.value = draftRules;
+                  simulating.value = current.id;
+                  previewProposal(draftRules);
+                }}
+              />
             )}
             <ActivationEditor />
+            {simulated && (
+              <ImpactPreview
+                prompt={simulated}
+                onClose={() => {
+                  simulating.value = null;
+                  previewing.value = null;
+                }}
+              />
+            )}
           </>
         );
       }}
@@ -135,8 +180,9 @@ export function CopyFields({ copy, onChange, idPrefix }: { copy: PromptCopy; onC
       {field('cta_label', 'Button label (empty: no button)')}
       {field('secondary_label', 'Secondary label (empty: none)')}
       <p class="muted small">
-        Placeholders: {'{used} {limit} {pct} {metric} {plan} {next_plan} {next_limit} {feature}'} — shown as plain text, never
-        HTML. A sentence naming the next plan is left out for accounts on the top plan.
+        Placeholders: {'{used} {limit} {pct} {metric} {plan} {next_plan} {next_limit} {feature}'}, and for forecast prompts{' '}
+        {'{date} {days}'} (when the limit is reached at the recent pace, and in how many days) — shown as plain text, never HTML. A
+        sentence naming the next plan is left out for accounts on the top plan.
       </p>
     </>
   );
@@ -173,7 +219,7 @@ function CopyEditor({ prompt, onSave }: { prompt: Listed; onSave: (c: PromptCopy
 
 const CAP_FIELDS = [
   ['per_session', 'Per session'],
-  ['total', 'Total (limit notices: per metric per billing period)'],
+  ['total', 'Total (limit notices and forecasts: per metric per billing period)'],
   ['dismiss_limit', 'Dismissals before suppression'],
   ['dismiss_cooldown_days', 'Suppressed for (days)'],
   ['snooze_days', '"Remind me later" for (days)'],
@@ -186,14 +232,24 @@ const numbers = (text: string) =>
     .map(Number);
 
 /** A prompt's trigger and frequency caps; the API's validation messages name the field. */
-function RulesEditor({ prompt, onSave }: { prompt: Listed; onSave: (trigger: Listed['trigger'], caps: Listed['caps']) => void }) {
+function RulesEditor({
+  prompt,
+  onSave,
+  onPreview,
+}: {
+  prompt: Listed;
+  onSave: (trigger: Listed['trigger'], caps: Listed['caps']) => void;
+  onPreview: (trigger: Listed['trigger'], caps: Listed['caps']) => void;
+}) {
   const t = prompt.trigger as Record<string, unknown>;
   const [thresholds, setThresholds] = useState(Array.isArray(t.thresholds) ? (t.thresholds as number[]).join(', ') : '');
   const [seatPct, setSeatPct] = useState(typeof t.seat_pct === 'number' ? String(t.seat_pct) : '');
+  const [daysBefore, setDaysBefore] = useState(typeof t.days_before === 'number' ? String(t.days_before) : '');
   const [caps, setCaps] = useState<Record<string, number>>({ ...(prompt.caps as unknown as Record<string, number>) });
   const trigger = () => {
     if ('thresholds' in t) return { ...t, thresholds: numbers(thresholds) };
     if ('seat_pct' in t) return { ...t, seat_pct: Number(seatPct) };
+    if ('days_before' in t) return { ...t, days_before: Number(daysBefore) };
     return t;
   };
   return (
@@ -217,6 +273,12 @@ function RulesEditor({ prompt, onSave }: { prompt: Listed; onSave: (trigger: Lis
             <input id="rules-seat_pct" name="seat_pct" type="number" value={seatPct} onInput={(e) => setSeatPct(e.currentTarget.value)} />
           </div>
         )}
+        {'days_before' in t && (
+          <div class="field">
+            <label for="rules-days_before">Days before the forecast limit (1–365)</label>
+            <input id="rules-days_before" name="days_before" type="number" value={daysBefore} onInput={(e) => setDaysBefore(e.currentTarget.value)} />
+          </div>
+        )}
         <div class="grid2">
           {CAP_FIELDS.map(([k, label]) => (
             <div class="field" key={k}>
@@ -233,6 +295,9 @@ function RulesEditor({ prompt, onSave }: { prompt: Listed; onSave: (trigger: Lis
         </div>
         <div class="row">
           <button type="submit">Save rules</button>
+          <button type="button" class="secondary" onClick={() => onPreview(trigger() as Listed['trigger'], caps as unknown as Listed['caps'])}>
+            Preview impact
+          </button>
         </div>
       </form>
     </section>

@@ -92,7 +92,10 @@ async function ask() {
   if (phase.value === 'paying') return;
   phase.value = 'paying';
   try {
-    await request('/v1/widget/upgrade-requests', { ...upgrade.value, note: note.value.trim() || undefined });
+    const { plan_id, seats } = upgrade.value!;
+    // an admin's "Talk to us" (an upgrade routed to sales) is recorded and sent as an upgrade request
+    const n = note.value.trim() || (preview.value?.route ? 'Talk to us' : undefined);
+    await request('/v1/widget/upgrade-requests', { plan_id, seats, note: n });
     phase.value = 'sent';
   } catch (e) {
     fail(e as Error, ask);
@@ -143,6 +146,8 @@ function Dialog({ choice }: { choice: Partial<UpgradeChoice> }) {
   const billing = out?.billing ?? pv?.billing;
   const yearly = choice.interval === 'year';
   const saving = account.plan.annual_saving_cents ?? 0;
+  // routed to sales: no charge here, the admin asks our team instead
+  const talk = admin && pv?.route == 'sales';
   const title = !admin ? 'Ask your admin' : choice.manage ? 'Manage plan' : yearly ? 'Switch to yearly billing' : choice.seats ? 'Add seats' : 'Upgrade your plan';
   return (
     <dialog ref={ref} aria-labelledby="u-t" onClose={() => upgrade.value === choice && close()} onKeyDown={trap}>
@@ -151,7 +156,7 @@ function Dialog({ choice }: { choice: Partial<UpgradeChoice> }) {
         <Manage choose={choose} shut={shut} />
       ) : ph === 'done' || ph === 'sent' ? (
         <>
-          <p role="status">{ph === 'sent' ? 'Request sent. Your admins will be in touch.' : out?.message}</p>
+          <p role="status">{ph === 'sent' ? (talk ? 'Thanks, our team will be in touch.' : 'Request sent. Your admins will be in touch.') : out?.message}</p>
           <div class="row">
             <button class="pri" ref={(b) => b?.focus()} onClick={shut}>
               Done
@@ -222,7 +227,11 @@ function Dialog({ choice }: { choice: Partial<UpgradeChoice> }) {
           {billing === 'local' && <p class="mu">Demo billing — no real charge</p>}
           <div class="row">
             {ph === 'failed' && <button onClick={out?.retry}>Try again</button>}
-            {admin ? (
+            {talk ? (
+              <button class="pri" onClick={ask}>
+                Talk to us
+              </button>
+            ) : admin ? (
               <button class="pri" disabled={!pv || ph === 'busy'} aria-disabled={ph !== 'ready'} onClick={confirm}>
                 {ph === 'paying' ? 'Upgrading…' : yearly ? 'Switch to yearly' : 'Confirm upgrade'}
               </button>
