@@ -88,7 +88,9 @@ describe('a retry storm (every write sent 4 times at once)', () => {
     await seedAccount(base, acct);
     const token = signUserToken({ acct, sub: 'u1' });
     // At the limit the 100% notice is served (a hard block, whatever the caps); events carry its serve token.
-    const limit = (await call(base, 'GET', `/v1/accounts/${acct}`)).json.usage.api_calls.limit as number;
+    const account = await call(base, 'GET', `/v1/accounts/${acct}`);
+    expect(account.status, JSON.stringify(account.json)).toBe(200);
+    const limit = account.json.usage.api_calls.limit as number;
     const full = await call(base, 'POST', '/v1/usage', { body: { events: [{ account_id: acct, metric: 'api_calls', value: limit, idempotency_key: 'full' }] } });
     if (QUEUED) {
       expectQueued([full], 1);
@@ -199,7 +201,9 @@ describe('concurrent writes to one account', () => {
     const acct = uid('overshoot');
     await seedAccount(base, acct);
     // Bring the api_calls counter to 10 below its limit, then race 30 checks of 1 for the rest.
-    const limit = (await call(base, 'GET', `/v1/accounts/${acct}`)).json.usage.api_calls.limit as number;
+    const account = await call(base, 'GET', `/v1/accounts/${acct}`);
+    expect(account.status, JSON.stringify(account.json)).toBe(200);
+    const limit = account.json.usage.api_calls.limit as number;
     const fill = await call(base, 'POST', '/v1/usage', { body: { events: [{ account_id: acct, metric: 'api_calls', value: limit - 10, idempotency_key: 'fill' }] } });
     if (QUEUED) {
       expectQueued([fill], 1);
