@@ -208,6 +208,8 @@ const FIELDS: [Exclude<keyof PqaConfig, 'custom'>, string, string][] = [
 const draft = signal<PqaConfig | null>(null);
 const preview = signal<Preview | null>(null);
 const scoringMessage = signal('');
+/** The dry run's refusal of the draft, apart from the save's message: a late preview must not wipe "Saved…". */
+const previewError = signal('');
 
 /** The PQA points table and band edges: each edit is previewed by the API (dry run) before it is saved. */
 function ScoringEditor({ saved, onSaved }: { saved: PqaConfig; onSaved: () => void }) {
@@ -218,9 +220,9 @@ function ScoringEditor({ saved, onSaved }: { saved: PqaConfig; onSaved: () => vo
     const t = setTimeout(async () => {
       try {
         const p = await api<Preview>('/v1/admin/pqa/config?dry_run=true', { method: 'PUT', body: d });
-        if (live) (preview.value = p), (scoringMessage.value = '');
+        if (live) (preview.value = p), (previewError.value = '');
       } catch (err) {
-        if (live) (preview.value = null), (scoringMessage.value = (err as Error).message);
+        if (live) (preview.value = null), (previewError.value = (err as Error).message);
       }
     }, 250);
     return () => ((live = false), clearTimeout(t));
@@ -284,7 +286,7 @@ function ScoringEditor({ saved, onSaved }: { saved: PqaConfig; onSaved: () => vo
           </tbody>
         </table>
         <p role="status" id="scoring-status">
-          {scoringMessage.value}
+          {previewError.value || scoringMessage.value}
         </p>
         <div class="row">
           <button type="submit">Save scoring</button>
