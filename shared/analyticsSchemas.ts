@@ -31,8 +31,8 @@ export const loginSchema = z.strictObject({ key: z.string().min(1).max(512) });
 /** `GET /v1/admin/analytics/funnel?from&to&prompt_id`. */
 export const funnelQuerySchema = z.strictObject({ ...range, prompt_id: z.string().min(1).max(200).optional() });
 
-/** `GET /v1/admin/analytics/upgrades?from&to&interval=day|week`. */
-export const upgradesQuerySchema = z.strictObject({ ...range, interval: z.enum(['day', 'week']).default('day') });
+/** `GET /v1/admin/analytics/upgrades?from&to&interval=day|week|month&by=kind` (`by=kind`: the CSV lists the rate per prompt kind instead of the series). */
+export const upgradesQuerySchema = z.strictObject({ ...range, interval: z.enum(['day', 'week', 'month']).default('day'), by: z.enum(['time', 'kind']).default('time') });
 
 /** `GET /v1/admin/accounts/:id/prompt-history?from&to&limit`. */
 export const promptHistoryQuerySchema = z.strictObject({
@@ -63,13 +63,15 @@ export interface FunnelRow {
   expansion_mrr_cents: number;
   click_rate: number | null;
   preview_rate: number | null;
-  upgrade_rate: number | null;
+  /** upgrades ÷ previews: a step of the funnel, not the self-serve upgrade rate. */
+  upgrades_per_preview: number | null;
 }
 
 export interface FunnelResponse {
   from: string;
   to: string;
   previews_rule: string;
+  rates_rule: string;
   rows: FunnelRow[];
 }
 
@@ -83,10 +85,24 @@ interface UpgradeBucket {
 export interface UpgradesResponse {
   from: string;
   to: string;
-  interval: 'day' | 'week';
+  interval: 'day' | 'week' | 'month';
   series: UpgradeBucket[];
   total: { eligible_accounts: number; upgraded_accounts: number; rate: number | null };
-  by_kind: { kind: string; upgrades: number; expansion_mrr_cents: number }[];
+  by_kind: UpgradesByKind[];
+  by_kind_rule: string;
+  /** The playbooks' healthy self-serve upgrade rate per month (3–7%), for reference. */
+  benchmark: { low: number; high: number; interval: 'month' };
+}
+
+/** Self-serve upgrades by the kind of prompt clicked before them, as a rate of the accounts shown that kind. */
+export interface UpgradesByKind {
+  kind: string;
+  /** Accounts shown a prompt of this kind in the period; null for `no_prompt`. */
+  accounts_shown: number | null;
+  upgraded_accounts: number;
+  rate: number | null;
+  upgrades: number;
+  expansion_mrr_cents: number;
 }
 
 interface PromptHistoryEvent {
@@ -132,6 +148,8 @@ export interface AdminAccount {
   entered_band_at: string | null;
   top_signals: string[];
   computed_at: string | null;
+  /** Where the routing rules send the account: self-serve, a CSM or sales. */
+  route: 'self_serve' | 'csm' | 'sales';
 }
 
 const UPGRADE_REQUEST_STATUSES = ['open', 'approved', 'declined'] as const;

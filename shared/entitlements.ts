@@ -68,11 +68,23 @@ export function metricLimit(plan: Plan, metricId: string, account: Pick<AccountR
 }
 
 /**
+ * How far past its limit a metric may go on a plan: the limit itself when the plan blocks
+ * there (the default), else limit × (1 + grace_pct / 100) rounded down; `null` = unlimited.
+ * @example graceCeiling({ …starter, overage: { api_calls: { mode: 'grace', grace_pct: 10 } } }, 'api_calls', account) // 11000
+ */
+export function graceCeiling(plan: Plan, metricId: string, account: Pick<AccountRow, 'seats'>): number | null {
+  const limit = metricLimit(plan, metricId, account);
+  const overage = plan.overage?.[metricId];
+  if (limit === null || !overage || overage.mode !== 'grace') return limit;
+  return Math.min(Math.floor((limit * (100 + overage.grace_pct)) / 100), Number.MAX_SAFE_INTEGER);
+}
+
+/**
  * The plans an account on `current` may be offered, lowest rank first: higher-ranked and not
  * hidden. A hidden plan keeps its accounts but is never offered.
  * @example offeredPlans(catalog, starter).map((p) => p.id) // ['pro', 'business']
  */
-function offeredPlans(catalog: Pick<Catalog, 'plans'>, current: Pick<Plan, 'rank'>): Plan[] {
+export function offeredPlans(catalog: Pick<Catalog, 'plans'>, current: Pick<Plan, 'rank'>): Plan[] {
   return [...catalog.plans].sort((a, b) => a.rank - b.rank).filter((pl) => pl.rank > current.rank && !pl.hidden);
 }
 

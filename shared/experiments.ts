@@ -77,6 +77,13 @@ export function shippedDefinition(definitions: PromptDefinition[], promptId: str
       const any = covering.find((d) => d.kind === 'milestone' && d.trigger.metric === ANY);
       return any ? ({ ...strip(any), id: promptId, trigger: { metric: instance.metric, milestones: [instance.milestone] }, copy } as PromptDefinition) : null;
     }
+    case 'forecast': {
+      const named = enabled.find((d) => d.kind === 'forecast' && d.trigger.metric === instance.metric);
+      if (named) return { ...strip(named), copy } as PromptDefinition;
+      const any = enabled.find((d) => d.kind === 'forecast' && d.trigger.metric === ANY);
+      if (!any || any.kind !== 'forecast') return null; // narrows `any` for its trigger
+      return { ...strip(any), id: promptId, trigger: { metric: instance.metric, days_before: any.trigger.days_before }, copy } as PromptDefinition;
+    }
   }
 }
 

@@ -35,7 +35,7 @@ export interface ServeInput {
   activated: boolean;
   definitions: readonly PromptDefinition[];
   /** Each meter with the start of the period its limit notices' `total` counts in (see `capPeriodMetric`). */
-  meters: readonly { metric: string; name: string; used: number; limit: number | null; cap_period_start: number }[];
+  meters: readonly { metric: string; name: string; used: number; limit: number | null; cap_period_start: number; limit_at?: number | null; days_to_limit?: number | null }[];
   seats: { used: number; limit: number | null };
   features: Readonly<Record<string, FeatureInput>>;
   plan: PlanRef;
@@ -73,7 +73,15 @@ export function engineInputFor(p: ServeInput): PromptEngineInput {
     locale: p.locale,
     activated: p.activated,
     definitions: p.definitions,
-    meters: p.meters.map((m) => ({ metric: m.metric, name: m.name, used: m.used, limit: m.limit, period_start: m.cap_period_start })),
+    meters: p.meters.map((m) => ({
+      metric: m.metric,
+      name: m.name,
+      used: m.used,
+      limit: m.limit,
+      period_start: m.cap_period_start,
+      // a forecast prompt's trigger: when the limit is reached at the recent pace
+      ...(m.limit_at != null && { limit_at: m.limit_at, days_to_limit: m.days_to_limit ?? null }),
+    })),
     seats: p.seats,
     features: p.features,
     plan: p.plan,

@@ -64,6 +64,13 @@ const featureSchema = z.strictObject({
   trial_days: z.number().int().min(0).max(365).default(7),
 });
 
+/** A plan's behaviour at a metric's limit: `grace` lets `/v1/check` allow up to limit × (1 + grace_pct / 100). */
+const overageSchema = z.strictObject({
+  mode: z.enum(['block', 'grace']),
+  grace_pct: z.number().int().min(0).max(1000).default(0),
+});
+type Overage = z.output<typeof overageSchema>;
+
 const planSchema = z.strictObject({
   id,
   name: text(120).min(1),
@@ -77,11 +84,17 @@ const planSchema = z.strictObject({
   /** A monthly plan's price when billed yearly (typically 15–20% off twelve months); null when not sold yearly. */
   annual_price_cents: cents.nullable().optional(),
   stripe_annual_price_id: text(255).nullable().optional(),
+  /** One extra seat's price for a year when the plan is billed yearly; null or absent = twelve times `seat_price_cents`. */
+  annual_seat_price_cents: cents.nullable().optional(),
+  /** The Stripe price of that yearly seat; needed to switch an account with bought seats to yearly billing through Stripe. */
+  stripe_annual_seat_price_id: text(255).nullable().optional(),
   /** Metric id → limit, one for every metric of the catalog; `null` is unlimited and must be written. */
   limits: z.record(id, z.number().int().min(0).max(1e15).nullable()).default({}),
   features: z.array(id).max(200).default([]),
   /** Accounts may stay on a hidden plan (grandfathered, internal); it is never offered as an upgrade. */
   hidden: z.boolean().default(false),
+  /** Metric id → what happens at the limit: a hard stop (`block`, the default) or `grace_pct` percent more allowed. */
+  overage: z.record(id, overageSchema).optional(),
 });
 
 export const catalogSchema = z
@@ -112,6 +125,8 @@ export const catalogSchema = z
       for (const m of metrics)
         if (!Object.hasOwn(plan.limits, m))
           ctx.addIssue({ code: 'custom', path: ['plans', i, 'limits', m], message: `plan "${plan.id}" has no limit for metric "${m}"; write a number, or null for unlimited` });
+      for (const m of Object.keys(plan.overage ?? {}))
+        if (!metrics.has(m)) ctx.addIssue({ code: 'custom', path: ['plans', i, 'overage', m], message: `unknown metric "${m}"` });
       plan.features.forEach((f, j) => {
         if (!features.has(f)) ctx.addIssue({ code: 'custom', path: ['plans', i, 'features', j], message: `unknown feature "${f}"` });
       });

@@ -40,6 +40,15 @@ export function utcMonthStart(t: number): number {
 }
 
 /**
+ * The 1st of the month after the one holding `t`, 00:00 UTC.
+ * @example utcNextMonthStart(Date.parse('2026-12-20T12:00:00Z')) === Date.parse('2027-01-01T00:00:00Z')
+ */
+export function utcNextMonthStart(t: number): number {
+  const d = new Date(t);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+}
+
+/**
  * An epoch-ms time as an ISO-8601 string in UTC, as every answer writes times.
  * @example isoTime(0) // '1970-01-01T00:00:00.000Z'
  */

@@ -26,6 +26,7 @@ import { openapiRoutes } from './routes/openapi';
 import { pqaAdminRoutes, pqaRoutes, readinessRoutes } from './routes/pqa';
 import { promptRoutes } from './routes/prompts';
 import { activationRoutes } from './routes/activation';
+import { routingRoutes } from './routes/routing';
 import { upgradeRequestRoutes } from './routes/upgradeRequests';
 import { retentionRoutes, saveOfferRoutes, savesRoutes } from './routes/retention';
 import { revenueRoutes } from './routes/revenue';
@@ -101,6 +102,7 @@ function buildApp({ devRoutes }: { devRoutes: boolean }) {
   app.route('/v1/admin/save-offers', saveOfferRoutes);
   app.route('/v1/admin/prompts', promptRoutes);
   app.route('/v1/admin/activation', activationRoutes);
+  app.route('/v1/admin/routing', routingRoutes);
   app.route('/v1/admin/upgrade-requests', upgradeRequestRoutes);
   app.route('/v1/admin/experiments', experimentRoutes);
   app.route('/v1/admin/pqa', pqaAdminRoutes);

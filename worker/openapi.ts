@@ -8,6 +8,7 @@ import * as analytics from '../shared/analyticsSchemas';
 import { seedHistorySchema as devSeedSchema } from './routes/devSeed';
 import * as ex from '../shared/experimentSchemas';
 import { activationRuleSchema, promptInputSchema } from '../shared/prompts';
+import { routingSchema } from '../shared/routing';
 import { simulationRequestSchema } from '../shared/simulationSchemas';
 import { pqaConfigSchema } from '../shared/pqaScore';
 import * as billing from '../shared/billingSchemas';
@@ -68,7 +69,7 @@ const operations: Operation[] = [
   { method: 'get', path: '/v1/pqa', auth: 'secret', summary: 'Accounts by PQA score, highest first, optionally one band', query: wh.pqaListQuerySchema },
   { method: 'get', path: '/v1/accounts/{accountId}/readiness', auth: 'secret', summary: 'Expansion readiness: PQA signals, seat and usage utilisation, activation' },
   { method: 'get', path: '/v1/admin/pqa/config', auth: 'admin', summary: 'The PQA points table, decay and band edges' },
-  { method: 'put', path: '/v1/admin/pqa/config', auth: 'admin', summary: 'Replace the PQA points table (every account is rescored by the next cron run)', body: pqaConfigSchema },
+  { method: 'put', path: '/v1/admin/pqa/config', auth: 'admin', summary: 'Replace the PQA points table (every account is rescored by the next cron run); ?dry_run=true previews how accounts would score and band', query: s.catalogPutQuerySchema, body: pqaConfigSchema },
   { method: 'get', path: '/v1/admin/webhooks', auth: 'admin', summary: 'Outgoing webhooks (secrets shown as a prefix) with their delivery counts' },
   { method: 'put', path: '/v1/admin/webhooks/{id}', auth: 'admin', summary: 'Create or replace an outgoing webhook', body: wh.webhookInputSchema },
   { method: 'post', path: '/v1/admin/webhooks/{id}/test', auth: 'admin', summary: 'Send a signed sample event to a webhook now', body: wh.webhookTestSchema },
@@ -76,6 +77,8 @@ const operations: Operation[] = [
   { method: 'get', path: '/v1/admin/prompts', auth: 'admin', summary: 'Prompt definitions in force' },
   { method: 'put', path: '/v1/admin/prompts/{id}', auth: 'admin', summary: 'Create or replace a prompt definition', body: promptInputSchema },
   { method: 'get', path: '/v1/admin/activation', auth: 'admin', summary: 'The activation rule: which events, how many, minimum account age' },
+  { method: 'get', path: '/v1/admin/routing', auth: 'admin', summary: 'Routing rules over PQA band, plan, seats and expansion size (first match wins)' },
+  { method: 'put', path: '/v1/admin/routing', auth: 'admin', summary: 'Set the routing rules: self-serve, CSM or sales, and the webhooks of each route', body: routingSchema },
   { method: 'put', path: '/v1/admin/activation', auth: 'admin', summary: 'Set the activation rule; soft prompts wait for it, hard blocks do not', body: activationRuleSchema },
   { method: 'post', path: '/v1/admin/login', auth: null, summary: 'Trade the admin key for the HttpOnly dashboard session cookie (401 on a wrong key)', body: analytics.loginSchema },
   { method: 'post', path: '/v1/admin/logout', auth: null, summary: 'Clear the dashboard session cookie' },

@@ -18,7 +18,10 @@ import {
   type PqaSignalDetail,
 } from '../shared/pqaScore';
 import { DAY_MS, isoTime, isoWeekStart, utcDay, utcMonthStart } from '../shared/time';
+import type { RouteChoice } from '../shared/routing';
+import { loadCatalog } from './catalog';
 import { sqlBatch, type Db } from './db';
+import { routesOf, routingFrom, routingQuery } from './routing';
 import { subscribedWebhooks } from './webhooks';
 
 /** The day length written into the SQL text: a bound parameter would be a REAL and divide exactly. */
@@ -66,6 +69,34 @@ export type PqaAccountScore = PqaResult & { account_id: string; name: string; pl
  */
 export function scoreAccount(agg: PqaAccountAggregate, now: number, config: PqaConfig = defaultPqaConfig): PqaAccountScore {
   return { account_id: agg.account_id, name: agg.name, plan_id: agg.plan_id, ...pqaFromAggregate(agg, now, config) };
+}
+
+/** Accounts a points-table preview scores (the first this many by id). */
+const PREVIEW_ACCOUNTS = 1000;
+
+/**
+ * How accounts would score and band under `proposed`, next to the table in force, without
+ * saving anything: the band counts both ways and each account whose score or band changes.
+ * Covers the first PREVIEW_ACCOUNTS accounts by id; custom events only the stored table names
+ * count (others read as not sent yet).
+ * @example await previewPqaConfig(db, { ...config, bands: { warm: 25, sales_assist: 50, sales_ready: 70 } }, Date.now())
+ */
+export async function previewPqaConfig(db: Db, proposed: PqaConfig, now: number) {
+  const { config, aggregates } = await readAggregates(db, accountPage('', PREVIEW_ACCOUNTS), now);
+  const bands = () => ({ nurture: 0, warm: 0, sales_assist: 0, sales_ready: 0 });
+  const current = bands();
+  const next = bands();
+  const changed: { account_id: string; name: string; score: number; band: PqaResult['band']; current_score: number; current_band: PqaResult['band'] }[] = [];
+  for (const agg of aggregates) {
+    const was = pqaFromAggregate(agg, now, config);
+    const will = pqaFromAggregate(agg, now, proposed);
+    current[was.band] += 1;
+    next[will.band] += 1;
+    if (was.score !== will.score || was.band !== will.band)
+      changed.push({ account_id: agg.account_id, name: agg.name, score: will.score, band: will.band, current_score: was.score, current_band: was.band });
+  }
+  changed.sort((a, b) => b.score - a.score || a.account_id.localeCompare(b.account_id));
+  return { accounts_scored: aggregates.length, bands: next, current_bands: current, changed: changed.slice(0, 200), changed_total: changed.length };
 }
 
 /** Which accounts a scoring pass covers: a page of all accounts, or named ones. */
@@ -146,11 +177,15 @@ export async function readAggregates(db: Db, accounts: AccountSet, now: number):
  */
 async function writeScores(db: Db, scores: PqaAccountScore[], now: number): Promise<void> {
   if (!scores.length) return;
-  const rows = scores.map((s) => ({ a: s.account_id, s: s.score, b: s.band, t: s.top_signals }));
-  const salesReady = scores
-    .filter((s) => s.band === 'sales_ready')
-    .map((s) => ({
+  const rows = scores.map((s) => ({ a: s.account_id, n: s.name, p: s.plan_id, s: s.score, b: s.band, t: s.top_signals }));
+  const ready = scores.filter((s) => s.band === 'sales_ready');
+  const routes = ready.length ? await salesReadyRoutes(db, ready.map((s) => s.account_id)) : new Map<string, RouteChoice>();
+  const salesReady = ready.map((s) => {
+    const r = routes.get(s.account_id);
+    return {
       a: s.account_id,
+      // the route's webhooks get the push; a route naming none sends to every subscribed webhook
+      w: r?.webhook_ids ?? [],
       payload: {
         account_id: s.account_id,
         account_name: s.name,
@@ -159,9 +194,27 @@ async function writeScores(db: Db, scores: PqaAccountScore[], now: number): Prom
         band: s.band,
         entered_band_at: isoTime(now),
         top_signals: s.top_signals,
+        route: r?.route ?? 'self_serve',
       },
-    }));
+    };
+  });
   const statements = [
+    // Before the upsert, while the stored band is still the one left: `pqa.band_changed` for each
+    // account whose band this write changes (an account never scored before was in nurture).
+    sql`
+      INSERT INTO webhook_outbox (id, webhook_id, event, dedupe_key, payload, attempts, next_attempt_at, created_at)
+      SELECT 'out_' || lower(hex(randomblob(12))), w.id, 'pqa.band_changed',
+             'pqa.band_changed|' || json_extract(r.value, '$.a') || '|' || ${now},
+             json_object('account_id', json_extract(r.value, '$.a'), 'account_name', json_extract(r.value, '$.n'),
+                         'plan_id', json_extract(r.value, '$.p'), 'from', coalesce(p.band, 'nurture'),
+                         'to', json_extract(r.value, '$.b'), 'score', json_extract(r.value, '$.s'),
+                         'changed_at', ${new Date(now).toISOString()}),
+             0, ${now}, ${now}
+      FROM json_each(${JSON.stringify(rows)}) AS r
+      LEFT JOIN pqa_scores p ON p.account_id = json_extract(r.value, '$.a')
+      JOIN (${subscribedWebhooks('pqa.band_changed')}) AS w
+      WHERE coalesce(p.band, 'nurture') != json_extract(r.value, '$.b') AND coalesce(p.computed_at, 0) <= ${now}
+      ON CONFLICT DO NOTHING`,
     sql`
       INSERT INTO pqa_scores (account_id, score, band, entered_band_at, top_signals, computed_at)
       SELECT json_extract(r.value, '$.a'), json_extract(r.value, '$.s'), json_extract(r.value, '$.b'), ${now},
@@ -183,11 +236,32 @@ async function writeScores(db: Db, scores: PqaAccountScore[], now: number): Prom
              json_extract(r.value, '$.payload'), 0, ${now}, ${now}
       FROM json_each(${JSON.stringify(salesReady)}) AS r
       JOIN pqa_scores p ON p.account_id = json_extract(r.value, '$.a')
-      JOIN (${subscribedWebhooks('pqa.sales_ready')}) AS w
+      JOIN webhooks w ON w.enabled = 1 AND CASE
+        WHEN json_array_length(r.value, '$.w') > 0 THEN w.id IN (SELECT value FROM json_each(r.value, '$.w'))
+        ELSE w.id IN (${subscribedWebhooks('pqa.sales_ready')}) END
       WHERE p.band = 'sales_ready' AND p.entered_band_at = ${now} AND p.computed_at = ${now}
       ON CONFLICT DO NOTHING`);
   }
   await sqlBatch(db, statements);
+}
+
+/** The routes of accounts that are sales-ready now: their plan, seats and billing, the rules and the catalog. */
+async function salesReadyRoutes(db: Db, accountIds: string[]): Promise<Map<string, RouteChoice>> {
+  const [[accountRows = [], routingRows], catalog] = await Promise.all([
+    sqlBatch(db, [sql`SELECT id, plan_id, seats, billing_interval FROM accounts WHERE id IN (SELECT value FROM json_each(${JSON.stringify(accountIds)}))`, routingQuery]),
+    loadCatalog(db),
+  ]);
+  return routesOf(
+    catalog,
+    routingFrom(routingRows),
+    accountRows.map((r) => ({
+      account_id: String(r.id),
+      band: 'sales_ready' as const,
+      plan_id: String(r.plan_id),
+      seats: Number(r.seats),
+      billing_interval: r.billing_interval === 'year' || r.billing_interval === 'month' ? r.billing_interval : null,
+    })),
+  );
 }
 
 /**

@@ -16,6 +16,7 @@ import {
 } from '../shared/prompts';
 import type { UserClaims, WidgetEvent } from '../shared/schemas';
 import { metricPeriod, type AccountSnapshot } from '../shared/entitlements';
+import type { Forecast } from '../shared/forecast';
 import type { AccountState } from './accounts';
 import { sqlBatch, type Db } from './db';
 import { rescoreAccounts } from './pqa';
@@ -136,6 +137,8 @@ export function promptsFor(p: {
   lifetime?: { promptId: string; impressions: number }[];
   activated: boolean;
   copyOverrides?: Record<string, PromptDefinition['copy']>;
+  /** Each meter's forecast (`withForecasts`), for forecast prompts. */
+  forecasts?: ReadonlyMap<string, Forecast>;
   now: number;
 }): { prompts: RenderedPrompt[]; session_prompts_left: number } {
   const { snap, state, now } = p;
@@ -161,13 +164,17 @@ export function promptsFor(p: {
     locale: p.user.locale ?? 'en-US',
     activated: p.activated,
     definitions: p.definitions,
-    meters: snap.meters.map((m) => ({
-      metric: m.metric,
-      name: m.name,
-      used: m.used,
-      limit: m.limit,
-      cap_period_start: metricPeriod(capPeriodMetric(catalogMetrics.get(m.metric)), state.account, now).start,
-    })),
+    meters: snap.meters.map((m) => {
+      const f = p.forecasts?.get(m.metric);
+      return {
+        metric: m.metric,
+        name: m.name,
+        used: m.used,
+        limit: m.limit,
+        cap_period_start: metricPeriod(capPeriodMetric(catalogMetrics.get(m.metric)), state.account, now).start,
+        ...(f?.limit_at && { limit_at: Date.parse(f.limit_at), days_to_limit: f.days_to_limit }),
+      };
+    }),
     seats: snap.seats,
     features: Object.fromEntries(
       Object.entries(snap.features).map(([id, f]) => [

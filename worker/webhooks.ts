@@ -129,14 +129,7 @@ export function slackMessage(event: string, payload: Record<string, unknown>, te
       ],
     };
   }
-  const what =
-    {
-      'upgrade.succeeded': 'upgraded',
-      'upgrade.requested': 'requested an upgrade',
-      'plan.downgrade_scheduled': 'scheduled a downgrade',
-      'subscription.cancel_scheduled': 'scheduled a cancellation',
-      'save_offer.accepted': 'accepted a save offer',
-    }[event as string] ?? slackText(event);
+  const what = slackWhat(event, payload);
   // Scalars of the payload and of its nested objects (one level, named "request plan_id"); Slack shows at most 10 fields.
   const details: [string, unknown][] = [];
   for (const [key, value] of Object.entries(payload)) {
@@ -151,6 +144,31 @@ export function slackMessage(event: string, payload: Record<string, unknown>, te
       ...(fields.length ? [{ type: 'section', fields }] : []),
     ],
   };
+}
+
+/** The verb phrase after the account's name in a Slack message. */
+function slackWhat(event: string, payload: Record<string, unknown>): string {
+  const band = (b: unknown) => slackText(b).replace('_', '-');
+  switch (event) {
+    case 'upgrade.succeeded':
+      return 'upgraded';
+    case 'upgrade.requested':
+      return 'requested an upgrade';
+    case 'plan.downgrade_scheduled':
+      return 'scheduled a downgrade';
+    case 'subscription.cancel_scheduled':
+      return 'scheduled a cancellation';
+    case 'save_offer.accepted':
+      return 'accepted a save offer';
+    case 'usage.threshold_crossed':
+      return `reached ${slackText(payload.threshold)}% of its ${slackText(payload.metric)} limit`;
+    case 'usage.growth':
+      return `is growing its ${slackText(payload.metric)} use`;
+    case 'pqa.band_changed':
+      return `moved from ${band(payload.from)} to ${band(payload.to)} (PQA score ${slackText(payload.score)})`;
+    default:
+      return slackText(event);
+  }
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);

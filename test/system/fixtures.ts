@@ -4,6 +4,7 @@
  * loopback receiver for outgoing webhooks and Stripe's webhook signature.
  */
 import { createHmac } from 'node:crypto';
+import { expect } from 'vitest';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { call, signUserToken } from './client.mjs';
@@ -14,7 +15,7 @@ export { KEYS } from './devWorker.mjs';
 export { DAY_MS as DAY };
 
 /** Three plans 4× apart with a seat price, Stripe price ids for the webhook tests. */
-const catalog = {
+export const catalog = {
   metrics: [
     { id: 'api_calls', name: 'API calls', unit: 'call', kind: 'counter', reset: 'billing_period' },
     { id: 'seats', name: 'Seats', unit: 'seat', kind: 'gauge' },
@@ -81,4 +82,27 @@ export async function eventually<T>(check: () => T | Promise<T>, ms = 15_000, ev
     if (v || Date.now() > until) return v;
     await sleep(every);
   }
+}
+
+/**
+ * The scale options the system worker runs with (test/system/devWorker.mjs takes them from the
+ * environment). With `LADDER_INGEST=queue`, `POST /v1/usage` and `/v1/track` answer
+ * `202 {"queued": N}` and the queue's consumer applies the batch afterwards (README, "The 202
+ * contract of queued ingestion"); with `LADDER_COUNTERS=durable_object` the account's object
+ * answers and D1 gets its events on the object's alarm.
+ */
+export const QUEUED = process.env.LADDER_INGEST === 'queue';
+export const OBJECTS = process.env.LADDER_COUNTERS === 'durable_object';
+
+/** How long a queued batch may take to be applied on this busy machine (the consumer waits up to 1 s for a batch). */
+export const APPLY_MS = 60_000;
+/**
+ * After the expected end state is reached with queued ingestion: long enough for any further
+ * (duplicate) delivery of what was queued to be applied too — several consumer batch timeouts.
+ */
+export const SETTLE_MS = 4_000;
+
+/** Every answer is the queue contract's `202 {"queued": n}`. */
+export function expectQueued(answers: { status: number; json: any }[], n: number) {
+  expect(answers.map((a) => [a.status, a.json])).toEqual(answers.map(() => [202, { queued: n }]));
 }

@@ -12,11 +12,13 @@ export interface Meter {
   threshold: number | null;
   period_end?: string | null;
   projected_at_period_end?: number | null;
+  /** When the limit is reached at the recent daily rate; null dates when not this period. */
+  forecast?: { limit_at: string | null; days_to_limit: number | null };
 }
 
 export interface Prompt {
   id: string;
-  kind: 'limit_notice' | 'feature_gate' | 'invite' | 'milestone';
+  kind: 'limit_notice' | 'feature_gate' | 'invite' | 'milestone' | 'forecast';
   metric?: string;
   feature_id?: string;
   threshold?: number;
@@ -49,6 +51,8 @@ interface PlanOption {
   currency: string;
   /** Not in API.md yet; used when present. */
   limits?: Record<string, number | null>;
+  /** The plan's feature ids; the dialog lists those the current plan lacks. */
+  features?: string[];
   interval?: string;
 }
 
@@ -64,6 +68,8 @@ export interface WidgetState {
   scheduled_change?: { kind: 'downgrade' | 'cancel'; plan_id?: string | null; seats?: number | null; reason?: string | null; effective_at: string } | null;
   /** Lower plans an admin can move to at the period end. */
   downgrade_options?: PlanOption[];
+  /** Admins, on a plan that sells extra seats: how many are bought (fewer can be scheduled for the period end). */
+  seats_bought?: number;
   meters: Meter[];
   features: Record<string, Feature>;
   prompts: Prompt[];
@@ -101,6 +107,8 @@ export interface Preview {
   proration_date: number;
   message: string;
   billing?: 'stripe' | 'local';
+  /** An upgrade routed to sales: no charge, the widget offers "Talk to us". */
+  route?: 'sales';
 }
 
 export interface UpgradeResult {

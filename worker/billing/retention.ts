@@ -13,6 +13,7 @@ import {
   DEFAULT_SAVE_OFFERS,
   downgradeLoss,
   downgradeMessage,
+  monthsAfter,
   savedMrr,
   type CancelReason,
   type ChosenOffer,
@@ -276,13 +277,6 @@ export async function cancelOffer(db: Db, user: UserClaims, input: { reason: Can
   return publicOffer(id, offer);
 }
 
-/** Calendar months after `at`, on the same day or the last of a shorter month (UTC). */
-function monthsAfter(at: number, months: number): number {
-  const d = new Date(at);
-  const days = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + months + 1, 0)).getUTCDate();
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + months, Math.min(d.getUTCDate(), days), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds());
-}
-
 export type AcceptResult = { status: 'accepted' | 'failed'; kind: ChosenOffer['kind']; message: string; effective_at?: string; until?: string; saved_mrr_cents: number };
 
 /**
@@ -317,7 +311,8 @@ export async function acceptOffer(db: Db, provider: BillingProvider, user: UserC
   switch (offer.kind) {
     case 'discount': {
       await provider.applyDiscount(ref, { percentOff: offer.percent_off!, months: offer.months! }, key).catch(providerFailed);
-      const until = monthsAfter(period.start, offer.months!);
+      // The next `months` invoices: those of the periods starting before `months` after this period ends.
+      const until = monthsAfter(period.end, offer.months!);
       accountUpdate = sql`UPDATE accounts SET discount_percent = ${offer.percent_off!}, discount_ends_at = ${until}, updated_at = ${now} WHERE id = ${user.acct}`;
       result = { status: 'accepted', kind: 'discount', message: `Done: ${offer.percent_off}% off for the next ${offer.months} months.`, until: new Date(until).toISOString(), saved_mrr_cents: kept(null) };
       break;

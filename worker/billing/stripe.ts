@@ -32,6 +32,12 @@ const priceId = (item: Stripe.SubscriptionItem) => item.price.id;
 /** The Stripe price a plan is billed at every `interval`: its own, or its yearly one for a monthly plan billed yearly. */
 const stripePriceFor = (plan: Plan, interval: Interval) => (interval === plan.interval ? plan.stripe_price_id : plan.stripe_annual_price_id ?? null);
 
+/** The Stripe price of one extra seat billed every `interval`: the plan's seat price, or its yearly one for a monthly plan billed yearly. */
+const stripeSeatPriceFor = (plan: Plan, interval: Interval) => (interval === plan.interval ? plan.stripe_seat_price_id : plan.stripe_annual_seat_price_id ?? null);
+
+/** Whether `id` is one of the plan's seat prices (monthly or yearly). */
+const isSeatPrice = (p: Plan, id: string) => p.stripe_seat_price_id === id || (p.stripe_annual_seat_price_id != null && p.stripe_annual_seat_price_id === id);
+
 /** Stripe statuses that carry recurring revenue. */
 const PAYING = new Set<Stripe.Subscription.Status>(['active', 'past_due', 'unpaid']);
 
@@ -44,7 +50,7 @@ export function subscriptionState(sub: Stripe.Subscription, catalog: Catalog) {
   const items = sub.items.data;
   const isPlanPrice = (p: Plan, id: string) => p.stripe_price_id === id || (p.stripe_annual_price_id != null && p.stripe_annual_price_id === id);
   const planItem = items.find((i) => catalog.plans.some((p) => isPlanPrice(p, priceId(i))));
-  const seatItem = items.find((i) => catalog.plans.some((p) => p.stripe_seat_price_id === priceId(i)));
+  const seatItem = items.find((i) => catalog.plans.some((p) => isSeatPrice(p, priceId(i))));
   const plan = planItem ? catalog.plans.find((p) => isPlanPrice(p, priceId(planItem))) ?? null : null;
   const first = planItem ?? items[0];
   const paying = PAYING.has(sub.status);
@@ -113,7 +119,7 @@ export function stripeProvider(env: Env): BillingProvider {
     const items = sub.items.data;
     const fromPrice = stripePriceFor(change.from.plan, change.from.interval);
     const planItem = items.find((i) => priceId(i) === fromPrice);
-    const seatItem = items.find((i) => priceId(i) === change.from.plan.stripe_seat_price_id);
+    const seatItem = items.find((i) => isSeatPrice(change.from.plan, priceId(i)));
     const out: Stripe.SubscriptionUpdateParams.Item[] = [];
     if (change.to.plan.id !== change.from.plan.id || change.to.interval !== change.from.interval) {
       const toPrice = stripePriceFor(change.to.plan, change.to.interval);
@@ -121,10 +127,9 @@ export function stripeProvider(env: Env): BillingProvider {
       if (!planItem) throw new BillingProviderError(`Stripe subscription ${sub.id} has no item priced ${fromPrice}.`);
       out.push({ id: planItem.id, price: toPrice, quantity: planItem.quantity ?? 1 });
     }
-    const seatPrice = change.to.plan.stripe_seat_price_id;
+    const seatPrice = stripeSeatPriceFor(change.to.plan, change.to.interval);
     if (change.to.plan.seat_price_cents > 0 && change.to.seats > 0) {
-      if (!seatPrice) throw notBillable('seat price');
-      if (change.to.interval !== change.to.plan.interval) throw notBillable('yearly seat price');
+      if (!seatPrice) throw notBillable(change.to.interval !== change.to.plan.interval ? 'yearly seat price (stripe_annual_seat_price_id)' : 'seat price');
       if (!seatItem) out.push({ price: seatPrice, quantity: change.to.seats });
       else if (seatItem.price.id !== seatPrice || seatItem.quantity !== change.to.seats)
         out.push({ id: seatItem.id, price: seatPrice, quantity: change.to.seats });

@@ -1,14 +1,18 @@
 import { sql } from 'drizzle-orm';
 import { Hono } from 'hono';
+import { graceCeiling } from '../../shared/entitlements';
+import { graceState } from '../../shared/grace';
 import { pqaConfigSchema } from '../../shared/pqaScore';
-import { id } from '../../shared/schemas';
+import { catalogPutQuerySchema, id } from '../../shared/schemas';
 import { pqaListQuerySchema } from '../../shared/webhookSchemas';
 import { loadAccountState, snapshotOf } from '../accounts';
 import { database, laggingReads, sqlBatch } from '../db';
 import type { AppEnv } from '../env';
 import { validate } from '../errors';
 import { readJson, readQuery } from '../middleware/body';
-import { accountsNamed, loadPqaConfig, scoreAccount, readAggregates, savePqaConfig } from '../pqa';
+import { loadCatalog } from '../catalog';
+import { accountsNamed, loadPqaConfig, previewPqaConfig, readAggregates, savePqaConfig, scoreAccount } from '../pqa';
+import { routesOf, routingFrom, routingQuery, type AccountRouteRow } from '../routing';
 import { DAY_MS, isoOrNull } from '../../shared/time';
 
 /**
@@ -21,12 +25,27 @@ export const pqaRoutes = new Hono<AppEnv>().get('/', async (c) => {
   const order = sql`ORDER BY score DESC, entered_band_at ASC, account_id ASC LIMIT ${limit}`;
   const query =
     band && band !== 'nurture'
-      ? sql`SELECT account_id, score, band, entered_band_at, top_signals FROM pqa_scores WHERE band = ${band} ${order}`
+      ? sql`SELECT p.account_id, p.score, p.band, p.entered_band_at, p.top_signals, a.plan_id, a.seats, a.billing_interval
+            FROM pqa_scores p JOIN accounts a ON a.id = p.account_id WHERE p.band = ${band} ${order}`
       : sql`SELECT a.id AS account_id, coalesce(p.score, 0) AS score, coalesce(p.band, 'nurture') AS band,
-                   coalesce(p.entered_band_at, a.created_at) AS entered_band_at, coalesce(p.top_signals, '[]') AS top_signals
+                   coalesce(p.entered_band_at, a.created_at) AS entered_band_at, coalesce(p.top_signals, '[]') AS top_signals,
+                   a.plan_id, a.seats, a.billing_interval
             FROM accounts a LEFT JOIN pqa_scores p ON p.account_id = a.id
             ${band ? sql`WHERE coalesce(p.band, 'nurture') = 'nurture'` : sql``} ${order}`;
-  const [rows = []] = await sqlBatch(laggingReads(c.env.DB), [query]);
+  const db = database(c.env.DB);
+  const [[rows = []], [routingRows], catalog] = await Promise.all([sqlBatch(laggingReads(c.env.DB), [query]), sqlBatch(db, [routingQuery]), loadCatalog(db)]);
+  // Where each account goes: its route under the routing rules, its next plan up as the expansion.
+  const routes = routesOf(
+    catalog,
+    routingFrom(routingRows),
+    rows.map((r) => ({
+      account_id: String(r.account_id),
+      band: String(r.band) as AccountRouteRow['band'],
+      plan_id: String(r.plan_id),
+      seats: Number(r.seats),
+      billing_interval: r.billing_interval === 'year' || r.billing_interval === 'month' ? r.billing_interval : null,
+    })),
+  );
   return c.json({
     accounts: rows.map((r) => ({
       account_id: String(r.account_id),
@@ -34,6 +53,7 @@ export const pqaRoutes = new Hono<AppEnv>().get('/', async (c) => {
       band: String(r.band),
       entered_band_at: isoOrNull(Number(r.entered_band_at)),
       top_signals: JSON.parse(String(r.top_signals)) as string[],
+      route: routes.get(String(r.account_id))!.route,
     })),
   });
 });
@@ -72,7 +92,11 @@ export const readinessRoutes = new Hono<AppEnv>().get('/:accountId/readiness', a
     seats: { used: snap.seats.used, limit: snap.seats.limit, pct: seatMeter?.pct ?? null },
     usage: snap.meters
       .filter((m) => m.metric !== 'seats')
-      .map((m) => ({ metric: m.metric, name: m.name, used: m.used, limit: m.limit, pct: m.pct, threshold: m.threshold, projected_at_period_end: m.projected_at_period_end })),
+      .map((m) => {
+        // Grace use shows here: `grace` (ceiling, left, in_grace) where the plan allows going past the limit.
+        const grace = graceState(m, graceCeiling(snap.plan, m.metric, a));
+        return { metric: m.metric, name: m.name, used: m.used, limit: m.limit, pct: m.pct, threshold: m.threshold, projected_at_period_end: m.projected_at_period_end, ...(grace && { grace }) };
+      }),
     created_at: isoOrNull(a.createdAt),
     days_since_created: Math.max(0, Math.floor((now - a.createdAt) / DAY_MS)),
     activated_at: isoOrNull(a.activatedAt),
@@ -80,11 +104,16 @@ export const readinessRoutes = new Hono<AppEnv>().get('/:accountId/readiness', a
   });
 });
 
-/** `GET/PUT /v1/admin/pqa/config` (admin): the points table, decay and band edges. */
+/**
+ * `GET/PUT /v1/admin/pqa/config` (admin): the points table, decay and band edges.
+ * `PUT ?dry_run=true` saves nothing and answers how accounts would score and band under it.
+ */
 export const pqaAdminRoutes = new Hono<AppEnv>()
   .get('/config', async (c) => c.json(await loadPqaConfig(database(c.env.DB))))
   .put('/config', async (c) => {
+    const { dry_run } = readQuery(c, catalogPutQuerySchema);
     const config = await readJson(c, pqaConfigSchema);
+    if (dry_run) return c.json({ config, ...(await previewPqaConfig(database(c.env.DB), config, c.get('now'))) });
     await savePqaConfig(database(c.env.DB), config, c.get('now'));
     return c.json(config);
   });

@@ -47,6 +47,12 @@ function samplePayload(event: WebhookEvent, now: number): Record<string, unknown
       return { ...account, user_id: 'user_1', requested_plan_id: 'pro', seats: null, note: 'Could we move to Pro?' };
     case 'upgrade.succeeded':
       return { ...account, from_plan_id: 'starter', plan_id: 'pro', amount_charged_cents: 7500, currency: 'usd' };
+    case 'usage.threshold_crossed':
+      return { ...account, metric: 'api_calls', threshold: 90, used: 9100, limit: 10000, period_start: new Date(now).toISOString() };
+    case 'usage.growth':
+      return { ...account, metric: 'api_calls', wow_pct: 24.5, mom_pct: 61.2, last_7_days: 3500, last_30_days: 12400 };
+    case 'pqa.band_changed':
+      return { ...account, from: 'warm', to: 'sales_assist', score: 64, changed_at: new Date(now).toISOString() };
     case 'plan.downgrade_scheduled':
       return { ...account, plan_id: 'pro', to_plan_id: 'starter', seats: 5, effective_at: new Date(now + 15 * DAY_MS).toISOString() };
     case 'subscription.cancel_scheduled':

@@ -391,6 +391,9 @@ export async function startStripeMock(port = 0): Promise<{ port: number; server:
   const server = createServer((req, res) => {
     handle(req, res).catch((err) => send(res, 500, { error: { type: 'api_error', message: `mock failure: ${err instanceof Error ? err.message : err}` } }));
   });
+  // workerd reuses idle connections; Node's 5 s keep-alive would close one under it between tests
+  // that do not call Stripe, and the next call would fail with "Network connection lost".
+  server.keepAliveTimeout = 10 * 60_000;
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const address = server.address() as AddressInfo;
   return { port: address.port, server, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
