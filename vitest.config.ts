@@ -29,7 +29,7 @@ export default defineConfig({
         test: {
           name: 'system',
           environment: 'node',
-          include: ['test/{load,fault,badinput,production}/**/*.test.ts'],
+          include: ['test/{load,fault,badinput,production,stripe}/**/*.test.ts'],
           globalSetup: ['./test/system/global.ts'],
           fileParallelism: false,
           testTimeout: 120_000,

@@ -6,13 +6,12 @@
 import { z } from 'zod';
 import { id } from './schemas';
 
-export const DAY_MS = 86_400_000;
-export const PQA_BAND_IDS = ['nurture', 'warm', 'sales_assist', 'sales_ready'] as const;
+const PQA_BAND_IDS = ['nurture', 'warm', 'sales_assist', 'sales_ready'] as const;
 export type PqaBandId = (typeof PQA_BAND_IDS)[number];
 
 /** Query times outside these bounds are refused (400), never carried into date arithmetic. */
-export const QUERY_TIME_MIN = Date.UTC(2000, 0, 1);
-export const QUERY_TIME_MAX = Date.UTC(2200, 0, 1);
+const QUERY_TIME_MIN = Date.UTC(2000, 0, 1);
+const QUERY_TIME_MAX = Date.UTC(2200, 0, 1);
 
 /** A query-string time: ISO-8601 with offset, a date (`2026-11-01`, UTC), or epoch milliseconds, within 2000-01-01…2200-01-01. */
 export const queryTime = z
@@ -38,8 +37,8 @@ export const sessionStateSchema = z.object({ ok: z.literal(true), via: z.enum(['
 /** `GET /v1/admin/analytics/funnel?from&to&prompt_id`. */
 export const funnelQuerySchema = z.strictObject({ ...range, prompt_id: z.string().min(1).max(200).optional() });
 
-/** `GET /v1/admin/analytics/upgrades?from&to&interval=day|week`. */
-export const upgradesQuerySchema = z.strictObject({ ...range, interval: z.enum(['day', 'week']).default('day') });
+/** `GET /v1/admin/analytics/upgrades?from&to&interval=day|week|month&by=kind` (`by=kind`: the CSV lists the rate per prompt kind instead of the series). */
+export const upgradesQuerySchema = z.strictObject({ ...range, interval: z.enum(['day', 'week', 'month']).default('day'), by: z.enum(['time', 'kind']).default('time') });
 
 /** `GET /v1/admin/accounts/:id/prompt-history?from&to&limit`. */
 export const promptHistoryQuerySchema = z.strictObject({
@@ -70,17 +69,19 @@ export interface FunnelRow {
   expansion_mrr_cents: number;
   click_rate: number | null;
   preview_rate: number | null;
-  upgrade_rate: number | null;
+  /** upgrades ÷ previews: a step of the funnel, not the self-serve upgrade rate. */
+  upgrades_per_preview: number | null;
 }
 
 export interface FunnelResponse {
   from: string;
   to: string;
   previews_rule: string;
+  rates_rule: string;
   rows: FunnelRow[];
 }
 
-export interface UpgradeBucket {
+interface UpgradeBucket {
   start: string;
   eligible_accounts: number;
   upgraded_accounts: number;
@@ -90,13 +91,27 @@ export interface UpgradeBucket {
 export interface UpgradesResponse {
   from: string;
   to: string;
-  interval: 'day' | 'week';
+  interval: 'day' | 'week' | 'month';
   series: UpgradeBucket[];
   total: { eligible_accounts: number; upgraded_accounts: number; rate: number | null };
-  by_kind: { kind: string; upgrades: number; expansion_mrr_cents: number }[];
+  by_kind: UpgradesByKind[];
+  by_kind_rule: string;
+  /** The playbooks' healthy self-serve upgrade rate per month (3–7%), for reference. */
+  benchmark: { low: number; high: number; interval: 'month' };
 }
 
-export interface PromptHistoryEvent {
+/** Self-serve upgrades by the kind of prompt clicked before them, as a rate of the accounts shown that kind. */
+export interface UpgradesByKind {
+  kind: string;
+  /** Accounts shown a prompt of this kind in the period; null for `no_prompt`. */
+  accounts_shown: number | null;
+  upgraded_accounts: number;
+  rate: number | null;
+  upgrades: number;
+  expansion_mrr_cents: number;
+}
+
+interface PromptHistoryEvent {
   timestamp: string;
   user_id: string;
   session_id: string;
@@ -139,15 +154,17 @@ export interface AdminAccount {
   entered_band_at: string | null;
   top_signals: string[];
   computed_at: string | null;
+  /** Where the routing rules send the account: self-serve, a CSM or sales. */
+  route: 'self_serve' | 'csm' | 'sales';
 }
 
-export const UPGRADE_REQUEST_STATUSES = ['open', 'approved', 'declined'] as const;
+const UPGRADE_REQUEST_STATUSES = ['open', 'approved', 'declined'] as const;
 
 /** `GET /v1/admin/upgrade-requests?status&from&to` (JSON, or CSV with `Accept: text/csv`). */
 export const upgradeRequestsQuerySchema = z.strictObject({ ...range, status: z.enum(UPGRADE_REQUEST_STATUSES).optional() });
 
 /** A member's request for a plan or seats, as admins (and the widget) see it. */
-export const upgradeRequestViewSchema = z.object({
+const upgradeRequestViewSchema = z.object({
   id: z.string(),
   account_id: z.string(),
   user_id: z.string(),

@@ -59,9 +59,9 @@ export const trialStartSchema = z.strictObject({ feature_id: id });
 /** `GET /v1/admin/analytics/revenue?from&to` (ISO-8601 or epoch ms; `to` defaults to now, `from` to 30 days before `to`). */
 export const revenueQuerySchema = z.strictObject({ from: queryTime.optional(), to: queryTime.optional() });
 
-export const billingModeSchema = z.enum(['stripe', 'local']);
+const billingModeSchema = z.enum(['stripe', 'local']);
 
-export const upgradePreviewResponseSchema = z.object({
+const upgradePreviewResponseSchema = z.object({
   amount_due_now_cents: z.number().int(),
   currency: z.string(),
   next_amount_cents: z.number().int(),
@@ -75,9 +75,20 @@ export const upgradePreviewResponseSchema = z.object({
   annual_saving_cents: z.number().int().optional(),
   billing: billingModeSchema,
 });
-export type UpgradePreview = z.output<typeof upgradePreviewResponseSchema>;
+/** An upgrade whose route is `sales` (shared/routing.ts): no charge; the widget offers "Talk to us", an upgrade request. */
+const salesPreviewSchema = z.object({
+  route: z.literal('sales'),
+  message: z.string(),
+  plan_id: z.string(),
+  seats: z.number().int(),
+  added_mrr_cents: z.number().int(),
+  currency: z.string(),
+});
+/** `POST /v1/widget/upgrade/preview` answer: the charge now and next, or — routed to sales — no charge. */
+const upgradePreviewAnswerSchema = z.union([upgradePreviewResponseSchema, salesPreviewSchema]);
+export type UpgradePreview = (z.output<typeof upgradePreviewResponseSchema> & { route?: undefined }) | z.output<typeof salesPreviewSchema>;
 
-export const upgradeResultSchema = z.object({
+const upgradeResultSchema = z.object({
   status: z.enum(['succeeded', 'requires_action', 'failed']),
   plan_id: z.string(),
   seats: z.number().int(),
@@ -99,7 +110,7 @@ export const downgradeSchema = z
   .superRefine(oneChange);
 export type DowngradeInput = z.output<typeof downgradeSchema>;
 
-export const cancelReasonSchema = z.enum(CANCEL_REASONS);
+const cancelReasonSchema = z.enum(CANCEL_REASONS);
 
 /** `POST /v1/widget/cancel/offer`. */
 export const cancelOfferSchema = z.strictObject({ reason: cancelReasonSchema, note: z.string().max(2000).optional() });
@@ -132,10 +143,6 @@ export const saveOfferSchema = z
     if (o.kind !== 'downgrade') refuse('plan_id');
   });
 export const saveOffersSchema = z.strictObject(Object.fromEntries(CANCEL_REASONS.map((r) => [r, saveOfferSchema.optional()])) as Record<(typeof CANCEL_REASONS)[number], z.ZodOptional<typeof saveOfferSchema>>);
-export type SaveOffersInput = z.output<typeof saveOffersSchema>;
-
-/** `GET /v1/admin/analytics/saves?from&to`. */
-export const savesQuerySchema = revenueQuerySchema;
 
 /** `POST /v1/stripe/webhook` answer: the event applied once (`duplicate` when seen before). */
 export const stripeWebhookResultSchema = z.object({
@@ -164,7 +171,7 @@ export const revenueSchema = z.object({
 export type RevenueResponse = z.output<typeof revenueSchema>;
 
 /** One save offer as configured (the defaults for reasons never set). */
-export const saveOfferViewSchema = z.object({
+const saveOfferViewSchema = z.object({
   kind: z.enum(OFFER_KINDS),
   percent_off: z.number().optional(),
   months: z.number().optional(),
@@ -191,4 +198,4 @@ export const savesSchema = z.object({
     }),
   ),
 });
-export type SavesResponse = z.output<typeof savesSchema>;
+type SavesResponse = z.output<typeof savesSchema>;

@@ -1,6 +1,6 @@
 /**
- * Prompt copy: fills `{used} {limit} {pct} {metric} {plan} {next_plan} {next_limit} {feature}`
- * into admin-written templates. The result is plain text for `textContent`, never HTML.
+ * Prompt copy: fills `{used} {limit} {pct} {metric} {plan} {next_plan} {next_limit} {feature}
+ * {date} {days}` into admin-written templates. The result is plain text for `textContent`, never HTML.
  */
 
 export interface CopyVars {
@@ -14,17 +14,22 @@ export interface CopyVars {
   /** The next plan's limit of the metric: a number, or text such as "unlimited". */
   next_limit?: number | string | null;
   feature?: string | null;
+  /** When a forecast reaches the limit (epoch ms), shown as a UTC day such as "Dec 12". */
+  date?: number | null;
+  /** Whole days until then. */
+  days?: number | null;
 }
 
-export const FALLBACK_LOCALE = 'en-US';
+const FALLBACK_LOCALE = 'en-US';
 
 const PLACEHOLDER = /\{([a-z_]+)\}/g;
 
-function formatsFor(locale: string): { number: Intl.NumberFormat; percent: Intl.NumberFormat } {
+function formatsFor(locale: string): { number: Intl.NumberFormat; percent: Intl.NumberFormat; date: Intl.DateTimeFormat } {
   try {
     return {
       number: new Intl.NumberFormat(locale),
       percent: new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 0 }),
+      date: new Intl.DateTimeFormat(locale, { month: 'short', day: 'numeric', timeZone: 'UTC' }),
     };
   } catch {
     return formatsFor(FALLBACK_LOCALE);
@@ -43,7 +48,8 @@ export function renderCopy(template: string, vars: CopyVars, locale: string): st
   return template.replace(PLACEHOLDER, (placeholder: string, name: string) => {
     switch (name) {
       case 'used':
-      case 'limit': {
+      case 'limit':
+      case 'days': {
         const value = vars[name];
         return typeof value === 'number' && Number.isFinite(value) ? fmt().number.format(value) : placeholder;
       }
@@ -52,6 +58,10 @@ export function renderCopy(template: string, vars: CopyVars, locale: string): st
         return typeof value === 'number' && Number.isFinite(value)
           ? fmt().percent.format(Math.floor(value) / 100)
           : placeholder;
+      }
+      case 'date': {
+        const value = vars.date;
+        return typeof value === 'number' && Number.isFinite(value) ? fmt().date.format(value) : placeholder;
       }
       case 'next_limit': {
         const value = vars.next_limit;

@@ -3,9 +3,10 @@
  * (plan or trial), seats and the plans it can move up to. Pure: the worker loads the rows,
  * this decides.
  */
-import { highestThreshold, projectUsage, remaining, usagePct } from './metering';
+import { highestThreshold, projectUsage, usagePct } from './metering';
 import { calendarMonth, nextPeriod } from './prorate';
 import type { Catalog, Meter, Metric, Plan } from './schemas';
+import { isoOrNull } from './time';
 
 export const SEATS_METRIC = 'seats';
 
@@ -67,6 +68,18 @@ export function metricLimit(plan: Plan, metricId: string, account: Pick<AccountR
 }
 
 /**
+ * How far past its limit a metric may go on a plan: the limit itself when the plan blocks
+ * there (the default), else limit × (1 + grace_pct / 100) rounded down; `null` = unlimited.
+ * @example graceCeiling({ …starter, overage: { api_calls: { mode: 'grace', grace_pct: 10 } } }, 'api_calls', account) // 11000
+ */
+export function graceCeiling(plan: Plan, metricId: string, account: Pick<AccountRow, 'seats'>): number | null {
+  const limit = metricLimit(plan, metricId, account);
+  const overage = plan.overage?.[metricId];
+  if (limit === null || !overage || overage.mode !== 'grace') return limit;
+  return Math.min(Math.floor((limit * (100 + overage.grace_pct)) / 100), Number.MAX_SAFE_INTEGER);
+}
+
+/**
  * The plans an account on `current` may be offered, lowest rank first: higher-ranked and not
  * hidden. A hidden plan keeps its accounts but is never offered.
  * @example offeredPlans(catalog, starter).map((p) => p.id) // ['pro', 'business']
@@ -81,7 +94,7 @@ export function currentUse(metric: Metric, account: AccountRow, counter: Counter
   return counter.periodStart === metricPeriod(metric, account, now).start ? counter.used : 0;
 }
 
-export type FeatureState = {
+type FeatureState = {
   name: string;
   description: string;
   trial_days: number;
@@ -99,8 +112,6 @@ export type AccountSnapshot = {
   seats: { used: number; limit: number | null };
   upgradeOptions: Plan[];
 };
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /**
  * Everything the API says about an account's plan, usage and features at `now`.
@@ -134,7 +145,7 @@ export function accountSnapshot(p: {
       limit,
       pct: usagePct(used, limit),
       threshold: highestThreshold(used, limit),
-      period_end: iso(period.end),
+      period_end: isoOrNull(period.end),
       projected_at_period_end: projected,
     };
   });
@@ -152,7 +163,7 @@ export function accountSnapshot(p: {
       trial_days: feature.trial_days,
       entitled: inPlan || onTrial,
       trial_available: !inPlan && feature.trial_days > 0 && trialEnds === null,
-      trial_ends_at: !inPlan && onTrial ? iso(trialEnds) : null,
+      trial_ends_at: !inPlan && onTrial ? isoOrNull(trialEnds) : null,
       required_plan: inPlan ? null : byRank.find((pl) => !pl.hidden && pl.features.includes(feature.id))?.id ?? null,
     };
     entitlements[feature.id] = inPlan || onTrial;
@@ -176,4 +187,3 @@ export function planAllowing(catalog: Catalog, current: Plan, metricId: string, 
   return offeredPlans(catalog, current).find((pl) => (metricLimit(pl, metricId, account) ?? Infinity) >= needed) ?? null;
 }
 
-export { remaining };

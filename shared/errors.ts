@@ -51,6 +51,7 @@ export const ERROR_STATUS = {
   prompt_not_found: 422,
   not_billable: 422,
   no_subscription: 422,
+  talk_to_sales: 422,
   invalid_mode: 422,
   already_entitled: 422,
   trial_not_available: 422,

@@ -8,12 +8,12 @@ import { promptCopySchema } from './prompts';
 
 /** The arm id the results give to units held out of the prompt. */
 export const HOLDOUT_ID = 'holdout';
-export const EXPERIMENT_STATUSES = ['draft', 'running', 'stopped', 'shipped'] as const;
+const EXPERIMENT_STATUSES = ['draft', 'running', 'stopped', 'shipped'] as const;
 export type ExperimentStatus = (typeof EXPERIMENT_STATUSES)[number];
 
 const slug = z.string().regex(/^[A-Za-z0-9][\w.:-]{0,63}$/, 'letters, digits, _ . : - and at most 64 characters');
 
-export const experimentVariantSchema = z.strictObject({
+const experimentVariantSchema = z.strictObject({
   id: slug.refine((id) => id !== HOLDOUT_ID, `"${HOLDOUT_ID}" is reserved for the holdout`),
   /** Relative weight: any positive number, on one scale across the variants. */
   weight: z.number().positive().max(1_000_000),
@@ -78,14 +78,14 @@ export const experimentViewSchema = z.object({
   shipped_variant_id: z.string().nullable(),
   created_at: z.string().nullable(),
 });
-export type ExperimentView = z.output<typeof experimentViewSchema>;
+type ExperimentView = z.output<typeof experimentViewSchema>;
 
 /** `GET /v1/admin/experiments` answer. */
 export const experimentListSchema = z.object({ experiments: z.array(experimentViewSchema) });
 
 const interval = z.tuple([z.number(), z.number()]);
 /** One arm of the results (a variant, or the holdout). */
-export const variantResultSchema = z.object({
+const variantResultSchema = z.object({
   id: z.string(),
   exposed: z.number(),
   conversions: z.number(),
@@ -110,4 +110,4 @@ export const experimentResultsSchema = z.object({
   verdict: z.object({ status: z.enum(['insufficient_data', 'no_difference', 'winner', 'loser', 'srm']), winner_id: z.string().nullable(), message: z.string() }),
   warnings: z.array(z.string()),
 });
-export type ExperimentResultsResponse = z.output<typeof experimentResultsSchema>;
+type ExperimentResultsResponse = z.output<typeof experimentResultsSchema>;

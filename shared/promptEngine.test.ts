@@ -535,7 +535,7 @@ describe('prompt definitions from the admin API', () => {
 
   it('the default prompts are valid definitions covering every kind and threshold', () => {
     for (const d of defaultPrompts) expect(promptDefinitionSchema.parse(d)).toEqual(d);
-    expect(new Set(defaultPrompts.map((d) => d.kind))).toEqual(new Set(['limit_notice', 'feature_gate', 'invite', 'milestone']));
+    expect(new Set(defaultPrompts.map((d) => d.kind))).toEqual(new Set(['limit_notice', 'feature_gate', 'invite', 'milestone', 'forecast']));
     const thresholds = defaultPrompts.flatMap((d) => (d.kind === 'limit_notice' ? d.trigger.thresholds : []));
     expect(thresholds.sort((a, b) => a - b)).toEqual([50, 75, 90, 100]);
   });
@@ -550,12 +550,13 @@ describe('prompt ids', () => {
     [{ kind: 'invite', blocking: false }, 'invite-seats'],
     [{ kind: 'invite', blocking: true }, 'invite-seats-blocked'],
     [{ kind: 'milestone', metric: 'api_calls', milestone: 1000 }, 'milestone-api_calls-1000'],
+    [{ kind: 'forecast', metric: 'build-minutes' }, 'forecast-build-minutes'],
   ])('%j is %s and back', (instance, id) => {
     expect(promptIdFor(instance)).toBe(id);
     expect(parsePromptId(id)).toEqual(instance);
   });
 
-  it.each(['limit-api_calls-0', 'limit-api_calls-101', 'limit-api_calls-80.5', 'banner-1', 'gate-', ''])('%j names no prompt', (id) => {
+  it.each(['limit-api_calls-0', 'limit-api_calls-101', 'limit-api_calls-80.5', 'banner-1', 'gate-', 'forecast-', ''])('%j names no prompt', (id) => {
     expect(parsePromptId(id)).toBeNull();
   });
 });
@@ -582,5 +583,88 @@ describe("the widget's session mirror", () => {
     },
   ])('keeps what is still showable when $case', ({ events, shows }) => {
     expect(mirrorSessionCaps(prompts, events).map((p) => p.id)).toEqual(shows);
+  });
+});
+
+describe('forecast prompts', () => {
+  // without milestones, which would celebrate the thousands of calls used here
+  const acmeF: Account = { ...acme, definitions: defaultPrompts.filter((d) => d.kind !== 'milestone') };
+  /** API calls at `used`, the limit forecast `days` ahead of day `day` at noon. */
+  const heading = (used: number, day: number, days: number | null, extra: Partial<MeterInput> = {}) =>
+    apiCalls(used, { limit_at: days === null ? null : at(day) + days * DAY, days_to_limit: days, period_start: at(1, 0), ...extra });
+  const shown = (meters: MeterInput[], now = at(1), more: Partial<PromptEngineInput> = {}) =>
+    eligiblePrompts({ ...acmeF, meters, now, session_id: 's1', history: [], ...more }).prompts;
+
+  it('shows within days_before of the forecast limit with {date} and {days} filled, never blocking', () => {
+    const [p] = shown([heading(4000, 1, 6)]);
+    expect(p).toMatchObject({
+      id: 'forecast-api_calls',
+      definition_id: 'forecast',
+      kind: 'forecast',
+      metric: 'api_calls',
+      blocking: false,
+      title: 'Heading for your API calls limit',
+      // day 1 at noon + 6 days is Jan 7 1970 in UTC
+      body: "At this pace you'll reach your API calls limit on Jan 7. Business includes 50,000 API calls.",
+      cta_label: 'Compare plans',
+      secondary_label: 'Remind me later',
+    });
+    const custom: PromptDefinition = { ...defaultPrompts.find((d) => d.id === 'forecast')!, id: 'forecast-api', trigger: { metric: 'api_calls', days_before: 3 }, copy: { title: '{days} days left', body: 'Limit on {date}', cta_label: '', secondary_label: '' } } as PromptDefinition;
+    const withCustom = { definitions: [...acmeF.definitions, custom] };
+    // the definition naming the metric speaks for it, whatever the `*` one's days
+    expect(shown([heading(4000, 1, 6)], at(1), withCustom)).toEqual([]);
+    expect(shown([heading(4000, 1, 2)], at(1), withCustom).map((q) => [q.title, q.body])).toEqual([['2 days left', 'Limit on Jan 3']]);
+  });
+
+  it('stays quiet beyond days_before, without a forecast, at the limit, and while a 90%+ notice speaks for the metric', () => {
+    expect(shown([heading(4000, 1, 8)])).toEqual([]);
+    expect(shown([heading(4000, 1, null)])).toEqual([]);
+    expect(shown([apiCalls(4000)])).toEqual([]);
+    expect(shown([heading(10_000, 1, 0)]).map((p) => p.id)).toEqual(['limit-api_calls-100']);
+    // 91% crossed: the 90% notice says it, not a forecast as well; at 76% both speak, the notice first
+    expect(shown([heading(9100, 1, 2)]).map((p) => p.id)).toEqual(['limit-api_calls-90']);
+    expect(shown([heading(7600, 1, 2)]).map((p) => p.id)).toEqual(['limit-api_calls-75', 'forecast-api_calls']);
+    // a disabled definition switches it off
+    const off = acmeF.definitions.map((d) => (d.kind === 'forecast' ? { ...d, enabled: false } : d));
+    expect(shown([heading(4000, 1, 6)], at(1), { definitions: off })).toEqual([]);
+  });
+
+  it('follows the activation rule and the soft-prompt session budget like a limit notice', () => {
+    expect(shown([heading(4000, 1, 6)], at(1), { activated: false })).toEqual([]);
+    const meters = [heading(4000, 1, 6), storage(80), projects(9)];
+    // two soft prompts a session: the two limit notices (higher thresholds first) take the budget
+    expect(shown(meters).map((p) => p.id)).toEqual(['limit-projects-90', 'limit-storage_gb-75']);
+  });
+
+  it('is capped per metric per period: once a session, three times a period, snoozed for 7 days', () => {
+    const f = 'forecast-api_calls';
+    const meter = (day: number) => ({ meters: [heading(4000, day, 5)] });
+    const nextPeriod = { meters: [heading(4000, 40, 5, { period_start: at(31, 0) })] };
+    const cases: Step[][] = [
+      [
+        { day: 1, session: 'a', account: meter(1), shows: [f] },
+        { day: 1, hour: 13, session: 'a', account: meter(1), shows: [] },
+        { day: 2, session: 'b', account: meter(2), shows: [f] },
+        { day: 3, session: 'c', account: meter(3), shows: [f] },
+        { day: 4, session: 'd', account: meter(4), shows: [] },
+        // a new period counts from zero
+        { day: 40, session: 'e', account: nextPeriod, shows: [f] },
+      ],
+      [
+        { day: 1, session: 'a', account: meter(1), then: 'snooze', shows: [f] },
+        { day: 7, session: 'b', account: meter(7), shows: [] },
+        { day: 8, hour: 13, session: 'c', account: meter(8), shows: [f] },
+      ],
+    ];
+    for (const steps of cases) expect(play(acmeF, steps)).toEqual(steps.map((s) => s.shows));
+  });
+
+  it('a forecast trigger is a metric and whole days 1–365, 7 by default', () => {
+    const body = { kind: 'forecast', trigger: { metric: 'api_calls' }, copy: { title: 't', body: 'b', cta_label: '', secondary_label: '' } };
+    expect(promptInputSchema.parse(body)).toMatchObject({ trigger: { metric: 'api_calls', days_before: 7 }, caps: { per_session: 1, total: 3, snooze_days: 7 } });
+    for (const days_before of [0, 366, 2.5, '7']) {
+      const r = promptInputSchema.safeParse({ ...body, trigger: { metric: 'api_calls', days_before } });
+      expect(r.error?.issues.map((i) => i.path)).toContainEqual(['trigger', 'days_before']);
+    }
   });
 });

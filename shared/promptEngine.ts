@@ -7,6 +7,7 @@ import { renderCopy, withoutSentencesNaming, type CopyVars } from './copy';
 import { highestCrossed, highestThreshold, usagePct } from './metering';
 import type {
   FeatureGateDefinition,
+  ForecastDefinition,
   InviteDefinition,
   LimitNoticeDefinition,
   MilestoneDefinition,
@@ -15,25 +16,19 @@ import type {
   PromptDefinition,
   PromptKind,
 } from './prompts';
-
-const DAY = 86_400_000;
-
-/**
- * A trigger's `metric` or `feature_id` that matches every metric or feature. Defined here,
- * not in prompts.ts, so the widget can import this module without bundling zod.
- */
-export const ANY = '*';
+import { DAY_MS } from './time';
+import { ANY } from './wildcard';
 
 /** The seats metric is served by invite prompts; `*` triggers never match it. */
 export const SEATS_METRIC = 'seats';
 
-export interface GlobalPromptCaps {
+interface GlobalPromptCaps {
   /** Soft prompts per session, feature-gate previews not included. */
   max_soft_per_session: number;
   max_feature_per_session: number;
 }
 
-export const defaultGlobalCaps: Readonly<GlobalPromptCaps> = {
+const defaultGlobalCaps: Readonly<GlobalPromptCaps> = {
   max_soft_per_session: 2,
   max_feature_per_session: 3,
 };
@@ -63,6 +58,9 @@ export interface MeterInput {
    * its metric's impressions from here. Dismissal suppression and snooze ignore it.
    */
   period_start?: number;
+  /** When the limit is reached at the recent daily rate (epoch ms), and in how many whole days; absent or null when not this period. */
+  limit_at?: number | null;
+  days_to_limit?: number | null;
 }
 
 export interface FeatureInput {
@@ -141,7 +139,8 @@ export type PromptInstance =
   | { kind: 'limit_notice'; metric: string; threshold: number }
   | { kind: 'feature_gate'; feature_id: string }
   | { kind: 'invite'; blocking: boolean }
-  | { kind: 'milestone'; metric: string; milestone: number };
+  | { kind: 'milestone'; metric: string; milestone: number }
+  | { kind: 'forecast'; metric: string };
 
 /**
  * The stable prompt id of an instance, as stored in prompt events.
@@ -157,6 +156,8 @@ export function promptIdFor(instance: PromptInstance): string {
       return instance.blocking ? 'invite-seats-blocked' : 'invite-seats';
     case 'milestone':
       return `milestone-${instance.metric}-${instance.milestone}`;
+    case 'forecast':
+      return `forecast-${instance.metric}`;
   }
 }
 
@@ -168,6 +169,7 @@ export function parsePromptId(id: string): PromptInstance | null {
   if (id === 'invite-seats') return { kind: 'invite', blocking: false };
   if (id === 'invite-seats-blocked') return { kind: 'invite', blocking: true };
   if (id.startsWith('gate-') && id.length > 5) return { kind: 'feature_gate', feature_id: id.slice(5) };
+  if (id.startsWith('forecast-') && id.length > 9) return { kind: 'forecast', metric: id.slice(9) };
   const numbered = /^(limit|milestone)-(.+)-(\d+(?:\.\d+)?)$/.exec(id);
   if (!numbered) return null;
   const [, prefix, metric = '', n] = numbered;
@@ -273,9 +275,9 @@ function withinCaps(
     if (e.type === 'impression' && e.timestamp >= periodStart && e.prompt_id === count.promptId) shownThisPeriod = true;
     if (e.timestamp < countFrom) continue;
     if (e.type === 'impression' && e.timestamp >= periodStart) impressions += 1;
-    if (e.type === 'snooze') hiddenUntil = Math.max(hiddenUntil, e.timestamp + caps.snooze_days * DAY);
+    if (e.type === 'snooze') hiddenUntil = Math.max(hiddenUntil, e.timestamp + caps.snooze_days * DAY_MS);
     if (e.type === 'dismiss' && ++dismissals >= caps.dismiss_limit) {
-      countFrom = e.timestamp + caps.dismiss_cooldown_days * DAY;
+      countFrom = e.timestamp + caps.dismiss_cooldown_days * DAY_MS;
       hiddenUntil = Math.max(hiddenUntil, countFrom);
       impressions = 0;
       dismissals = 0;
@@ -445,6 +447,35 @@ function milestones(ctx: Context): Candidate[] {
   return out;
 }
 
+/**
+ * Forecast prompts: a meter whose limit is forecast within the definition's `days_before`.
+ * The definition naming the metric wins over `*` whatever its days. Capped like a limit
+ * notice (soft, `total` per metric per period, its own cap key). Held back while the metric's
+ * 90% or higher notice shows: "almost at your limit" already says it; below that the date adds
+ * what a "halfway" notice does not.
+ */
+function forecasts(ctx: Context, limitNoticeMetrics: ReadonlySet<string>): Candidate[] {
+  const { input } = ctx;
+  const defs = input.definitions.filter(ofKind('forecast'));
+  const out: Candidate[] = [];
+  for (const meter of input.meters) {
+    const at = meter.limit_at;
+    if (meter.limit === null || meter.used >= meter.limit || at == null || limitNoticeMetrics.has(meter.metric)) continue;
+    const def: ForecastDefinition | undefined = resolve(defs, meter.metric, (d) => d.trigger.metric, () => true);
+    if (!def || at > input.now + def.trigger.days_before * DAY_MS) continue;
+    const instance = { kind: 'forecast', metric: meter.metric } as const;
+    const promptId = promptIdFor(instance);
+    const count: CapCount = { promptId, ...(meter.period_start !== undefined && { periodStart: meter.period_start }) };
+    if (!withinCaps(ctx.eventsByCapKey.get(promptId) ?? [], def.caps, input.now, input.session_id, count)) continue;
+    const days = meter.days_to_limit ?? Math.max(0, Math.floor((at - input.now) / DAY_MS));
+    out.push({
+      prompt: render(ctx, def, instance, { ...meterVars(input, meter), date: at, days }, { metric: meter.metric, blocking: false }),
+      budget: 'soft',
+    });
+  }
+  return out;
+}
+
 /** Which session budget an impression of this prompt id drew from, judged by today's definitions. */
 function budgetOf(promptId: string, definitions: readonly PromptDefinition[]): Budget {
   const instance = parsePromptId(promptId);
@@ -458,7 +489,10 @@ function budgetOf(promptId: string, definitions: readonly PromptDefinition[]): B
   return 'soft';
 }
 
-const KIND_ORDER: Record<PromptKind, number> = { limit_notice: 0, feature_gate: 1, invite: 2, milestone: 3 };
+/** From this limit-notice threshold on, the notice speaks for the metric instead of a forecast. */
+const FORECAST_QUIET_FROM = 90;
+
+const KIND_ORDER: Record<PromptKind, number> = { limit_notice: 0, forecast: 1, feature_gate: 2, invite: 3, milestone: 4 };
 
 const byDisplayOrder = (a: RenderedPrompt, b: RenderedPrompt) =>
   Number(b.blocking) - Number(a.blocking) ||
@@ -485,7 +519,9 @@ export function eligiblePrompts(input: PromptEngineInput): EligiblePrompts {
     else eventsByCapKey.set(key, [e]);
   }
   const ctx: Context = { input, eventsByCapKey };
-  const candidates = [...limitNotices(ctx), ...featureGates(ctx), ...invites(ctx), ...milestones(ctx)].sort(
+  const notices = limitNotices(ctx);
+  const noticeMetrics = new Set(notices.filter((c) => (c.prompt.threshold ?? 0) >= FORECAST_QUIET_FROM).map((c) => c.prompt.metric!));
+  const candidates = [...notices, ...forecasts(ctx, noticeMetrics), ...featureGates(ctx), ...invites(ctx), ...milestones(ctx)].sort(
     (a, b) => byDisplayOrder(a.prompt, b.prompt),
   );
 

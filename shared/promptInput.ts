@@ -10,8 +10,8 @@ import { SEATS_METRIC, type EligiblePrompts, type FeatureInput, type PlanRef, ty
 import { eligiblePrompts } from './promptEngine';
 import type { PromptCopy, PromptDefinition } from './prompts';
 import type { Metric } from './schemas';
+import { DAY_MS } from './time';
 
-const DAY = 86_400_000;
 /** History older than this cannot affect any cap at its default (30-day cooldown, period totals). */
 export const HISTORY_DAYS = 120;
 /** A heavy user's newest events, so their latest dismissals are never cut off. */
@@ -35,7 +35,7 @@ export interface ServeInput {
   activated: boolean;
   definitions: readonly PromptDefinition[];
   /** Each meter with the start of the period its limit notices' `total` counts in (see `capPeriodMetric`). */
-  meters: readonly { metric: string; name: string; used: number; limit: number | null; cap_period_start: number }[];
+  meters: readonly { metric: string; name: string; used: number; limit: number | null; cap_period_start: number; limit_at?: number | null; days_to_limit?: number | null }[];
   seats: { used: number; limit: number | null };
   features: Readonly<Record<string, FeatureInput>>;
   plan: PlanRef;
@@ -52,7 +52,7 @@ export interface ServeInput {
  * the newest `HISTORY_LIMIT` of them, oldest first.
  */
 export function historyWindow(events: readonly PromptHistoryEvent[], now: number): PromptHistoryEvent[] {
-  const since = now - HISTORY_DAYS * DAY;
+  const since = now - HISTORY_DAYS * DAY_MS;
   const kept = events.filter((e) => e.timestamp >= since).sort((a, b) => a.timestamp - b.timestamp);
   return kept.length > HISTORY_LIMIT ? kept.slice(kept.length - HISTORY_LIMIT) : kept;
 }
@@ -73,7 +73,15 @@ export function engineInputFor(p: ServeInput): PromptEngineInput {
     locale: p.locale,
     activated: p.activated,
     definitions: p.definitions,
-    meters: p.meters.map((m) => ({ metric: m.metric, name: m.name, used: m.used, limit: m.limit, period_start: m.cap_period_start })),
+    meters: p.meters.map((m) => ({
+      metric: m.metric,
+      name: m.name,
+      used: m.used,
+      limit: m.limit,
+      period_start: m.cap_period_start,
+      // a forecast prompt's trigger: when the limit is reached at the recent pace
+      ...(m.limit_at != null && { limit_at: m.limit_at, days_to_limit: m.days_to_limit ?? null }),
+    })),
     seats: p.seats,
     features: p.features,
     plan: p.plan,

@@ -3,12 +3,10 @@
  * frequency-cap defaults from the design, and the prompts a fresh install starts with.
  */
 import { z } from 'zod';
-import { ANY } from './promptEngine';
+import { ANY } from './wildcard';
 
-export const PROMPT_KINDS = ['limit_notice', 'feature_gate', 'invite', 'milestone'] as const;
+const PROMPT_KINDS = ['limit_notice', 'feature_gate', 'invite', 'milestone', 'forecast'] as const;
 export type PromptKind = (typeof PROMPT_KINDS)[number];
-
-export { ANY };
 
 export interface PromptCaps {
   per_session: number;
@@ -19,7 +17,7 @@ export interface PromptCaps {
 }
 
 /** The design's frequency caps for a limit notice, also the default for every kind unless said otherwise. */
-export const defaultCaps: Readonly<PromptCaps> = {
+const defaultCaps: Readonly<PromptCaps> = {
   per_session: 1,
   total: 3,
   dismiss_limit: 3,
@@ -28,11 +26,12 @@ export const defaultCaps: Readonly<PromptCaps> = {
 };
 
 /** Defaults per kind: a feature-gate preview shows once per feature per user, a milestone is celebrated once. */
-export const defaultCapsByKind: Readonly<Record<PromptKind, Readonly<PromptCaps>>> = {
+const defaultCapsByKind: Readonly<Record<PromptKind, Readonly<PromptCaps>>> = {
   limit_notice: defaultCaps,
   feature_gate: { ...defaultCaps, total: 1 },
   invite: defaultCaps,
   milestone: { ...defaultCaps, total: 1 },
+  forecast: defaultCaps,
 };
 
 const slug = /^[A-Za-z0-9][\w.:-]{0,63}$/;
@@ -63,7 +62,7 @@ export const promptCopySchema = z.strictObject({
 });
 export type PromptCopy = z.output<typeof promptCopySchema>;
 
-export const limitNoticeTriggerSchema = z.strictObject({
+const limitNoticeTriggerSchema = z.strictObject({
   metric: targetSchema,
   /** Whole percents 1–100, e.g. `[80]` for the playbooks' 80% upgrade prompt. */
   thresholds: z
@@ -75,17 +74,26 @@ export const limitNoticeTriggerSchema = z.strictObject({
   blocking: z.boolean().optional(),
 });
 
-export const featureGateTriggerSchema = z.strictObject({ feature_id: targetSchema });
+const featureGateTriggerSchema = z.strictObject({ feature_id: targetSchema });
 
-export const inviteTriggerSchema = z.strictObject({ seat_pct: z.int().min(1).max(100) });
+const inviteTriggerSchema = z.strictObject({ seat_pct: z.int().min(1).max(100) });
 
-export const milestoneTriggerSchema = z.strictObject({
+const milestoneTriggerSchema = z.strictObject({
   metric: targetSchema,
   milestones: z
     .array(z.number().positive().max(1e12))
     .min(1)
     .max(20)
     .refine(unique, 'milestones must not repeat'),
+});
+
+/**
+ * A forecast prompt shows when the metric's limit is forecast (at the recent daily rate)
+ * within `days_before` days; like a limit notice, its `total` counts per metric per period.
+ */
+const forecastTriggerSchema = z.strictObject({
+  metric: targetSchema,
+  days_before: z.int('days_before is a whole number of days').min(1).max(365).default(7),
 });
 
 const common = (kind: PromptKind) => ({
@@ -115,14 +123,20 @@ const milestoneInput = z.strictObject({
   ...common('milestone'),
 });
 
+const forecastInput = z.strictObject({
+  kind: z.literal('forecast'),
+  trigger: forecastTriggerSchema,
+  ...common('forecast'),
+});
+
 /** Body of `PUT /v1/admin/prompts/:id`; unknown fields are refused and missing caps take the kind's defaults. */
 export const promptInputSchema = z.discriminatedUnion('kind', [
   limitNoticeInput,
   featureGateInput,
   inviteInput,
   milestoneInput,
+  forecastInput,
 ]);
-export type PromptInput = z.input<typeof promptInputSchema>;
 
 const withId = { id: promptDefinitionIdSchema };
 
@@ -132,17 +146,20 @@ export const promptDefinitionSchema = z.discriminatedUnion('kind', [
   featureGateInput.extend(withId),
   inviteInput.extend(withId),
   milestoneInput.extend(withId),
+  forecastInput.extend(withId),
 ]);
 export type PromptDefinition = z.output<typeof promptDefinitionSchema>;
 export type LimitNoticeDefinition = Extract<PromptDefinition, { kind: 'limit_notice' }>;
 export type FeatureGateDefinition = Extract<PromptDefinition, { kind: 'feature_gate' }>;
 export type InviteDefinition = Extract<PromptDefinition, { kind: 'invite' }>;
 export type MilestoneDefinition = Extract<PromptDefinition, { kind: 'milestone' }>;
+export type ForecastDefinition = Extract<PromptDefinition, { kind: 'forecast' }>;
 
 /**
  * The prompts a new install starts with: one limit notice per threshold for every metric
  * (the design's intent and call to action per threshold), a preview for every locked
- * feature, an invite prompt at 80% of seats, and usage milestones.
+ * feature, an invite prompt at 80% of seats, usage milestones, and a forecast prompt a week
+ * before a limit is reached at the recent pace.
  */
 export const defaultPrompts: PromptDefinition[] = [
   {
@@ -234,6 +251,19 @@ export const defaultPrompts: PromptDefinition[] = [
       body: 'Your team has reached {used} {metric}. Nice work!',
       cta_label: '',
       secondary_label: '',
+    },
+    enabled: true,
+  },
+  {
+    id: 'forecast',
+    kind: 'forecast',
+    trigger: { metric: ANY, days_before: 7 },
+    caps: { ...defaultCaps },
+    copy: {
+      title: 'Heading for your {metric} limit',
+      body: "At this pace you'll reach your {metric} limit on {date}. {next_plan} includes {next_limit} {metric}.",
+      cta_label: 'Compare plans',
+      secondary_label: 'Remind me later',
     },
     enabled: true,
   },

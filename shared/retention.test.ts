@@ -8,14 +8,16 @@ import {
   DEFAULT_SAVE_OFFERS,
   downgradeLoss,
   downgradeMessage,
+  monthsAfter,
   oneYearAfter,
+  renewalCharge,
   savedMrr,
   savesByReason,
   type CancelFlow,
   type OfferContext,
 } from './retention';
+import { DAY_MS } from './time';
 
-const DAY = 86_400_000;
 const NOV_1 = Date.UTC(2026, 10, 1);
 const NOV_16 = Date.UTC(2026, 10, 16);
 const DEC_1 = Date.UTC(2026, 11, 1);
@@ -27,6 +29,40 @@ const plan = (id: string, rank: number, price: number, extra: Record<string, unk
 const starter = plan('starter', 1, 5000, { limits: { api_calls: 10_000, seats: 5, projects: 3 } });
 const business = plan('business', 2, 10000, { annual_price_cents: 96000, limits: { api_calls: 100_000, seats: 20, projects: null }, features: ['sso', 'exports'] });
 
+describe('renewal charges under a save offer', () => {
+  const renewal = (periodStart: number, offer: { discountPercent?: number; discountEndsAt?: number; pausedUntil?: number } = {}) =>
+    renewalCharge({ amountCents: 10000, periodStart, discountPercent: offer.discountPercent ?? null, discountEndsAt: offer.discountEndsAt ?? null, pausedUntil: offer.pausedUntil ?? null });
+
+  it('25% off for the 3 months after the November period: $75.00 on December 1, January 1 and February 1, $100.00 on March 1', () => {
+    const until = monthsAfter(DEC_1, 3);
+    expect(until).toBe(Date.UTC(2027, 2, 1));
+    const starts = [DEC_1, Date.UTC(2027, 0, 1), Date.UTC(2027, 1, 1), Date.UTC(2027, 2, 1)];
+    expect(starts.map((t) => renewal(t, { discountPercent: 25, discountEndsAt: until }))).toEqual([
+      { amountCents: 7500, discountCents: 2500, paused: false },
+      { amountCents: 7500, discountCents: 2500, paused: false },
+      { amountCents: 7500, discountCents: 2500, paused: false },
+      { amountCents: 10000, discountCents: 0, paused: false },
+    ]);
+  });
+
+  it('paused from November 16 for 3 months (until February 16): nothing on December 1, January 1, February 1; the full price on March 1', () => {
+    const until = monthsAfter(NOV_16, 3);
+    expect(until).toBe(Date.UTC(2027, 1, 16));
+    expect([DEC_1, Date.UTC(2027, 0, 1), Date.UTC(2027, 1, 1), Date.UTC(2027, 2, 1)].map((t) => renewal(t, { pausedUntil: until }).amountCents)).toEqual([0, 0, 0, 10000]);
+  });
+
+  it('a pause wins over a discount, a discount rounds to the cent, and no offer charges the amount', () => {
+    expect(renewal(DEC_1, { discountPercent: 25, discountEndsAt: DEC_1 + DAY_MS, pausedUntil: DEC_1 + DAY_MS })).toEqual({ amountCents: 0, discountCents: 0, paused: true });
+    expect(renewalCharge({ amountCents: 999, periodStart: DEC_1, discountPercent: 33, discountEndsAt: DEC_1 + DAY_MS, pausedUntil: null })).toEqual({ amountCents: 669, discountCents: 330, paused: false });
+    expect(renewal(DEC_1)).toEqual({ amountCents: 10000, discountCents: 0, paused: false });
+    expect(() => renewalCharge({ amountCents: -1, periodStart: DEC_1, discountPercent: null, discountEndsAt: null, pausedUntil: null })).toThrow(RangeError);
+  });
+
+  it('months run by the calendar: January 31 plus one month is February 28', () => {
+    expect(monthsAfter(Date.UTC(2027, 0, 31), 1)).toBe(Date.UTC(2027, 1, 28));
+  });
+});
+
 describe('annual switch', () => {
   it('$100/month with 15 of 30 days left, moved to $960/year on November 16: credited $50.00, charged $910.00 now, next $960.00 on November 16, 2027', () => {
     const sw = annualSwitch({ currentAmountCents: 10000, annualAmountCents: 96000, periodStart: NOV_1, periodEnd: DEC_1, switchDate: NOV_16 });
@@ -37,7 +73,7 @@ describe('annual switch', () => {
   });
 
   it('credits the unused time to the second, as Stripe does: 9 days 3 h 17 s into a 30-day $50 period leaves $34.79', () => {
-    const at = NOV_1 + 9 * DAY + 3 * 3600_000 + 17_000;
+    const at = NOV_1 + 9 * DAY_MS + 3 * 3600_000 + 17_000;
     const sw = annualSwitch({ currentAmountCents: 5000, annualAmountCents: 48000, periodStart: NOV_1, periodEnd: DEC_1, switchDate: at });
     // 5000 × 1,803,583 s ÷ 2,592,000 s = 3479.1
     expect(sw.creditCents).toBe(3479);
@@ -116,8 +152,8 @@ describe('save offers', () => {
   });
 
   it('shows an account at most one offer per 90 days', () => {
-    expect(chooseSaveOffer(DEFAULT_SAVE_OFFERS, 'too_expensive', ctx({ lastOfferShownAt: NOV_16 - 89 * DAY })).kind).toBe('none');
-    expect(chooseSaveOffer(DEFAULT_SAVE_OFFERS, 'too_expensive', ctx({ lastOfferShownAt: NOV_16 - 90 * DAY })).kind).toBe('discount');
+    expect(chooseSaveOffer(DEFAULT_SAVE_OFFERS, 'too_expensive', ctx({ lastOfferShownAt: NOV_16 - 89 * DAY_MS })).kind).toBe('none');
+    expect(chooseSaveOffer(DEFAULT_SAVE_OFFERS, 'too_expensive', ctx({ lastOfferShownAt: NOV_16 - 90 * DAY_MS })).kind).toBe('discount');
   });
 
   it('counts the MRR an accepted offer keeps', () => {

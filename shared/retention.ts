@@ -5,6 +5,7 @@
  */
 import { prorate, subscriptionAmount } from './prorate';
 import type { Plan } from './schemas';
+import { DAY_MS } from './time';
 
 export type Interval = 'month' | 'year';
 
@@ -12,7 +13,7 @@ export const CANCEL_REASONS = ['too_expensive', 'not_using', 'missing_feature', 
 export type CancelReason = (typeof CANCEL_REASONS)[number];
 
 export const OFFER_KINDS = ['discount', 'downgrade', 'pause', 'annual', 'none'] as const;
-export type OfferKind = (typeof OFFER_KINDS)[number];
+type OfferKind = (typeof OFFER_KINDS)[number];
 
 /** An admin's save offer for one reason (`PUT /v1/admin/save-offers`). */
 export type SaveOfferConfig = {
@@ -25,7 +26,7 @@ export type SaveOfferConfig = {
 };
 
 /** How often an account may be shown a save offer. */
-export const OFFER_COOLDOWN_MS = 90 * 86_400_000;
+const OFFER_COOLDOWN_MS = 90 * DAY_MS;
 
 /**
  * The offers Ladder makes until an admin configures its own: a price-driven cancellation gets
@@ -42,18 +43,19 @@ export const DEFAULT_SAVE_OFFERS: Record<CancelReason, SaveOfferConfig> = {
 
 /**
  * The amount billed each `interval` for `plan` with `seats` bought: the plan's own price, or —
- * for a monthly plan billed yearly — its `annual_price_cents` plus twelve months of seats.
+ * for a monthly plan billed yearly — its `annual_price_cents` plus a year of each seat
+ * (`annual_seat_price_cents`, else twelve months of `seat_price_cents`).
  * `null` when the plan is not sold that way.
  * @example billedAmount({ price_cents: 10000, annual_price_cents: 96000, seat_price_cents: 1000, interval: 'month' }, 2, 'year') // 120000
  */
 export function billedAmount(
-  plan: Pick<Plan, 'price_cents' | 'seat_price_cents' | 'interval'> & { annual_price_cents?: number | null },
+  plan: Pick<Plan, 'price_cents' | 'seat_price_cents' | 'interval'> & { annual_price_cents?: number | null; annual_seat_price_cents?: number | null },
   seats: number,
   interval: Interval,
 ): number | null {
   if (interval === plan.interval) return subscriptionAmount({ priceCents: plan.price_cents, seatPriceCents: plan.seat_price_cents, seats });
   if (interval === 'year' && plan.annual_price_cents != null)
-    return subscriptionAmount({ priceCents: plan.annual_price_cents, seatPriceCents: plan.seat_price_cents * 12, seats });
+    return subscriptionAmount({ priceCents: plan.annual_price_cents, seatPriceCents: plan.annual_seat_price_cents ?? plan.seat_price_cents * 12, seats });
   return null;
 }
 
@@ -111,6 +113,38 @@ export function annualSwitch(p: { currentAmountCents: number; annualAmountCents:
     creditCents,
     period: { start, end: oneYearAfter(start) },
   };
+}
+
+/** What a renewal invoice charges once a save offer's discount or pause is taken into account. */
+export type RenewalCharge = { amountCents: number; discountCents: number; paused: boolean };
+
+/**
+ * The invoice for a billing period starting at `periodStart` that bills `amountCents`: nothing
+ * while billing is paused (`periodStart` before `pausedUntil`, as Stripe voids invoices in a
+ * pause), `discountPercent` off while a save offer's discount runs (`periodStart` before
+ * `discountEndsAt`), else the full amount. Discounts round to the cent.
+ * Worked example: $100/month with 25% off until March 1, 2027 is charged $75.00 on December 1,
+ * January 1 and February 1, then $100.00 on March 1; paused until February 16, 2027, it is
+ * charged nothing on December 1, January 1 and February 1, and $100.00 on March 1.
+ * @example renewalCharge({ amountCents: 10000, periodStart: Date.UTC(2026, 11, 1), discountPercent: 25, discountEndsAt: Date.UTC(2027, 2, 1), pausedUntil: null })
+ * // { amountCents: 7500, discountCents: 2500, paused: false }
+ */
+export function renewalCharge(p: { amountCents: number; periodStart: number; discountPercent: number | null; discountEndsAt: number | null; pausedUntil: number | null }): RenewalCharge {
+  if (!Number.isSafeInteger(p.amountCents) || p.amountCents < 0) throw new RangeError('amountCents must be whole cents ≥ 0');
+  if (p.pausedUntil !== null && p.periodStart < p.pausedUntil) return { amountCents: 0, discountCents: 0, paused: true };
+  const pct = p.discountPercent !== null && p.discountEndsAt !== null && p.periodStart < p.discountEndsAt ? Math.min(100, Math.max(0, p.discountPercent)) : 0;
+  const discountCents = Math.round((p.amountCents * pct) / 100);
+  return { amountCents: p.amountCents - discountCents, discountCents, paused: false };
+}
+
+/**
+ * The same moment `months` calendar months later, on the same day or the last of a shorter month (UTC).
+ * @example monthsAfter(Date.UTC(2026, 11, 1), 3) // Date.UTC(2027, 2, 1)
+ */
+export function monthsAfter(at: number, months: number): number {
+  const d = new Date(at);
+  const days = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + months + 1, 0)).getUTCDate();
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + months, Math.min(d.getUTCDate(), days), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds());
 }
 
 /**

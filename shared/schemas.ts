@@ -19,7 +19,7 @@ const text = (max: number) => z.string().max(max);
 const cents = z.number().int().min(0).max(1e12);
 
 /** A point in time: ISO-8601 with offset, or epoch milliseconds. Parsed to epoch ms. */
-export const time = z
+const time = z
   .union([
     z.number().int().min(0).max(MAX_TIME),
     z.iso.datetime({ offset: true }),
@@ -27,7 +27,7 @@ export const time = z
   .transform((v) => (typeof v === 'number' ? v : Date.parse(v)));
 
 /** How far ahead of the worker's clock an event's timestamp may be (clock drift), so a future-dated gauge `set` cannot freeze a gauge. */
-export const MAX_CLOCK_AHEAD_MS = 5 * 60_000;
+const MAX_CLOCK_AHEAD_MS = 5 * 60_000;
 /** Widget events older than this are refused: the widget sends them as they happen. */
 export const MAX_WIDGET_EVENT_AGE_MS = 24 * 3600_000;
 
@@ -48,7 +48,7 @@ export function eventTimeProblems(events: { timestamp?: number | undefined }[], 
 
 // ---------------------------------------------------------------- catalog
 
-export const metricSchema = z.strictObject({
+const metricSchema = z.strictObject({
   id,
   name: text(120).min(1),
   unit: text(40).default(''),
@@ -57,7 +57,7 @@ export const metricSchema = z.strictObject({
   reset: z.enum(['billing_period', 'month', 'never']).default('billing_period'),
 });
 
-export const featureSchema = z.strictObject({
+const featureSchema = z.strictObject({
   id,
   name: text(120).min(1),
   description: text(2000).default(''),
@@ -65,7 +65,14 @@ export const featureSchema = z.strictObject({
   trial_days: z.number().int().min(0).max(365).default(7),
 });
 
-export const planSchema = z.strictObject({
+/** A plan's behaviour at a metric's limit: `grace` lets `/v1/check` allow up to limit × (1 + grace_pct / 100). */
+const overageSchema = z.strictObject({
+  mode: z.enum(['block', 'grace']),
+  grace_pct: z.number().int().min(0).max(1000).default(0),
+});
+type Overage = z.output<typeof overageSchema>;
+
+const planSchema = z.strictObject({
   id,
   name: text(120).min(1),
   rank: z.number().int().min(0).max(1000),
@@ -78,11 +85,17 @@ export const planSchema = z.strictObject({
   /** A monthly plan's price when billed yearly (typically 15–20% off twelve months); null when not sold yearly. */
   annual_price_cents: cents.nullable().optional(),
   stripe_annual_price_id: text(255).nullable().optional(),
+  /** One extra seat's price for a year when the plan is billed yearly; null or absent = twelve times `seat_price_cents`. */
+  annual_seat_price_cents: cents.nullable().optional(),
+  /** The Stripe price of that yearly seat; needed to switch an account with bought seats to yearly billing through Stripe. */
+  stripe_annual_seat_price_id: text(255).nullable().optional(),
   /** Metric id → limit, one for every metric of the catalog; `null` is unlimited and must be written. */
   limits: z.record(id, z.number().int().min(0).max(1e15).nullable()).default({}),
   features: z.array(id).max(200).default([]),
   /** Accounts may stay on a hidden plan (grandfathered, internal); it is never offered as an upgrade. */
   hidden: z.boolean().default(false),
+  /** Metric id → what happens at the limit: a hard stop (`block`, the default) or `grace_pct` percent more allowed. */
+  overage: z.record(id, overageSchema).optional(),
 });
 
 export const catalogSchema = z
@@ -113,6 +126,8 @@ export const catalogSchema = z
       for (const m of metrics)
         if (!Object.hasOwn(plan.limits, m))
           ctx.addIssue({ code: 'custom', path: ['plans', i, 'limits', m], message: `plan "${plan.id}" has no limit for metric "${m}"; write a number, or null for unlimited` });
+      for (const m of Object.keys(plan.overage ?? {}))
+        if (!metrics.has(m)) ctx.addIssue({ code: 'custom', path: ['plans', i, 'overage', m], message: `unknown metric "${m}"` });
       plan.features.forEach((f, j) => {
         if (!features.has(f)) ctx.addIssue({ code: 'custom', path: ['plans', i, 'features', j], message: `unknown feature "${f}"` });
       });
@@ -124,14 +139,14 @@ export const catalogPutQuerySchema = z.strictObject({
   dry_run: z.enum(['true', 'false']).optional().transform((v) => v === 'true'),
 });
 /** A catalog version in a path: a whole number from 1. */
-export const catalogVersionNumber = z.string().regex(/^[1-9]\d{0,9}$/, 'a version number: 1, 2, 3…').transform(Number);
+const catalogVersionNumber = z.string().regex(/^[1-9]\d{0,9}$/, 'a version number: 1, 2, 3…').transform(Number);
 export const catalogVersionsQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 /** One change between two catalogs (shared/catalogDiff.ts `CatalogChange`). */
-export const catalogChangeSchema = z.object({
+const catalogChangeSchema = z.object({
   kind: z.enum([
     'metric_added', 'metric_removed', 'metric_changed', 'feature_added', 'feature_removed', 'feature_changed',
     'plan_added', 'plan_removed', 'plan_changed', 'limit_changed', 'plan_feature_added', 'plan_feature_removed',
@@ -183,7 +198,7 @@ export type AccountInput = z.output<typeof accountInputSchema>;
 
 // ---------------------------------------------------------------- usage and behaviour
 
-export const usageEventSchema = z.strictObject({
+const usageEventSchema = z.strictObject({
   account_id: id,
   metric: id,
   value: z.number().int().min(0).max(1e12),
@@ -211,7 +226,7 @@ const properties = z
   .record(z.string().max(64), z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]))
   .refine((p) => Object.keys(p).length <= 50, 'at most 50 properties');
 
-export const trackEventSchema = z.strictObject({
+const trackEventSchema = z.strictObject({
   account_id: id,
   user_id: id.nullable().optional(),
   event: id,
@@ -267,7 +282,7 @@ export const tokenResultSchema = z.object({ token: z.string(), expires_at: z.str
 export const accountParams = z.strictObject({ accountId: id });
 
 const planSummary = z.object({ id: z.string(), name: z.string(), price_cents: z.number(), currency: z.string(), interval: z.enum(['month', 'year']) });
-const pqaBand = z.enum(['nurture', 'warm', 'sales_assist', 'sales_ready']);
+export const pqaBand = z.enum(['nurture', 'warm', 'sales_assist', 'sales_ready']);
 
 /** `GET`/`PUT /v1/accounts/{accountId}` answer: the account with its usage, entitlements and PQA. */
 export const accountViewSchema = z.object({
@@ -313,6 +328,8 @@ export const readinessSchema = z.object({
       pct: z.number().nullable(),
       threshold: z.number().nullable(),
       projected_at_period_end: z.number().nullable(),
+      /** Where the plan allows going past the limit: the ceiling, what is left of it, and whether the account is in grace. */
+      grace: z.object({ limit: z.number(), remaining: z.number(), in_grace: z.boolean() }).optional(),
     }),
   ),
   created_at: z.string().nullable(),
@@ -321,9 +338,14 @@ export const readinessSchema = z.object({
   days_since_activation: z.number().nullable(),
 });
 
+/** Where an expansion goes: self-serve in the product, a CSM, or sales (shared/routing.ts picks it). */
+export const routeSchema = z.enum(['self_serve', 'csm', 'sales']);
+
 /** `GET /v1/pqa` answer: accounts by score, highest first. */
 export const pqaListSchema = z.object({
-  accounts: z.array(z.object({ account_id: z.string(), score: z.number(), band: pqaBand, entered_band_at: z.string().nullable(), top_signals: z.array(z.string()) })),
+  accounts: z.array(
+    z.object({ account_id: z.string(), score: z.number(), band: pqaBand, entered_band_at: z.string().nullable(), top_signals: z.array(z.string()), route: routeSchema }),
+  ),
 });
 
 /** Claims of a user token (HS256 JWT signed with LADDER_USER_TOKEN_SECRET). */
@@ -345,7 +367,7 @@ export const widgetStateQuerySchema = z.strictObject({
   path: z.string().max(2048).optional(),
 });
 
-export const widgetEventSchema = z.strictObject({
+const widgetEventSchema = z.strictObject({
   type: z.enum(['impression', 'click', 'dismiss', 'snooze', 'gate_hit', 'invite_sent']),
   prompt_id: z.string().max(200).nullable().optional(),
   variant_id: z.string().max(128).nullable().optional(),
@@ -401,16 +423,8 @@ export const meterSchema = z.object({
   threshold: z.union([z.literal(50), z.literal(75), z.literal(90), z.literal(100)]).nullable(),
   period_end: z.string().nullable(),
   projected_at_period_end: z.number().nullable(),
+  /** When the limit is reached at the recent daily rate (widget state only); null when not this period. */
+  forecast: z.object({ limit_at: z.string().nullable(), days_to_limit: z.number().nullable() }).optional(),
 });
 export type Meter = z.output<typeof meterSchema>;
 
-export const upgradeOptionSchema = z.object({
-  plan_id: z.string(),
-  name: z.string(),
-  rank: z.number(),
-  price_cents: z.number(),
-  currency: z.string(),
-  interval: z.enum(['month', 'year']),
-  limits: z.record(z.string(), z.number().nullable()),
-  features: z.array(z.string()),
-});

@@ -6,20 +6,30 @@ import { z } from 'zod';
 import { id } from './schemas';
 
 /** Events an outgoing webhook can subscribe to. */
-export const WEBHOOK_EVENTS = [
+const WEBHOOK_EVENTS = [
   'pqa.sales_ready',
   'upgrade.requested',
   'upgrade.succeeded',
+  'usage.threshold_crossed',
+  'usage.growth',
+  'pqa.band_changed',
   'plan.downgrade_scheduled',
   'subscription.cancel_scheduled',
   'save_offer.accepted',
 ] as const;
+
+/**
+ * Joins the parts of an outbox dedupe key. Ids match /^[A-Za-z0-9_.:@-]+$/, so `|` can never
+ * appear inside a part and two different events never share a key.
+ * @example dedupeKey('usage.threshold_crossed', 'acme', 'api_calls', 1793491200000, 90) // 'usage.threshold_crossed|acme|api_calls|1793491200000|90'
+ */
+export const dedupeKey = (...parts: (string | number)[]) => parts.join('|');
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 export const PQA_BANDS = ['nurture', 'warm', 'sales_assist', 'sales_ready'] as const;
 
 /** An http(s) URL; production additionally refuses plain http (checked by the route). */
-export const webhookUrl = z
+const webhookUrl = z
   .string()
   .max(2048)
   .refine((value) => {

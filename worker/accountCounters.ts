@@ -17,6 +17,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { newCrossings, type Threshold } from '../shared/metering';
 import type { Env } from './env';
+import { DAY_MS } from '../shared/time';
 
 /** A resolved usage event of this account (short keys, as in worker/usage.ts). */
 export type CounterEvent = { k: string; m: string; v: number; o: 'increment' | 'set'; t: number; p: number };
@@ -32,7 +33,7 @@ const DEFAULT_FLUSH_MS = 2_000;
 /** Events copied to D1 per statement; the alarm runs again at once while more wait. */
 const FLUSH_EVENTS = 1_000;
 /** Idempotency keys are kept this long after they were received (longer than any billing period). */
-const KEY_RETENTION_MS = 45 * 86_400_000;
+const KEY_RETENTION_MS = 45 * DAY_MS;
 
 type CounterRow = { metric: string; period_start: number; used: number; highest_threshold: number | null; set_at: number; version: number };
 
@@ -77,19 +78,21 @@ export class AccountCounters extends DurableObject<Env> {
   }
 
   /**
-   * Check-and-record: records `amount` in `period` only if it fits under `limit`. A seen
+   * Check-and-record: records `amount` in `period` only if it fits under `ceiling` (a plan's
+   * grace past the limit) or else `limit`; thresholds are crossed against `limit`. A seen
    * idempotency key answers as first recorded (allowed, today's use) without recording again.
    */
   async check(
     accountId: string,
-    c: { key: string; metric: string; amount: number; period: number; limit: number | null; now: number },
+    c: { key: string; metric: string; amount: number; period: number; limit: number | null; ceiling?: number | null; now: number },
   ): Promise<{ allowed: boolean; used: number; crossings: Crossing[] }> {
     await this.claim(accountId);
     const result = this.ctx.storage.transactionSync(() => {
       const seen = this.ctx.storage.sql.exec(`SELECT 1 FROM events WHERE idempotency_key = ?`, c.key).toArray().length > 0;
       if (seen) return { allowed: true, used: this.usedIn(c.metric, c.period), crossings: [], wrote: false };
       const before = this.usedIn(c.metric, c.period);
-      if (c.limit !== null && before + c.amount > c.limit) return { allowed: false, used: before, crossings: [], wrote: false };
+      const max = c.ceiling === undefined ? c.limit : c.ceiling;
+      if (max !== null && before + c.amount > max) return { allowed: false, used: before, crossings: [], wrote: false };
       const e: CounterEvent = { k: c.key, m: c.metric, v: c.amount, o: 'increment', t: c.now, p: c.period };
       this.insertEvent(e, c.now);
       this.apply(e);

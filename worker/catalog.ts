@@ -39,9 +39,12 @@ export function toCatalog(rows: Rows): Catalog {
       stripe_seat_price_id: p.stripeSeatPriceId,
       ...(p.annualPriceCents !== null && { annual_price_cents: p.annualPriceCents }),
       ...(p.stripeAnnualPriceId !== null && { stripe_annual_price_id: p.stripeAnnualPriceId }),
+      ...(p.annualSeatPriceCents !== null && { annual_seat_price_cents: p.annualSeatPriceCents }),
+      ...(p.stripeAnnualSeatPriceId !== null && { stripe_annual_seat_price_id: p.stripeAnnualSeatPriceId }),
       limits: p.limits,
       features: p.features,
       hidden: p.hidden,
+      ...(p.overage && Object.keys(p.overage).length > 0 && { overage: p.overage }),
     })),
   };
 }
@@ -116,14 +119,17 @@ export async function replaceCatalog(db: Db, catalog: Catalog, now: number): Pro
     stripeSeatPriceId: p.stripe_seat_price_id,
     annualPriceCents: p.annual_price_cents ?? null,
     stripeAnnualPriceId: p.stripe_annual_price_id ?? null,
+    annualSeatPriceCents: p.annual_seat_price_cents ?? null,
+    stripeAnnualSeatPriceId: p.stripe_annual_seat_price_id ?? null,
     limits: p.limits,
     features: p.features,
     hidden: p.hidden,
+    overage: p.overage && Object.keys(p.overage).length > 0 ? p.overage : null,
   }));
   const inserts = [
     ...chunks(metricRows, 6).map((part) => db.insert(metrics).values(part)),
     ...chunks(featureRows, 5).map((part) => db.insert(features).values(part)),
-    ...chunks(planRows, 15).map((part) => db.insert(plans).values(part)),
+    ...chunks(planRows, 18).map((part) => db.insert(plans).values(part)),
   ];
   // Numbered inside the transaction, so two concurrent PUTs never take the same number.
   const nextVersion = sql`(SELECT COALESCE(MAX(${catalogVersions.version}), 0) + 1 FROM ${catalogVersions})`;

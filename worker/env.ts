@@ -38,7 +38,7 @@ export type Env = {
 };
 
 /** Per-request values set by middleware. */
-export type Vars = {
+type Vars = {
   /** The request's clock, read once (tests move it with vi.setSystemTime). */
   now: number;
   /** Claims of a verified user token (widget routes only). */
@@ -52,4 +52,3 @@ export type Vars = {
 };
 
 export type AppEnv = { Bindings: Env; Variables: Vars };
-export type { ExecutionContext };

@@ -5,7 +5,6 @@ import { ERROR_STATUS, type ErrorCode, type ErrorDetail } from '../shared/errors
 
 export type { ErrorCode, ErrorDetail };
 import { fieldError } from '../shared/errors';
-export { fieldError };
 
 /**
  * An error the client can act on: rendered as `{ error: { code, message, details } }` with the

@@ -31,6 +31,7 @@ import { pqaRoutes } from './routes/pqa';
 import { pqaConfigRoutes } from './routes/pqaConfig';
 import { promptRoutes } from './routes/prompts';
 import { activationRoutes } from './routes/activation';
+import { routingRoutes } from './routes/routing';
 import { upgradeRequestRoutes } from './routes/upgradeRequests';
 import { retentionRoutes } from './routes/retention';
 import { saveOfferRoutes } from './routes/saveOffers';
@@ -115,6 +116,7 @@ function buildApp({ devRoutes }: { devRoutes: boolean }) {
   app.route('/v1/admin/save-offers', saveOfferRoutes);
   app.route('/v1/admin/prompts', promptRoutes);
   app.route('/v1/admin/activation', activationRoutes);
+  app.route('/v1/admin/routing', routingRoutes);
   app.route('/v1/admin/upgrade-requests', upgradeRequestRoutes);
   app.route('/v1/admin/experiments', experimentRoutes);
   app.route('/v1/admin/pqa', pqaConfigRoutes);

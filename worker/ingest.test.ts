@@ -1,7 +1,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult, runDurableObjectAlarm } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import worker from './index';
-import { api, ADMIN, apiWith, env, seedAccount, uid } from './test/api';
+import { api, ADMIN, apiWith, COUNTERS, env, seedAccount, uid } from './test/api';
 
 const QUEUED = { LADDER_INGEST: 'queue' };
 const used = async (acct: string, bindings: Record<string, unknown> = {}) => (await apiWith(bindings, 'GET', `/v1/accounts/${acct}`)).json.usage.api_calls.used;
@@ -186,5 +186,44 @@ describe('queued ingestion (LADDER_INGEST=queue)', () => {
     const res = await apiWith({ LADDER_INGEST: 'queue', LADDER_INGEST_QUEUE: undefined }, 'POST', '/v1/usage', { body: { events: [] } });
     expect(res.status).toBe(503);
     expect(res.json.error.message).toContain('LADDER_INGEST_QUEUE');
+  });
+});
+
+/**
+ * Usage and track through both halves of queued ingestion with each counter store: what the
+ * route puts on the queue (kept as it is sent) is what the consumer is then given, delivered
+ * twice. The real queue of the worker pool runs its consumer with the pool's own bindings
+ * (counters in D1: the first test above), so the messages are taken at the producer here to
+ * hand them to the consumer with the store under test.
+ */
+describe.each(COUNTERS)('queued usage and track with LADDER_COUNTERS=$LADDER_COUNTERS', (counters) => {
+  it('each answered 202, applied once however often it is sent and delivered', async () => {
+    const acct = uid();
+    await seedAccount(acct);
+    const sent: unknown[] = [];
+    const queue = { send: async (body: unknown) => void sent.push(body), sendBatch: async (msgs: { body: unknown }[]) => void sent.push(...msgs.map((m) => m.body)) };
+    const bindings = { ...counters, ...QUEUED, LADDER_INGEST_QUEUE: queue as never };
+    const usage = { events: Array.from({ length: 30 }, (_, i) => ({ account_id: acct, metric: 'api_calls', value: i + 1, idempotency_key: `u${i}` })) };
+    const track = { events: Array.from({ length: 6 }, (_, i) => ({ account_id: acct, event: 'user_active', user_id: `p${i}`, idempotency_key: `t${i}` })) };
+    for (let copy = 0; copy < 2; copy++) {
+      // A client retrying: the same batches sent twice, each answered 202.
+      const u = await apiWith(bindings, 'POST', '/v1/usage', { body: usage });
+      expect([u.status, u.json]).toEqual([202, { queued: 30 }]);
+      const t = await apiWith(bindings, 'POST', '/v1/track', { body: track });
+      expect([t.status, t.json]).toEqual([202, { queued: 6 }]);
+    }
+    expect(sent).toHaveLength(4);
+    expect(await used(acct, counters)).toBe(0); // queued, not yet applied
+    for (let delivery = 1; delivery <= 2; delivery++) {
+      const result = await consume('ladder-ingest', sent, counters, delivery);
+      expect([result.explicitAcks.length, result.retryMessages.length]).toEqual([4, 0]);
+    }
+    expect(await used(acct, counters)).toBe((30 * 31) / 2);
+    expect(await tracked(acct)).toBe(6);
+    const check = await apiWith({ ...counters, ...QUEUED }, 'POST', '/v1/check', { body: { account_id: acct, metric: 'api_calls', amount: 1, idempotency_key: 'c1' } });
+    expect(check.json).toMatchObject({ allowed: true, used: (30 * 31) / 2 + 1 });
+    if (counters.LADDER_COUNTERS === 'durable_object') await runDurableObjectAlarm(env.ACCOUNT_COUNTERS!.get(env.ACCOUNT_COUNTERS!.idFromName(acct)));
+    const stored = await env.DB.prepare('SELECT count(*) AS n FROM usage_events WHERE account_id = ?').bind(acct).first<{ n: number }>();
+    expect(stored!.n).toBe(31);
   });
 });

@@ -8,6 +8,7 @@ import * as analytics from '../shared/analyticsSchemas';
 import { seedHistorySchema as devSeedSchema } from './routes/devSeed';
 import * as ex from '../shared/experimentSchemas';
 import { activationRuleSchema, promptInputSchema } from '../shared/prompts';
+import { routingSchema } from '../shared/routing';
 import { simulationRequestSchema } from '../shared/simulationSchemas';
 import { pqaConfigSchema } from '../shared/pqaScore';
 import * as billing from '../shared/billingSchemas';
@@ -17,7 +18,7 @@ import type { AppEnv } from './env';
 import { VERSION } from './routes/health';
 
 type Auth = 'secret' | 'user' | 'admin' | 'stripe' | null;
-export type Operation = {
+type Operation = {
   method: 'get' | 'put' | 'post' | 'delete';
   path: string;
   auth: Auth;
@@ -26,7 +27,7 @@ export type Operation = {
   query?: z.ZodObject;
 };
 
-export const operations: Operation[] = [
+const operations: Operation[] = [
   { method: 'get', path: '/demo', auth: null, summary: 'Demo host app (development only)' },
   { method: 'get', path: '/demo/token', auth: null, summary: 'Demo host backend: mint a user token (development only)' },
   { method: 'post', path: '/demo/projects', auth: null, summary: 'Demo host backend: check-and-record one project (development only)' },
@@ -50,6 +51,8 @@ export const operations: Operation[] = [
   { method: 'post', path: '/v1/widget/cancel/accept', auth: 'user', summary: 'Accept a save offer: discount, pause, downgrade or yearly billing (admins only; once per offer)', body: billing.cancelAcceptSchema },
   { method: 'post', path: '/v1/widget/cancel', auth: 'user', summary: 'Cancel at the period end, undoable until then (admins only; once per idempotency key)', body: billing.cancelSchema },
   { method: 'post', path: '/v1/widget/events', auth: 'user', summary: 'Prompt events (impression, click, dismiss, snooze, gate_hit, invite_sent)', body: s.widgetEventsSchema },
+  { method: 'get', path: '/v1/admin/routing', auth: 'admin', summary: 'Routing rules over PQA band, plan, seats and expansion size (first match wins)' },
+  { method: 'put', path: '/v1/admin/routing', auth: 'admin', summary: 'Set the routing rules: self-serve, CSM or sales, and the webhooks of each route', body: routingSchema },
   { method: 'get', path: '/v1/admin/analytics/funnel', auth: 'admin', summary: 'Impressions, clicks, upgrade previews and upgrades per prompt and variant, with step conversion (JSON, or CSV with Accept: text/csv)', query: analytics.funnelQuerySchema },
   { method: 'get', path: '/v1/admin/analytics/upgrades', auth: 'admin', summary: 'Self-serve upgrade rate per day or week: accounts shown a prompt that upgraded self-serve ÷ accounts shown a prompt, plus upgrades by prompt kind (JSON, or CSV)', query: analytics.upgradesQuerySchema },
   { method: 'get', path: '/v1/admin/accounts', auth: 'admin', summary: 'Accounts with their PQA score, band and signals, filterable (JSON, or CSV)', query: analytics.adminAccountsQuerySchema },
@@ -69,7 +72,7 @@ const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { target: 'open
 const errorResponse = { description: 'Error', content: { 'application/json': { schema: jsonSchema(s.errorBodySchema()) } } };
 
 /** The document for the operations registered so far. @example openapiDocument().paths['/v1/usage'].post */
-export function legacyPaths() {
+function legacyPaths() {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of operations) {
     const params = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));

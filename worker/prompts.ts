@@ -16,12 +16,13 @@ import {
 } from '../shared/prompts';
 import type { UserClaims, WidgetEvent } from '../shared/schemas';
 import { metricPeriod, type AccountSnapshot } from '../shared/entitlements';
+import type { Forecast } from '../shared/forecast';
 import type { AccountState } from './accounts';
 import { sqlBatch, type Db } from './db';
 import { rescoreAccounts } from './pqa';
 import { promptEvents, prompts, settings, userPromptCaps } from './db/schema';
+import { DAY_MS } from '../shared/time';
 
-const DAY = 86_400_000;
 
 type PromptRow = typeof prompts.$inferSelect;
 
@@ -65,7 +66,7 @@ export const historyQuery = (db: Db, accountId: string, userId: string, now: num
   db
     .select()
     .from(promptEvents)
-    .where(and(eq(promptEvents.accountId, accountId), eq(promptEvents.userId, userId), gte(promptEvents.timestamp, now - HISTORY_DAYS * DAY)))
+    .where(and(eq(promptEvents.accountId, accountId), eq(promptEvents.userId, userId), gte(promptEvents.timestamp, now - HISTORY_DAYS * DAY_MS)))
     .orderBy(desc(promptEvents.timestamp))
     .limit(HISTORY_LIMIT);
 
@@ -118,7 +119,7 @@ export const activationEventsSql = (accountId: string) => sql`
 export function isActivated(account: AccountState['account'], rule: ActivationRule, events: number, now: number): boolean {
   // the first core_feature_activated is also kept on the account, beyond the events' retention
   const kept = rule.min_events === 1 && rule.events.includes('core_feature_activated') && account.activatedAt !== null;
-  return (kept || events >= rule.min_events) && now - account.createdAt >= rule.min_age_days * DAY;
+  return (kept || events >= rule.min_events) && now - account.createdAt >= rule.min_age_days * DAY_MS;
 }
 
 /**
@@ -136,6 +137,8 @@ export function promptsFor(p: {
   lifetime?: { promptId: string; impressions: number }[];
   activated: boolean;
   copyOverrides?: Record<string, PromptDefinition['copy']>;
+  /** Each meter's forecast (`withForecasts`), for forecast prompts. */
+  forecasts?: ReadonlyMap<string, Forecast>;
   now: number;
 }): { prompts: RenderedPrompt[]; session_prompts_left: number } {
   const { snap, state, now } = p;
@@ -161,13 +164,17 @@ export function promptsFor(p: {
     locale: p.user.locale ?? 'en-US',
     activated: p.activated,
     definitions: p.definitions,
-    meters: snap.meters.map((m) => ({
-      metric: m.metric,
-      name: m.name,
-      used: m.used,
-      limit: m.limit,
-      cap_period_start: metricPeriod(capPeriodMetric(catalogMetrics.get(m.metric)), state.account, now).start,
-    })),
+    meters: snap.meters.map((m) => {
+      const f = p.forecasts?.get(m.metric);
+      return {
+        metric: m.metric,
+        name: m.name,
+        used: m.used,
+        limit: m.limit,
+        cap_period_start: metricPeriod(capPeriodMetric(catalogMetrics.get(m.metric)), state.account, now).start,
+        ...(f?.limit_at && { limit_at: Date.parse(f.limit_at), days_to_limit: f.days_to_limit }),
+      };
+    }),
     seats: snap.seats,
     features: Object.fromEntries(
       Object.entries(snap.features).map(([id, f]) => [

@@ -8,19 +8,21 @@
  * A counter saturates at 2^53 − 1 (Number.MAX_SAFE_INTEGER): past it JSON numbers lose precision.
  */
 import type { DurableObjectNamespace } from '@cloudflare/workers-types/latest';
-import { and, eq, sql, type SQL } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { compositeKey } from '../shared/compositeKey';
-import { metricLimit, metricPeriod, planAllowing } from '../shared/entitlements';
+import { graceCeiling, metricLimit, metricPeriod, planAllowing } from '../shared/entitlements';
 import { newCrossings, type Threshold } from '../shared/metering';
 import type { Catalog, Metric, UsageEvent } from '../shared/schemas';
+import { dedupeKey } from '../shared/webhookSchemas';
 import type { AccountCounters, CounterEvent, Crossing, LiveCounter } from './accountCounters';
 import type { AccountState } from './accounts';
 import { database, sqlBatch, type Db } from './db';
-import { accounts, trackEvents, usageCounters } from './db/schema';
+import { trackEvents, type accounts } from './db/schema';
 import type { Env } from './env';
 import { ApiError, type ErrorDetail } from './errors';
 import { rescoreAccounts } from './pqa';
 import { scaleOptions } from './scale';
+import { enqueueWebhookEvent } from './webhooks';
 
 /** Where the counters live: D1 alone, or an AccountCounters object per account in front of it. */
 export type Meter = { db: Db; objects: DurableObjectNamespace | null };
@@ -70,6 +72,14 @@ const applyIncrements = (batchId: string) => sql`
     highest_threshold = CASE WHEN excluded.period_start > usage_counters.period_start THEN NULL
                              ELSE usage_counters.highest_threshold END,
     period_start = MAX(usage_counters.period_start, excluded.period_start)`;
+
+/** Increments of this batch per UTC day, for forecasts and growth (`usage_daily`). */
+const applyDaily = (batchId: string) => sql`
+  INSERT INTO usage_daily (account_id, metric, day, used)
+  SELECT account_id, metric, timestamp / 86400000, SUM(value) FROM usage_events
+  WHERE batch_id = ${batchId} AND mode = 'increment'
+  GROUP BY account_id, metric, timestamp / 86400000 ORDER BY 1, 2, 3
+  ON CONFLICT (account_id, metric, day) DO UPDATE SET used = MIN(usage_daily.used + excluded.used, ${Number.MAX_SAFE_INTEGER})`;
 
 /** Gauge values of this batch; the newest timestamp wins, whatever order they arrive in. */
 const applySets = (batchId: string) => sql`
@@ -151,11 +161,12 @@ export async function applyUsage(meter: Meter, catalog: Catalog, accountsById: M
     ...(guard ? [guard] : []),
     insertEvents(rows, batchId),
     applyIncrements(batchId),
+    applyDaily(batchId),
     applySets(batchId),
     countBatch(batchId),
     touchedCounters(batchId),
   ]);
-  const [, , , counted, touched] = guard ? results.slice(1) : results;
+  const [, , , , counted, touched] = guard ? results.slice(1) : results;
   await recordCrossings(db, catalog, accountsById, touched as Touched[], now);
   return Number(counted?.[0]?.n ?? 0);
 }
@@ -206,9 +217,11 @@ function periodKey(metric: Metric, account: Account, timestamp: number, now: num
 }
 
 /**
- * Record newly crossed thresholds once per period; reaching 100% records the PQA behaviour
- * `limit_hit` (idempotent per account, metric and period, so concurrent crossings record one)
- * and rescores the account at once, so a sales-ready entry is pushed by the next cron run.
+ * Record newly crossed thresholds once per period, each with a `usage.threshold_crossed`
+ * outbox row in the same D1 batch (deduped per account, metric, period and threshold);
+ * reaching 100% records the PQA behaviour `limit_hit` (idempotent per account, metric and
+ * period, so concurrent crossings record one) and rescores the account at once, so a
+ * sales-ready entry is pushed by the next cron run.
  */
 async function recordCrossings(
   db: Db,
@@ -217,27 +230,46 @@ async function recordCrossings(
   touched: Touched[],
   now: number,
 ): Promise<void> {
-  const writes = [];
+  const writes: SQL[] = [];
   const hit: string[] = [];
   for (const c of touched) {
     const account = accountsById.get(c.account_id);
     const plan = account && catalog.plans.find((p) => p.id === account.planId);
     if (!account || !plan) continue;
-    const crossed = newCrossings(c.highest_threshold as Threshold | null, c.used, metricLimit(plan, c.metric, account));
+    const limit = metricLimit(plan, c.metric, account);
+    const crossed = newCrossings(c.highest_threshold as Threshold | null, c.used, limit);
     const highest = crossed.at(-1);
     if (highest === undefined) continue;
-    writes.push(
-      db
-        .update(usageCounters)
-        .set({ highestThreshold: sql`MAX(COALESCE(${usageCounters.highestThreshold}, 0), ${highest})` })
-        .where(and(eq(usageCounters.accountId, c.account_id), eq(usageCounters.metric, c.metric), eq(usageCounters.periodStart, c.period_start))),
-    );
-    const hits = limitHits(c.account_id, [{ metric: c.metric, periodStart: c.period_start, crossed }], now);
-    if (hits.length) hit.push(c.account_id);
-    for (const values of hits) writes.push(db.insert(trackEvents).values(values).onConflictDoNothing());
+    writes.push(sql`
+      UPDATE usage_counters SET highest_threshold = MAX(COALESCE(highest_threshold, 0), ${highest})
+      WHERE account_id = ${c.account_id} AND metric = ${c.metric} AND period_start = ${c.period_start}`);
+    for (const threshold of crossed)
+      writes.push(
+        enqueueWebhookEvent(
+          'usage.threshold_crossed',
+          dedupeKey('usage.threshold_crossed', c.account_id, c.metric, c.period_start, threshold),
+          {
+            account_id: c.account_id,
+            account_name: account.name,
+            plan_id: account.planId,
+            metric: c.metric,
+            threshold,
+            used: c.used,
+            limit,
+            period_start: new Date(c.period_start).toISOString(),
+          },
+          now,
+        ),
+      );
+    for (const values of limitHits(c.account_id, [{ metric: c.metric, periodStart: c.period_start, crossed }], now)) {
+      hit.push(c.account_id);
+      writes.push(sql`
+        INSERT INTO track_events (account_id, idempotency_key, user_id, event, timestamp, properties, batch_id)
+        VALUES (${values.accountId}, ${values.idempotencyKey}, NULL, ${values.event}, ${values.timestamp}, ${JSON.stringify(values.properties)}, ${values.batchId})
+        ON CONFLICT DO NOTHING`);
+    }
   }
-  const [first, ...rest] = writes;
-  if (first) await db.batch([first, ...rest]);
+  if (writes.length) await sqlBatch(db, writes);
   // A failed rescore never fails the usage write: the daily cron rescores every account.
   await rescoreAccounts(db, hit, now).catch((err: unknown) =>
     console.error('[ladder] PQA rescore after limit_hit failed', err instanceof Error ? (err.stack ?? err.message) : err),
@@ -250,6 +282,10 @@ export type CheckResult = {
   limit: number | null;
   remaining: number | null;
   required_plan?: string;
+  /** Only where the plan allows grace: past the limit and within grace, the ceiling, and what is left of it. */
+  in_grace?: boolean;
+  grace_limit?: number;
+  grace_remaining?: number;
 };
 
 /**
@@ -270,12 +306,16 @@ export async function checkAndRecord(
   if (!metric) throw new ApiError('metric_not_found', `No metric "${metricId}" in the catalog.`, [{ path: 'metric', message: 'not found' }]);
   const plan = state.catalog.plans.find((p) => p.id === state.account.planId)!;
   const limit = metricLimit(plan, metricId, state.account);
+  const ceiling = graceCeiling(plan, metricId, state.account);
   const period = periodKey(metric, state.account, now, now);
   const acct = state.account.id;
   const { allowed, used } = meter.objects
-    ? await checkInObject(meter.db, meter.objects, acct, { key: idempotencyKey, metric: metricId, amount, period, limit, now })
-    : await checkInD1(meter.db, state, metricId, amount, idempotencyKey, limit, period, now);
+    ? await checkInObject(meter.db, meter.objects, acct, { key: idempotencyKey, metric: metricId, amount, period, limit, ceiling, now })
+    : await checkInD1(meter.db, state, metricId, amount, idempotencyKey, ceiling, period, now);
   const result: CheckResult = { allowed, used, limit, remaining: limit === null ? null : Math.max(limit - used, 0) };
+  // a plan with grace at this metric: allowed up to the ceiling, and says how much is left
+  if (limit !== null && ceiling !== null && ceiling > limit)
+    Object.assign(result, { in_grace: used > limit, grace_limit: ceiling, grace_remaining: Math.max(ceiling - used, 0) });
   if (!allowed) {
     const better = planAllowing(state.catalog, plan, metricId, used + amount, state.account);
     if (better) result.required_plan = better.id;
@@ -290,18 +330,19 @@ async function checkInObject(db: Db, objects: DurableObjectNamespace, acct: stri
   return answer;
 }
 
-/** One D1 batch: the event is inserted only if it fits under the limit, so parallel checks never overshoot. */
-async function checkInD1(db: Db, state: AccountState, metricId: string, amount: number, idempotencyKey: string, limit: number | null, period: number, now: number) {
+/** One D1 batch: the event is inserted only if it fits under the ceiling (the limit, or its grace), so parallel checks never overshoot. */
+async function checkInD1(db: Db, state: AccountState, metricId: string, amount: number, idempotencyKey: string, ceiling: number | null, period: number, now: number) {
   const batchId = crypto.randomUUID();
   const acct = state.account.id;
   const usedNow = sql`COALESCE((SELECT used FROM usage_counters WHERE account_id = ${acct} AND metric = ${metricId} AND period_start = ${period}), 0)`;
-  const [, , row, counter] = await sqlBatch(db, [
+  const [, , , row, counter] = await sqlBatch(db, [
     sql`
       INSERT INTO usage_events (account_id, idempotency_key, metric, value, mode, timestamp, period_start, batch_id)
       SELECT ${acct}, ${idempotencyKey}, ${metricId}, ${amount}, 'increment', ${now}, ${period}, ${batchId}
-      WHERE ${limit === null ? sql`1` : sql`${usedNow} + ${amount} <= ${limit}`}
+      WHERE ${ceiling === null ? sql`1` : sql`${usedNow} + ${amount} <= ${ceiling}`}
       ON CONFLICT DO NOTHING`,
     applyIncrements(batchId),
+    applyDaily(batchId),
     sql`SELECT batch_id FROM usage_events WHERE account_id = ${acct} AND idempotency_key = ${idempotencyKey}`,
     sql`SELECT ${usedNow} AS used`,
   ]);

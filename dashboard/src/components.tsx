@@ -169,11 +169,27 @@ const axis = (values?: uPlot.Axis['values']): uPlot.Axis => ({
  * A time series line chart. `x` holds epoch seconds.
  * @example <LineChart label="…" x={[…]} series={[{ label: 'Rate', values: […], color: '--c1' }]} y={(v) => pct(v)} />
  */
-export function LineChart(props: { label: string; x: number[]; series: Series[]; y: (v: number) => string; summary: string }) {
+export function LineChart(props: { label: string; x: number[]; series: Series[]; y: (v: number) => string; summary: string; band?: { low: number; high: number } }) {
+  const band = props.band;
   const make = () => ({
     data: [props.x, ...props.series.map((s) => s.values)] as uPlot.AlignedData,
     opts: {
-      scales: { x: { time: true }, y: { range: (_u: uPlot, _min: number, max: number) => [0, Math.max(max * 1.15, 0.01)] as uPlot.Range.MinMax } },
+      scales: { x: { time: true }, y: { range: (_u: uPlot, _min: number, max: number) => [0, Math.max(max * 1.15, (band?.high ?? 0) * 1.15, 0.01)] as uPlot.Range.MinMax } },
+      // A reference band (e.g. the playbooks' healthy 3–7%), shaded behind the lines.
+      hooks: band
+        ? {
+            drawClear: [
+              (u: uPlot) => {
+                const top = u.valToPos(band.high, 'y', true);
+                const bottom = u.valToPos(band.low, 'y', true);
+                u.ctx.save();
+                u.ctx.fillStyle = 'rgba(46, 160, 67, 0.14)';
+                u.ctx.fillRect(u.bbox.left, top, u.bbox.width, bottom - top);
+                u.ctx.restore();
+              },
+            ],
+          }
+        : {},
       axes: [axis(), { ...axis((_u, ticks) => ticks.map(props.y)), size: 64 }],
       series: [
         { value: (_u: uPlot, v: number | null) => (v === null ? '—' : new Date(v * 1000).toISOString().slice(0, 10)) },
@@ -191,7 +207,7 @@ export function LineChart(props: { label: string; x: number[]; series: Series[];
   });
   return (
     <figure>
-      <UPlotBox label={`${props.label}. ${props.summary}`} make={useStable(make, [props.x, props.series])} />
+      <UPlotBox label={`${props.label}. ${props.summary}`} make={useStable(make, [props.x, props.series, band?.low, band?.high])} />
       <figcaption class="muted small">{props.label}</figcaption>
     </figure>
   );

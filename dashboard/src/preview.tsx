@@ -15,22 +15,33 @@ import { GatePreview } from '../../widget/src/ui/Gate';
 import { Notices } from '../../widget/src/ui/Notices';
 import { theme } from './state';
 
-export const SAMPLE = {
+const SAMPLE = {
   metric: 'API calls',
   limit: 10_000,
   plan: 'Starter',
   next_plan: 'Pro',
   feature: 'Single sign-on',
   seats: { used: 4, limit: 5 },
+  /** A forecast prompt's sample: 7,000 of 10,000 used, the limit 6 days ahead (Dec 12). */
+  forecast_used: 7000,
+  forecast_days: 6,
+  forecast_at: Date.UTC(2026, 11, 12),
 };
 
 const PREVIEW_FEATURE = 'preview_feature';
 
 /** The widget state a user on the sample account would get with this prompt showing. */
-export function previewState(def: Pick<PromptDefinition, 'kind' | 'trigger'>, copy: PromptCopy): WidgetState {
-  const trigger = def.trigger as { thresholds?: number[]; blocking?: boolean; milestones?: number[]; seat_pct?: number };
+function previewState(def: Pick<PromptDefinition, 'kind' | 'trigger'>, copy: PromptCopy): WidgetState {
+  const trigger = def.kind === 'forecast' ? {} : (def.trigger as { thresholds?: number[]; blocking?: boolean; milestones?: number[]; seat_pct?: number });
   const threshold = def.kind === 'limit_notice' ? (trigger.thresholds?.[0] ?? 90) : undefined;
-  const used = def.kind === 'limit_notice' ? Math.round((SAMPLE.limit * Math.min(threshold! + 3, 100)) / 100) : def.kind === 'milestone' ? (trigger.milestones?.[0] ?? 1000) : SAMPLE.seats.used;
+  const used =
+    def.kind === 'limit_notice'
+      ? Math.round((SAMPLE.limit * Math.min(threshold! + 3, 100)) / 100)
+      : def.kind === 'milestone'
+        ? (trigger.milestones?.[0] ?? 1000)
+        : def.kind === 'forecast'
+          ? SAMPLE.forecast_used
+          : SAMPLE.seats.used;
   const limit = def.kind === 'invite' ? SAMPLE.seats.limit : SAMPLE.limit;
   const vars: CopyVars = {
     used,
@@ -40,6 +51,9 @@ export function previewState(def: Pick<PromptDefinition, 'kind' | 'trigger'>, co
     plan: SAMPLE.plan,
     next_plan: SAMPLE.next_plan,
     feature: SAMPLE.feature,
+    next_limit: 50_000,
+    date: SAMPLE.forecast_at,
+    days: SAMPLE.forecast_days,
   };
   const text = (s: string) => renderCopy(s, vars, 'en-US');
   const blocking = (def.kind === 'limit_notice' && threshold === 100 && trigger.blocking !== false) || false;
@@ -47,6 +61,7 @@ export function previewState(def: Pick<PromptDefinition, 'kind' | 'trigger'>, co
     id: `preview-${def.kind}`,
     kind: def.kind,
     ...(def.kind === 'limit_notice' && { metric: 'api_calls', threshold }),
+    ...(def.kind === 'forecast' && { metric: 'api_calls' }),
     ...(def.kind === 'feature_gate' && { feature_id: PREVIEW_FEATURE }),
     blocking,
     title: text(copy.title),

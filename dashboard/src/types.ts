@@ -7,7 +7,7 @@ import type { experimentResultsSchema, experimentViewSchema } from '../../shared
 import type { webhookViewSchema } from '../../shared/webhookSchemas';
 
 export type { AdminAccount, FunnelResponse, FunnelRow, PromptHistoryResponse, UpgradesResponse } from '../../shared/analyticsSchemas';
-export type { RevenueResponse, SavesResponse } from '../../shared/billingSchemas';
+export type { RevenueResponse } from '../../shared/billingSchemas';
 export type { PromptCopy, PromptDefinition } from '../../shared/prompts';
 
 export type Experiment = z.output<typeof experimentViewSchema>;

@@ -126,6 +126,25 @@ describe('dashboard in Chromium against the dev worker', () => {
     const weekly = await admin(`/v1/admin/analytics/upgrades${query({ ...r, interval: 'week' })}`);
     await poll(() => rowsOf('upgrade-series').count()).toBe(weekly.series.length);
     expect(await cellText('upgrade-series', 0, 2)).toBe(String(weekly.series[0].upgraded_accounts));
+    expect(await page.getByTestId('benchmark').innerText()).toBe("The playbooks' healthy range is 3%–7% a month: choose Month to compare.");
+
+    // monthly buckets, with the playbooks' 3–7% band shaded on the chart
+    await page.locator('select[name="interval"]').selectOption('month');
+    const monthly = await admin(`/v1/admin/analytics/upgrades${query({ ...r, interval: 'month' })}`);
+    await poll(() => rowsOf('upgrade-series').count()).toBe(monthly.series.length);
+    expect(await cellText('upgrade-series', 0, 0)).toBe(monthly.series[0].start.slice(0, 7));
+    expect(await cellText('upgrade-series', 0, 3)).toBe(pct(monthly.series[0].rate));
+    expect(await page.getByTestId('benchmark').innerText()).toBe("Shaded: the playbooks' healthy range, 3%–7% a month.");
+
+    // the rate per prompt kind, as the API computes it, and its CSV
+    await poll(() => rowsOf('by-kind').count()).toBe(monthly.by_kind.length);
+    const top = monthly.by_kind[0];
+    expect(await cellText('by-kind', 0, 1)).toBe(top.accounts_shown === null ? '—' : num(top.accounts_shown));
+    expect(await cellText('by-kind', 0, 3)).toBe(pct(top.rate));
+    const byKind = await downloadCsv('by-kind');
+    expect(byKind.name).toBe('upgrades-by-kind.csv');
+    expect(byKind.text).toBe(await admin(`/v1/admin/analytics/upgrades${query({ ...r, interval: 'month', by: 'kind' })}`, 'text/csv'));
+    expect(byKind.text.split('\r\n')[0]).toBe('kind,accounts_shown,upgraded_accounts,rate,upgrades,expansion_mrr_cents');
     await screenshot('overview');
     expect(await seriousViolations()).toEqual([]);
   });
@@ -142,12 +161,12 @@ describe('dashboard in Chromium against the dev worker', () => {
     const csv = await downloadCsv('funnel');
     expect(csv.name).toBe('funnel.csv');
     expect(csv.text).toBe(await admin(`/v1/admin/analytics/funnel${query(defaultRange())}`, 'text/csv'));
-    expect(csv.text.split('\r\n')[0]).toBe('prompt_id,kind,experiment_id,variant_id,impressions,clicks,previews,upgrades,expansion_mrr_cents,click_rate,preview_rate,upgrade_rate');
+    expect(csv.text.split('\r\n')[0]).toBe('prompt_id,kind,experiment_id,variant_id,impressions,clicks,previews,upgrades,expansion_mrr_cents,click_rate,preview_rate,upgrades_per_preview');
 
     // sorting by a column reorders the rows
-    await page.locator('#funnel th button', { hasText: 'Upgrades' }).click();
+    await page.locator('#funnel th button', { hasText: /^Upgrades\b(?! per)/ }).click();
     const most = [...f.rows].sort((a, b) => a.upgrades - b.upgrades).at(-1);
-    await page.locator('#funnel th button', { hasText: 'Upgrades' }).click(); // descending
+    await page.locator('#funnel th button', { hasText: /^Upgrades\b(?! per)/ }).click(); // descending
     expect(await cellText('funnel', 0, 7)).toBe(num(most.upgrades));
     await screenshot('funnels');
     expect(await seriousViolations()).toEqual([]);
@@ -275,6 +294,32 @@ describe('dashboard in Chromium against the dev worker', () => {
     }
   });
 
+  test('the forecast prompt is listed and edited like any prompt: days before the limit, and {date} in the preview', async () => {
+    const put = (path: string, body: unknown) =>
+      fetch(base + path, { method: 'PUT', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const before = (await admin('/v1/admin/prompts')).prompts.find((p: { id: string }) => p.id === 'forecast');
+    try {
+      await view('prompts');
+      const row = page.locator('#prompts tbody tr[data-key="forecast"]');
+      await poll(() => row.innerText()).toContain('any metric limit forecast within 7 days');
+      await page.getByRole('button', { name: 'Edit copy of forecast' }).click();
+      // the preview renders the widget's own notice with the sample forecast date
+      await poll(() => page.getByTestId('prompt-preview').locator('section[data-kind=forecast]').innerText()).toContain("At this pace you'll reach your API calls limit on Dec 12.");
+      await page.locator('#rules-days_before').fill('0');
+      await page.getByRole('button', { name: 'Save rules' }).click();
+      await poll(() => page.locator('p.status').first().innerText()).toContain('trigger.days_before');
+      await page.locator('#rules-days_before').fill('10');
+      await page.getByRole('button', { name: 'Save rules' }).click();
+      await poll(() => page.locator('p.status').first().innerText()).toBe('Saved the rules of forecast.');
+      const saved = (await admin('/v1/admin/prompts')).prompts.find((p: { id: string }) => p.id === 'forecast');
+      expect(saved.trigger).toEqual({ metric: '*', days_before: 10 });
+      await poll(() => row.innerText()).toContain('within 10 days');
+      expect(await seriousViolations()).toEqual([]);
+    } finally {
+      await put('/v1/admin/prompts/forecast', { kind: before.kind, trigger: before.trigger, caps: before.caps, copy: before.copy, enabled: before.enabled });
+    }
+  });
+
   test("Preview impact from an experiment's variant: shipping it projects upgrades from its own arm, next to the rules in force", async () => {
     await view('experiments');
     const { experiments } = await admin('/v1/admin/experiments');
@@ -377,6 +422,40 @@ describe('dashboard in Chromium against the dev worker', () => {
         expect(n, band).toBeGreaterThan(0);
         await poll(() => page.locator(`[data-stat="band-${band}"] [data-value]`).innerText()).toBe(num(n));
       }
+      // Band labels come from the configured edges; editing points or edges previews how accounts would band.
+      const config = await admin('/v1/admin/pqa/config');
+      expect(await page.locator('[data-stat="band-sales_ready"]').innerText()).toContain(`Sales-ready (${config.bands.sales_ready}–100)`);
+      const dryRun = async (body: unknown) => {
+        const res = await fetch(`${base}/v1/admin/pqa/config?dry_run=true`, { method: 'PUT', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        const json = await res.json();
+        expect(res.status, JSON.stringify(json)).toBe(200);
+        return json;
+      };
+      const previewCell = (band: string, col: number) => page.locator(`#pqa-preview tr[data-band="${band}"] td`).nth(col).innerText();
+      const lower = config.bands.sales_assist + Math.floor((config.bands.sales_ready - config.bands.sales_assist) / 2);
+      await page.locator('#pqa-bands-sales_ready').fill(String(lower));
+      await page.locator('#pqa-limit_hit-points').fill('40');
+      const proposed = { ...config, bands: { ...config.bands, sales_ready: lower }, limit_hit: { points: 40 } };
+      const expected = await dryRun(proposed);
+      expect(expected.bands.sales_ready).toBeGreaterThan(expected.current_bands.sales_ready);
+      for (const band of ['nurture', 'warm', 'sales_assist', 'sales_ready']) {
+        await poll(() => previewCell(band, 1)).toBe(num(expected.bands[band]));
+        expect(await previewCell(band, 0)).toBe(num(expected.current_bands[band]));
+      }
+      expect(await page.locator('#pqa-preview tr[data-band="sales_ready"] th').innerText()).toBe(`Sales-ready (${lower}–100)`);
+      await page.locator('#pqa-bands-warm').fill(String(config.bands.sales_ready + 1));
+      await poll(() => page.locator('#scoring-status').innerText()).toContain('band edges must rise: warm < sales_assist < sales_ready');
+      await page.locator('#pqa-bands-warm').fill(String(config.bands.warm));
+      await page.getByRole('button', { name: 'Save scoring' }).click();
+      await poll(() => page.locator('#scoring-status').innerText()).toBe('Saved the PQA points and band edges; every account is rescored by the next cron run.');
+      expect(await admin('/v1/admin/pqa/config')).toEqual(proposed);
+      await poll(() => page.locator('[data-stat="band-sales_ready"]').innerText()).toContain(`Sales-ready (${lower}–100)`);
+      // back to the table as it was
+      await page.locator('#pqa-bands-sales_ready').fill(String(config.bands.sales_ready));
+      await page.locator('#pqa-limit_hit-points').fill(String(config.limit_hit.points));
+      await page.getByRole('button', { name: 'Save scoring' }).click();
+      await poll(async () => JSON.stringify(await admin('/v1/admin/pqa/config'))).toBe(JSON.stringify(config));
+
       await page.locator('select[name="band"]').selectOption('sales_ready');
       const ready = (await admin('/v1/admin/accounts?band=sales_ready&limit=1000')).accounts;
       await poll(() => rowsOf('pqa').count()).toBe(ready.length);
@@ -396,6 +475,41 @@ describe('dashboard in Chromium against the dev worker', () => {
       expect(Object.keys(received[0]!.headers).some((h) => h.includes('signature'))).toBe(true);
       await screenshot('pqa');
       expect(await seriousViolations()).toEqual([]);
+    });
+
+    test('a growth team edits the routing rules; the PQA list shows each account’s route as the API does', async () => {
+      const put = (body: unknown) =>
+        fetch(base + '/v1/admin/routing', { method: 'PUT', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const before = await admin('/v1/admin/routing');
+      try {
+        await view('pqa');
+        await page.locator('select[name="band"]').selectOption('');
+        await poll(() => rowsOf('routing').first().innerText()).toContain('large-expansion');
+        await page.locator('#routing-json').fill(JSON.stringify({ rules: [{ id: 'hot', when: { bands: ['hot'] }, route: 'sales' }] }));
+        await page.getByRole('button', { name: 'Save routing rules' }).click();
+        await poll(() => page.locator('#routing-status').innerText()).toContain('rules.0.when.bands.0');
+        expect(await admin('/v1/admin/routing')).toEqual(before);
+        const rules = [
+          { id: 'hot', when: { bands: ['sales_ready', 'sales_assist'] }, route: 'sales', webhook_ids: [] },
+          { id: 'warm-csm', when: { bands: ['warm'] }, route: 'csm', webhook_ids: [] },
+        ];
+        await page.locator('#routing-json').fill(JSON.stringify({ rules }));
+        await page.getByRole('button', { name: 'Save routing rules' }).click();
+        await poll(() => page.locator('#routing-status').innerText()).toBe('Saved the routing rules.');
+        expect(await admin('/v1/admin/routing')).toEqual({ rules });
+        await poll(() => rowsOf('routing').count()).toBe(2);
+        expect(await rowsOf('routing').nth(1).innerText()).toContain('band warm');
+        // the list's Route column follows the rules, as the API computes them
+        const { accounts } = await admin('/v1/admin/accounts?limit=1000');
+        const labels: Record<string, string> = { self_serve: 'Self-serve', csm: 'CSM', sales: 'Sales' };
+        for (const a of accounts.slice(0, 5)) {
+          expect(a.route).toBe(a.band === 'warm' ? 'csm' : a.band === 'sales_ready' || a.band === 'sales_assist' ? 'sales' : 'self_serve');
+          await poll(() => page.locator(`#pqa tbody tr[data-key="${a.account_id}"]`).innerText()).toContain(labels[a.route]!);
+        }
+        expect(await seriousViolations()).toEqual([]);
+      } finally {
+        await put(before);
+      }
     });
   });
 

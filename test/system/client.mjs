@@ -2,8 +2,13 @@
  * A small HTTP client for the system tests and the bench: real requests over loopback to a
  * `wrangler dev` worker (see devWorker.mjs), and user tokens signed as a host backend signs them.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { KEYS } from './devWorker.mjs';
+
+/** This process's own block of client addresses (IPv6 documentation range), one address per call. */
+const addressPrefix = `2001:db8:${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}`;
+let calls = 0;
+const nextAddress = () => `${addressPrefix}::${(++calls).toString(16)}`;
 
 const b64url = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
 
@@ -23,8 +28,9 @@ export function signUserToken(claims, secret = KEYS.LADDER_USER_TOKEN_SECRET, he
  */
 export async function call(base, method, path, init = {}) {
   // Each call from its own client address (wrangler dev passes CF-Connecting-IP through), so the
-  // failed credentials a test sends on purpose never block the next test; set the header to pin one.
-  const headers = { 'cf-connecting-ip': `198.51.100.${1 + Math.floor(Math.random() * 254)}`, ...init.headers };
+  // failed credentials a test sends on purpose never add up to a block, however fast they are sent
+  // (a random pick among a few hundred addresses did, on a fast machine); set the header to pin one.
+  const headers = { 'cf-connecting-ip': nextAddress(), ...init.headers };
   const token = init.token === undefined ? KEYS.LADDER_SECRET_KEY : init.token;
   if (token) headers.authorization = `Bearer ${token}`;
   let body = init.raw;

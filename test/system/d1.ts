@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The D1 database file under a `--persist-to` directory. */
-export function d1File(persistDir: string): string {
+function d1File(persistDir: string): string {
   const dir = join(persistDir, 'v3/d1/miniflare-D1DatabaseObject');
   const file = readdirSync(dir).find((f) => f.endsWith('.sqlite') && f !== 'metadata.sqlite');
   if (!file) throw new Error(`no D1 database under ${dir}`);
@@ -17,7 +17,7 @@ export function d1File(persistDir: string): string {
 
 /** Rows of one SELECT, as objects. */
 export function query<T = Record<string, unknown>>(persistDir: string, sql: string): T[] {
-  const r = spawnSync('sqlite3', ['-json', '-readonly', d1File(persistDir), sql], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync('sqlite3', ['-cmd', '.timeout 20000', '-json', '-readonly', d1File(persistDir), sql], { encoding: 'utf8', timeout: 30_000 });
   if (r.status !== 0) throw new Error(`sqlite3: ${r.stderr}`);
   return r.stdout.trim() ? (JSON.parse(r.stdout) as T[]) : [];
 }

@@ -4,14 +4,15 @@
  * loopback receiver for outgoing webhooks and Stripe's webhook signature.
  */
 import { createHmac } from 'node:crypto';
+import { expect } from 'vitest';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { call, signUserToken } from './client.mjs';
+import { DAY_MS } from '../../shared/time';
 
 export { call, signUserToken };
 export { KEYS } from './devWorker.mjs';
-
-export const DAY = 86_400_000;
+export { DAY_MS as DAY };
 
 /** Three plans 4× apart with a seat price, Stripe price ids for the webhook tests. */
 export const catalog = {
@@ -41,7 +42,7 @@ export async function seedAccount(base: string, accountId: string, extra: Record
   if (cat.status !== 200) throw new Error(`catalog: ${cat.status} ${cat.text}`);
   const now = Date.now();
   const res = await call(base, 'PUT', `/v1/accounts/${accountId}`, {
-    body: { name: accountId, plan_id: 'starter', seats: 5, created_at: now - 60 * DAY, period_start: now - 15 * DAY, period_end: now + 15 * DAY, ...extra },
+    body: { name: accountId, plan_id: 'starter', seats: 5, created_at: now - 60 * DAY_MS, period_start: now - 15 * DAY_MS, period_end: now + 15 * DAY_MS, ...extra },
   });
   if (res.status !== 200) throw new Error(`account: ${res.status} ${res.text}`);
   return res.json;
@@ -81,4 +82,27 @@ export async function eventually<T>(check: () => T | Promise<T>, ms = 15_000, ev
     if (v || Date.now() > until) return v;
     await sleep(every);
   }
+}
+
+/**
+ * The scale options the system worker runs with (test/system/devWorker.mjs takes them from the
+ * environment). With `LADDER_INGEST=queue`, `POST /v1/usage` and `/v1/track` answer
+ * `202 {"queued": N}` and the queue's consumer applies the batch afterwards (README, "The 202
+ * contract of queued ingestion"); with `LADDER_COUNTERS=durable_object` the account's object
+ * answers and D1 gets its events on the object's alarm.
+ */
+export const QUEUED = process.env.LADDER_INGEST === 'queue';
+export const OBJECTS = process.env.LADDER_COUNTERS === 'durable_object';
+
+/** How long a queued batch may take to be applied on this busy machine (the consumer waits up to 1 s for a batch). */
+export const APPLY_MS = 60_000;
+/**
+ * After the expected end state is reached with queued ingestion: long enough for any further
+ * (duplicate) delivery of what was queued to be applied too — several consumer batch timeouts.
+ */
+export const SETTLE_MS = 4_000;
+
+/** Every answer is the queue contract's `202 {"queued": n}`. */
+export function expectQueued(answers: { status: number; json: any }[], n: number) {
+  expect(answers.map((a) => [a.status, a.json])).toEqual(answers.map(() => [202, { queued: n }]));
 }

@@ -15,7 +15,7 @@ export type Meter = z.output<typeof meterSchema>;
 
 export interface Prompt {
   id: string;
-  kind: 'limit_notice' | 'feature_gate' | 'invite' | 'milestone';
+  kind: 'limit_notice' | 'feature_gate' | 'invite' | 'milestone' | 'forecast';
   metric?: string;
   feature_id?: string;
   threshold?: number;
@@ -41,13 +41,15 @@ export interface Feature {
   trial_days?: number;
 }
 
-export interface PlanOption {
+interface PlanOption {
   plan_id: string;
   name: string;
   price_cents: number;
   currency: string;
   /** Not in API.md yet; used when present. */
   limits?: Record<string, number | null>;
+  /** The plan's feature ids; the dialog lists those the current plan lacks. */
+  features?: string[];
   interval?: string;
 }
 
@@ -63,6 +65,8 @@ export interface WidgetState {
   scheduled_change?: { kind: 'downgrade' | 'cancel'; plan_id?: string | null; seats?: number | null; reason?: string | null; effective_at: string } | null;
   /** Lower plans an admin can move to at the period end. */
   downgrade_options?: PlanOption[];
+  /** Admins, on a plan that sells extra seats: how many are bought (fewer can be scheduled for the period end). */
+  seats_bought?: number;
   meters: Meter[];
   features: Record<string, Feature>;
   prompts: Prompt[];

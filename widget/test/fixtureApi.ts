@@ -20,7 +20,7 @@ export const makeToken = (claims: Claims) =>
   `${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url(claims)}.c2lnbmF0dXJl`;
 
 /** DESIGN.md threshold for a percentage. */
-export const thresholdOf = (pct: number) => ([100, 90, 75, 50] as const).find((t) => pct >= t) ?? null;
+const thresholdOf = (pct: number) => ([100, 90, 75, 50] as const).find((t) => pct >= t) ?? null;
 
 /** A limit notice as the worker renders it (copy from shared/prompts.ts defaults). */
 export function limitPrompt(pct: number, over: Partial<Prompt> = {}): Prompt {
@@ -114,7 +114,7 @@ export function widgetState(acct: string, role: Role, pct = 40, prompts: Prompt[
   };
 }
 
-export interface Recorded {
+interface Recorded {
   method: string;
   path: string;
   query: URLSearchParams;
@@ -209,9 +209,12 @@ export async function startFixtureApi(): Promise<FixtureApi> {
       return [200, { id: 'upr_2', status: 'declined' }];
     },
     // Keeping customers (API.md "Plan changes that keep customers").
-    'POST /v1/widget/downgrade/preview': (b) => [200, { plan_id: b.plan_id, effective_at: '2026-12-01T00:00:00Z', message: 'Your plan changes to Starter on December 1, 2026, then $50.00/month; nothing is refused until then.' }],
+    'POST /v1/widget/downgrade/preview': (b) =>
+      b.seats !== undefined
+        ? [200, { plan_id: fx.state.account.plan.id, seats: b.seats, effective_at: '2026-12-01T00:00:00Z', message: `Your seats drop to ${b.seats} on December 1, 2026; nothing is refused until then.` }]
+        : [200, { plan_id: b.plan_id, effective_at: '2026-12-01T00:00:00Z', message: 'Your plan changes to Starter on December 1, 2026, then $50.00/month; nothing is refused until then.' }],
     'POST /v1/widget/downgrade': (b) => {
-      fx.state.scheduled_change = { kind: 'downgrade', plan_id: b.plan_id, effective_at: '2026-12-01T00:00:00Z' };
+      fx.state.scheduled_change = { kind: 'downgrade', plan_id: b.plan_id ?? fx.state.account.plan.id, seats: b.seats ?? null, effective_at: '2026-12-01T00:00:00Z' };
       return [200, { status: 'scheduled', kind: 'downgrade', effective_at: '2026-12-01T00:00:00Z' }];
     },
     'DELETE /v1/widget/scheduled-change': () => {

@@ -19,6 +19,7 @@ import {
   widgetState,
   type FixtureApi,
 } from './fixtureApi';
+import type { Preview } from '../src/types';
 
 let fx: FixtureApi;
 let ctx: BrowserContext;
@@ -42,6 +43,11 @@ afterAll(async () => {
 });
 
 /** Retries an assertion until it holds (a loaded CI machine can be slow, so generously). */
+/** The fixture's preview as a charge (not routed to sales). */
+const charged = (p: Preview) => {
+  if (p.route) throw new Error('expected a preview with a charge, not one routed to sales');
+  return p;
+};
 const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 10_000, interval: 50 });
 
 const pages: Page[] = [];
@@ -90,6 +96,13 @@ const focused = (page: Page) =>
   });
 
 describe('meters', () => {
+  test('a meter says when the limit will be reached at this pace', async () => {
+    fx.state = widgetState(fx.state.account.id, 'admin', 91);
+    fx.state.meters[0]!.forecast = { limit_at: '2026-11-24T10:00:00Z', days_to_limit: 6 };
+    const { page } = await open(hostPage('<ladder-meter metric="api_calls"></ladder-meter>'));
+    await poll(() => shadowText(page, 'ladder-meter')).toContain("At this pace you'll reach your limit on Nov 24");
+  });
+
   test('a meter shows used, limit, projection and period end, with an accessible bar', async () => {
     fx.state = widgetState(fx.state.account.id, 'admin', 91);
     const { page, warnings } = await open(hostPage('<ladder-meter metric="api_calls"></ladder-meter>'));
@@ -354,6 +367,41 @@ describe('milestones', () => {
   });
 });
 
+describe('forecast prompts', () => {
+  test('a forecast prompt shows with the meter, its button opens the plan comparison and "Remind me later" is recorded', async () => {
+    fx.state = widgetState(fx.state.account.id, 'admin', 70, [
+      {
+        id: 'forecast-api_calls',
+        kind: 'forecast',
+        metric: 'api_calls',
+        blocking: false,
+        variant_id: null,
+        experiment_id: null,
+        title: 'Heading for your API calls limit',
+        body: "At this pace you'll reach your API calls limit on Nov 24. Business includes 50,000 API calls.",
+        cta_label: 'Compare plans',
+        secondary_label: 'Remind me later',
+      },
+    ]);
+    fx.state.meters[0]!.forecast = { limit_at: '2026-11-24T10:00:00Z', days_to_limit: 6 };
+    const { page } = await open(hostPage('<ladder-meter metric="api_calls"></ladder-meter><ladder-notices></ladder-notices>'));
+    const card = page.locator('ladder-notices section[data-kind=forecast]');
+    await card.getByText("At this pace you'll reach your API calls limit on Nov 24.", { exact: false }).waitFor();
+    // a polite (non-blocking) notice, with the same date on the meter
+    expect(await page.locator('ladder-notices [aria-live=polite] section[data-kind=forecast]').count()).toBe(1);
+    await poll(() => shadowText(page, 'ladder-meter')).toContain("At this pace you'll reach your limit on Nov 24");
+    await poll(async () => (await sentEvents()).map((e) => [e.type, e.prompt_id])).toContainEqual(['impression', 'forecast-api_calls']);
+    await card.getByRole('button', { name: 'Compare plans' }).click();
+    await page.getByRole('dialog', { name: 'Upgrade your plan' }).getByRole('radio', { name: /Business/ }).waitFor();
+    await poll(async () => (await sentEvents()).map((e) => [e.type, e.prompt_id])).toContainEqual(['click', 'forecast-api_calls']);
+    await page.keyboard.press('Escape');
+    await card.getByRole('button', { name: 'Remind me later' }).click();
+    await poll(async () => (await sentEvents()).map((e) => [e.type, e.prompt_id])).toContainEqual(['snooze', 'forecast-api_calls']);
+    expect(await card.count()).toBe(0);
+    await page.close();
+  });
+});
+
 describe('upgrade', () => {
   test('an admin upgrades through the modal: preview sentence, one idempotency key on a double click, new limits', async () => {
     fx.state = widgetState(fx.state.account.id, 'admin', 93, [limitPrompt(93)]);
@@ -371,7 +419,7 @@ describe('upgrade', () => {
     const upgrades = fx.calls('POST', '/v1/widget/upgrade');
     expect(upgrades.length).toBeGreaterThanOrEqual(1);
     expect(new Set(upgrades.map((r) => r.body.idempotency_key)).size).toBe(1);
-    expect(upgrades[0]!.body).toMatchObject({ plan_id: 'business', proration_date: fx.preview.proration_date });
+    expect(upgrades[0]!.body).toMatchObject({ plan_id: 'business', proration_date: charged(fx.preview).proration_date });
     expect(upgrades[0]!.body.idempotency_key).toMatch(/^[0-9a-f]{32}$/);
 
     await poll(() => shadowText(page, 'ladder-meter')).toContain('9,300 of 50,000');
@@ -379,6 +427,28 @@ describe('upgrade', () => {
     await dialog.getByRole('button', { name: 'Done' }).click();
     expect(await dialog.count()).toBe(0);
     await page.close();
+  });
+
+  test('the dialog lists what each plan adds to the current one: its limits and the features the current plan lacks', async () => {
+    fx.state = widgetState(fx.state.account.id, 'admin', 93, [limitPrompt(93)]);
+    fx.state.features = {
+      exports: { name: 'Exports', entitled: true, trial_available: false, required_plan: null },
+      sso: { name: 'Single sign-on', entitled: false, trial_available: true, required_plan: 'business' },
+      audit_log: { name: 'Audit log', entitled: false, trial_available: false, required_plan: 'enterprise' },
+    };
+    fx.state.upgrade_options = [
+      { plan_id: 'business', name: 'Business', price_cents: 10000, currency: 'usd', limits: { api_calls: 50000 }, features: ['exports', 'sso'] },
+      { plan_id: 'enterprise', name: 'Enterprise', price_cents: 50000, currency: 'usd', limits: { api_calls: null }, features: ['exports', 'sso', 'audit_log'] },
+    ];
+    const { page } = await open(hostPage('<ladder-notices></ladder-notices>'));
+    await page.getByRole('button', { name: 'Upgrade', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Upgrade your plan' });
+    const business = dialog.locator('label', { has: page.getByRole('radio', { name: /Business/ }) });
+    await business.waitFor();
+    expect(await business.textContent()).toBe('Business $100.00/month · 50,000 API calls · Adds Single sign-on');
+    expect(await dialog.locator('label', { has: page.getByRole('radio', { name: /Enterprise/ }) }).textContent()).toBe(
+      'Enterprise $500.00/month · Unlimited API calls · Adds Single sign-on, Audit log',
+    );
   });
 
   test('a declined payment shows the failure and a new attempt gets a new preview and key', async () => {
@@ -415,6 +485,22 @@ describe('upgrade', () => {
       { plan_id: 'business', note: 'We keep hitting the API limit.' },
     ]);
     expect(fx.calls('POST', '/v1/widget/upgrade/preview')).toHaveLength(0);
+    expect(fx.calls('POST', '/v1/widget/upgrade')).toHaveLength(0);
+    await page.close();
+  });
+
+  test('an upgrade routed to sales offers "Talk to us" instead of a charge, and sends it as an upgrade request', async () => {
+    fx.state = widgetState(fx.state.account.id, 'admin', 93, [limitPrompt(93)]);
+    const talk = 'Moving to Business adds $1,500.00 a month, so our team sets it up with you: talk to us and we will be in touch. Nothing is charged now.';
+    fx.preview = { route: 'sales', message: talk, plan_id: 'business', seats: 1, added_mrr_cents: 150_000, currency: 'usd' };
+    const { page } = await open(hostPage('<ladder-notices></ladder-notices>'));
+    await page.getByRole('button', { name: 'Upgrade', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Upgrade your plan' });
+    await dialog.getByText(talk, { exact: true }).waitFor();
+    expect(await dialog.getByRole('button', { name: 'Confirm upgrade' }).count()).toBe(0);
+    await dialog.getByRole('button', { name: 'Talk to us' }).click();
+    await dialog.getByText('Thanks, our team will be in touch.').waitFor();
+    expect(fx.calls('POST', '/v1/widget/upgrade-requests').map((r) => r.body)).toEqual([{ plan_id: 'business', note: 'Talk to us' }]);
     expect(fx.calls('POST', '/v1/widget/upgrade')).toHaveLength(0);
     await page.close();
   });
@@ -688,7 +774,34 @@ describe('manage plan', () => {
     expect(fx.calls('POST', '/v1/widget/upgrade/preview').at(-1)!.body).toEqual({ interval: 'year' });
     await yearly.getByRole('button', { name: 'Switch to yearly' }).click();
     await poll(() => fx.calls('POST', '/v1/widget/upgrade').length).toBe(1);
-    expect(fx.calls('POST', '/v1/widget/upgrade')[0]!.body).toMatchObject({ interval: 'year', proration_date: fx.preview.proration_date });
+    expect(fx.calls('POST', '/v1/widget/upgrade')[0]!.body).toMatchObject({ interval: 'year', proration_date: charged(fx.preview).proration_date });
+    expect(errors).toEqual([]);
+  });
+
+  test('an admin with 8 bought seats schedules 5 for the period end, sees it pending, and undoes it', async () => {
+    onBusiness();
+    fx.state.seats_bought = 8;
+    const { page, errors } = await open(hostPage('<ladder-plan></ladder-plan>'));
+    await page.locator('ladder-plan').getByRole('button', { name: 'Manage plan' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Manage plan' });
+    await dialog.getByRole('button', { name: 'Remove seats' }).click();
+    const input = dialog.getByRole('spinbutton', { name: /Seats bought from the end of this billing period \(now 8\)/ });
+    await input.fill('9');
+    await input.press('Enter');
+    await dialog.getByText('Choose 0 to 7 seats.').waitFor();
+    expect(await dialog.getByRole('button', { name: 'Schedule seat change' }).isDisabled()).toBe(true);
+    await input.fill('5');
+    await input.press('Tab');
+    await dialog.getByText('Your seats drop to 5 on December 1, 2026; nothing is refused until then.').waitFor();
+    expect(fx.calls('POST', '/v1/widget/downgrade/preview').at(-1)!.body).toEqual({ seats: 5 });
+    await dialog.getByRole('button', { name: 'Schedule seat change' }).dblclick();
+    await dialog.getByText('Your seats drop to 5 on Dec 1.').waitFor();
+    const downs = fx.calls('POST', '/v1/widget/downgrade');
+    expect(downs[0]!.body).toEqual({ seats: 5, idempotency_key: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(new Set(downs.map((r) => r.body.idempotency_key)).size).toBe(1);
+    await dialog.getByRole('button', { name: 'Undo' }).click();
+    await dialog.getByText('Undone: your plan stays as it is.').waitFor();
+    expect(await dialog.getByRole('button', { name: 'Remove seats' }).count()).toBe(1);
     expect(errors).toEqual([]);
   });
 

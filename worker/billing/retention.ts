@@ -13,6 +13,7 @@ import {
   DEFAULT_SAVE_OFFERS,
   downgradeLoss,
   downgradeMessage,
+  monthsAfter,
   savedMrr,
   type CancelReason,
   type ChosenOffer,
@@ -24,11 +25,12 @@ import { sqlBatch, type Db } from '../db';
 import { ApiError, notFound, refuse } from '../errors';
 import { enqueueWebhookEvent } from '../webhooks';
 import { billingStateOf, catalogMrr, mrrChangeStatements } from './ledger';
-import { BillingProviderError, type BillingProvider, type PlanChange, type SubscriptionRef } from './provider';
+import { providerFailed } from './failure';
+import type { BillingProvider, PlanChange, SubscriptionRef } from './provider';
 import { confirmUpgrade, intervalOf, periodOf } from './upgrade';
 
 /** How long an offer shown may be accepted. */
-export const OFFER_TTL_MS = 24 * 3600_000;
+const OFFER_TTL_MS = 24 * 3600_000;
 const SAVE_OFFERS_KEY = 'save_offers';
 
 
@@ -37,11 +39,6 @@ export function requireAdmin(user: UserClaims): void {
   if (user.role !== 'admin')
     throw new ApiError('admin_required', 'Only an account admin can change the plan, downgrade or cancel; ask an admin instead.', [{ path: 'role', message: 'must be admin' }]);
 }
-
-const providerFailed = (err: unknown): never => {
-  if (err instanceof BillingProviderError) throw new ApiError('billing_provider_failed', err.message);
-  throw err;
-};
 
 const refOf = (account: AccountState['account']): SubscriptionRef => ({
   accountId: account.id,
@@ -146,7 +143,7 @@ export function scheduledChangeFrom(row: Record<string, unknown> | undefined | n
 }
 
 /** The change waiting for the period end. @example await scheduledChangeOf(db, 'acme') */
-export async function scheduledChangeOf(db: Db, accountId: string) {
+async function scheduledChangeOf(db: Db, accountId: string) {
   return scheduledChangeFrom(await scheduledRow(db, accountId));
 }
 
@@ -279,13 +276,6 @@ export async function cancelOffer(db: Db, user: UserClaims, input: { reason: Can
   return publicOffer(id, offer);
 }
 
-/** Calendar months after `at`, on the same day or the last of a shorter month (UTC). */
-function monthsAfter(at: number, months: number): number {
-  const d = new Date(at);
-  const days = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + months + 1, 0)).getUTCDate();
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + months, Math.min(d.getUTCDate(), days), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds());
-}
-
 export type AcceptResult = { status: 'accepted' | 'failed'; kind: ChosenOffer['kind']; message: string; effective_at?: string; until?: string; saved_mrr_cents: number };
 
 /**
@@ -320,7 +310,8 @@ export async function acceptOffer(db: Db, provider: BillingProvider, user: UserC
   switch (offer.kind) {
     case 'discount': {
       await provider.applyDiscount(ref, { percentOff: offer.percent_off!, months: offer.months! }, key).catch(providerFailed);
-      const until = monthsAfter(period.start, offer.months!);
+      // The next `months` invoices: those of the periods starting before `months` after this period ends.
+      const until = monthsAfter(period.end, offer.months!);
       accountUpdate = sql`UPDATE accounts SET discount_percent = ${offer.percent_off!}, discount_ends_at = ${until}, updated_at = ${now} WHERE id = ${user.acct}`;
       result = { status: 'accepted', kind: 'discount', message: `Done: ${offer.percent_off}% off for the next ${offer.months} months.`, until: new Date(until).toISOString(), saved_mrr_cents: kept(null) };
       break;

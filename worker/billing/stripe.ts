@@ -8,16 +8,15 @@ import Stripe from 'stripe';
 import { billedAmount, oneYearAfter, type Interval } from '../../shared/retention';
 import type { Catalog, Plan } from '../../shared/schemas';
 import type { Env } from '../env';
-import { ApiError } from '../errors';
 import { monthlyCents } from './ledger';
-import { BillingProviderError, type AppliedState, type BillingProvider, type ChargeOutcome, type PlanChange, type SubscriptionRef } from './provider';
+import { BillingNotPossibleError, BillingProviderError, type AppliedState, type BillingProvider, type ChargeOutcome, type PlanChange, type SubscriptionRef } from './provider';
 
 /**
  * A Stripe client for the worker: the fetch HTTP client, no automatic retries, and the API
  * base from `STRIPE_API_PROTOCOL`/`HOST`/`PORT` when set (tests point it at a local server).
  * @example const stripe = stripeClient(c.env)
  */
-export function stripeClient(env: Env): Stripe {
+function stripeClient(env: Env): Stripe {
   if (!env.STRIPE_SECRET_KEY) throw new Error('STRIPE_SECRET_KEY is not set');
   return new Stripe(env.STRIPE_SECRET_KEY, {
     httpClient: Stripe.createFetchHttpClient(),
@@ -31,7 +30,13 @@ export function stripeClient(env: Env): Stripe {
 const priceId = (item: Stripe.SubscriptionItem) => item.price.id;
 
 /** The Stripe price a plan is billed at every `interval`: its own, or its yearly one for a monthly plan billed yearly. */
-export const stripePriceFor = (plan: Plan, interval: Interval) => (interval === plan.interval ? plan.stripe_price_id : plan.stripe_annual_price_id ?? null);
+const stripePriceFor = (plan: Plan, interval: Interval) => (interval === plan.interval ? plan.stripe_price_id : plan.stripe_annual_price_id ?? null);
+
+/** The Stripe price of one extra seat billed every `interval`: the plan's seat price, or its yearly one for a monthly plan billed yearly. */
+const stripeSeatPriceFor = (plan: Plan, interval: Interval) => (interval === plan.interval ? plan.stripe_seat_price_id : plan.stripe_annual_seat_price_id ?? null);
+
+/** Whether `id` is one of the plan's seat prices (monthly or yearly). */
+const isSeatPrice = (p: Plan, id: string) => p.stripe_seat_price_id === id || (p.stripe_annual_seat_price_id != null && p.stripe_annual_seat_price_id === id);
 
 /** Stripe statuses that carry recurring revenue. */
 const PAYING = new Set<Stripe.Subscription.Status>(['active', 'past_due', 'unpaid']);
@@ -45,7 +50,7 @@ export function subscriptionState(sub: Stripe.Subscription, catalog: Catalog) {
   const items = sub.items.data;
   const isPlanPrice = (p: Plan, id: string) => p.stripe_price_id === id || (p.stripe_annual_price_id != null && p.stripe_annual_price_id === id);
   const planItem = items.find((i) => catalog.plans.some((p) => isPlanPrice(p, priceId(i))));
-  const seatItem = items.find((i) => catalog.plans.some((p) => p.stripe_seat_price_id === priceId(i)));
+  const seatItem = items.find((i) => catalog.plans.some((p) => isSeatPrice(p, priceId(i))));
   const plan = planItem ? catalog.plans.find((p) => isPlanPrice(p, priceId(planItem))) ?? null : null;
   const first = planItem ?? items[0];
   const paying = PAYING.has(sub.status);
@@ -84,7 +89,7 @@ function applied(sub: Stripe.Subscription, change: PlanChange): ChargeOutcome {
 
 /** The Stripe error's own reason, as the 502 body carries it. */
 const refused = (err: unknown, what: string): never => {
-  if (err instanceof ApiError) throw err;
+  if (err instanceof BillingNotPossibleError) throw err;
   const reason = err instanceof Stripe.errors.StripeError ? err.message : err instanceof Error ? err.message : String(err);
   throw new BillingProviderError(`Stripe could not ${what}: ${reason}`);
 };
@@ -99,7 +104,7 @@ export function stripeProvider(env: Env): BillingProvider {
 
   async function subscriptionOf(change: SubscriptionRef) {
     if (!change.stripeCustomerId || !change.stripeSubscriptionId)
-      throw new ApiError('no_subscription', 'This account has no Stripe subscription to change.', [{ path: 'account', message: 'no stripe_subscription_id' }]);
+      throw new BillingNotPossibleError('no_subscription', 'This account has no Stripe subscription to change.', 'account', 'no stripe_subscription_id');
     try {
       return await stripe.subscriptions.retrieve(change.stripeSubscriptionId);
     } catch (err) {
@@ -110,11 +115,11 @@ export function stripeProvider(env: Env): BillingProvider {
   /** The subscription items to send: the plan item re-priced and/or the seat item's quantity. */
   function itemsFor(change: PlanChange, sub: Stripe.Subscription): Stripe.SubscriptionUpdateParams.Item[] {
     const notBillable = (what: string) =>
-      new ApiError('not_billable', `Plan "${change.to.plan.id}" has no Stripe ${what}.`, [{ path: change.to.plan.id === change.from.plan.id ? 'seats' : 'plan_id', message: `no stripe ${what}` }]);
+      new BillingNotPossibleError('not_billable', `Plan "${change.to.plan.id}" has no Stripe ${what}.`, change.to.plan.id === change.from.plan.id ? 'seats' : 'plan_id', `no stripe ${what}`);
     const items = sub.items.data;
     const fromPrice = stripePriceFor(change.from.plan, change.from.interval);
     const planItem = items.find((i) => priceId(i) === fromPrice);
-    const seatItem = items.find((i) => priceId(i) === change.from.plan.stripe_seat_price_id);
+    const seatItem = items.find((i) => isSeatPrice(change.from.plan, priceId(i)));
     const out: Stripe.SubscriptionUpdateParams.Item[] = [];
     if (change.to.plan.id !== change.from.plan.id || change.to.interval !== change.from.interval) {
       const toPrice = stripePriceFor(change.to.plan, change.to.interval);
@@ -122,10 +127,9 @@ export function stripeProvider(env: Env): BillingProvider {
       if (!planItem) throw new BillingProviderError(`Stripe subscription ${sub.id} has no item priced ${fromPrice}.`);
       out.push({ id: planItem.id, price: toPrice, quantity: planItem.quantity ?? 1 });
     }
-    const seatPrice = change.to.plan.stripe_seat_price_id;
+    const seatPrice = stripeSeatPriceFor(change.to.plan, change.to.interval);
     if (change.to.plan.seat_price_cents > 0 && change.to.seats > 0) {
-      if (!seatPrice) throw notBillable('seat price');
-      if (change.to.interval !== change.to.plan.interval) throw notBillable('yearly seat price');
+      if (!seatPrice) throw notBillable(change.to.interval !== change.to.plan.interval ? 'yearly seat price (stripe_annual_seat_price_id)' : 'seat price');
       if (!seatItem) out.push({ price: seatPrice, quantity: change.to.seats });
       else if (seatItem.price.id !== seatPrice || seatItem.quantity !== change.to.seats)
         out.push({ id: seatItem.id, price: seatPrice, quantity: change.to.seats });

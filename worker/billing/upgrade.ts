@@ -14,11 +14,14 @@ import { loadAccountState, snapshotOf, type AccountState } from '../accounts';
 import { sqlBatch, type Db } from '../db';
 import { ApiError, notFound, refuse } from '../errors';
 import { enqueueWebhookEvent } from '../webhooks';
+import { expansionSize, routeFor, type RouteChoice, type RoutingSubject } from '../../shared/routing';
+import { loadRouting } from '../routing';
 import { billingStateOf, catalogMrr, lastPromptClick, mrrChangeStatements } from './ledger';
-import { BillingProviderError, type BillingProvider, type ChargeOutcome, type PlanChange, type Quote } from './provider';
+import { providerFailed } from './failure';
+import type { BillingProvider, ChargeOutcome, PlanChange, Quote } from './provider';
 
 /** How long a preview's `proration_date` may be confirmed. */
-export const PREVIEW_TTL_SECONDS = 3600;
+const PREVIEW_TTL_SECONDS = 3600;
 /** An upgrade still `pending` after this long was interrupted; a retry may take it over. */
 const STALE_PENDING_MS = 60_000;
 /** How long a concurrent retry waits for the first request's result. */
@@ -44,7 +47,7 @@ export const intervalOf = (account: AccountState['account'], plan: Plan): Interv
  * is sold yearly (422 otherwise); yearly back to monthly is not an upgrade (422).
  * @example const { change } = await planChange(db, 'acme', { plan_id: 'business' }, Date.now())
  */
-export async function planChange(db: Db, accountId: string, input: UpgradePreviewInput, now: number) {
+async function planChange(db: Db, accountId: string, input: UpgradePreviewInput, now: number) {
   const state = await loadAccountState(db, accountId);
   const snap = snapshotOf(state, now);
   const current = snap.plan;
@@ -110,18 +113,16 @@ function messageOf(quote: Quote, change: PlanChange, locale: string | undefined)
   }
 }
 
-const providerFailed = (err: unknown): never => {
-  if (err instanceof BillingProviderError) throw new ApiError('billing_provider_failed', err.message);
-  throw err;
-};
-
 /**
  * Quote a change now: the amount due now, the next amount and date, and the sentence that
  * says so. A provider failure is a 502 with the provider's reason, never a $0 preview.
  * @example await previewUpgrade(db, provider, user, { plan_id: 'business' }, Date.now())
  */
-export async function previewUpgrade(db: Db, provider: BillingProvider, user: UserClaims, input: UpgradePreviewInput, now: number): Promise<UpgradePreview> {
-  const { change } = await planChange(db, user.acct, input, now);
+export async function previewUpgrade(db: Db, provider: BillingProvider, user: UserClaims, input: UpgradePreviewInput, now: number): Promise<UpgradePreview | SalesPreview> {
+  const { state, change } = await planChange(db, user.acct, input, now);
+  const routed = await changeRoute(db, state, change);
+  // An expansion routed to sales is not charged here: the widget offers "Talk to us" instead.
+  if (routed.route === 'sales') return salesPreview(change, routed.added_mrr_cents, user.locale);
   const quote = await provider.preview(change, Math.floor(now / 1000)).catch(providerFailed);
   return {
     amount_due_now_cents: quote.amountDueNowCents,
@@ -138,10 +139,41 @@ export async function previewUpgrade(db: Db, provider: BillingProvider, user: Us
   };
 }
 
+export type SalesPreview = { route: 'sales'; message: string; plan_id: string; seats: number; added_mrr_cents: number; currency: string };
+
+/**
+ * The route of an asked-for change under the routing rules: its added MRR (at the billing
+ * intervals of before and after) against the account's band, plan and seats.
+ */
+async function changeRoute(db: Db, state: AccountState, change: PlanChange): Promise<RouteChoice & { added_mrr_cents: number }> {
+  const routing = await loadRouting(db);
+  const subject: RoutingSubject = {
+    band: (state.pqa?.band as RoutingSubject['band'] | undefined) ?? 'nurture',
+    plan_id: change.from.plan.id,
+    seats: change.from.seats,
+    current_mrr_cents: catalogMrr(change.from.plan, change.from.seats, change.from.interval),
+    expanded_mrr_cents: catalogMrr(change.to.plan, change.to.seats, change.to.interval),
+  };
+  return { ...routeFor(routing.rules, subject), added_mrr_cents: expansionSize(subject).added_mrr_cents };
+}
+
+function salesPreview(change: PlanChange, added: number, locale: string | undefined): SalesPreview {
+  const what = change.to.plan.id !== change.from.plan.id ? change.to.plan.name : `${change.to.seats} seats`;
+  const amount = formatMoney(added, change.to.plan.currency, locale);
+  return {
+    route: 'sales',
+    message: `Moving to ${what} adds ${amount} a month, so our team sets it up with you: talk to us and we will be in touch. Nothing is charged now.`,
+    plan_id: change.to.plan.id,
+    seats: change.to.seats,
+    added_mrr_cents: added,
+    currency: change.to.plan.currency,
+  };
+}
+
 /** The provider's idempotency key: a hash of the intent (account, subscription, target, t) and the request's key. */
 async function providerKey(change: PlanChange, prorationDate: number, requestKey: string) {
   const price = change.to.interval !== change.to.plan.interval ? change.to.plan.stripe_annual_price_id : change.to.plan.stripe_price_id;
-  const intent = [change.accountId, change.stripeSubscriptionId ?? '', price ?? change.to.plan.id, change.to.plan.stripe_seat_price_id ?? '', change.to.seats, change.to.interval, prorationDate, requestKey].join('\u0000');
+  const intent = [change.accountId, change.stripeSubscriptionId ?? '', price ?? change.to.plan.id, (change.to.interval !== change.to.plan.interval ? change.to.plan.stripe_annual_seat_price_id : change.to.plan.stripe_seat_price_id) ?? '', change.to.seats, change.to.interval, prorationDate, requestKey].join('\u0000');
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(intent));
   return `ladder-upgrade-${[...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
@@ -226,6 +258,8 @@ export async function confirmUpgrade(db: Db, provider: BillingProvider, user: Us
     throw err;
   }
   const { state, change } = checked;
+  if ((await changeRoute(db, state, change)).route === 'sales')
+    throw refuse('talk_to_sales', 'This upgrade goes through our team: ask for it with "Talk to us" (an upgrade request).', 'plan_id', 'routed to sales');
   const t = input.proration_date;
   const nowSeconds = Math.floor(now / 1000);
   if (t > nowSeconds + 60 || t < nowSeconds - PREVIEW_TTL_SECONDS || t * 1000 < change.period.start)

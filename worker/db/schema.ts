@@ -41,10 +41,15 @@ export const plans = sqliteTable('plans', {
   /** A monthly plan's price when billed yearly; null when not sold yearly. */
   annualPriceCents: integer('annual_price_cents'),
   stripeAnnualPriceId: text('stripe_annual_price_id'),
+  /** One extra seat's yearly price when billed yearly; null = twelve times the monthly seat price. */
+  annualSeatPriceCents: integer('annual_seat_price_cents'),
+  stripeAnnualSeatPriceId: text('stripe_annual_seat_price_id'),
   limits: json<Record<string, number | null>>('limits').notNull(),
   features: json<string[]>('features').notNull(),
   /** Kept for the accounts on it, never offered as an upgrade. */
   hidden: integer('hidden', { mode: 'boolean' }).notNull().default(false),
+  /** Metric id → `{ mode, grace_pct }` at the limit; null when every metric blocks at its limit. */
+  overage: json<Record<string, { mode: 'block' | 'grace'; grace_pct: number }>>('overage'),
 });
 
 /**
@@ -397,7 +402,7 @@ export const experimentExposures = sqliteTable(
 /**
  * Prompt events counted per UTC day, prompt, experiment, variant and account, so the dashboard's
  * overview reads thousands of rows instead of millions of events. Filled incrementally from
- * `prompt_events` in rowid order (late events included) by `worker/routes/analytics.ts`;
+ * `prompt_events` in rowid order (late events included) by `worker/analytics.ts`;
  * `''` stands for no experiment or variant.
  */
 export const promptDaily = sqliteTable(
@@ -476,6 +481,24 @@ export const adminSessions = sqliteTable(
     expiresAt: integer('expires_at').notNull(),
   },
   (t) => [index('admin_sessions_expires').on(t.expiresAt)],
+);
+
+// ---------------------------------------------------------------- forecasts and signals (issue 17)
+
+/**
+ * Increments per account, metric and UTC day (`timestamp / 86400000`), moved in the same D1
+ * batch as the counters: the recent daily rate of a forecast and the week-over-week growth of
+ * `usage.growth` read at most 60 rows per metric instead of the events. Kept 70 days (cron).
+ */
+export const usageDaily = sqliteTable(
+  'usage_daily',
+  {
+    accountId: text('account_id').notNull(),
+    metric: text('metric').notNull(),
+    day: integer('day').notNull(),
+    used: integer('used').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.metric, t.day] }), index('usage_daily_day').on(t.day)],
 );
 
 // ---------------------------------------------------------------- keeping customers (issue 16)

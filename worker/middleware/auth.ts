@@ -76,7 +76,7 @@ export const userToken = (): MiddlewareHandler<AppEnv> => async (c, next) => {
 };
 
 /** Seconds a signed Stripe delivery stays acceptable (Stripe's own default). */
-export const SIGNATURE_TOLERANCE_SECONDS = 300;
+const SIGNATURE_TOLERANCE_SECONDS = 300;
 
 /**
  * Stripe's webhook deliveries: no bearer, the `Stripe-Signature` header over the raw body is the

@@ -13,6 +13,12 @@ describe('CORS', () => {
     expect(res.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('authorization');
   });
 
+  it('lets a host page on another origin undo a scheduled change (DELETE), as Manage plan does', async () => {
+    const res = await preflight('/v1/widget/scheduled-change', 'https://app.example.com');
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-methods')?.split(',')).toContain('DELETE');
+  });
+
   it('grants nothing to an origin not listed', async () => {
     const res = await preflight('/v1/widget/state', 'https://evil.example.net');
     expect(res.headers.get('access-control-allow-origin')).toBeNull();

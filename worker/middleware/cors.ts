@@ -17,7 +17,8 @@ export function allowedOrigin(origin: string, configured: string | undefined, pr
 export const widgetCors = (): MiddlewareHandler<AppEnv> =>
   cors({
     origin: (origin, c) => allowedOrigin(origin, c.env.LADDER_ALLOWED_ORIGINS, isProduction(c.env)),
-    allowMethods: ['GET', 'POST', 'OPTIONS'],
+    // DELETE: undoing a scheduled downgrade or cancellation (DELETE /v1/widget/scheduled-change).
+    allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
     allowHeaders: ['Authorization', 'Content-Type', 'If-None-Match'],
     // the widget revalidates its state with the ETag (304 without a body)
     exposeHeaders: ['ETag'],

@@ -5,7 +5,7 @@ import { ApiError } from '../errors';
 import { SESSION_COOKIE } from '../session';
 
 /** The header the dashboard sends on every write; a cross-site form or image cannot set it. */
-export const CSRF_HEADER = 'X-Ladder-CSRF';
+const CSRF_HEADER = 'X-Ladder-CSRF';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**

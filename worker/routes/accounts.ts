@@ -4,15 +4,14 @@ import { loadAccountState, snapshotOf, upsertAccount } from '../accounts';
 import { loadCatalog } from '../catalog';
 import { database } from '../db';
 import type { AppEnv } from '../env';
-import { accountsNamed, pqaFromAggregate, readAggregates } from '../pqa';
+import { accountsNamed, readAggregates, scoreAccount } from '../pqa';
+import { liveCounters, meterOf } from '../usage';
+import { graceCeiling } from '../../shared/entitlements';
+import { graceState } from '../../shared/grace';
+import { DAY_MS, isoOrNull } from '../../shared/time';
 import { body, hostRouter, json, route } from './groups';
 
-const DAY = 86_400_000;
-import { liveCounters, meterOf } from '../usage';
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-export const putAccount = route({
+const putAccount = route({
   method: 'put',
   path: '/{accountId}',
   summary: 'Create or update an account',
@@ -21,7 +20,7 @@ export const putAccount = route({
   errors: ['unknown_plan'],
 });
 
-export const getAccount = route({
+const getAccount = route({
   method: 'get',
   path: '/{accountId}',
   summary: 'An account with usage, entitlements and PQA',
@@ -30,7 +29,7 @@ export const getAccount = route({
   errors: ['account_not_found'],
 });
 
-export const getReadiness = route({
+const getReadiness = route({
   method: 'get',
   path: '/{accountId}/readiness',
   summary: 'Expansion readiness: PQA signals, seat and usage utilisation, activation',
@@ -65,12 +64,12 @@ async function accountView(env: AppEnv['Bindings'], accountId: string, now: numb
     plan_id: a.planId,
     seats: a.seats,
     status: a.status,
-    created_at: iso(a.createdAt),
-    activated_at: iso(a.activatedAt),
+    created_at: isoOrNull(a.createdAt),
+    activated_at: isoOrNull(a.activatedAt),
     stripe_customer_id: a.stripeCustomerId,
     stripe_subscription_id: a.stripeSubscriptionId,
-    period_start: iso(a.periodStart),
-    period_end: iso(a.periodEnd),
+    period_start: isoOrNull(a.periodStart),
+    period_end: isoOrNull(a.periodEnd),
     usage: Object.fromEntries(snap.meters.map((m) => [m.metric, { used: m.used, limit: m.limit, pct: m.pct }])),
     entitlements: snap.entitlements,
     pqa: state.pqa ? { score: state.pqa.score, band: state.pqa.band as PqaBand } : { score: 0, band: 'nurture' as const },
@@ -84,7 +83,7 @@ async function accountView(env: AppEnv['Bindings'], accountId: string, now: numb
 async function readiness(d1: AppEnv['Bindings']['DB'], accountId: string, now: number) {
   const db = database(d1);
   const [state, { config, aggregates: [aggregate] }] = await Promise.all([loadAccountState(db, accountId), readAggregates(db, accountsNamed([accountId]), now)]);
-  const live = aggregate ? pqaFromAggregate(aggregate, now, config) : null;
+  const live = aggregate ? scoreAccount(aggregate, now, config) : null;
   const snap = snapshotOf(state, now);
   const a = state.account;
   const seatMeter = snap.meters.find((m) => m.metric === 'seats');
@@ -99,19 +98,23 @@ async function readiness(d1: AppEnv['Bindings']['DB'], accountId: string, now: n
       score: live?.score ?? 0,
       band: live?.band ?? 'nurture',
       // When the account entered its band, as last stored (null if the stored band is behind).
-      entered_band_at: state.pqa && live && state.pqa.band === live.band ? iso(state.pqa.enteredBandAt) : null,
+      entered_band_at: state.pqa && live && state.pqa.band === live.band ? isoOrNull(state.pqa.enteredBandAt) : null,
       top_signals: live?.top_signals ?? [],
       signals: live?.details ?? [],
-      last_active_at: iso(aggregate?.last_active_at ?? null),
-      computed_at: iso(now),
+      last_active_at: isoOrNull(aggregate?.last_active_at ?? null),
+      computed_at: isoOrNull(now),
     },
     seats: { used: snap.seats.used, limit: snap.seats.limit, pct: seatMeter?.pct ?? null },
     usage: snap.meters
       .filter((m) => m.metric !== 'seats')
-      .map((m) => ({ metric: m.metric, name: m.name, used: m.used, limit: m.limit, pct: m.pct, threshold: m.threshold, projected_at_period_end: m.projected_at_period_end })),
-    created_at: iso(a.createdAt),
-    days_since_created: Math.max(0, Math.floor((now - a.createdAt) / DAY)),
-    activated_at: iso(a.activatedAt),
-    days_since_activation: a.activatedAt === null ? null : Math.max(0, Math.floor((now - a.activatedAt) / DAY)),
+      .map((m) => {
+        // Grace use shows here: `grace` (ceiling, left, in_grace) where the plan allows going past the limit.
+        const grace = graceState(m, graceCeiling(snap.plan, m.metric, a));
+        return { metric: m.metric, name: m.name, used: m.used, limit: m.limit, pct: m.pct, threshold: m.threshold, projected_at_period_end: m.projected_at_period_end, ...(grace && { grace }) };
+      }),
+    created_at: isoOrNull(a.createdAt),
+    days_since_created: Math.max(0, Math.floor((now - a.createdAt) / DAY_MS)),
+    activated_at: isoOrNull(a.activatedAt),
+    days_since_activation: a.activatedAt === null ? null : Math.max(0, Math.floor((now - a.activatedAt) / DAY_MS)),
   } as const;
 }

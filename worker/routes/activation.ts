@@ -3,14 +3,14 @@ import { database } from '../db';
 import { loadActivationRule, saveActivationRule } from '../prompts';
 import { adminRouter, body, json, route } from './groups';
 
-export const getActivation = route({
+const getActivation = route({
   method: 'get',
   path: '/',
   summary: 'The activation rule: which events, how many, minimum account age',
   responses: { 200: json(activationRuleSchema, 'The activation rule') },
 });
 
-export const putActivation = route({
+const putActivation = route({
   method: 'put',
   path: '/',
   summary: 'Set the activation rule; soft prompts wait for it, hard blocks do not',

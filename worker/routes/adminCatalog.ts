@@ -4,14 +4,14 @@ import { catalogVersionList, loadCatalog } from '../catalog';
 import { database } from '../db';
 import { adminRouter, json, route } from './groups';
 
-export const getAdminCatalog = route({
+const getAdminCatalog = route({
   method: 'get',
   path: '/',
   summary: 'The catalog, read-only, for the dashboard',
   responses: { 200: json(catalogSchema, 'The catalog') },
 });
 
-export const listAdminCatalogVersions = route({
+const listAdminCatalogVersions = route({
   method: 'get',
   path: '/versions',
   summary: 'The catalog history, read-only, for the dashboard',

@@ -58,9 +58,9 @@ describe('prompt funnel', () => {
     expect(res.json.from).toBe('2026-03-02T00:00:00.000Z');
     expect(res.json.to).toBe('2026-03-04T00:00:00.000Z');
     expect(res.json.rows).toEqual([
-      { prompt_id: p, kind: 'limit_notice', experiment_id: 'exp1', variant_id: 'a', impressions: 4, clicks: 2, previews: 2, upgrades: 1, expansion_mrr_cents: 15000, click_rate: 0.5, preview_rate: 1, upgrade_rate: 0.5 },
-      { prompt_id: 'invite-seats', kind: 'invite', experiment_id: null, variant_id: null, impressions: 3, clicks: 1, previews: 0, upgrades: 0, expansion_mrr_cents: 0, click_rate: 1 / 3, preview_rate: 0, upgrade_rate: null },
-      { prompt_id: p, kind: 'limit_notice', experiment_id: 'exp1', variant_id: 'b', impressions: 2, clicks: 0, previews: 0, upgrades: 0, expansion_mrr_cents: 0, click_rate: 0, preview_rate: null, upgrade_rate: null },
+      { prompt_id: p, kind: 'limit_notice', experiment_id: 'exp1', variant_id: 'a', impressions: 4, clicks: 2, previews: 2, upgrades: 1, expansion_mrr_cents: 15000, click_rate: 0.5, preview_rate: 1, upgrades_per_preview: 0.5 },
+      { prompt_id: 'invite-seats', kind: 'invite', experiment_id: null, variant_id: null, impressions: 3, clicks: 1, previews: 0, upgrades: 0, expansion_mrr_cents: 0, click_rate: 1 / 3, preview_rate: 0, upgrades_per_preview: null },
+      { prompt_id: p, kind: 'limit_notice', experiment_id: 'exp1', variant_id: 'b', impressions: 2, clicks: 0, previews: 0, upgrades: 0, expansion_mrr_cents: 0, click_rate: 0, preview_rate: null, upgrades_per_preview: null },
     ]);
     const one = await admin(`/v1/admin/analytics/funnel?${q}&prompt_id=invite-seats`);
     expect(one.json.rows.map((r: { prompt_id: string }) => r.prompt_id)).toEqual(['invite-seats']);
@@ -78,7 +78,7 @@ describe('prompt funnel', () => {
     expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(res.headers.get('content-disposition')).toBe('attachment; filename="funnel.csv"');
     expect(res.json).toBe(
-      'prompt_id,kind,experiment_id,variant_id,impressions,clicks,previews,upgrades,expansion_mrr_cents,click_rate,preview_rate,upgrade_rate\r\n' +
+      'prompt_id,kind,experiment_id,variant_id,impressions,clicks,previews,upgrades,expansion_mrr_cents,click_rate,preview_rate,upgrades_per_preview\r\n' +
         'invite-seats,invite,,,4,1,0,0,0,0.25,0,\r\n',
     );
   });
@@ -123,11 +123,36 @@ describe('self-serve upgrade rate', () => {
       { start: '2026-04-08T00:00:00.000Z', eligible_accounts: 0, upgraded_accounts: 0, rate: null },
     ]);
     expect(res.json.total).toEqual({ eligible_accounts: 3, upgraded_accounts: 2, rate: 2 / 3 });
+    // The revenue answer uses the same definition, so the dashboard's two figures agree.
+    const revenue = await admin(`/v1/admin/analytics/revenue?from=2026-04-06&to=2026-04-09`);
+    expect(revenue.json.self_serve).toEqual(res.json.total);
+    // Per kind, a rate: accounts that upgraded after a prompt of the kind ÷ accounts shown that kind.
     expect(res.json.by_kind).toEqual([
-      { kind: 'feature_gate', upgrades: 1, expansion_mrr_cents: 60000 },
-      { kind: 'limit_notice', upgrades: 1, expansion_mrr_cents: 15000 },
-      { kind: 'no_prompt', upgrades: 1, expansion_mrr_cents: 1000 },
+      { kind: 'feature_gate', accounts_shown: 1, upgraded_accounts: 1, rate: 1, upgrades: 1, expansion_mrr_cents: 60000 },
+      { kind: 'limit_notice', accounts_shown: 2, upgraded_accounts: 1, rate: 0.5, upgrades: 1, expansion_mrr_cents: 15000 },
+      { kind: 'no_prompt', accounts_shown: null, upgraded_accounts: 1, rate: null, upgrades: 1, expansion_mrr_cents: 1000 },
+      { kind: 'invite', accounts_shown: 1, upgraded_accounts: 0, rate: 0, upgrades: 0, expansion_mrr_cents: 0 },
     ]);
+    expect(res.json.benchmark).toEqual({ low: 0.03, high: 0.07, interval: 'month' });
+    const csv = await api('GET', `/v1/admin/analytics/upgrades?from=2026-04-06&to=2026-04-09&by=kind`, { token: ADMIN, headers: { accept: 'text/csv' } });
+    expect(csv.json).toBe(
+      'kind,accounts_shown,upgraded_accounts,rate,upgrades,expansion_mrr_cents\r\n' +
+        'feature_gate,1,1,1,1,60000\r\nlimit_notice,2,1,0.5,1,15000\r\nno_prompt,,1,,1,1000\r\ninvite,1,0,0,0,0\r\n',
+    );
+  });
+
+  it('per month: calendar-month buckets, the same rule', async () => {
+    const res = await admin(`/v1/admin/analytics/upgrades?from=2026-04-06&to=2026-04-20&interval=month`);
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ from: '2026-04-01T00:00:00.000Z', to: '2026-05-01T00:00:00.000Z', interval: 'month' });
+    // r1, r2, r3 and r5 were shown a prompt in April; r1 and r3 upgraded self-serve in April after one.
+    expect(res.json.series).toEqual([{ start: '2026-04-01T00:00:00.000Z', eligible_accounts: 4, upgraded_accounts: 2, rate: 0.5 }]);
+    const year = await admin(`/v1/admin/analytics/upgrades?from=2026-01-15&to=2026-12-31&interval=month`);
+    expect(year.json.series.map((b: { start: string }) => b.start.slice(0, 10))).toEqual(
+      ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12'].map((m) => `2026-${m}-01`),
+    );
+    expect(year.json.series[3]).toEqual(res.json.series[0]);
+    expect((await admin(`/v1/admin/analytics/upgrades?interval=quarter`)).status).toBe(400);
   });
 
   it('per week: buckets start on Monday (UTC) and count each account once', async () => {

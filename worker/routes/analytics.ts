@@ -9,7 +9,6 @@ import { Hono, type Context } from 'hono';
 import {
   accountIdParam,
   adminAccountsQuerySchema,
-  DAY_MS,
   funnelQuerySchema,
   promptHistoryQuerySchema,
   upgradesQuerySchema,
@@ -18,11 +17,16 @@ import {
   type FunnelRow,
   type PromptHistoryResponse,
   type PromptHistoryRow,
+  type UpgradesByKind,
   type UpgradesResponse,
 } from '../../shared/analyticsSchemas';
+import { DAY_MS, isoOrNull, isoWeekStart, utcMonthStart, utcNextMonthStart } from '../../shared/time';
+import { toCsv } from '../../shared/csv';
 import { parsePromptId } from '../../shared/promptEngine';
+import { loadCatalog } from '../catalog';
+import { routesOf, routingFrom, routingQuery, type AccountRouteRow } from '../routing';
 import { selfServeUpgradeRate } from '../../shared/revenue';
-import { laggingReads, sqlBatch, type Db } from '../db';
+import { database, laggingReads, sqlBatch, type Db } from '../db';
 import type { AppEnv } from '../env';
 import { ApiError, notFound, validate } from '../errors';
 import { readQuery } from '../middleware/body';
@@ -31,7 +35,6 @@ const ROLLUP = 'prompt_daily';
 /** Source rows counted per roll-up statement, so a large backlog never makes one huge transaction. */
 const ROLLUP_CHUNK = 100_000;
 const MAX_BUCKETS = 1000;
-const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 const num = (v: unknown) => Number(v ?? 0);
 
 // ---------------------------------------------------------------- roll-up
@@ -105,27 +108,7 @@ function dayRange(q: { from?: number; to?: number }, now: number, defaultDays = 
   return { from, to };
 }
 
-/** Monday 00:00 UTC of the week holding `day` (a UTC midnight). */
-const weekStart = (day: number) => day - ((Math.floor(day / DAY_MS) + 3) % 7) * DAY_MS;
-
 const wantsCsv = (c: Context) => (c.req.header('accept') ?? '').toLowerCase().includes('text/csv');
-
-/** One CSV cell (RFC 4180); text that a spreadsheet would run as a formula is prefixed with `'`. */
-function cell(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  let s = Array.isArray(v) ? v.join('; ') : String(v);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/**
- * Rows as CSV with a header line, in the order of `columns`.
- * @example toCsv([{ a: 1, b: 'x,y' }], ['a', 'b']) // 'a,b\r\n1,"x,y"\r\n'
- */
-export function toCsv<T extends object>(rows: readonly T[], columns: readonly (keyof T & string)[]): string {
-  return [columns.join(','), ...rows.map((r) => columns.map((k) => cell(r[k])).join(','))].map((l) => l + '\r\n').join('');
-}
 
 /** JSON, or the rows as CSV when the client accepts `text/csv`. */
 export function respond<T extends object>(c: Context, body: unknown, rows: readonly T[], columns: readonly (keyof T & string)[], name: string) {
@@ -143,16 +126,54 @@ export function respond<T extends object>(c: Context, body: unknown, rows: reado
 function opensUpgrade(promptId: string): boolean {
   const p = parsePromptId(promptId);
   if (!p) return false;
-  return p.kind === 'limit_notice' || p.kind === 'feature_gate' || (p.kind === 'invite' && p.blocking);
+  return p.kind === 'limit_notice' || p.kind === 'forecast' || p.kind === 'feature_gate' || (p.kind === 'invite' && p.blocking);
 }
 const rate = (n: number, d: number) => (d > 0 ? n / d : null);
 
-export const PREVIEWS_RULE =
-  'Clicks on prompts whose call to action opens the upgrade dialog (limit notices, feature-gate previews, the blocking invite prompt); other prompts have no preview step.';
+const RATES_RULE =
+  'click_rate = clicks ÷ impressions; preview_rate = previews ÷ clicks; upgrades_per_preview = upgrades ÷ previews — steps of this funnel, not the self-serve upgrade rate (accounts that upgraded ÷ accounts shown a prompt).';
 
-const funnelColumns = ['prompt_id', 'kind', 'experiment_id', 'variant_id', 'impressions', 'clicks', 'previews', 'upgrades', 'expansion_mrr_cents', 'click_rate', 'preview_rate', 'upgrade_rate'] as const;
+const PREVIEWS_RULE =
+  'Clicks on prompts whose call to action opens the upgrade dialog (limit notices, forecast prompts, feature-gate previews, the blocking invite prompt); other prompts have no preview step.';
+
+const funnelColumns = ['prompt_id', 'kind', 'experiment_id', 'variant_id', 'impressions', 'clicks', 'previews', 'upgrades', 'expansion_mrr_cents', 'click_rate', 'preview_rate', 'upgrades_per_preview'] as const;
 
 const upgradeColumns = ['start', 'eligible_accounts', 'upgraded_accounts', 'rate'] as const;
+const byKindColumns = ['kind', 'accounts_shown', 'upgraded_accounts', 'rate', 'upgrades', 'expansion_mrr_cents'] as const;
+
+const BY_KIND_RULE =
+  'Per prompt kind: accounts that upgraded self-serve after clicking a prompt of that kind ÷ accounts shown a prompt of that kind in the period. no_prompt: self-serve upgrades with no prompt clicked before them.';
+
+/** The playbooks' healthy self-serve upgrade rate: 3–7% of eligible accounts a month. A reference, not a target. */
+const MONTHLY_BENCHMARK = { low: 0.03, high: 0.07, interval: 'month' as const };
+
+/**
+ * The kind of a prompt id in SQL, as `parsePromptId` (shared/promptEngine.ts) reads it; a NULL
+ * prompt is `no_prompt`.
+ */
+const promptKind = (col: SQL) => sql`CASE
+  WHEN ${col} IS NULL THEN 'no_prompt'
+  WHEN ${col} IN ('invite-seats', 'invite-seats-blocked') THEN 'invite'
+  WHEN substr(${col}, 1, 5) = 'gate-' AND length(${col}) > 5 THEN 'feature_gate'
+  WHEN substr(${col}, 1, 6) = 'limit-' THEN 'limit_notice'
+  WHEN substr(${col}, 1, 10) = 'milestone-' THEN 'milestone'
+  ELSE 'other' END`;
+
+
+/**
+ * The bucket boundaries covering [from, to): UTC days, weeks from Monday, or calendar months;
+ * the last entry is the end of the last bucket. Stops one past MAX_BUCKETS.
+ * @example bucketStarts('month', Date.UTC(2026, 0, 15), Date.UTC(2026, 2, 2)) // [Jan 1, Feb 1, Mar 1, Apr 1]
+ */
+function bucketStarts(interval: 'day' | 'week' | 'month', from: number, to: number): number[] {
+  let t = interval === 'month' ? utcMonthStart(from) : interval === 'week' ? isoWeekStart(from) : from;
+  const out = [t];
+  while (t < to && out.length <= MAX_BUCKETS + 1) {
+    t = interval === 'month' ? utcNextMonthStart(t) : t + (interval === 'week' ? 7 : 1) * DAY_MS;
+    out.push(t);
+  }
+  return out;
+}
 
 /** `GET /v1/admin/analytics/funnel` and `GET /v1/admin/analytics/upgrades`. */
 export const analyticsRoutes = new Hono<AppEnv>()
@@ -195,7 +216,7 @@ export const analyticsRoutes = new Hono<AppEnv>()
           expansion_mrr_cents: 0,
           click_rate: null,
           preview_rate: null,
-          upgrade_rate: null,
+          upgrades_per_preview: null,
         };
         rows.set(k, out);
       }
@@ -207,79 +228,94 @@ export const analyticsRoutes = new Hono<AppEnv>()
       r.previews = opensUpgrade(r.prompt_id) ? r.clicks : 0;
       r.click_rate = rate(r.clicks, r.impressions);
       r.preview_rate = rate(r.previews, r.clicks);
-      r.upgrade_rate = rate(r.upgrades, r.previews);
+      r.upgrades_per_preview = rate(r.upgrades, r.previews);
     }
     const list = [...rows.values()].sort(
       (a, b) => b.impressions - a.impressions || a.prompt_id.localeCompare(b.prompt_id) || (a.variant_id ?? '').localeCompare(b.variant_id ?? ''),
     );
-    const body: FunnelResponse = { from: iso(from)!, to: iso(to)!, previews_rule: PREVIEWS_RULE, rows: list };
+    const body: FunnelResponse = { from: isoOrNull(from)!, to: isoOrNull(to)!, previews_rule: PREVIEWS_RULE, rates_rule: RATES_RULE, rows: list };
     return respond(c, body, list, funnelColumns, 'funnel');
   })
   .get('/upgrades', async (c) => {
     const q = readQuery(c, upgradesQuerySchema);
-    const days = dayRange(q, c.get('now'), q.interval === 'week' ? 12 * 7 : 30);
-    const step = q.interval === 'week' ? 7 * DAY_MS : DAY_MS;
-    const from = q.interval === 'week' ? weekStart(days.from) : days.from;
-    const to = q.interval === 'week' ? weekStart(days.to + 6 * DAY_MS) : days.to;
-    const buckets = (to - from) / step;
-    if (buckets > MAX_BUCKETS)
+    const days = dayRange(q, c.get('now'), q.interval === 'month' ? 365 : q.interval === 'week' ? 12 * 7 : 30);
+    const starts = bucketStarts(q.interval, days.from, days.to);
+    if (starts.length - 1 > MAX_BUCKETS)
       throw new ApiError('validation_failed', 'The request is not valid.', [{ path: 'from', message: `at most ${MAX_BUCKETS} ${q.interval}s` }]);
+    const from = starts[0]!;
+    const to = starts.at(-1)!;
     const db = laggingReads(c.env.DB);
     await refreshPromptDaily(db);
     const upgraded = sql`source = 'self_serve' AND mrr_after_cents > mrr_before_cents`;
+    // The buckets as rows (b, lo, hi): calendar months are not all one length, so no arithmetic bucketing.
+    const k = sql`(SELECT CAST(key AS INTEGER) AS b, json_extract(value, '$[0]') AS lo, json_extract(value, '$[1]') AS hi
+                   FROM json_each(${JSON.stringify(starts.slice(0, -1).map((lo, i) => [lo, starts[i + 1]]))}))`;
     // An account counts as upgraded in a bucket when it upgraded self-serve and was shown a prompt in that bucket.
     // prompt_account_days has one row per day and account, so a day's eligible accounts are its rows.
     const shown = (lo: SQL, hi: SQL) =>
       sql`EXISTS (SELECT 1 FROM prompt_account_days d WHERE d.account_id = u.account_id AND d.day >= ${lo} AND d.day < ${hi})`;
-    const [eligible = [], ups = [], totals = [], kinds = []] = await sqlBatch(db, [
+    const [eligible = [], ups = [], totals = [], shownKinds = [], kinds = []] = await sqlBatch(db, [
       sql`
-        SELECT CAST((day - ${from}) / ${step} AS INTEGER) AS b, ${step === DAY_MS ? sql`count(*)` : sql`count(DISTINCT account_id)`} AS n
-        FROM prompt_account_days WHERE day >= ${from} AND day < ${to} GROUP BY b`,
+        SELECT k.b AS b, count(DISTINCT d.account_id) AS n
+        FROM ${k} k JOIN prompt_account_days d ON d.day >= k.lo AND d.day < k.hi GROUP BY k.b`,
       sql`
-        SELECT u.b, count(DISTINCT u.account_id) AS n
-        FROM (SELECT account_id, CAST((at - ${from}) / ${step} AS INTEGER) AS b FROM mrr_ledger WHERE at >= ${from} AND at < ${to} AND ${upgraded}) u
-        WHERE ${shown(sql`${from} + u.b * ${step}`, sql`${from} + (u.b + 1) * ${step}`)}
-        GROUP BY u.b`,
+        SELECT k.b AS b, count(DISTINCT u.account_id) AS n
+        FROM ${k} k JOIN mrr_ledger u ON u.at >= k.lo AND u.at < k.hi AND ${upgraded}
+        WHERE ${shown(sql`k.lo`, sql`k.hi`)}
+        GROUP BY k.b`,
       sql`
         SELECT (SELECT count(DISTINCT account_id) FROM prompt_account_days WHERE day >= ${from} AND day < ${to}) AS eligible,
                (SELECT count(DISTINCT u.account_id) FROM mrr_ledger u WHERE at >= ${from} AND at < ${to} AND ${upgraded}
                   AND ${shown(sql`${from}`, sql`${to}`)}) AS upgraded`,
       sql`
-        SELECT prompt_id, count(*) AS n, sum(mrr_after_cents - mrr_before_cents) AS cents
-        FROM mrr_ledger WHERE at >= ${from} AND at < ${to} AND ${upgraded} GROUP BY prompt_id`,
+        SELECT ${promptKind(sql`prompt_id`)} AS kind, count(DISTINCT account_id) AS n
+        FROM prompt_daily WHERE day >= ${from} AND day < ${to} AND impressions > 0 GROUP BY 1`,
+      sql`
+        SELECT ${promptKind(sql`prompt_id`)} AS kind, count(*) AS n, count(DISTINCT account_id) AS accounts, sum(mrr_after_cents - mrr_before_cents) AS cents
+        FROM mrr_ledger WHERE at >= ${from} AND at < ${to} AND ${upgraded} GROUP BY 1`,
     ]);
     const byBucket = (rows: Record<string, unknown>[]) => new Map(rows.map((r) => [num(r.b), num(r.n)]));
     const e = byBucket(eligible);
     const u = byBucket(ups);
-    const series = Array.from({ length: buckets }, (_, i) => {
+    const series = starts.slice(0, -1).map((start, i) => {
       const eligible_accounts = e.get(i) ?? 0;
       const upgraded_accounts = u.get(i) ?? 0;
-      return { start: iso(from + i * step)!, eligible_accounts, upgraded_accounts, rate: selfServeUpgradeRate(upgraded_accounts, eligible_accounts) };
+      return { start: isoOrNull(start)!, eligible_accounts, upgraded_accounts, rate: selfServeUpgradeRate(upgraded_accounts, eligible_accounts) };
     });
-    const byKind = new Map<string, { kind: string; upgrades: number; expansion_mrr_cents: number }>();
-    for (const r of kinds) {
-      const kind = r.prompt_id === null ? 'no_prompt' : (parsePromptId(String(r.prompt_id))?.kind ?? 'other');
-      const k = byKind.get(kind) ?? { kind, upgrades: 0, expansion_mrr_cents: 0 };
-      k.upgrades += num(r.n);
-      k.expansion_mrr_cents += num(r.cents);
-      byKind.set(kind, k);
-    }
+    const shownBy = new Map(shownKinds.map((r) => [String(r.kind), num(r.n)]));
+    const byKind: UpgradesByKind[] = [...new Set([...shownBy.keys(), ...kinds.map((r) => String(r.kind))])].map((kind) => {
+      const r = kinds.find((x) => String(x.kind) === kind) ?? {};
+      const accounts_shown = kind === 'no_prompt' ? null : (shownBy.get(kind) ?? 0);
+      const upgraded_accounts = num(r.accounts);
+      return {
+        kind,
+        accounts_shown,
+        upgraded_accounts,
+        rate: accounts_shown === null ? null : selfServeUpgradeRate(upgraded_accounts, accounts_shown),
+        upgrades: num(r.n),
+        expansion_mrr_cents: num(r.cents),
+      };
+    });
+    byKind.sort((a, b) => b.upgrades - a.upgrades || b.expansion_mrr_cents - a.expansion_mrr_cents || a.kind.localeCompare(b.kind));
     const t = totals[0] ?? {};
     const body: UpgradesResponse = {
-      from: iso(from)!,
-      to: iso(to)!,
+      from: isoOrNull(from)!,
+      to: isoOrNull(to)!,
       interval: q.interval,
       series,
       total: { eligible_accounts: num(t.eligible), upgraded_accounts: num(t.upgraded), rate: selfServeUpgradeRate(num(t.upgraded), num(t.eligible)) },
-      by_kind: [...byKind.values()].sort((a, b) => b.upgrades - a.upgrades || b.expansion_mrr_cents - a.expansion_mrr_cents),
+      by_kind: byKind,
+      by_kind_rule: BY_KIND_RULE,
+      benchmark: MONTHLY_BENCHMARK,
     };
+    if (q.by === 'kind') return respond(c, body, byKind, byKindColumns, `upgrades-by-kind`);
     return respond(c, body, series, upgradeColumns, `upgrades-${q.interval}`);
   });
 
 // ---------------------------------------------------------------- accounts
 
 const historyColumns = ['user_id', 'prompt_id', 'kind', 'impressions', 'clicks', 'dismisses', 'snoozes', 'first_seen_at', 'last_seen_at', 'last_event_at'] as const;
-const accountColumns = ['account_id', 'name', 'plan_id', 'status', 'seats', 'score', 'band', 'entered_band_at', 'top_signals', 'computed_at'] as const;
+const accountColumns = ['account_id', 'name', 'plan_id', 'status', 'seats', 'score', 'band', 'entered_band_at', 'top_signals', 'computed_at', 'route'] as const;
 
 const parseSignals = (v: unknown): string[] => {
   try {
@@ -297,13 +333,30 @@ export const adminAccountRoutes = new Hono<AppEnv>()
     const like = q.q ? `%${q.q.replace(/[\\%_]/g, (m) => '\\' + m)}%` : null;
     const band = q.band ?? null;
     const min = q.min_score ?? null;
-    const rows = await laggingReads(c.env.DB).all<Record<string, unknown>>(sql`
-      SELECT a.id, a.name, a.plan_id, a.status, a.seats, p.score, p.band, p.entered_band_at, p.top_signals, p.computed_at
+    const db = database(c.env.DB);
+    const [rows, [routingRows], catalog] = await Promise.all([
+      laggingReads(c.env.DB).all<Record<string, unknown>>(sql`
+      SELECT a.id, a.name, a.plan_id, a.status, a.seats, a.billing_interval, p.score, p.band, p.entered_band_at, p.top_signals, p.computed_at
       FROM accounts a LEFT JOIN pqa_scores p ON p.account_id = a.id
       WHERE (${band} IS NULL OR p.band = ${band}) AND (${min} IS NULL OR p.score >= ${min})
         AND (${like} IS NULL OR a.id LIKE ${like} ESCAPE '\\' OR a.name LIKE ${like} ESCAPE '\\')
       ORDER BY coalesce(p.score, -1) DESC, a.id
-      LIMIT ${q.limit}`);
+      LIMIT ${q.limit}`),
+      sqlBatch(db, [routingQuery]),
+      loadCatalog(db),
+    ]);
+    // each account's route under the routing rules (GET /v1/pqa shows the same)
+    const routes = routesOf(
+      catalog,
+      routingFrom(routingRows),
+      rows.map((r) => ({
+        account_id: String(r.id),
+        band: ((r.band as string | null) ?? 'nurture') as AccountRouteRow['band'],
+        plan_id: String(r.plan_id),
+        seats: num(r.seats),
+        billing_interval: r.billing_interval === 'year' || r.billing_interval === 'month' ? r.billing_interval : null,
+      })),
+    );
     const accounts: AdminAccount[] = rows.map((r) => ({
       account_id: String(r.id),
       name: String(r.name),
@@ -312,9 +365,10 @@ export const adminAccountRoutes = new Hono<AppEnv>()
       seats: num(r.seats),
       score: r.score === null ? null : num(r.score),
       band: (r.band as AdminAccount['band']) ?? null,
-      entered_band_at: iso(r.entered_band_at as number | null),
+      entered_band_at: isoOrNull(r.entered_band_at as number | null),
       top_signals: parseSignals(r.top_signals),
-      computed_at: iso(r.computed_at as number | null),
+      computed_at: isoOrNull(r.computed_at as number | null),
+      route: routes.get(String(r.id))!.route,
     }));
     return respond(c, { accounts }, accounts, accountColumns, 'accounts');
   })
@@ -355,17 +409,17 @@ export const adminAccountRoutes = new Hono<AppEnv>()
       clicks: num(r.clicks),
       dismisses: num(r.dismisses),
       snoozes: num(r.snoozes),
-      first_seen_at: iso(r.first_seen as number | null),
-      last_seen_at: iso(r.last_seen as number | null),
-      last_event_at: iso(num(r.last_event))!,
+      first_seen_at: isoOrNull(r.first_seen as number | null),
+      last_seen_at: isoOrNull(r.last_seen as number | null),
+      last_event_at: isoOrNull(num(r.last_event))!,
     }));
     const body: PromptHistoryResponse = {
       account_id: accountId,
-      from: iso(from)!,
-      to: iso(to)!,
+      from: isoOrNull(from)!,
+      to: isoOrNull(to)!,
       prompts,
       events: events.map((e) => ({
-        timestamp: iso(num(e.timestamp))!,
+        timestamp: isoOrNull(num(e.timestamp))!,
         user_id: String(e.user_id),
         session_id: String(e.session_id),
         type: String(e.type),

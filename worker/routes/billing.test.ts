@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { runScheduled } from '../scheduled';
 import { ADMIN, api, apiWith, DAY, env, STRIPE, stripeMock, uid, userToken } from '../test/api';
 
 const START = Date.UTC(2026, 10, 1); // a 30-day period: Nov 1 → Dec 1, 2026
@@ -21,7 +22,10 @@ const catalog = {
   ],
   plans: [
     plan('starter', 1, 5000),
-    plan('business', 2, 10000, { features: ['exports'], annual_price_cents: 96000, stripe_annual_price_id: `${P}price_business_year` }),
+    plan('business', 2, 10000, {
+      features: ['exports'], annual_price_cents: 96000, stripe_annual_price_id: `${P}price_business_year`,
+      annual_seat_price_cents: 10000, stripe_annual_seat_price_id: `${P}price_seat_year`,
+    }),
     plan('enterprise', 3, 30000, { features: ['exports', 'sso', 'audit_log'] }),
     plan('annual', 4, 100000, { interval: 'year' }),
     plan('lite', 10, 5001, { seat_price_cents: 0, stripe_seat_price_id: null }),
@@ -30,7 +34,7 @@ const catalog = {
 };
 const stripePrices = catalog.plans
   .map((p) => ({ id: p.stripe_price_id, unit_amount: p.price_cents, interval: p.interval }))
-  .concat([{ id: `${P}price_seat`, unit_amount: 1000, interval: 'month' }, { id: `${P}price_business_year`, unit_amount: 96000, interval: 'year' }]);
+  .concat([{ id: `${P}price_seat`, unit_amount: 1000, interval: 'month' }, { id: `${P}price_business_year`, unit_amount: 96000, interval: 'year' }, { id: `${P}price_seat_year`, unit_amount: 10000, interval: 'year' }]);
 
 type Setup = { plan?: string; seats?: number; stripe?: boolean; card?: 'ok' | 'decline' | 'requires_action'; fail?: Record<string, unknown> };
 
@@ -119,6 +123,52 @@ describe.each(['local', 'stripe'] as const)('upgrades with the %s provider', (mo
       expect(await invoices(a.acct)).toEqual([]);
     } else {
       expect(await invoices(a.acct)).toEqual([{ amount_cents: 2500, currency: 'usd', status: 'paid', proration_date: s(MID) }]);
+    }
+  });
+
+  it('an admin drops from 8 bought seats to 5 at the period end: shown pending, nothing refunded now, applied by the cron without proration', async () => {
+    const a = await account({ stripe, plan: 'business', seats: 8 });
+    const state = async () => (await a.call('GET', '/v1/widget/state?session=s1')).json;
+    expect((await state()).seats_bought).toBe(8);
+    expect((await a.call('GET', '/v1/widget/state?session=s1', undefined, a.member)).json.seats_bought).toBeUndefined();
+    const preview = await a.call('POST', '/v1/widget/downgrade/preview', { seats: 5 });
+    expect(preview.json).toMatchObject({ effective_at: '2026-12-01T00:00:00.000Z', plan_id: 'business', seats: 5, next_amount_cents: 15000, losing: { features: [] } });
+    expect((await a.call('POST', '/v1/widget/downgrade/preview', { seats: 8 })).json.error.code).toBe('not_a_downgrade');
+    const done = await a.call('POST', '/v1/widget/downgrade', { seats: 5, idempotency_key: 'fewer' });
+    expect(done.json).toEqual({ status: 'scheduled', kind: 'downgrade', effective_at: '2026-12-01T00:00:00.000Z' });
+    expect((await state()).scheduled_change).toEqual({ kind: 'downgrade', plan_id: 'business', seats: 5, effective_at: '2026-12-01T00:00:00.000Z' });
+    expect(await accountRow(a.acct)).toMatchObject({ seats: 8 });
+    await runScheduled({ ...env, ...(stripe && STRIPE) }, END + 60_000);
+    expect(await accountRow(a.acct)).toMatchObject({ plan_id: 'business', seats: 5 });
+    expect((await ledger(a.acct)).at(-1)).toMatchObject({ kind: 'contraction', mrr_before_cents: 18000, mrr_after_cents: 15000 });
+    if (stripe) {
+      const seen = await stripeSeen(a.ids.subscription);
+      expect(seen.subscription.items.data.map((i: any) => [i.price.id, i.quantity])).toEqual([[`${P}price_business`, 1], [`${P}price_seat`, 5]]);
+      expect(seen.invoices).toEqual([]);
+      expect(seen.requests.find((r) => r.method === 'POST')!.params).toMatchObject({ proration_behavior: 'none' });
+    }
+  });
+
+  it('switches Business with 3 bought seats to yearly: plan and seats on their yearly prices, $1,260.00 less $65.00 unused is $1,195.00 now', async () => {
+    const a = await account({ stripe, plan: 'business', seats: 3 });
+    const preview = await a.call('POST', '/v1/widget/upgrade/preview', { interval: 'year' });
+    expect(preview.status).toBe(200);
+    // $100 + 3 × $10 a month, half of it unused; a year is $960 + 3 × $100 (the yearly seat price).
+    expect(preview.json).toEqual({
+      amount_due_now_cents: 119500, currency: 'usd', next_amount_cents: 126000, next_billing_date: '2027-11-16T00:00:00.000Z',
+      proration_date: s(MID), plan_id: 'business', seats: 3, interval: 'year', annual_saving_cents: 30000, billing: mode,
+      message: 'You will be charged $1,195.00 now for a year of Business ($1,260.00 less $65.00 for the unused part of this billing period), then $1,260.00/year starting November 16, 2027.',
+    });
+    const done = await a.call('POST', '/v1/widget/upgrade', { interval: 'year', proration_date: preview.json.proration_date, idempotency_key: 'yearly-seats' });
+    expect(done.json).toMatchObject({ status: 'succeeded', plan_id: 'business', seats: 3, amount_charged_cents: 119500 });
+    expect(await accountRow(a.acct)).toMatchObject({ plan_id: 'business', seats: 3, period_end: '2027-11-16T00:00:00.000Z' });
+    expect((await ledger(a.acct)).at(-1)).toMatchObject({ mrr_before_cents: 13000, mrr_after_cents: 10500 });
+    if (stripe) {
+      const seen = await stripeSeen(a.ids.subscription);
+      expect(seen.subscription.items.data.map((i: any) => [i.price.id, i.quantity])).toEqual([[`${P}price_business_year`, 1], [`${P}price_seat_year`, 3]]);
+      expect(seen.invoices.map((i) => [i.status, i.amount_paid])).toEqual([['paid', 119500]]);
+    } else {
+      expect(await invoices(a.acct)).toEqual([{ amount_cents: 119500, currency: 'usd', status: 'paid', proration_date: s(MID) }]);
     }
   });
 

@@ -15,14 +15,14 @@ import { accounts } from '../db/schema';
 import { ApiError, notFound } from '../errors';
 import { body, hostRouter, json, route } from './groups';
 
-export const getCatalog = route({
+const getCatalog = route({
   method: 'get',
   path: '/',
   summary: 'The catalog of metrics, features and plans',
   responses: { 200: json(catalogSchema, 'The catalog') },
 });
 
-export const putCatalog = route({
+const putCatalog = route({
   method: 'put',
   path: '/',
   summary: 'Replace the whole catalog atomically, kept as a version; with dry_run=true, the changes and the accounts it would put over a lowered limit, applying nothing',
@@ -31,7 +31,7 @@ export const putCatalog = route({
   errors: ['plan_in_use'],
 });
 
-export const listCatalogVersions = route({
+const listCatalogVersions = route({
   method: 'get',
   path: '/versions',
   summary: 'Applied catalogs with their changes, newest first',
@@ -39,7 +39,7 @@ export const listCatalogVersions = route({
   responses: { 200: json(z.array(catalogVersionSchema), 'The versions, newest first') },
 });
 
-export const getCatalogVersion = route({
+const getCatalogVersion = route({
   method: 'get',
   path: '/versions/{version}',
   summary: 'One applied catalog, whole, with its changes',

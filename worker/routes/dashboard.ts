@@ -42,7 +42,7 @@ const page = async (c: Context<AppEnv>) => {
   return new Response(page.body, { status: 200, headers });
 };
 
-export const getDashboard = route({
+const getDashboard = route({
   method: 'get',
   path: '/dashboard',
   summary: 'The dashboard (HTML; its API calls need the session)',

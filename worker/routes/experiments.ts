@@ -15,16 +15,16 @@ import {
   getExperiment,
   listExperiments,
   replaceDraft,
-  resultsFromCounts,
   shipExperiment,
   startExperiment,
   stopExperiment,
 } from '../experiments';
 import { adminRouter, body, json, route } from './groups';
+import { resultsFromCounts } from '../../shared/experiments';
 
 const view = (description: string) => ({ 200: json(experimentViewSchema, description) });
 
-export const listExperimentsRoute = route({
+const listExperimentsRoute = route({
   method: 'get',
   path: '/',
   summary: 'Experiments on prompt copy, newest first',
@@ -32,7 +32,7 @@ export const listExperimentsRoute = route({
   responses: { 200: json(experimentListSchema, 'The experiments') },
 });
 
-export const createExperimentRoute = route({
+const createExperimentRoute = route({
   method: 'post',
   path: '/',
   summary: 'Create a draft experiment (201); the first variant is the control',
@@ -41,7 +41,7 @@ export const createExperimentRoute = route({
   errors: ['experiment_key_taken'],
 });
 
-export const getExperimentRoute = route({
+const getExperimentRoute = route({
   method: 'get',
   path: '/{id}',
   summary: 'One experiment',
@@ -50,7 +50,7 @@ export const getExperimentRoute = route({
   errors: ['experiment_not_found'],
 });
 
-export const replaceExperimentRoute = route({
+const replaceExperimentRoute = route({
   method: 'put',
   path: '/{id}',
   summary: 'Replace a draft experiment; a started one is locked (409)',
@@ -59,7 +59,7 @@ export const replaceExperimentRoute = route({
   errors: ['experiment_not_found', 'experiment_locked', 'experiment_key_taken'],
 });
 
-export const startExperimentRoute = route({
+const startExperimentRoute = route({
   method: 'post',
   path: '/{id}/start',
   summary: 'Start a draft; one running experiment per prompt (409)',
@@ -68,7 +68,7 @@ export const startExperimentRoute = route({
   errors: ['experiment_not_found', 'experiment_ended', 'experiment_already_running'],
 });
 
-export const stopExperimentRoute = route({
+const stopExperimentRoute = route({
   method: 'post',
   path: '/{id}/stop',
   summary: 'Stop a running experiment',
@@ -77,7 +77,7 @@ export const stopExperimentRoute = route({
   errors: ['experiment_not_found', 'experiment_not_running'],
 });
 
-export const shipExperimentRoute = route({
+const shipExperimentRoute = route({
   method: 'post',
   path: '/{id}/ship',
   summary: "Write a variant's copy into the prompt and end the experiment",
@@ -86,7 +86,7 @@ export const shipExperimentRoute = route({
   errors: ['experiment_not_found', 'experiment_ended', 'experiment_not_started', 'prompt_not_found'],
 });
 
-export const experimentResultsRoute = route({
+const experimentResultsRoute = route({
   method: 'get',
   path: '/{id}/results',
   summary: 'Per-arm exposures, conversions, intervals, lift, p-values, chance to beat control, SRM check and verdict',

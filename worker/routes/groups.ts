@@ -106,7 +106,7 @@ function withErrors(declared: RouteConfig['responses'], errors: ReturnType<typeo
 }
 
 /** The codes an operation can answer: its group's, its inputs', its own. */
-export function errorCodesOf(group: Group, config: Declared): ErrorCode[] {
+function errorCodesOf(group: Group, config: Declared): ErrorCode[] {
   const codes: ErrorCode[] = [...GROUPS[group].errors, ...EVERYWHERE, ...(config.errors ?? [])];
   const req = config.request;
   if (req?.params || req?.query || req?.body) codes.push('validation_failed');
@@ -140,8 +140,6 @@ function router(group: Group) {
 
 /** Host-backend routes (secret key; server to server, no CORS). */
 export const hostRouter = () => router('host');
-/** Widget routes (user token; CORS for the allowed origins is set where the group is mounted). */
-export const widgetRouter = () => router('widget');
 /** Dashboard and admin routes (admin key or session; CSRF on cookie-authenticated writes). */
 export const adminRouter = () => router('admin');
 /** Stripe's webhook deliveries (signature verified; the event is `c.var.stripeEvent`). */
@@ -149,4 +147,3 @@ export const stripeRouter = () => router('stripe');
 /** Routes without a credential (health, this document, the dashboard page, login/logout, the dev demo). */
 export const publicRouter = () => router('public');
 
-export { z };

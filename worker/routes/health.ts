@@ -7,7 +7,7 @@ import { json, publicRouter, route } from './groups';
 
 export const VERSION = '0.1.0';
 
-export const getHealth = route({
+const getHealth = route({
   method: 'get',
   path: '/health',
   summary: 'Readiness of the worker and its database',

@@ -16,12 +16,11 @@ import { database } from '../db';
 import { endSession, openSession, SESSION_COOKIE, SESSION_TTL_MS } from '../session';
 import { body, json, publicRouter, route } from './groups';
 
-export { CSRF_HEADER } from '../middleware/csrf';
 const COOKIE_PATH = '/v1/admin';
 
 const secureCookie = (env: Env) => ladderMode(env) !== 'development';
 
-export const login = route({
+const login = route({
   method: 'post',
   path: '/login',
   summary: 'Trade the admin key for the HttpOnly dashboard session cookie (401 on a wrong key)',
@@ -31,7 +30,7 @@ export const login = route({
   errors: ['invalid_admin_key', 'rate_limited', 'csrf_failed'],
 });
 
-export const logout = route({
+const logout = route({
   method: 'post',
   path: '/logout',
   summary: 'Clear the dashboard session cookie',

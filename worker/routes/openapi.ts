@@ -4,7 +4,7 @@ import type { AppEnv } from '../env';
 import { openapiDocument } from '../openapi';
 import { json, publicRouter, route } from './groups';
 
-export const getOpenapi = route({
+const getOpenapi = route({
   method: 'get',
   path: '/openapi.json',
   summary: 'This document',

@@ -38,6 +38,8 @@ describe('GET /v1/pqa', () => {
       band: 'sales_ready',
       entered_band_at: new Date(T0).toISOString(),
       top_signals: ['API integration built (+30)', 'Usage limit hit this month (+25)', 'Core feature activated (+20)'],
+      // Starter → Pro adds $150 a month: self-serve under the default routing
+      route: 'self_serve',
     });
     const scores = res.json.accounts.map((a: { score: number }) => a.score);
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
@@ -124,6 +126,35 @@ describe('admin PQA configuration', () => {
     const acct = await accountWith(['api_integration_built']);
     expect((await api('GET', `/v1/accounts/${acct}`)).json.pqa).toEqual({ score: 70, band: 'sales_ready' });
     await api('PUT', '/v1/admin/pqa/config', { token: ADMIN, body: defaultPqaConfig });
+  });
+});
+
+describe('previewing a points table before saving it', () => {
+  it('?dry_run=true answers how accounts would band under the proposed edges and points, and saves nothing', async () => {
+    const a65 = await accountWith(['core_feature_activated', 'api_integration_built', 'admin_settings_configured']); // 20 + 30 + 15
+    const a30 = await accountWith(['api_integration_built']);
+    const before = await api('GET', '/v1/admin/pqa/config', { token: ADMIN });
+    const proposed = { ...defaultPqaConfig, api_integration_built: { points: 40 }, bands: { warm: 25, sales_assist: 50, sales_ready: 75 } };
+    const res = await api('PUT', '/v1/admin/pqa/config?dry_run=true', { token: ADMIN, body: proposed });
+    expect(res.status).toBe(200);
+    expect(res.json.config).toEqual(proposed);
+    // Independently: the same accounts scored by the shared rule under each table.
+    const scored = res.json.accounts_scored;
+    expect(scored).toBeGreaterThanOrEqual(2);
+    const sum = (b: Record<string, number>) => Object.values(b).reduce((x, y) => x + y, 0);
+    expect(sum(res.json.bands)).toBe(scored);
+    expect(sum(res.json.current_bands)).toBe(scored);
+    const mine = Object.fromEntries(res.json.changed.filter((c: any) => c.account_id === a65 || c.account_id === a30).map((c: any) => [c.account_id, c]));
+    expect(mine[a65]).toMatchObject({ current_score: 65, current_band: 'sales_assist', score: 75, band: 'sales_ready' });
+    expect(mine[a30]).toMatchObject({ current_score: 30, current_band: 'nurture', score: 40, band: 'warm' });
+    // Nothing was saved or rescored.
+    expect((await api('GET', '/v1/admin/pqa/config', { token: ADMIN })).json).toEqual(before.json);
+    expect((await api('GET', `/v1/accounts/${a65}`)).json.pqa).toEqual({ score: 65, band: 'sales_assist' });
+    // A bad table is the same 400 as a save, naming the field.
+    const bad = await api('PUT', '/v1/admin/pqa/config?dry_run=true', { token: ADMIN, body: { ...proposed, bands: { warm: 60, sales_assist: 50, sales_ready: 75 } } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.details[0]).toMatchObject({ path: 'bands', message: 'band edges must rise: warm < sales_assist < sales_ready' });
+    expect((await api('PUT', '/v1/admin/pqa/config?dry_run=maybe', { token: ADMIN, body: proposed })).status).toBe(400);
   });
 });
 

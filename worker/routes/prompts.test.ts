@@ -175,7 +175,7 @@ describe('admin prompts', () => {
   it('lists a default prompt of every kind', async () => {
     const res = await api('GET', '/v1/admin/prompts', { token: ADMIN });
     expect(res.status).toBe(200);
-    expect(new Set(res.json.prompts.map((p: { kind: string }) => p.kind))).toEqual(new Set(['limit_notice', 'feature_gate', 'invite', 'milestone']));
+    expect(new Set(res.json.prompts.map((p: { kind: string }) => p.kind))).toEqual(new Set(['limit_notice', 'feature_gate', 'invite', 'milestone', 'forecast']));
   });
 
   it('stores copy as text: markup comes back verbatim, in the API and in the widget state', async () => {

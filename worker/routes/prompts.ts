@@ -4,14 +4,14 @@ import { validate } from '../errors';
 import { definitionsQuery, mergeDefinitions, savePrompt } from '../prompts';
 import { adminRouter, body, json, route } from './groups';
 
-export const listPrompts = route({
+const listPrompts = route({
   method: 'get',
   path: '/',
   summary: 'Prompt definitions in force',
   responses: { 200: json(promptListSchema, 'The definitions: built-in ones merged with the stored edits') },
 });
 
-export const putPrompt = route({
+const putPrompt = route({
   method: 'put',
   path: '/{id}',
   summary: 'Create or replace a prompt definition',

@@ -134,7 +134,7 @@ describe.each(['local', 'stripe'] as const)('keeping customers with the %s provi
     const clicks = await Promise.all([a.call('POST', '/v1/widget/cancel/accept', body), a.call('POST', '/v1/widget/cancel/accept', body)]);
     const again = await a.call('POST', '/v1/widget/cancel/accept', body);
     for (const r of [...clicks, again]) expect(r.json).toEqual(clicks[0]!.json);
-    expect(clicks[0]!.json).toEqual({ status: 'accepted', kind: 'discount', message: 'Done: 25% off for the next 3 months.', until: '2027-02-01T00:00:00.000Z', saved_mrr_cents: 7500 });
+    expect(clicks[0]!.json).toEqual({ status: 'accepted', kind: 'discount', message: 'Done: 25% off for the next 3 months.', until: '2027-03-01T00:00:00.000Z', saved_mrr_cents: 7500 });
     expect(await rows('SELECT status, saved_mrr_cents FROM cancel_flows WHERE account_id = ?', a.acct)).toEqual([{ status: 'accepted', saved_mrr_cents: 7500 }]);
     expect((await accountRow(a.acct)).status).toBe('active');
     if (stripe) {
@@ -215,6 +215,62 @@ describe.each(['local', 'stripe'] as const)('keeping customers with the %s provi
     }
     expect(await rows('SELECT * FROM cancel_flows WHERE account_id = ?', a.acct)).toEqual([]);
     expect((await a.call('GET', '/v1/widget/state?session=s1', undefined, a.member)).json.account.plan).toMatchObject({ id: 'business', annual_saving_cents: 24000 });
+  });
+});
+
+describe('the local provider bills renewals as the save offers say', () => {
+  const invoices = (acct: string) => rows('SELECT amount_cents, currency, status, created_at, description FROM invoices WHERE account_id = ? ORDER BY created_at', acct);
+  /** The cron on the first day of each month from December 2026 to March 2027 (twice, to show a rerun bills nothing twice). */
+  const renewThroughMarch = async () => {
+    for (const month of [11, 12, 13, 14]) {
+      await cron(false, Date.UTC(2026, month, 1, 0, 15));
+      await cron(false, Date.UTC(2026, month, 1, 0, 30));
+    }
+  };
+
+  it('without an offer each monthly renewal is invoiced at the plan price, once', async () => {
+    const a = await account(false);
+    await renewThroughMarch();
+    const got = await invoices(a.acct);
+    expect(got.map((i) => [i.amount_cents, new Date(i.created_at).toISOString().slice(0, 10)])).toEqual([
+      [10000, '2026-12-01'], [10000, '2027-01-01'], [10000, '2027-02-01'], [10000, '2027-03-01'],
+    ]);
+    expect(got[0]).toMatchObject({ currency: 'usd', status: 'paid', description: 'Business, monthly renewal from December 1, 2026' });
+  });
+
+  it('25% off for 3 months lowers the next three invoices (December, January, February) to $75.00, then $100.00 again', async () => {
+    const a = await account(false);
+    const offer = (await a.call('POST', '/v1/widget/cancel/offer', { reason: 'too_expensive' })).json.offer;
+    expect((await a.call('POST', '/v1/widget/cancel/accept', { offer_id: offer.id, idempotency_key: 'd' })).json.until).toBe('2027-03-01T00:00:00.000Z');
+    await renewThroughMarch();
+    const got = await invoices(a.acct);
+    expect(got.map((i) => i.amount_cents)).toEqual([7500, 7500, 7500, 10000]);
+    expect(got[0]!.description).toBe('Business, monthly renewal from December 1, 2026: $100.00 less 25% (save offer)');
+  });
+
+  it('a 3-month pause from November 16 charges nothing on December 1, January 1 and February 1, and the full price on March 1', async () => {
+    const a = await account(false);
+    const offer = (await a.call('POST', '/v1/widget/cancel/offer', { reason: 'temporary' })).json.offer;
+    expect((await a.call('POST', '/v1/widget/cancel/accept', { offer_id: offer.id, idempotency_key: 'p' })).json.until).toBe('2027-02-16T00:00:00.000Z');
+    await renewThroughMarch();
+    const got = await invoices(a.acct);
+    expect(got.map((i) => i.amount_cents)).toEqual([0, 0, 0, 10000]);
+    expect(got[0]!.description).toBe('Business, monthly renewal from December 1, 2026: billing paused until February 16, 2027, nothing charged');
+    expect((await accountRow(a.acct)).status).toBe('active');
+  });
+
+  it('a cron that missed months invoices each renewal it rolls over, with the discount where it ran', async () => {
+    const a = await account(false);
+    const offer = (await a.call('POST', '/v1/widget/cancel/offer', { reason: 'too_expensive' })).json.offer;
+    await a.call('POST', '/v1/widget/cancel/accept', { offer_id: offer.id, idempotency_key: 'd' });
+    await cron(false, Date.UTC(2027, 3, 1, 0, 15)); // first run after four renewals
+    expect((await invoices(a.acct)).map((i) => i.amount_cents)).toEqual([7500, 7500, 7500, 10000, 10000]);
+  });
+
+  it('Stripe bills its own renewals: with Stripe configured, the cron writes no local invoice', async () => {
+    const a = await account(true);
+    await cron(true, Date.UTC(2026, 11, 1, 0, 15));
+    expect(await invoices(a.acct)).toEqual([]);
   });
 });
 

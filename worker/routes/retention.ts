@@ -7,10 +7,10 @@ import {
   downgradePreviewSchema,
   downgradeSchema,
   saveOffersSchema,
-  savesQuerySchema,
+  revenueQuerySchema,
 } from '../../shared/billingSchemas';
 import { savesByReason, type CancelFlow } from '../../shared/retention';
-import { billingProvider } from '../billing/provider';
+import { billingProvider } from '../billing/configured';
 import {
   acceptOffer,
   cancelAtPeriodEnd,
@@ -26,9 +26,10 @@ import { database } from '../db';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { readJson, readQuery } from '../middleware/body';
-import { csvField } from './revenue';
+import { toCsv } from '../../shared/csv';
+import { DAY_MS } from '../../shared/time';
 
-const DEFAULT_SPAN_MS = 30 * 86_400_000;
+const DEFAULT_SPAN_MS = 30 * DAY_MS;
 
 /**
  * Widget routes that keep customers (admin user token; a member gets 403 `admin_required`):

@@ -1,13 +1,14 @@
 import { sql } from 'drizzle-orm';
-import { DAY_MS } from '../../shared/analyticsSchemas';
 import { revenueQuerySchema, revenueSchema } from '../../shared/billingSchemas';
 import { revenueMetrics, selfServeUpgradeRate, type MrrChange } from '../../shared/revenue';
 import { laggingReads, type Db } from '../db';
 import { ApiError } from '../errors';
 import { refreshPromptDaily } from './analytics';
 import { adminRouter, jsonOrCsv, route } from './groups';
+import { DAY_MS } from '../../shared/time';
+import { toCsv } from '../../shared/csv';
 
-const DEFAULT_SPAN_MS = 30 * 86_400_000;
+const DEFAULT_SPAN_MS = 30 * DAY_MS;
 
 /**
  * The ledger rows `revenueMetrics` needs for [from, to): each account's last change before
@@ -41,18 +42,12 @@ async function selfServeCounts(db: Db, from: number, to: number) {
   return rows[0] ?? { eligible: 0, upgraded: 0 };
 }
 
-/** One CSV field, quoted when it needs to be. */
-export const csvField = (v: unknown) => {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
-
 /**
  * `GET /v1/admin/analytics/revenue?from&to` (admin): starting MRR, expansion, contraction,
  * churn, NRR, GRR, expansion by source, the MRR save offers kept and the self-serve upgrade rate, from the MRR
  * ledger; as CSV (a header and one row) with `Accept: text/csv`. Mounted at `/v1/admin/analytics/revenue`.
  */
-export const getRevenue = route({
+const getRevenue = route({
   method: 'get',
   path: '/',
   summary: 'Starting MRR, expansion, contraction, churn, NRR, GRR and expansion by source (JSON, or CSV with Accept: text/csv)',
@@ -102,7 +97,7 @@ export const revenueRoutes = adminRouter().openapi(getRevenue, async (c) => {
       self_serve_eligible_accounts: counts.eligible,
       self_serve_upgrade_rate: body.self_serve.rate,
     };
-    const csv = `${Object.keys(row).map(csvField).join(',')}\r\n${Object.values(row).map(csvField).join(',')}\r\n`;
+    const csv = toCsv([row], Object.keys(row));
     return c.body(csv, 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="revenue.csv"' });
   }
   return c.json(body, 200);

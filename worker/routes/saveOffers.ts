@@ -3,14 +3,14 @@ import { putSaveOffers, saveOffers } from '../billing/retention';
 import { database } from '../db';
 import { adminRouter, body, json, route } from './groups';
 
-export const getSaveOffers = route({
+const getSaveOffers = route({
   method: 'get',
   path: '/',
   summary: 'The save offer per cancellation reason',
   responses: { 200: json(saveOffersViewSchema, 'The offer per reason') },
 });
 
-export const putSaveOffersRoute = route({
+const putSaveOffersRoute = route({
   method: 'put',
   path: '/',
   summary: 'Set the save offers per cancellation reason (reasons left out use the defaults)',

@@ -1,18 +1,19 @@
 import { sql } from 'drizzle-orm';
-import { savesQuerySchema, savesSchema } from '../../shared/billingSchemas';
+import { revenueQuerySchema, savesSchema } from '../../shared/billingSchemas';
 import { savesByReason, type CancelFlow } from '../../shared/retention';
 import { database } from '../db';
 import { ApiError } from '../errors';
 import { adminRouter, jsonOrCsv, route } from './groups';
-import { csvField } from './revenue';
+import { toCsv } from '../../shared/csv';
+import { DAY_MS } from '../../shared/time';
 
-const DEFAULT_SPAN_MS = 30 * 86_400_000;
+const DEFAULT_SPAN_MS = 30 * DAY_MS;
 
-export const getSaves = route({
+const getSaves = route({
   method: 'get',
   path: '/',
   summary: 'Per cancellation reason: started, offers shown and accepted, canceled, save rate and MRR saved (JSON, or CSV)',
-  request: { query: savesQuerySchema },
+  request: { query: revenueQuerySchema },
   responses: { 200: jsonOrCsv(savesSchema, 'The saves report of the period') },
 });
 
@@ -31,7 +32,7 @@ export const savesRoutes = adminRouter().openapi(getSaves, async (c) => {
   const reasons = savesByReason(flows);
   if ((c.req.header('accept') ?? '').includes('text/csv')) {
     const header = ['reason', 'cancel_started', 'offers_shown', 'offers_accepted', 'canceled', 'save_rate', 'saved_mrr_cents'] as const;
-    const csv = [header.join(','), ...reasons.map((r) => header.map((k) => csvField(r[k])).join(','))].join('\r\n') + '\r\n';
+    const csv = toCsv(reasons, header);
     return c.body(csv, 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="saves.csv"' });
   }
   return c.json({ from: new Date(from).toISOString(), to: new Date(to).toISOString(), reasons }, 200);

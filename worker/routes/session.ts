@@ -1,7 +1,7 @@
 import { sessionStateSchema } from '../../shared/analyticsSchemas';
 import { adminRouter, json, route } from './groups';
 
-export const getSession = route({
+const getSession = route({
   method: 'get',
   path: '/session',
   summary: 'Whether the caller holds a dashboard session (or the admin key), and until when',

@@ -4,9 +4,8 @@ import { ApiError } from '../errors';
 import { stripeWebhookResultSchema } from '../../shared/billingSchemas';
 import { json, route, stripeRouter } from './groups';
 
-export { SIGNATURE_TOLERANCE_SECONDS } from '../middleware/auth';
 
-export const receiveStripeEvent = route({
+const receiveStripeEvent = route({
   method: 'post',
   path: '/webhook',
   summary: 'Stripe webhook deliveries (Stripe-Signature verified)',

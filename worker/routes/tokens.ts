@@ -5,7 +5,7 @@ import { database } from '../db';
 import { notFound } from '../errors';
 import { body, hostRouter, json, route } from './groups';
 
-export const mintToken = route({
+const mintToken = route({
   method: 'post',
   path: '/',
   summary: 'Mint a user token for the widget',

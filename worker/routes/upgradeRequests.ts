@@ -1,12 +1,12 @@
 import { upgradeRequestListSchema, upgradeRequestsQuerySchema, type UpgradeRequestView } from '../../shared/analyticsSchemas';
 import { database } from '../db';
 import { listUpgradeRequests } from '../upgradeRequests';
-import { toCsv } from './analytics';
+import { toCsv } from '../../shared/csv';
 import { adminRouter, jsonOrCsv, route } from './groups';
 
 const CSV_COLUMNS: (keyof UpgradeRequestView & string)[] = ['id', 'account_id', 'user_id', 'user_name', 'plan_id', 'seats', 'note', 'status', 'created_at', 'resolved_at'];
 
-export const listUpgradeRequestsRoute = route({
+const listUpgradeRequestsRoute = route({
   method: 'get',
   path: '/',
   summary: 'Upgrade requests by status and time (JSON, or CSV with Accept: text/csv)',

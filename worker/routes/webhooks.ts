@@ -13,15 +13,16 @@ import { isProduction } from '../config';
 import { ApiError, notFound } from '../errors';
 import { adminRouter, body, json, route } from './groups';
 import { deliveryBody, generateSecret, getWebhook, listWebhooks, putWebhook, sendDelivery } from '../webhooks';
+import { DAY_MS } from '../../shared/time';
 
-export const listWebhooksRoute = route({
+const listWebhooksRoute = route({
   method: 'get',
   path: '/',
   summary: 'Outgoing webhooks (secrets shown as a prefix) with their delivery counts',
   responses: { 200: json(webhookListSchema, 'The webhooks') },
 });
 
-export const putWebhookRoute = route({
+const putWebhookRoute = route({
   method: 'put',
   path: '/{id}',
   summary: 'Create or replace an outgoing webhook',
@@ -29,7 +30,7 @@ export const putWebhookRoute = route({
   responses: { 200: json(webhookViewSchema, 'The webhook replaced'), 201: json(webhookViewSchema, 'The webhook created') },
 });
 
-export const testWebhookRoute = route({
+const testWebhookRoute = route({
   method: 'post',
   path: '/{id}/test',
   summary: 'Send a signed sample event to a webhook now',
@@ -76,10 +77,16 @@ function samplePayload(event: WebhookEvent, now: number): Record<string, unknown
       return { ...account, user_id: 'user_1', requested_plan_id: 'pro', seats: null, note: 'Could we move to Pro?' };
     case 'upgrade.succeeded':
       return { ...account, from_plan_id: 'starter', plan_id: 'pro', amount_charged_cents: 7500, currency: 'usd' };
+    case 'usage.threshold_crossed':
+      return { ...account, metric: 'api_calls', threshold: 90, used: 9100, limit: 10000, period_start: new Date(now).toISOString() };
+    case 'usage.growth':
+      return { ...account, metric: 'api_calls', wow_pct: 24.5, mom_pct: 61.2, last_7_days: 3500, last_30_days: 12400 };
+    case 'pqa.band_changed':
+      return { ...account, from: 'warm', to: 'sales_assist', score: 64, changed_at: new Date(now).toISOString() };
     case 'plan.downgrade_scheduled':
-      return { ...account, plan_id: 'pro', to_plan_id: 'starter', seats: 5, effective_at: new Date(now + 15 * 86_400_000).toISOString() };
+      return { ...account, plan_id: 'pro', to_plan_id: 'starter', seats: 5, effective_at: new Date(now + 15 * DAY_MS).toISOString() };
     case 'subscription.cancel_scheduled':
-      return { ...account, reason: 'too_expensive', effective_at: new Date(now + 15 * 86_400_000).toISOString() };
+      return { ...account, reason: 'too_expensive', effective_at: new Date(now + 15 * DAY_MS).toISOString() };
     case 'save_offer.accepted':
       return { ...account, reason: 'too_expensive', kind: 'discount', percent_off: 25, months: 3, saved_mrr_cents: 3750 };
   }

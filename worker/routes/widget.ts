@@ -1,4 +1,6 @@
 import { Hono } from 'hono';
+import { graceCeiling } from '../../shared/entitlements';
+import { graceState, withGraceNotes } from '../../shared/grace';
 import { MAX_WIDGET_EVENT_AGE_MS, widgetEventsSchema, widgetStateQuerySchema, type UserClaims, type WidgetEvent } from '../../shared/schemas';
 import { annualSaving, billedAmount } from '../../shared/retention';
 import { eq } from 'drizzle-orm';
@@ -12,8 +14,10 @@ import { database } from '../db';
 import { accounts, trials, usageCounters } from '../db/schema';
 import type { AppEnv } from '../env';
 import { ApiError, notFound, type ErrorDetail } from '../errors';
+import { dailyUsageQuery, withForecasts } from '../forecasts';
 import { signServe, verifyServe } from '../serveToken';
-import { applyExperiments, assignExperiments, exposedUnitsSql, recordExposures } from '../experiments';
+import { applyExperiments, assignExperiments } from '../../shared/experiments';
+import { exposedUnitsSql, recordExposures } from '../experiments';
 import { checkEventTimes, readJson, readQuery } from '../middleware/body';
 import { openUpgradeRequestsSql, view } from '../upgradeRequests';
 import { activationEventsSql, historyQuery, isActivated, lifetimeQuery, promptsFor, recordWidgetEvents } from '../prompts';
@@ -38,7 +42,7 @@ export const widgetRoutes = new Hono<AppEnv>()
     // units are already exposed to running experiments.
     const {
       config,
-      results: [accountRows, storedCounters, trialRows, history, lifetime, activationEvents, scheduledRows, , requestRows, exposedRows],
+      results: [accountRows, storedCounters, trialRows, history, lifetime, activationEvents, scheduledRows, , requestRows, exposedRows, daily],
     } = await withHotConfig(db, [
       db.select().from(accounts).where(eq(accounts.id, user.acct)),
       db.select().from(usageCounters).where(eq(usageCounters.accountId, user.acct)),
@@ -50,6 +54,8 @@ export const widgetRoutes = new Hono<AppEnv>()
       // admins see their members' open upgrade requests
       ...openUpgradeRequestsSql(user.acct, now, user.role === 'admin'),
       exposedUnitsSql(user),
+      // the account's daily use over the forecast window
+      dailyUsageQuery(db, user.acct, now),
     ]);
     const account = accountRows[0];
     if (!account) throw notFound('account', user.acct, 'account_id');
@@ -58,6 +64,7 @@ export const widgetRoutes = new Hono<AppEnv>()
     const scheduledChange = scheduledChangeFrom(scheduledRows[0]);
     const requests = user.role === 'admin' ? requestRows.map(view) : null;
     const snap = snapshotOf(state, now);
+    const meters = withForecasts(snap.meters, daily, state.account.createdAt, now);
     const arms = assignExperiments(config.running, user);
     const engine = promptsFor({
       state,
@@ -69,6 +76,7 @@ export const widgetRoutes = new Hono<AppEnv>()
       lifetime,
       activated: isActivated(state.account, config.activation, Number(activationEvents[0]?.n ?? 0), now),
       copyOverrides: arms.copyOverrides,
+      forecasts: new Map(meters.map((m) => [m.metric, m.forecast])),
       now,
     });
     // Experiment prompts carry their variant; a holdout unit's are dropped, its exposure still recorded.
@@ -77,6 +85,9 @@ export const widgetRoutes = new Hono<AppEnv>()
     const exposed = new Set(exposedRows.map((r) => compositeKey(String(r.experiment_id), String(r.unit_id))));
     await recordExposures(db, user.acct, served.exposures.filter((e) => !exposed.has(compositeKey(e.experimentId, e.unitId))), now);
     const plan = snap.plan;
+    // Where the plan allows grace past a limit: on the meter, and in the 100% notice.
+    const grace = Object.fromEntries(snap.meters.map((m) => [m.metric, graceState(m, graceCeiling(plan, m.metric, state.account))]));
+    const units = Object.fromEntries(state.catalog.metrics.map((m) => [m.id, m.unit]));
     const interval = intervalOf(state.account, plan);
     const yearly = interval === 'month' ? billedAmount(plan, state.account.seats, 'year') : null;
     return c.json({
@@ -102,11 +113,13 @@ export const widgetRoutes = new Hono<AppEnv>()
           .filter((p) => p.rank < plan.rank && !p.hidden && p.currency === plan.currency && billedAmount(p, state.account.seats, interval) !== null)
           .sort((a, b) => b.rank - a.rank)
           .map((p) => ({ plan_id: p.id, name: p.name, price_cents: billedAmount(p, p.seat_price_cents > 0 ? state.account.seats : 0, interval)!, currency: p.currency, interval })),
+        // Extra seats bought on a plan that sells them: an admin may drop some at the period end (POST /v1/widget/downgrade { seats }).
+        ...(plan.seat_price_cents > 0 && state.account.seats > 0 && { seats_bought: state.account.seats }),
       }),
-      meters: snap.meters,
+      meters: meters.map((m) => (grace[m.metric] ? { ...m, grace: grace[m.metric] } : m)),
       features: snap.features,
       prompts: await Promise.all(
-        served.prompts.map(async ({ definition_id: _, ...p }) => ({
+        withGraceNotes(served.prompts, grace, units, user.locale).map(async ({ definition_id: _, ...p }) => ({
           ...p,
           serve_token: await signServe(c.env.LADDER_USER_TOKEN_SECRET, { acct: user.acct, sub: user.sub, prompt_id: p.id, variant_id: p.variant_id, experiment_id: p.experiment_id }, now),
         })),

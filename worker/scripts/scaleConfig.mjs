@@ -45,7 +45,12 @@ export function scaleConfig(root, blocks) {
   const dir = join(root, '.wrangler', `dev-${blocks.join('-')}`);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'wrangler.toml');
-  writeFileSync(file, text);
-  if (existsSync(join(root, '.dev.vars'))) writeFileSync(join(dir, '.dev.vars'), readFileSync(join(root, '.dev.vars')));
+  // Written only when it changed: a running `wrangler dev` on this config (the system tests' shared
+  // worker while a fault test starts its own) watches the file and reloads, refusing connections meanwhile.
+  const put = (path, content) => {
+    if (!existsSync(path) || !readFileSync(path).equals(Buffer.from(content))) writeFileSync(path, content);
+  };
+  put(file, text);
+  if (existsSync(join(root, '.dev.vars'))) put(join(dir, '.dev.vars'), readFileSync(join(root, '.dev.vars')));
   return file;
 }

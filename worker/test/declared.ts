@@ -15,7 +15,7 @@ const matchers = operations.map((op) => ({
 }));
 
 /** The declared operation serving `method path`, if any (undeclared routes are not checked). */
-export function declaredOperation(method: string, path: string): Declared | undefined {
+function declaredOperation(method: string, path: string): Declared | undefined {
   const bare = path.split('?')[0]!;
   return matchers.find((m) => m.op.method.toUpperCase() === method.toUpperCase() && m.re.test(bare))?.op;
 }

@@ -10,7 +10,7 @@ import { apiRange, period, PeriodPicker } from './period';
 const promptFilter = signal('');
 const selected = signal<string | null>(null);
 const rowKey = (r: FunnelRow) => `${r.prompt_id}|${r.experiment_id ?? ''}|${r.variant_id ?? ''}`;
-export const variantLabel = (r: FunnelRow) => (r.variant_id ? `${r.variant_id}${r.experiment_id ? ` (${r.experiment_id})` : ''}` : '—');
+const variantLabel = (r: FunnelRow) => (r.variant_id ? `${r.variant_id}${r.experiment_id ? ` (${r.experiment_id})` : ''}` : '—');
 
 export function FunnelsView() {
   const r = apiRange(period.value);
@@ -52,7 +52,7 @@ export function FunnelsView() {
                     y={(v) => num(v)}
                   />
                   <p class="muted small">
-                    Click rate {pct(sel.click_rate)} · preview rate {pct(sel.preview_rate)} · upgrade rate {pct(sel.upgrade_rate)} · {money(sel.expansion_mrr_cents)} expansion MRR.
+                    Click rate {pct(sel.click_rate)} · preview rate {pct(sel.preview_rate)} · upgrades per preview {pct(sel.upgrades_per_preview)} · {money(sel.expansion_mrr_cents)} expansion MRR.
                     Select a row's prompt to chart it.
                   </p>
                 </section>
@@ -75,11 +75,12 @@ export function FunnelsView() {
                     { key: 'previews', label: 'Previews', value: (x) => x.previews, render: (x) => num(x.previews), numeric: true },
                     { key: 'preview_rate', label: 'Preview rate', value: (x) => x.preview_rate, render: (x) => pct(x.preview_rate), numeric: true },
                     { key: 'upgrades', label: 'Upgrades', value: (x) => x.upgrades, render: (x) => num(x.upgrades), numeric: true },
-                    { key: 'upgrade_rate', label: 'Upgrade rate', value: (x) => x.upgrade_rate, render: (x) => pct(x.upgrade_rate), numeric: true },
+                    { key: 'upgrades_per_preview', label: 'Upgrades per preview', value: (x) => x.upgrades_per_preview, render: (x) => pct(x.upgrades_per_preview), numeric: true },
                     { key: 'mrr', label: 'Expansion MRR', value: (x) => x.expansion_mrr_cents, render: (x) => money(x.expansion_mrr_cents), numeric: true },
                   ]}
                 />
                 <p class="muted small">Previews: {f.previews_rule}</p>
+                <p class="muted small" data-testid="rates-rule">Rates: {f.rates_rule}</p>
               </section>
             </>
           );

@@ -8,11 +8,11 @@ import type { RevenueResponse, UpgradesResponse } from '../types';
 import { apiRange, period, PeriodPicker } from './period';
 
 type Compare = 'previous' | 'year' | 'none';
-export const interval = signal<'day' | 'week'>('day');
-export const compare = signal<Compare>('previous');
+const interval = signal<'day' | 'week' | 'month'>('day');
+const compare = signal<Compare>('previous');
 
 /** The comparison period: the same length just before, or the same dates 52 weeks earlier. */
-export function comparisonRange(fromMs: number, toMs: number, c: Compare) {
+function comparisonRange(fromMs: number, toMs: number, c: Compare) {
   if (c === 'none') return null;
   const shift = c === 'previous' ? toMs - fromMs : 364 * DAY;
   return { from: new Date(fromMs - shift).toISOString(), to: new Date(toMs - shift).toISOString() };
@@ -32,6 +32,7 @@ export function OverviewView() {
   const cmp = comparisonRange(r.fromMs, r.toMs, compare.value);
   const iv = interval.value;
   const upgradesPath = `/v1/admin/analytics/upgrades${qs({ from: r.from, to: r.to, interval: iv })}`;
+  const byKindPath = `/v1/admin/analytics/upgrades${qs({ from: r.from, to: r.to, interval: iv, by: 'kind' })}`;
   const revenuePath = `/v1/admin/analytics/revenue${qs({ from: r.from, to: r.to })}`;
   const data = useRequest(async () => {
     const [up, rev, upC, revC] = await Promise.all([
@@ -48,9 +49,10 @@ export function OverviewView() {
       <PeriodPicker>
         <label>
           Interval
-          <select name="interval" value={iv} onChange={(e) => (interval.value = e.currentTarget.value as 'day' | 'week')}>
+          <select name="interval" value={iv} onChange={(e) => (interval.value = e.currentTarget.value as 'day' | 'week' | 'month')}>
             <option value="day">Day</option>
             <option value="week">Week</option>
+            <option value="month">Month</option>
           </select>
         </label>
         <label>
@@ -66,6 +68,7 @@ export function OverviewView() {
         {({ up, rev, upC, revC }) => {
           const vs = (s: string | null) => (s && cmp ? `${s} vs ${day(cmp.from)} – ${day(new Date(Date.parse(cmp.to) - DAY).toISOString())}` : null);
           const x = up.series.map((b) => Date.parse(b.start) / 1000);
+          const rated = up.by_kind.filter((k) => k.rate !== null);
           const series = [{ label: 'Self-serve upgrade rate', values: up.series.map((b) => b.rate), color: '--c1' }];
           if (upC) series.push({ label: 'Comparison period', values: up.series.map((_, i) => upC.series[i]?.rate ?? null), color: '--c2', dash: true } as never);
           return (
@@ -91,16 +94,22 @@ export function OverviewView() {
                     x={x}
                     series={series}
                     y={(v) => pct(v, 0)}
+                    {...(iv === 'month' && { band: up.benchmark })}
                   />
+                  <p class="muted small" data-testid="benchmark">
+                    {iv === 'month'
+                      ? `Shaded: the playbooks' healthy range, ${pct(up.benchmark.low, 0)}–${pct(up.benchmark.high, 0)} a month.`
+                      : `The playbooks' healthy range is ${pct(up.benchmark.low, 0)}–${pct(up.benchmark.high, 0)} a month: choose Month to compare.`}
+                  </p>
                 </div>
                 <div class="card">
-                  <h2>Self-serve upgrades by prompt kind</h2>
+                  <h2>Self-serve upgrade rate by prompt kind</h2>
                   <BarChart
-                    label="Self-serve upgrades by the kind of prompt clicked before"
-                    summary={up.by_kind.map((k) => `${KIND_LABELS[k.kind] ?? k.kind}: ${k.upgrades}`).join(', ') || 'No upgrades.'}
-                    categories={up.by_kind.map((k) => KIND_LABELS[k.kind] ?? k.kind)}
-                    values={up.by_kind.map((k) => k.upgrades)}
-                    y={(v) => num(v)}
+                    label="Accounts that upgraded after a prompt of each kind ÷ accounts shown that kind"
+                    summary={rated.map((k) => `${KIND_LABELS[k.kind] ?? k.kind}: ${pct(k.rate)}`).join(', ') || 'No prompts shown.'}
+                    categories={rated.map((k) => KIND_LABELS[k.kind] ?? k.kind)}
+                    values={rated.map((k) => k.rate ?? 0)}
+                    y={(v) => pct(v, 0)}
                   />
                 </div>
               </section>
@@ -112,7 +121,7 @@ export function OverviewView() {
                   rows={up.series}
                   csv={{ path: upgradesPath, filename: `upgrades-${iv}.csv` }}
                   columns={[
-                    { key: 'start', label: iv === 'day' ? 'Day' : 'Week of', value: (b) => b.start, render: (b) => day(b.start) },
+                    { key: 'start', label: iv === 'day' ? 'Day' : iv === 'week' ? 'Week of' : 'Month', value: (b) => b.start, render: (b) => (iv === 'month' ? b.start.slice(0, 7) : day(b.start)) },
                     { key: 'eligible', label: 'Accounts shown a prompt', value: (b) => b.eligible_accounts, numeric: true },
                     { key: 'upgraded', label: 'Upgraded self-serve', value: (b) => b.upgraded_accounts, numeric: true },
                     { key: 'rate', label: 'Rate', value: (b) => b.rate, render: (b) => pct(b.rate), numeric: true },
@@ -136,15 +145,20 @@ export function OverviewView() {
               <section class="card">
                 <DataTable
                   id="by-kind"
-                  caption="Upgrades by prompt kind"
+                  caption="Self-serve upgrade rate by prompt kind"
                   rowKey={(k) => k.kind}
                   rows={up.by_kind}
+                  csv={{ path: byKindPath, filename: 'upgrades-by-kind.csv' }}
                   columns={[
                     { key: 'kind', label: 'Prompt kind', value: (k) => KIND_LABELS[k.kind] ?? k.kind },
+                    { key: 'shown', label: 'Accounts shown', value: (k) => k.accounts_shown, render: (k) => (k.accounts_shown === null ? '—' : num(k.accounts_shown)), numeric: true },
+                    { key: 'upgraded', label: 'Upgraded after it', value: (k) => k.upgraded_accounts, numeric: true },
+                    { key: 'rate', label: 'Rate', value: (k) => k.rate, render: (k) => pct(k.rate), numeric: true },
                     { key: 'upgrades', label: 'Upgrades', value: (k) => k.upgrades, numeric: true },
                     { key: 'mrr', label: 'Expansion MRR', value: (k) => k.expansion_mrr_cents, render: (k) => money(k.expansion_mrr_cents), numeric: true },
                   ]}
                 />
+                <p class="muted small">{up.by_kind_rule}</p>
               </section>
             </>
           );

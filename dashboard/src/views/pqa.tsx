@@ -1,5 +1,10 @@
-/** PQA: accounts by band and score with the signals behind each, filters, and outgoing webhooks with a test-send. */
+/**
+ * PQA: accounts by band and score with the signals behind each, filters, the points table and
+ * band edges (edited with a live preview of how accounts would band), and outgoing webhooks.
+ */
 import { signal } from '@preact/signals';
+import { useEffect } from 'preact/hooks';
+import type { PqaConfig } from '../../../shared/pqaScore';
 import type { PqaBandId } from '../../../shared/analyticsSchemas';
 import { api, qs } from '../api';
 import { DataTable, Loaded, Stat } from '../components';
@@ -8,13 +13,26 @@ import { useRequest } from '../state';
 import type { AdminAccount, Webhook } from '../types';
 
 const PQA_BAND_IDS: PqaBandId[] = ['nurture', 'warm', 'sales_assist', 'sales_ready'];
-const BAND_LABELS: Record<PqaBandId, string> = { nurture: 'Nurture (0–30)', warm: 'Warm (31–60)', sales_assist: 'Sales-assist (61–79)', sales_ready: 'Sales-ready (80–100)' };
+const BAND_NAMES: Record<PqaBandId, string> = { nurture: 'Nurture', warm: 'Warm', sales_assist: 'Sales-assist', sales_ready: 'Sales-ready' };
+
+/** Each band's name and score range, from the band edges in force (each edge is the lowest score of its band). */
+function bandLabels(bands: PqaConfig['bands']): Record<PqaBandId, string> {
+  const range = (lo: number, hi: number) => `${lo}–${hi}`;
+  return {
+    nurture: `${BAND_NAMES.nurture} (${range(0, bands.warm - 1)})`,
+    warm: `${BAND_NAMES.warm} (${range(bands.warm, bands.sales_assist - 1)})`,
+    sales_assist: `${BAND_NAMES.sales_assist} (${range(bands.sales_assist, bands.sales_ready - 1)})`,
+    sales_ready: `${BAND_NAMES.sales_ready} (${range(bands.sales_ready, 100)})`,
+  };
+}
 const band = signal<PqaBandId | ''>('');
 const search = signal('');
 const minScore = signal('');
 const message = signal('');
 
 export function PqaView() {
+  const config = useRequest(() => api<PqaConfig>('/v1/admin/pqa/config'), []);
+  const BAND_LABELS = config.data ? bandLabels(config.data.bands) : BAND_NAMES;
   const all = useRequest(() => api<{ accounts: AdminAccount[] }>('/v1/admin/accounts?limit=1000'), []);
   const path = `/v1/admin/accounts${qs({ band: band.value || undefined, q: search.value || undefined, min_score: minScore.value || undefined, limit: 1000 })}`;
   const list = useRequest(() => api<{ accounts: AdminAccount[] }>(path), [path]);
@@ -61,18 +79,227 @@ export function PqaView() {
                 { key: 'band', label: 'Band', value: (a) => a.band, render: (a) => (a.band ? <span class={`badge ${a.band}`}>{a.band.replace('_', '-')}</span> : '—') },
                 { key: 'signals', label: 'Signals', value: (a) => a.top_signals.join('; '), render: (a) => (a.top_signals.length ? <ul class="signals">{a.top_signals.map((s) => <li key={s}>{s}</li>)}</ul> : '—') },
                 { key: 'plan', label: 'Plan', value: (a) => a.plan_id },
+                { key: 'route', label: 'Route', value: (a) => a.route, render: (a) => ROUTE_LABELS[a.route] ?? a.route },
                 { key: 'since', label: 'In band since', value: (a) => a.entered_band_at, render: (a) => day(a.entered_band_at) },
               ]}
             />
           </section>
         )}
       </Loaded>
+      <Loaded state={config}>{(c) => <ScoringEditor saved={c} onSaved={() => (config.reload(), all.reload(), list.reload())} />}</Loaded>
+      <RoutingEditor onSaved={() => (all.reload(), list.reload())} />
       <Webhooks />
     </>
   );
 }
 
-const EVENTS = ['pqa.sales_ready', 'upgrade.requested', 'upgrade.succeeded'] as const;
+const ROUTE_LABELS: Record<string, string> = { self_serve: 'Self-serve', csm: 'CSM', sales: 'Sales' };
+type RoutingRule = { id: string; when: Record<string, unknown>; route: string; webhook_ids: string[] };
+const routingDraft = signal<string | null>(null);
+const routingMessage = signal('');
+
+/** What a rule's conditions say, in words: "sales-ready · plan pro · 20–199 seats · adds ≥ $1,000.00 a month". */
+const conditionText = (w: Record<string, unknown>) =>
+  [
+    Array.isArray(w.bands) && `band ${(w.bands as string[]).join(' or ')}`,
+    Array.isArray(w.plan_ids) && `plan ${(w.plan_ids as string[]).join(' or ')}`,
+    (w.min_seats !== undefined || w.max_seats !== undefined) && `${w.min_seats ?? 0}–${w.max_seats ?? '∞'} seats`,
+    w.min_added_mrr_cents !== undefined && `adds ≥ ${num(Number(w.min_added_mrr_cents) / 100)} MRR`,
+    w.min_added_pct !== undefined && `adds ≥ ${w.min_added_pct}% of MRR`,
+  ]
+    .filter(Boolean)
+    .join(' · ') || 'every account';
+
+/**
+ * Routing rules (`GET`/`PUT /v1/admin/routing`): the rules in order (first match wins, no match is
+ * self-serve), edited as JSON with the API's validation messages, and the accounts each route gets.
+ */
+function RoutingEditor({ onSaved }: { onSaved: () => void }) {
+  const routing = useRequest(() => api<{ rules: RoutingRule[] }>('/v1/admin/routing'), []);
+  const save = async (e: Event) => {
+    e.preventDefault();
+    routingMessage.value = '';
+    let body: unknown;
+    try {
+      body = JSON.parse(routingDraft.value ?? '');
+    } catch {
+      routingMessage.value = 'The rules are not valid JSON.';
+      return;
+    }
+    try {
+      await api('/v1/admin/routing', { method: 'PUT', body });
+      routingMessage.value = 'Saved the routing rules.';
+      routingDraft.value = null;
+      routing.reload();
+      onSaved();
+    } catch (err) {
+      routingMessage.value = (err as Error).message;
+    }
+  };
+  return (
+    <section class="card" aria-labelledby="routing-title">
+      <h2 id="routing-title">Routing rules</h2>
+      <p class="muted small">
+        Each account and each upgrade goes to self-serve, a CSM or sales by the first rule that matches (band, plan, seats, added MRR of
+        the expansion and its share of current MRR); no match is self-serve. An upgrade routed to sales shows "Talk to us" instead of a
+        charge; a rule's webhooks get its sales-ready pushes.
+      </p>
+      <p class="status" role="status" id="routing-status">
+        {routingMessage.value}
+      </p>
+      <Loaded state={routing}>
+        {({ rules }) => (
+          <>
+            <DataTable
+              id="routing"
+              caption="Routing rules, in order"
+              rows={rules}
+              rowKey={(r) => r.id}
+              empty="No rules: every account is self-serve."
+              columns={[
+                { key: 'id', label: 'Rule', value: (r) => r.id },
+                { key: 'when', label: 'When', value: (r) => conditionText(r.when) },
+                { key: 'route', label: 'Route', value: (r) => ROUTE_LABELS[r.route] ?? r.route },
+                { key: 'webhooks', label: 'Webhooks', value: (r) => (r.webhook_ids.length ? r.webhook_ids.join(', ') : 'all subscribed') },
+              ]}
+            />
+            <form onSubmit={save}>
+              <div class="field">
+                <label for="routing-json">Rules (JSON, as PUT /v1/admin/routing takes them)</label>
+                <textarea
+                  id="routing-json"
+                  name="routing"
+                  rows={10}
+                  value={routingDraft.value ?? JSON.stringify({ rules }, null, 2)}
+                  onInput={(e) => (routingDraft.value = e.currentTarget.value)}
+                />
+              </div>
+              <div class="row">
+                <button type="submit">Save routing rules</button>
+                <button type="button" class="secondary" onClick={() => (routingDraft.value = null)}>
+                  Revert
+                </button>
+              </div>
+            </form>
+          </>
+        )}
+      </Loaded>
+    </section>
+  );
+}
+
+type Preview = { accounts_scored: number; bands: Record<PqaBandId, number>; current_bands: Record<PqaBandId, number>; changed_total: number };
+/** The points table's numbers: [section, field, label]. */
+const FIELDS: [Exclude<keyof PqaConfig, 'custom'>, string, string][] = [
+  ['core_feature_activated', 'points', 'Core feature activated'],
+  ['user_active', 'points_per_user_day', 'Daily active user, per user per day'],
+  ['user_active', 'decay_per_inactive_day', 'Decay per inactive day'],
+  ['teammate_invited', 'points', 'Teammate invited, each'],
+  ['limit_hit', 'points', 'Usage limit hit (this month)'],
+  ['feature_gate_hit', 'points', 'Locked feature tried (this week)'],
+  ['api_integration_built', 'points', 'API integration built'],
+  ['data_imported', 'points', 'Data imported'],
+  ['data_imported', 'min_rows', 'Data imported: at least this many rows'],
+  ['admin_settings_configured', 'points', 'Admin settings configured'],
+  ['bands', 'warm', 'Warm from score'],
+  ['bands', 'sales_assist', 'Sales-assist from score'],
+  ['bands', 'sales_ready', 'Sales-ready from score'],
+];
+const draft = signal<PqaConfig | null>(null);
+const preview = signal<Preview | null>(null);
+const scoringMessage = signal('');
+/** The dry run's refusal of the draft, apart from the save's message: a late preview must not wipe "Saved…". */
+const previewError = signal('');
+
+/** The PQA points table and band edges: each edit is previewed by the API (dry run) before it is saved. */
+function ScoringEditor({ saved, onSaved }: { saved: PqaConfig; onSaved: () => void }) {
+  if (!draft.value) draft.value = saved;
+  const d = draft.value ?? saved;
+  useEffect(() => {
+    let live = true;
+    const t = setTimeout(async () => {
+      try {
+        const p = await api<Preview>('/v1/admin/pqa/config?dry_run=true', { method: 'PUT', body: d });
+        if (live) (preview.value = p), (previewError.value = '');
+      } catch (err) {
+        if (live) (preview.value = null), (previewError.value = (err as Error).message);
+      }
+    }, 250);
+    return () => ((live = false), clearTimeout(t));
+  }, [d]);
+  const set = (section: string, field: string, value: string) => {
+    const v = value === '' ? NaN : Number(value);
+    draft.value = { ...d, [section]: { ...(d[section as keyof PqaConfig] as object), [field]: v } } as PqaConfig;
+  };
+  const save = async (e: Event) => {
+    e.preventDefault();
+    try {
+      await api('/v1/admin/pqa/config', { method: 'PUT', body: d });
+      scoringMessage.value = 'Saved the PQA points and band edges; every account is rescored by the next cron run.';
+      onSaved();
+    } catch (err) {
+      scoringMessage.value = (err as Error).message;
+    }
+  };
+  const p = preview.value;
+  const labels = Number.isFinite(d.bands.warm) && Number.isFinite(d.bands.sales_assist) && Number.isFinite(d.bands.sales_ready) ? bandLabels(d.bands) : BAND_NAMES;
+  return (
+    <section class="card editor" aria-labelledby="scoring-title">
+      <h2 id="scoring-title">Scoring: points and band edges</h2>
+      <form onSubmit={save}>
+        <div class="row wrap">
+          {FIELDS.map(([section, field, label]) => {
+            const value = (d[section] as Record<string, number>)[field];
+            return (
+              <div class="field" key={`${section}.${field}`}>
+                <label for={`pqa-${section}-${field}`}>{label}</label>
+                <input
+                  id={`pqa-${section}-${field}`}
+                  name={`${section}.${field}`}
+                  type="number"
+                  value={Number.isFinite(value) ? String(value) : ''}
+                  onInput={(e) => set(section, field, e.currentTarget.value)}
+                />
+              </div>
+            );
+          })}
+        </div>
+        <table id="pqa-preview" class="compact">
+          <caption>
+            How {p ? num(p.accounts_scored) : '…'} accounts would band{p ? ` (${num(p.changed_total)} change score or band)` : ''}
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Band</th>
+              <th scope="col" class="num">Now</th>
+              <th scope="col" class="num">With these settings</th>
+            </tr>
+          </thead>
+          <tbody>
+            {PQA_BAND_IDS.map((b) => (
+              <tr key={b} data-band={b}>
+                <th scope="row">{labels[b]}</th>
+                <td class="num">{p ? num(p.current_bands[b]) : '…'}</td>
+                <td class="num">{p ? num(p.bands[b]) : '…'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <p role="status" id="scoring-status">
+          {previewError.value || scoringMessage.value}
+        </p>
+        <div class="row">
+          <button type="submit">Save scoring</button>
+          <button type="button" class="secondary" onClick={() => ((draft.value = saved), (scoringMessage.value = ''))}>
+            Reset
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+const EVENTS = ['pqa.sales_ready', 'upgrade.requested', 'upgrade.succeeded', 'usage.threshold_crossed', 'usage.growth', 'pqa.band_changed', 'plan.downgrade_scheduled', 'subscription.cancel_scheduled', 'save_offer.accepted'] as const;
 const form = signal({ id: 'sales-slack', url: '', format: 'slack' as 'json' | 'slack', events: ['pqa.sales_ready'] as string[], secret: '' });
 
 function Webhooks() {

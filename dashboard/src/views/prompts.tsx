@@ -19,7 +19,7 @@ const draft = signal<PromptCopy | null>(null);
 const message = signal('');
 
 /** The body of `PUT /v1/admin/prompts/:id` for a listed definition. */
-export const promptInput = (p: Listed, change: Partial<Pick<Listed, 'copy' | 'enabled' | 'trigger' | 'caps'>>) => ({
+const promptInput = (p: Listed, change: Partial<Pick<Listed, 'copy' | 'enabled' | 'trigger' | 'caps'>>) => ({
   kind: p.kind,
   trigger: change.trigger ?? p.trigger,
   caps: change.caps ?? p.caps,
@@ -27,12 +27,13 @@ export const promptInput = (p: Listed, change: Partial<Pick<Listed, 'copy' | 'en
   enabled: change.enabled ?? p.enabled,
 });
 
-export const triggerText = (p: PromptDefinition) => {
+const triggerText = (p: PromptDefinition) => {
   const t = p.trigger as Record<string, unknown>;
   if ('thresholds' in t) return `${t.metric === '*' ? 'any metric' : t.metric} at ${(t.thresholds as number[]).join(', ')}%`;
   if ('feature_id' in t) return `feature ${t.feature_id === '*' ? 'any' : t.feature_id}`;
   if ('seat_pct' in t) return `seats ≥ ${t.seat_pct}%`;
   if ('milestones' in t) return `${t.metric === '*' ? 'any metric' : t.metric} reaches ${(t.milestones as number[]).join(', ')}`;
+  if ('days_before' in t) return `${t.metric === '*' ? 'any metric' : t.metric} limit forecast within ${t.days_before} days`;
   return '';
 };
 
@@ -179,8 +180,9 @@ export function CopyFields({ copy, onChange, idPrefix }: { copy: PromptCopy; onC
       {field('cta_label', 'Button label (empty: no button)')}
       {field('secondary_label', 'Secondary label (empty: none)')}
       <p class="muted small">
-        Placeholders: {'{used} {limit} {pct} {metric} {plan} {next_plan} {next_limit} {feature}'} — shown as plain text, never
-        HTML. A sentence naming the next plan is left out for accounts on the top plan.
+        Placeholders: {'{used} {limit} {pct} {metric} {plan} {next_plan} {next_limit} {feature}'}, and for forecast prompts{' '}
+        {'{date} {days}'} (when the limit is reached at the recent pace, and in how many days) — shown as plain text, never HTML. A
+        sentence naming the next plan is left out for accounts on the top plan.
       </p>
     </>
   );
@@ -217,7 +219,7 @@ function CopyEditor({ prompt, onSave }: { prompt: Listed; onSave: (c: PromptCopy
 
 const CAP_FIELDS = [
   ['per_session', 'Per session'],
-  ['total', 'Total (limit notices: per metric per billing period)'],
+  ['total', 'Total (limit notices and forecasts: per metric per billing period)'],
   ['dismiss_limit', 'Dismissals before suppression'],
   ['dismiss_cooldown_days', 'Suppressed for (days)'],
   ['snooze_days', '"Remind me later" for (days)'],
@@ -242,10 +244,12 @@ function RulesEditor({
   const t = prompt.trigger as Record<string, unknown>;
   const [thresholds, setThresholds] = useState(Array.isArray(t.thresholds) ? (t.thresholds as number[]).join(', ') : '');
   const [seatPct, setSeatPct] = useState(typeof t.seat_pct === 'number' ? String(t.seat_pct) : '');
+  const [daysBefore, setDaysBefore] = useState(typeof t.days_before === 'number' ? String(t.days_before) : '');
   const [caps, setCaps] = useState<Record<string, number>>({ ...(prompt.caps as unknown as Record<string, number>) });
   const trigger = () => {
     if ('thresholds' in t) return { ...t, thresholds: numbers(thresholds) };
     if ('seat_pct' in t) return { ...t, seat_pct: Number(seatPct) };
+    if ('days_before' in t) return { ...t, days_before: Number(daysBefore) };
     return t;
   };
   return (
@@ -267,6 +271,12 @@ function RulesEditor({
           <div class="field">
             <label for="rules-seat_pct">Seat use (%)</label>
             <input id="rules-seat_pct" name="seat_pct" type="number" value={seatPct} onInput={(e) => setSeatPct(e.currentTarget.value)} />
+          </div>
+        )}
+        {'days_before' in t && (
+          <div class="field">
+            <label for="rules-days_before">Days before the forecast limit (1–365)</label>
+            <input id="rules-days_before" name="days_before" type="number" value={daysBefore} onInput={(e) => setDaysBefore(e.currentTarget.value)} />
           </div>
         )}
         <div class="grid2">

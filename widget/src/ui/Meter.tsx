@@ -33,7 +33,9 @@ function Meter({ m }: { m: MeterData }) {
       )}
       {m.period_end && (
         <div class="mu">
-          {m.projected_at_period_end != null
+          {m.forecast?.limit_at && m.used < m.limit!
+            ? `At this pace you'll reach your limit on ${day(m.forecast.limit_at)}`
+            : m.projected_at_period_end != null
             ? `On pace for ${num(m.projected_at_period_end)} by ${day(m.period_end)}`
             : `Resets ${day(m.period_end)}`}
         </div>

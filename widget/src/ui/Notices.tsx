@@ -7,13 +7,8 @@ import { Box } from './Box';
 import { GatePreview } from './Gate';
 import { openUpgrade, upgradeChunk, withChunk } from './lazyUpgrade';
 
-/** DESIGN.md: only the highest crossed threshold shows, with this intent (the worker always sends the title). */
-const INTENT: Record<number, [intent: string, cta?: string]> = {
-  50: ['halfway'],
-  75: ['approaching', 'Compare plans'],
-  90: ['almost', 'Upgrade'],
-  100: ['reached', 'Upgrade'],
-};
+/** DESIGN.md: only the highest crossed threshold shows, with this intent (the worker always sends the title and labels). */
+const INTENT: Record<number, string> = { 50: 'halfway', 75: 'approaching', 90: 'almost', 100: 'reached' };
 
 /**
  * Limit notices and invite prompts, in polite (soft) and assertive (blocking) live
@@ -39,14 +34,14 @@ export function Notices({ float }: { float?: boolean }) {
 function Notice({ p }: { p: Prompt }) {
   useEffect(() => seen(p), [p.id]);
   const { account, upgrade_options, meters } = state.value!;
-  const [intent, cta] = INTENT[p.threshold ?? 0] ?? [];
+  const intent = INTENT[p.threshold ?? 0];
   const next = upgrade_options[0];
   const nextLimit = p.metric && next?.limits?.[p.metric];
   const seats = account.seats;
   const addSeats = p.kind === 'invite' && (p.blocking || (seats.limit !== null && seats.used >= seats.limit));
   // copy may leave a label empty for "no such button"; at the seat limit the invite CTA buys seats
-  const label = addSeats ? 'Add seats' : (p.cta_label ?? cta);
-  const later = !p.blocking && (p.secondary_label ?? 'Remind me later');
+  const label = addSeats ? 'Add seats' : p.cta_label;
+  const later = !p.blocking && p.secondary_label;
   const close = (type: 'dismiss' | 'snooze') => {
     track(type, p);
     hide(p.id);

@@ -1,6 +1,6 @@
 /**
- * "Manage plan" (admins): the plan, the switch to yearly billing, a downgrade at the period
- * end and cancel with a save offer; a scheduled change shows with Undo. Part of the
+ * "Manage plan" (admins): the plan, the switch to yearly billing, a downgrade to a lower plan
+ * or fewer seats at the period end and cancel with a save offer; a scheduled change shows with Undo. Part of the
  * on-demand upgrade chunk, so none of it is in the default bundle.
  */
 import { signal } from '@preact/signals';
@@ -9,9 +9,9 @@ import { state, uid } from '../store';
 import { loadState, request } from '../transport';
 import type { UpgradeChoice } from '../types';
 
-type View = 'home' | 'down' | 'cancel' | 'offer';
+type View = 'home' | 'down' | 'seats' | 'cancel' | 'offer';
 type Offer = { id: string; kind: string; title: string; message: string };
-type DownPreview = { plan_id: string; message: string };
+type Down = { plan_id: string } | { seats: number };
 
 const REASONS: [string, string][] = [
   ['too_expensive', 'It costs too much'],
@@ -25,8 +25,9 @@ const REASONS: [string, string][] = [
 const view = signal<View>('home');
 const busy = signal(false);
 const message = signal('');
-const down = signal<DownPreview | null>(null);
-/** The lower plan picked, checked at once while its preview loads. */
+/** The downgrade previewed, sent as is to schedule it. */
+const down = signal<Down | null>(null);
+/** The lower plan (or seat count) picked, checked at once while its preview loads. */
 const picked = signal('');
 const reason = signal('');
 const offer = signal<Offer | null>(null);
@@ -55,15 +56,16 @@ async function run(path: string, body?: object, method?: string) {
   }
 }
 
-async function previewDown(plan_id: string) {
-  picked.value = plan_id;
+async function previewDown(body: Down) {
+  const id = JSON.stringify(body);
+  picked.value = id;
   down.value = null;
   key = uid();
   busy.value = true;
   try {
-    const p = await request<DownPreview>('/v1/widget/downgrade/preview', { plan_id });
-    if (picked.value !== plan_id) return;
-    down.value = p;
+    const p = await request<{ message: string }>('/v1/widget/downgrade/preview', body);
+    if (picked.value !== id) return;
+    down.value = body;
     message.value = p.message;
   } catch (e) {
     message.value = (e as Error).message;
@@ -73,7 +75,7 @@ async function previewDown(plan_id: string) {
 }
 
 async function scheduleDown() {
-  const r = down.value && (await run('/v1/widget/downgrade', { plan_id: down.value.plan_id, idempotency_key: key }));
+  const r = down.value && (await run('/v1/widget/downgrade', { ...down.value, idempotency_key: key }));
   if (r) (message.value = `Scheduled for ${day(r.effective_at!)}. You can undo it until then.`), (view.value = 'home');
 }
 
@@ -113,7 +115,9 @@ export function Manage({ choose, shut }: { choose: (c: Partial<UpgradeChoice>) =
   const v = view.value;
   const saving = plan.annual_saving_cents ?? 0;
   const lower = s.downgrade_options ?? [];
+  const bought = s.seats_bought ?? 0;
   const dis = busy.value;
+  const go = (to: View) => ((view.value = to), (message.value = picked.value = ''), (down.value = null));
   return (
     <>
       <p class="mu">
@@ -123,7 +127,9 @@ export function Manage({ choose, shut }: { choose: (c: Partial<UpgradeChoice>) =
         <p role="status">
           {sc.kind === 'cancel'
             ? `Your plan ends on ${day(sc.effective_at)}.`
-            : `Your plan changes to ${lower.find((o) => o.plan_id === sc.plan_id)?.name ?? sc.plan_id ?? `${sc.seats} seats`} on ${day(sc.effective_at)}.`}{' '}
+            : sc.plan_id === plan.id
+              ? `Your seats drop to ${sc.seats} on ${day(sc.effective_at)}.`
+              : `Your plan changes to ${lower.find((o) => o.plan_id === sc.plan_id)?.name ?? sc.plan_id} on ${day(sc.effective_at)}.`}{' '}
           <button disabled={dis} onClick={undo}>
             Undo
           </button>
@@ -136,8 +142,9 @@ export function Manage({ choose, shut }: { choose: (c: Partial<UpgradeChoice>) =
               Switch to yearly · Save {money(saving, plan.currency)} a year
             </button>
           )}
-          {!sc && lower.length > 0 && <button onClick={() => ((view.value = 'down'), (message.value = ''))}>Downgrade</button>}
-          {!sc && <button onClick={() => ((view.value = 'cancel'), (message.value = ''))}>Cancel plan</button>}
+          {!sc && lower.length > 0 && <button onClick={() => go('down')}>Downgrade</button>}
+          {!sc && bought > 0 && <button onClick={() => go('seats')}>Remove seats</button>}
+          {!sc && <button onClick={() => go('cancel')}>Cancel plan</button>}
         </div>
       )}
       {v === 'down' && (
@@ -145,13 +152,28 @@ export function Manage({ choose, shut }: { choose: (c: Partial<UpgradeChoice>) =
           <legend>Downgrade at the end of this billing period to</legend>
           {lower.map((o) => (
             <label class="p" key={o.plan_id}>
-              <input type="radio" name="down" checked={picked.value === o.plan_id} onChange={() => previewDown(o.plan_id)} />
+              <input type="radio" name="down" checked={picked.value === JSON.stringify({ plan_id: o.plan_id })} onChange={() => previewDown({ plan_id: o.plan_id })} />
               <span>
                 <b>{o.name}</b> {money(o.price_cents, o.currency)}/{o.interval ?? 'month'}
               </span>
             </label>
           ))}
         </fieldset>
+      )}
+      {v === 'seats' && (
+        <label>
+          Seats bought from the end of this billing period (now {bought})
+          <input
+            type="number"
+            min={0}
+            max={bought - 1}
+            onChange={(e) => {
+              const n = Math.floor(+e.currentTarget.value);
+              if (n >= 0 && n < bought) previewDown({ seats: n });
+              else (down.value = null), (message.value = `Choose 0 to ${bought - 1} seats.`);
+            }}
+          />
+        </label>
       )}
       {v === 'cancel' && (
         <fieldset>
@@ -175,9 +197,9 @@ export function Manage({ choose, shut }: { choose: (c: Partial<UpgradeChoice>) =
         {dis ? 'Working…' : message.value}
       </p>
       <div class="row">
-        {v === 'down' && (
+        {(v === 'down' || v === 'seats') && (
           <button class="pri" disabled={!down.value || dis} onClick={scheduleDown}>
-            Schedule downgrade
+            {v === 'seats' ? 'Schedule seat change' : 'Schedule downgrade'}
           </button>
         )}
         {v === 'cancel' && (
@@ -195,7 +217,7 @@ export function Manage({ choose, shut }: { choose: (c: Partial<UpgradeChoice>) =
             Cancel at the end of the period
           </button>
         )}
-        {v !== 'home' && <button onClick={() => ((view.value = 'home'), (message.value = ''))}>Back</button>}
+        {v !== 'home' && <button onClick={() => go('home')}>Back</button>}
         <button onClick={shut}>Close</button>
       </div>
     </>

@@ -65,7 +65,7 @@ async function quote() {
 
 async function confirm() {
   const p = preview.value;
-  if (phase.value !== 'ready' || !p) return;
+  if (phase.value !== 'ready' || !p || p.route) return; // routed to sales: nothing to charge
   phase.value = 'paying';
   try {
     const r = await request<UpgradeResult>('/v1/widget/upgrade', {
@@ -92,7 +92,10 @@ async function ask() {
   if (phase.value === 'paying') return;
   phase.value = 'paying';
   try {
-    await request('/v1/widget/upgrade-requests', { ...upgrade.value, note: note.value.trim() || undefined });
+    const { plan_id, seats } = upgrade.value!;
+    // an admin's "Talk to us" (an upgrade routed to sales) is recorded and sent as an upgrade request
+    const n = note.value.trim() || (preview.value?.route ? 'Talk to us' : undefined);
+    await request('/v1/widget/upgrade-requests', { plan_id, seats, note: n });
     phase.value = 'sent';
   } catch (e) {
     fail(e as Error, ask);
@@ -126,7 +129,7 @@ export function Upgrade() {
 function Dialog({ choice }: { choice: Partial<UpgradeChoice> }) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => ref.current?.showModal(), []);
-  const { account, upgrade_options, meters } = state.value!;
+  const { account, upgrade_options, meters, features } = state.value!;
   const per = (interval?: string) => '/' + (interval ?? 'month');
   // what each plan includes, in the account's own meters: "50,000 API calls · 20 Seats"
   const includes = (limits: Record<string, number | null> = {}) =>
@@ -134,15 +137,23 @@ function Dialog({ choice }: { choice: Partial<UpgradeChoice> }) {
       .filter((m) => m.metric in limits)
       .map((m) => `${limits[m.metric] === null ? 'Unlimited' : num(limits[m.metric]!)} ${m.name}`)
       .join(' · ');
+  // what each plan adds to the current one: the features it has that the current plan lacks
+  const adds = (ids: string[] = []) =>
+    ids
+      .filter((id) => features[id]?.required_plan)
+      .map((id) => features[id]!.name ?? id)
+      .join(', ');
   const admin = role.value === 'admin';
   const ph = phase.value;
   const pv = preview.value;
   const out = outcome.value;
   const min = (account.seats.limit ?? account.seats.used) + 1;
   const shut = () => ref.current?.close();
-  const billing = out?.billing ?? pv?.billing;
+  const billing = out?.billing ?? (pv?.route ? undefined : pv?.billing);
   const yearly = choice.interval === 'year';
   const saving = account.plan.annual_saving_cents ?? 0;
+  // routed to sales: no charge here, the admin asks our team instead
+  const talk = admin && pv?.route == 'sales';
   const title = !admin ? 'Ask your admin' : choice.manage ? 'Manage plan' : yearly ? 'Switch to yearly billing' : choice.seats ? 'Add seats' : 'Upgrade your plan';
   return (
     <dialog ref={ref} aria-labelledby="u-t" onClose={() => upgrade.value === choice && close()} onKeyDown={trap}>
@@ -151,7 +162,7 @@ function Dialog({ choice }: { choice: Partial<UpgradeChoice> }) {
         <Manage choose={choose} shut={shut} />
       ) : ph === 'done' || ph === 'sent' ? (
         <>
-          <p role="status">{ph === 'sent' ? 'Request sent. Your admins will be in touch.' : out?.message}</p>
+          <p role="status">{ph === 'sent' ? (talk ? 'Thanks, our team will be in touch.' : 'Request sent. Your admins will be in touch.') : out?.message}</p>
           <div class="row">
             <button class="pri" ref={(b) => b?.focus()} onClick={shut}>
               Done
@@ -203,6 +214,7 @@ function Dialog({ choice }: { choice: Partial<UpgradeChoice> }) {
                     <b>{o.name}</b> {money(o.price_cents, o.currency)}
                     {per(o.interval)}
                     {o.limits && <span class="mu"> · {includes(o.limits)}</span>}
+                    {adds(o.features) && <span class="mu"> · Adds {adds(o.features)}</span>}
                   </span>
                 </label>
               ))}
@@ -222,7 +234,11 @@ function Dialog({ choice }: { choice: Partial<UpgradeChoice> }) {
           {billing === 'local' && <p class="mu">Demo billing — no real charge</p>}
           <div class="row">
             {ph === 'failed' && <button onClick={out?.retry}>Try again</button>}
-            {admin ? (
+            {talk ? (
+              <button class="pri" onClick={ask}>
+                Talk to us
+              </button>
+            ) : admin ? (
               <button class="pri" disabled={!pv || ph === 'busy'} aria-disabled={ph !== 'ready'} onClick={confirm}>
                 {ph === 'paying' ? 'Upgrading…' : yearly ? 'Switch to yearly' : 'Confirm upgrade'}
               </button>
