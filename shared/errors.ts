@@ -89,14 +89,14 @@ export const fieldError = (path: string, message: string): ErrorDetail => ({ pat
 
 /**
  * A refusal or failure from Ladder's API as a client sees it: the HTTP status, the API's error
- * code (or `http_error` when the answer carried no error body) and the failing fields. Thrown by
+ * code (or `http` when the answer carried no error body) and the failing fields. Thrown by
  * `ladder/server`, the dashboard's and the widget's API calls.
  * @example throw new LadderError(404, 'account_not_found', 'No account "acme".', [fieldError('account_id', 'not found')])
  */
 export class LadderError extends Error {
   constructor(
     readonly status: number,
-    readonly code: ErrorCode | 'http_error',
+    readonly code: ErrorCode | 'http',
     message: string,
     readonly details: ErrorDetail[] = [],
   ) {

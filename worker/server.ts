@@ -135,7 +135,7 @@ export class LadderServer {
         });
         if (res.ok) return (await res.json()) as T;
         const err = ((await res.json().catch(() => null)) as ErrorBody | null)?.error;
-        last = new LadderError(res.status, err?.code ?? 'http_error', err?.message ?? `HTTP ${res.status}`, err?.details ?? []);
+        last = new LadderError(res.status, err?.code ?? 'http', err?.message ?? `HTTP ${res.status}`, err?.details ?? []);
         if (!retryable(res.status)) throw last;
       } catch (e) {
         if (e instanceof LadderError && !retryable(e.status)) throw e;

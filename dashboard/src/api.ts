@@ -32,7 +32,7 @@ export async function api<T>(path: string, init: Init = {}): Promise<T> {
   if (!res.ok) {
     const e = json?.error ?? {};
     const detail = e.details?.length ? ` (${e.details.map((d: { path: string; message: string }) => `${d.path}: ${d.message}`).join('; ')})` : '';
-    throw new LadderError(res.status, e.code ?? 'http_error', (e.message ?? `${path} answered ${res.status}`) + detail, e.details);
+    throw new LadderError(res.status, e.code ?? 'http', (e.message ?? `${path} answered ${res.status}`) + detail, e.details);
   }
   return json as T;
 }
@@ -41,7 +41,7 @@ export async function api<T>(path: string, init: Init = {}): Promise<T> {
 export async function downloadCsv(path: string, filename: string): Promise<void> {
   const res = await fetch(path, { headers: { accept: 'text/csv' }, credentials: 'same-origin' });
   if (res.status === 401) session.value = 'out';
-  if (!res.ok) throw new LadderError(res.status, 'http_error', `CSV export failed (${res.status}).`);
+  if (!res.ok) throw new LadderError(res.status, 'http', `CSV export failed (${res.status}).`);
   const url = URL.createObjectURL(await res.blob());
   const a = document.createElement('a');
   a.href = url;

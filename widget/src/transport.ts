@@ -74,7 +74,7 @@ export async function request<T>(path: string, body?: object, keepalive = false,
     if (r.ok) return json as T;
     const e = json?.error ?? {};
     // The shared LadderError shape, without shipping its class in the default bundle.
-    throw Object.assign(new Error(e.message ?? `${path} answered ${r.status}`), { status: r.status, code: e.code ?? 'http_error' }) as LadderError;
+    throw Object.assign(new Error(e.message ?? `${path} answered ${r.status}`), { status: r.status, code: e.code ?? 'http' }) as LadderError;
   }
 }
 
