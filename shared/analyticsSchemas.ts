@@ -164,7 +164,7 @@ const UPGRADE_REQUEST_STATUSES = ['open', 'approved', 'declined'] as const;
 export const upgradeRequestsQuerySchema = z.strictObject({ ...range, status: z.enum(UPGRADE_REQUEST_STATUSES).optional() });
 
 /** A member's request for a plan or seats, as admins (and the widget) see it. */
-const upgradeRequestViewSchema = z.object({
+export const upgradeRequestViewSchema = z.object({
   id: z.string(),
   account_id: z.string(),
   user_id: z.string(),

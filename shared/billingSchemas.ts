@@ -85,10 +85,10 @@ const salesPreviewSchema = z.object({
   currency: z.string(),
 });
 /** `POST /v1/widget/upgrade/preview` answer: the charge now and next, or — routed to sales — no charge. */
-const upgradePreviewAnswerSchema = z.union([upgradePreviewResponseSchema, salesPreviewSchema]);
+export const upgradePreviewAnswerSchema = z.union([upgradePreviewResponseSchema, salesPreviewSchema]);
 export type UpgradePreview = (z.output<typeof upgradePreviewResponseSchema> & { route?: undefined }) | z.output<typeof salesPreviewSchema>;
 
-const upgradeResultSchema = z.object({
+export const upgradeResultSchema = z.object({
   status: z.enum(['succeeded', 'requires_action', 'failed']),
   plan_id: z.string(),
   seats: z.number().int(),
@@ -97,6 +97,9 @@ const upgradeResultSchema = z.object({
   billing: billingModeSchema,
 });
 export type UpgradeResult = z.output<typeof upgradeResultSchema>;
+
+/** `POST /v1/widget/trials` answer (201). */
+export const trialStartedSchema = z.object({ feature_id: z.string(), trial_ends_at: z.string() });
 
 // ---------------------------------------------------------------- keeping customers
 
@@ -199,3 +202,48 @@ export const savesSchema = z.object({
   ),
 });
 type SavesResponse = z.output<typeof savesSchema>;
+
+/** `POST /v1/widget/downgrade/preview` answer: what the account loses and from when. */
+export const downgradePreviewResultSchema = z.object({
+  effective_at: z.string(),
+  plan_id: z.string(),
+  seats: z.number(),
+  next_amount_cents: z.number(),
+  currency: z.string(),
+  interval: z.enum(['month', 'year']),
+  message: z.string(),
+  losing: z.object({ features: z.array(z.string()), limits: z.record(z.string(), z.object({ from: z.number().nullable(), to: z.number().nullable() })) }),
+  over_limit: z.array(z.object({ metric: z.string(), used: z.number(), limit: z.number() })),
+});
+export type DowngradePreview = z.output<typeof downgradePreviewResultSchema>;
+
+/** `POST /v1/widget/downgrade` and `POST /v1/widget/cancel` answer: the change waits for the period end. */
+export const scheduledResultSchema = z.object({ status: z.literal('scheduled'), kind: z.enum(['downgrade', 'cancel']), effective_at: z.string() });
+
+/** `DELETE /v1/widget/scheduled-change` answer: undone, or there was nothing to undo. */
+export const undoResultSchema = z.union([z.object({ status: z.literal('undone'), kind: z.enum(['downgrade', 'cancel']) }), z.object({ status: z.literal('none') })]);
+
+/** `POST /v1/widget/cancel/offer` answer: the save offer for the reason (`none` when there is none). */
+export const cancelOfferResultSchema = z.object({
+  offer: z.object({
+    id: z.string(),
+    kind: z.enum(OFFER_KINDS),
+    percent_off: z.number().optional(),
+    months: z.number().optional(),
+    plan_id: z.string().optional(),
+    pause_months: z.number().optional(),
+    title: z.string(),
+    message: z.string(),
+  }),
+});
+export type CancelOffer = z.output<typeof cancelOfferResultSchema>['offer'];
+
+/** `POST /v1/widget/cancel/accept` answer. */
+export const acceptResultSchema = z.object({
+  status: z.enum(['accepted', 'failed']),
+  kind: z.enum(OFFER_KINDS),
+  message: z.string(),
+  effective_at: z.string().optional(),
+  until: z.string().optional(),
+  saved_mrr_cents: z.number(),
+});

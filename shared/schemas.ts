@@ -265,6 +265,10 @@ export const tokenRequestSchema = z.strictObject({
 
 /** `POST /v1/usage` and `POST /v1/track` answer: events recorded now, and those seen before (same idempotency key). */
 export const batchResultSchema = z.object({ accepted: z.number().int(), duplicates: z.number().int() });
+/** `POST /v1/usage` and `POST /v1/track` answer (202) with LADDER_INGEST=queue: the events validated and queued. */
+export const queuedResultSchema = z.object({ queued: z.number().int() });
+/** `POST /v1/widget/events` answer. */
+export const widgetEventsResultSchema = batchResultSchema;
 /** `POST /v1/check` and `GET /v1/entitlements/{accountId}/{key}` answer: a metric's room, or a feature's entitlement. */
 export const checkResultSchema = z.object({
   allowed: z.boolean(),
@@ -428,3 +432,79 @@ export const meterSchema = z.object({
 });
 export type Meter = z.output<typeof meterSchema>;
 
+
+const featureStateSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  trial_days: z.number(),
+  entitled: z.boolean(),
+  trial_available: z.boolean(),
+  trial_ends_at: z.string().nullable(),
+  required_plan: z.string().nullable(),
+});
+
+/** A prompt as the widget state serves it (rendered copy, its experiment arm and serve token). */
+const servedPromptSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['limit_notice', 'feature_gate', 'invite', 'milestone', 'forecast']),
+  metric: z.string().optional(),
+  threshold: z.number().optional(),
+  feature_id: z.string().optional(),
+  blocking: z.boolean(),
+  title: z.string(),
+  body: z.string(),
+  cta_label: z.string().nullable(),
+  secondary_label: z.string().nullable(),
+  variant_id: z.string().nullable().optional(),
+  experiment_id: z.string().nullable().optional(),
+  /** Signed by the worker; prompt events carry it back so they can only name what was served. */
+  serve_token: z.string(),
+});
+
+const planOptionSchema = z.object({ plan_id: z.string(), name: z.string(), price_cents: z.number(), currency: z.string(), interval: z.string() });
+
+/** `GET /v1/widget/state` answer: everything the widget needs in one round trip. */
+export const widgetStateSchema = z.object({
+  account: z.object({
+    id: z.string(),
+    name: z.string(),
+    role: z.enum(['admin', 'member']),
+    plan: z.object({
+      id: z.string(),
+      name: z.string(),
+      price_cents: z.number(),
+      currency: z.string(),
+      interval: z.string(),
+      annual_amount_cents: z.number().optional(),
+      annual_saving_cents: z.number().optional(),
+    }),
+    seats: z.object({ used: z.number(), limit: z.number().nullable() }),
+  }),
+  /** A downgrade or cancellation waiting for the period end. */
+  scheduled_change: z
+    .object({ kind: z.enum(['downgrade', 'cancel']), plan_id: z.string().nullable().optional(), seats: z.number().nullable().optional(), reason: z.string().nullable().optional(), effective_at: z.string() })
+    .nullable(),
+  /** Admins: lower plans to move to at the period end. */
+  downgrade_options: z.array(planOptionSchema).optional(),
+  /** Admins, on a plan that sells extra seats: how many are bought. */
+  seats_bought: z.number().optional(),
+  meters: z.array(meterSchema.extend({ grace: z.object({ limit: z.number(), remaining: z.number(), in_grace: z.boolean() }).optional() })),
+  features: z.record(z.string(), featureStateSchema),
+  prompts: z.array(servedPromptSchema),
+  upgrade_options: z.array(
+    planOptionSchema.extend({
+      rank: z.number(),
+      annual_price_cents: z.number().optional(),
+      /** The plan's limits per metric (null: unlimited). */
+      limits: z.record(z.string(), z.number().nullable()),
+      /** The plan's feature ids. */
+      features: z.array(z.string()),
+    }),
+  ),
+  caps: z.object({ session_prompts_left: z.number() }),
+  /** Admins only: members' open upgrade requests. */
+  upgrade_requests: z
+    .array(z.object({ id: z.string(), user_id: z.string(), user_name: z.string().nullable(), plan_id: z.string().nullable(), seats: z.number().nullable(), note: z.string(), created_at: z.string() }))
+    .optional(),
+});
+export type WidgetState = z.output<typeof widgetStateSchema>;

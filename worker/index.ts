@@ -83,9 +83,6 @@ function buildApp({ devRoutes }: { devRoutes: boolean }) {
   const widgetAccountLimit = rateLimit({ scope: 'account', limitVar: 'LADDER_RATE_LIMIT_ACCOUNT', defaultLimit: 6_000, key: (c) => c.get('user').acct });
   const adminLimit = rateLimit({ scope: 'admin key', limitVar: 'LADDER_RATE_LIMIT_ADMIN', defaultLimit: 6_000, key: () => 'admin' });
   const guessing = limitAuthFailures();
-  // Host backend (secret key). No CORS: these are called server to server.
-  for (const path of ['/v1/usage', '/v1/track', '/v1/check', '/v1/entitlements/*'])
-    app.use(path, guessing, secretKey(), hostLimit);
   // Widget (user token), with CORS for the allowed origins; preflights are answered before auth.
   app.use('/v1/widget/*', widgetCors(), guessing, userToken(), widgetLimit, widgetAccountLimit);
   // Dashboard and admin (admin key or session cookie), login and logout excepted; a cookie-authenticated write

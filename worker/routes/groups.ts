@@ -7,7 +7,7 @@
  * | group   | credential                                    | factory          |
  * | ------- | --------------------------------------------- | ---------------- |
  * | host    | `Bearer <LADDER_SECRET_KEY>`                  | `hostRouter()`   |
- * | widget  | a user token (HS256), CORS (worker/index.ts)  | `widgetRouter()` |
+ * | widget  | a user token (HS256), CORS for the allowed origins | `widgetRouter()` |
  * | admin   | the admin key or the dashboard session (+ CSRF on cookie writes) | `adminRouter()` |
  * | stripe  | the `Stripe-Signature` of the raw body        | `stripeRouter()` |
  * | public  | none                                          | `publicRouter()` |
@@ -27,6 +27,7 @@ import { adminKey, secretKey, stripeSignature, userToken } from '../middleware/a
 import { limitAuthFailures } from '../middleware/authFailures';
 import { jsonBody } from '../middleware/body';
 import { adminCsrf } from '../middleware/csrf';
+import { widgetCors } from '../middleware/cors';
 import { rateLimit } from '../middleware/rateLimit';
 
 export type Group = 'host' | 'widget' | 'admin' | 'stripe' | 'public';
@@ -70,7 +71,8 @@ type GroupSpec = { auth: MiddlewareHandler<AppEnv>[]; security?: Record<string, 
 
 const GROUPS: Record<Group, GroupSpec> = {
   host: { auth: [guessing, secretKey(), hostLimit], security: { secretKey: [] }, errors: ['unauthorized', 'rate_limited'] },
-  widget: { auth: [guessing, userToken(), widgetLimit, widgetAccountLimit], security: { userToken: [] }, errors: ['unauthorized', 'rate_limited'] },
+  // CORS first, so every answer (a 401 included) carries the origin's grant; preflights are answered by the router.
+  widget: { auth: [widgetCors(), guessing, userToken(), widgetLimit, widgetAccountLimit], security: { userToken: [] }, errors: ['unauthorized', 'rate_limited'] },
   // A cookie-authenticated write must also pass the CSRF check (403 csrf_failed).
   admin: { auth: [guessing, adminKey(), adminLimit, adminCsrf()], security: { adminKey: [] }, errors: ['unauthorized', 'rate_limited', 'csrf_failed'] },
   stripe: { auth: [stripeSignature()], security: { stripeSignature: [] }, errors: ['invalid_signature', 'webhooks_not_configured'] },
@@ -118,6 +120,8 @@ function errorCodesOf(group: Group, config: Declared): ErrorCode[] {
 function router(group: Group) {
   const spec = GROUPS[group];
   const app = new OpenAPIHono<AppEnv>({ defaultHook });
+  // A widget's preflight (OPTIONS) is answered before any credential is asked for.
+  if (group === 'widget') app.options('/*', widgetCors());
   const openapi = app.openapi;
   app.openapi = ((config: Declared, handler: never, hook?: never) => {
     const { errors: _own, ...rest } = config;
@@ -140,6 +144,8 @@ function router(group: Group) {
 
 /** Host-backend routes (secret key; server to server, no CORS). */
 export const hostRouter = () => router('host');
+/** Widget routes (a user token; CORS for LADDER_ALLOWED_ORIGINS, preflights answered before auth). */
+export const widgetRouter = () => router('widget');
 /** Dashboard and admin routes (admin key or session; CSRF on cookie-authenticated writes). */
 export const adminRouter = () => router('admin');
 /** Stripe's webhook deliveries (signature verified; the event is `c.var.stripeEvent`). */
