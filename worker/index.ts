@@ -83,8 +83,6 @@ function buildApp({ devRoutes }: { devRoutes: boolean }) {
   const widgetAccountLimit = rateLimit({ scope: 'account', limitVar: 'LADDER_RATE_LIMIT_ACCOUNT', defaultLimit: 6_000, key: (c) => c.get('user').acct });
   const adminLimit = rateLimit({ scope: 'admin key', limitVar: 'LADDER_RATE_LIMIT_ADMIN', defaultLimit: 6_000, key: () => 'admin' });
   const guessing = limitAuthFailures();
-  // Widget (user token), with CORS for the allowed origins; preflights are answered before auth.
-  app.use('/v1/widget/*', widgetCors(), guessing, userToken(), widgetLimit, widgetAccountLimit);
   // Dashboard and admin (admin key or session cookie), login and logout excepted; a cookie-authenticated write
   // must also pass the CSRF check.
   const unlessDeclared = (mw: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> => async (c, next) => (isDeclared(c.req.path) ? next() : mw(c, next));

@@ -68,21 +68,23 @@ function previewState(def: Pick<PromptDefinition, 'kind' | 'trigger'>, copy: Pro
     body: text(copy.body),
     cta_label: text(copy.cta_label),
     secondary_label: text(copy.secondary_label),
+    serve_token: '',
   };
   return {
     account: {
       id: 'preview',
       name: 'Preview Co',
       role: 'admin',
-      plan: { id: 'starter', name: SAMPLE.plan, price_cents: 5000, currency: 'usd' },
+      plan: { id: 'starter', name: SAMPLE.plan, price_cents: 5000, currency: 'usd', interval: 'month' },
       seats: SAMPLE.seats,
     },
+    scheduled_change: null,
     meters: [{ metric: 'api_calls', name: SAMPLE.metric, unit: 'call', kind: 'counter', used, limit: SAMPLE.limit, pct: vars.pct!, threshold: ([100, 90, 75, 50] as const).find((t) => vars.pct! >= t) ?? null, period_end: null, projected_at_period_end: null }],
     features: {
-      [PREVIEW_FEATURE]: { entitled: false, trial_available: false, required_plan: 'pro', name: SAMPLE.feature, description: 'Sign in with your identity provider.' },
+      [PREVIEW_FEATURE]: { entitled: false, trial_available: false, trial_days: 0, trial_ends_at: null, required_plan: 'pro', name: SAMPLE.feature, description: 'Sign in with your identity provider.' },
     },
     prompts: [prompt],
-    upgrade_options: [{ plan_id: 'pro', name: SAMPLE.next_plan, price_cents: 20000, currency: 'usd', limits: { api_calls: 50_000 } }],
+    upgrade_options: [{ plan_id: 'pro', name: SAMPLE.next_plan, rank: 2, price_cents: 20000, currency: 'usd', interval: 'month', limits: { api_calls: 50_000 }, features: [PREVIEW_FEATURE] }],
     caps: { session_prompts_left: 99 },
   };
 }

@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import type { UpgradePreview, UpgradeResult as UpgradeResultOf } from '../../shared/billingSchemas';
-import type { meterSchema } from '../../shared/schemas';
+import type { meterSchema, WidgetState as WidgetStateOf } from '../../shared/schemas';
 
 
 export type Role = 'admin' | 'member';
@@ -13,78 +13,11 @@ export type Theme = 'light' | 'dark' | 'auto';
 /** A usage meter: the worker's declared response schema (shared/schemas.ts), as a type only. */
 export type Meter = z.output<typeof meterSchema>;
 
-export interface Prompt {
-  id: string;
-  kind: 'limit_notice' | 'feature_gate' | 'invite' | 'milestone' | 'forecast';
-  metric?: string;
-  feature_id?: string;
-  threshold?: number;
-  blocking: boolean;
-  variant_id?: string | null;
-  experiment_id?: string | null;
-  /** Signed by the worker; prompt events carry it back so they can only name what was served. */
-  serve_token?: string;
-  title: string;
-  body: string;
-  cta_label?: string | null;
-  secondary_label?: string | null;
-}
-
-export interface Feature {
-  entitled: boolean;
-  trial_available: boolean;
-  required_plan: string | null;
-  trial_ends_at?: string | null;
-  /** Not in API.md yet; used when present. */
-  name?: string;
-  description?: string;
-  trial_days?: number;
-}
-
-interface PlanOption {
-  plan_id: string;
-  name: string;
-  price_cents: number;
-  currency: string;
-  /** Not in API.md yet; used when present. */
-  limits?: Record<string, number | null>;
-  /** The plan's feature ids; the dialog lists those the current plan lacks. */
-  features?: string[];
-  interval?: string;
-}
-
-export interface WidgetState {
-  account: {
-    id: string;
-    name: string;
-    role: Role;
-    plan: { id: string; name: string; price_cents: number; currency: string; interval?: string; annual_amount_cents?: number; annual_saving_cents?: number };
-    seats: { used: number; limit: number | null };
-  };
-  /** A downgrade or cancellation waiting for the period end. */
-  scheduled_change?: { kind: 'downgrade' | 'cancel'; plan_id?: string | null; seats?: number | null; reason?: string | null; effective_at: string } | null;
-  /** Lower plans an admin can move to at the period end. */
-  downgrade_options?: PlanOption[];
-  /** Admins, on a plan that sells extra seats: how many are bought (fewer can be scheduled for the period end). */
-  seats_bought?: number;
-  meters: Meter[];
-  features: Record<string, Feature>;
-  prompts: Prompt[];
-  upgrade_options: PlanOption[];
-  caps: { session_prompts_left?: number };
-  /** Admins only: members' open upgrade requests. */
-  upgrade_requests?: UpgradeRequest[];
-}
-
-export interface UpgradeRequest {
-  id: string;
-  user_id: string;
-  user_name: string | null;
-  plan_id: string | null;
-  seats: number | null;
-  note: string;
-  created_at: string;
-}
+/** `GET /v1/widget/state` answer: the worker's declared response schema (shared/schemas.ts), as types only. */
+export type WidgetState = WidgetStateOf;
+export type Prompt = WidgetState['prompts'][number];
+export type Feature = WidgetState['features'][string];
+export type UpgradeRequest = NonNullable<WidgetState['upgrade_requests']>[number];
 
 /**
  * What an upgrade is for: a plan, a seat count, or yearly billing (of the current plan, or of

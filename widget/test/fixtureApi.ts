@@ -23,7 +23,7 @@ export const makeToken = (claims: Claims) =>
 const thresholdOf = (pct: number) => ([100, 90, 75, 50] as const).find((t) => pct >= t) ?? null;
 
 /** A limit notice as the worker renders it (copy from shared/prompts.ts defaults). */
-export function limitPrompt(pct: number, over: Partial<Prompt> = {}): Prompt {
+export function limitPrompt(pct: number, over: Omit<Partial<Prompt>, 'serve_token'> = {}): Prompt {
   const t = thresholdOf(pct)!;
   const copy: Record<number, [string, string, string]> = {
     50: ["You're halfway through your API calls", 'View usage', ''],
@@ -44,6 +44,7 @@ export function limitPrompt(pct: number, over: Partial<Prompt> = {}): Prompt {
     body: `You've used ${pct}% of the API calls in Starter.`,
     cta_label,
     secondary_label,
+    serve_token: `st-limit-${t}`,
     ...over,
   };
 }
@@ -59,6 +60,7 @@ export function invitePrompt(blocking: boolean): Prompt {
     body: 'Seats on Starter are filling up.',
     cta_label: 'Invite teammates',
     secondary_label: blocking ? '' : 'Remind me later',
+    serve_token: 'st-invite',
   };
 }
 
@@ -73,6 +75,7 @@ export const gatePrompt = (feature: string): Prompt => ({
   body: 'Single sign-on lets your team log in with your identity provider. It is included in Business.',
   cta_label: 'Upgrade',
   secondary_label: 'Maybe later',
+  serve_token: `st-gate-${feature}`,
 });
 
 /** `GET /v1/widget/state` for an account on Starter, API calls at `pct`. */
@@ -83,9 +86,10 @@ export function widgetState(acct: string, role: Role, pct = 40, prompts: Prompt[
       id: acct,
       name: 'Acme',
       role,
-      plan: { id: 'starter', name: 'Starter', price_cents: 5000, currency: 'usd' },
+      plan: { id: 'starter', name: 'Starter', price_cents: 5000, currency: 'usd', interval: 'month' },
       seats: { used: 3, limit: 5 },
     },
+    scheduled_change: null,
     meters: [
       {
         metric: 'api_calls',
@@ -102,13 +106,13 @@ export function widgetState(acct: string, role: Role, pct = 40, prompts: Prompt[
       { metric: 'seats', name: 'Seats', unit: 'seat', kind: 'gauge', used: 3, limit: 5, pct: 60, threshold: 50, period_end: null, projected_at_period_end: null },
     ],
     features: {
-      sso: { entitled: false, trial_available: true, required_plan: 'business' },
-      exports: { entitled: true, trial_available: false, required_plan: null },
+      sso: { name: 'Single sign-on', description: 'Log in with your identity provider.', trial_days: 14, entitled: false, trial_available: true, trial_ends_at: null, required_plan: 'business' },
+      exports: { name: 'Exports', description: 'CSV exports.', trial_days: 0, entitled: true, trial_available: false, trial_ends_at: null, required_plan: null },
     },
     prompts,
     upgrade_options: [
-      { plan_id: 'business', name: 'Business', price_cents: 10000, currency: 'usd' },
-      { plan_id: 'enterprise', name: 'Enterprise', price_cents: 50000, currency: 'usd' },
+      { plan_id: 'business', name: 'Business', rank: 2, price_cents: 10000, currency: 'usd', interval: 'month', limits: { api_calls: 50000 }, features: ['sso', 'exports'] },
+      { plan_id: 'enterprise', name: 'Enterprise', rank: 3, price_cents: 50000, currency: 'usd', interval: 'month', limits: { api_calls: null }, features: ['sso', 'exports'] },
     ],
     caps: { session_prompts_left: 2 },
   };
@@ -196,7 +200,7 @@ export async function startFixtureApi(): Promise<FixtureApi> {
         return [200, { status: 'failed', plan_id: 'starter', amount_charged_cents: 0, message: 'Your card was declined.', billing: 'local' }];
       const plan = fx.state.upgrade_options.find((o) => o.plan_id === b.plan_id);
       if (plan) {
-        fx.state.account.plan = { id: plan.plan_id, name: plan.name, price_cents: plan.price_cents, currency: plan.currency };
+        fx.state.account.plan = { id: plan.plan_id, name: plan.name, price_cents: plan.price_cents, currency: plan.currency, interval: plan.interval };
         const m = fx.state.meters[0]!;
         Object.assign(m, { limit: 50000, pct: Math.floor((m.used * 100) / 50000) });
         fx.state.prompts = [];

@@ -357,7 +357,7 @@ describe("members' upgrade requests, for admins", () => {
 describe('milestones', () => {
   test("a milestone's button opens the plan comparison", async () => {
     fx.state.prompts = [
-      { id: 'milestone-api_calls-1000', kind: 'milestone', metric: 'api_calls', blocking: false, variant_id: null, experiment_id: null, title: 'Milestone reached', body: 'Your team has reached 1,000 API calls.', cta_label: 'See plans', secondary_label: '' },
+      { id: 'milestone-api_calls-1000', kind: 'milestone', metric: 'api_calls', blocking: false, variant_id: null, experiment_id: null, title: 'Milestone reached', body: 'Your team has reached 1,000 API calls.', cta_label: 'See plans', secondary_label: '', serve_token: 'st-milestone' },
     ];
     const { page } = await open(hostPage('<ladder-notices></ladder-notices>'));
     await page.getByRole('button', { name: 'See plans' }).click();
@@ -381,6 +381,7 @@ describe('forecast prompts', () => {
         body: "At this pace you'll reach your API calls limit on Nov 24. Business includes 50,000 API calls.",
         cta_label: 'Compare plans',
         secondary_label: 'Remind me later',
+        serve_token: 'st-forecast',
       },
     ]);
     fx.state.meters[0]!.forecast = { limit_at: '2026-11-24T10:00:00Z', days_to_limit: 6 };
@@ -432,13 +433,13 @@ describe('upgrade', () => {
   test('the dialog lists what each plan adds to the current one: its limits and the features the current plan lacks', async () => {
     fx.state = widgetState(fx.state.account.id, 'admin', 93, [limitPrompt(93)]);
     fx.state.features = {
-      exports: { name: 'Exports', entitled: true, trial_available: false, required_plan: null },
-      sso: { name: 'Single sign-on', entitled: false, trial_available: true, required_plan: 'business' },
-      audit_log: { name: 'Audit log', entitled: false, trial_available: false, required_plan: 'enterprise' },
+      exports: { name: 'Exports', description: '', trial_days: 0, entitled: true, trial_available: false, trial_ends_at: null, required_plan: null },
+      sso: { name: 'Single sign-on', description: '', trial_days: 14, entitled: false, trial_available: true, trial_ends_at: null, required_plan: 'business' },
+      audit_log: { name: 'Audit log', description: '', trial_days: 0, entitled: false, trial_available: false, trial_ends_at: null, required_plan: 'enterprise' },
     };
     fx.state.upgrade_options = [
-      { plan_id: 'business', name: 'Business', price_cents: 10000, currency: 'usd', limits: { api_calls: 50000 }, features: ['exports', 'sso'] },
-      { plan_id: 'enterprise', name: 'Enterprise', price_cents: 50000, currency: 'usd', limits: { api_calls: null }, features: ['exports', 'sso', 'audit_log'] },
+      { plan_id: 'business', name: 'Business', rank: 2, price_cents: 10000, currency: 'usd', interval: 'month', limits: { api_calls: 50000 }, features: ['exports', 'sso'] },
+      { plan_id: 'enterprise', name: 'Enterprise', rank: 3, price_cents: 50000, currency: 'usd', interval: 'month', limits: { api_calls: null }, features: ['exports', 'sso', 'audit_log'] },
     ];
     const { page } = await open(hostPage('<ladder-notices></ladder-notices>'));
     await page.getByRole('button', { name: 'Upgrade', exact: true }).click();

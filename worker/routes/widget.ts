@@ -1,7 +1,6 @@
-import { Hono } from 'hono';
 import { graceCeiling } from '../../shared/entitlements';
 import { graceState, withGraceNotes } from '../../shared/grace';
-import { MAX_WIDGET_EVENT_AGE_MS, widgetEventsSchema, widgetStateQuerySchema, type UserClaims, type WidgetEvent } from '../../shared/schemas';
+import { batchResultSchema, MAX_WIDGET_EVENT_AGE_MS, widgetEventsSchema, widgetStateQuerySchema, widgetStateSchema, type UserClaims, type WidgetEvent } from '../../shared/schemas';
 import { annualSaving, billedAmount } from '../../shared/retention';
 import { eq } from 'drizzle-orm';
 import { etag, RETAINED_304_HEADERS } from 'hono/etag';
@@ -12,24 +11,43 @@ import { withHotConfig } from '../configCache';
 import { intervalOf } from '../billing/upgrade';
 import { database } from '../db';
 import { accounts, trials, usageCounters } from '../db/schema';
-import type { AppEnv } from '../env';
 import { ApiError, notFound, type ErrorDetail } from '../errors';
 import { dailyUsageQuery, withForecasts } from '../forecasts';
 import { signServe, verifyServe } from '../serveToken';
 import { applyExperiments, assignExperiments } from '../../shared/experiments';
 import { exposedUnitsSql, recordExposures } from '../experiments';
-import { checkEventTimes, readJson, readQuery } from '../middleware/body';
+import { checkEventTimes } from '../middleware/body';
 import { openUpgradeRequestsSql, view } from '../upgradeRequests';
 import { activationEventsSql, historyQuery, isActivated, lifetimeQuery, promptsFor, recordWidgetEvents } from '../prompts';
 import { liveCounters, meterOf } from '../usage';
+import { body, json, route, widgetRouter } from './groups';
+
+const getState = route({
+  method: 'get',
+  path: '/state',
+  summary: 'Everything the widget needs in one round trip (ETag; If-None-Match answers 304 without a body)',
+  request: { query: widgetStateQuerySchema },
+  // The ETag is the answer's own: a 304 keeps the CORS grant so the browser can read it.
+  middleware: [etag({ retainedHeaders: [...RETAINED_304_HEADERS, 'access-control-allow-origin', 'access-control-expose-headers'] })] as const,
+  responses: { 200: json(widgetStateSchema, 'The widget state'), 304: { description: 'Not modified (If-None-Match matched the ETag)' } },
+  errors: ['account_not_found'],
+});
+
+const postEvents = route({
+  method: 'post',
+  path: '/events',
+  summary: 'Prompt events (impression, click, dismiss, snooze, gate_hit, invite_sent)',
+  request: { body: body(widgetEventsSchema) },
+  responses: { 200: json(batchResultSchema, 'Recorded: events stored now and those seen before') },
+});
 
 /**
  * Widget routes (user token): the state in one D1 round trip on a warm isolate, with an ETag
- * (If-None-Match answers 304 without a body), and prompt events.
+ * (If-None-Match answers 304 without a body), and prompt events. Mounted at `/v1/widget`.
  */
-export const widgetRoutes = new Hono<AppEnv>()
-  .get('/state', etag({ retainedHeaders: [...RETAINED_304_HEADERS, 'access-control-allow-origin', 'access-control-expose-headers'] }), async (c) => {
-    const { session } = readQuery(c, widgetStateQuerySchema);
+export const widgetRoutes = widgetRouter()
+  .openapi(getState, async (c) => {
+    const { session } = c.req.valid('query');
     const user = c.get('user');
     const now = c.get('now');
     const meter = meterOf(c.env);
@@ -139,13 +157,13 @@ export const widgetRoutes = new Hono<AppEnv>()
       ...(requests && {
         upgrade_requests: requests.map(({ id, user_id, user_name, plan_id, seats, note, created_at }) => ({ id, user_id, user_name, plan_id, seats, note, created_at })),
       }),
-    });
+    }, 200);
   })
-  .post('/events', async (c) => {
-    const { events } = await readJson(c, widgetEventsSchema);
+  .openapi(postEvents, async (c) => {
+    const { events } = c.req.valid('json');
     checkEventTimes(events, c.get('now'), MAX_WIDGET_EVENT_AGE_MS);
     await checkServed(c.env.LADDER_USER_TOKEN_SECRET, c.get('user'), events, c.get('now'));
-    return c.json(await recordWidgetEvents(database(c.env.DB), c.get('user'), events, c.get('now')));
+    return c.json(await recordWidgetEvents(database(c.env.DB), c.get('user'), events, c.get('now')), 200);
   });
 
 /**
