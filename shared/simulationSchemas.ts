@@ -63,3 +63,38 @@ export interface SimulationResponse {
   current: SimulationRun;
   proposed: SimulationRun;
 }
+
+const counts = { sessions: z.number(), sessions_at_cap: z.number(), impressions: z.number(), accounts_shown: z.number(), users_shown: z.number(), suppressed_by_dismissals: z.number() };
+/** One rule's replay (`SimulationRun`): the totals and days checked field by field, the per-prompt rows by their keys. */
+const simulationRunSchema = z.object({
+  totals: z.object(counts),
+  definitions: z.array(z.looseObject({ definition_id: z.string(), accounts_shown: z.number() })),
+  prompts: z.array(z.looseObject({ prompt_id: z.string(), impressions: z.number() })),
+  days: z.array(z.object({ day: z.string(), ...counts })),
+  prompt_days: z.array(z.looseObject({ day: z.string(), prompt_id: z.string(), impressions: z.number() })),
+  thresholds: z.array(z.looseObject({ daily: z.array(z.object({ day: z.string(), accounts: z.number() })) })),
+  projection: z.looseObject({}),
+});
+
+/** `POST /v1/admin/simulations` answer (JSON; CSV per prompt and day with `Accept: text/csv`); the type is `SimulationResponse`. */
+export const simulationResponseSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  window_days: z.number(),
+  sampling: z.object({
+    sampled: z.boolean(),
+    accounts_with_history: z.number(),
+    accounts_simulated: z.number(),
+    users_simulated: z.number(),
+    events_truncated: z.boolean(),
+    method: z.string(),
+  }),
+  tolerance: z.string(),
+  projection_basis: z.string(),
+  activation: z.object({ current: z.looseObject({}), proposed: z.looseObject({}) }),
+  variant: z
+    .object({ experiment_id: z.string(), variant_id: z.string(), prompt_id: z.string(), unit: z.enum(['account', 'user']), exposed: z.number(), conversions: z.number() })
+    .nullable(),
+  current: simulationRunSchema,
+  proposed: simulationRunSchema,
+});

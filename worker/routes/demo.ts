@@ -1,14 +1,12 @@
-import { Hono } from 'hono';
 import { sign } from 'hono/jwt';
 import { z } from 'zod';
-import { id } from '../../shared/schemas';
+import { checkResultSchema, id } from '../../shared/schemas';
 import { existingAccounts, loadAccountState } from '../accounts';
 import { checkAndRecord, meterOf } from '../usage';
 import { database } from '../db';
 import { isProduction } from '../config';
-import type { AppEnv } from '../env';
 import { ApiError, notFound } from '../errors';
-import { readQuery } from '../middleware/body';
+import { json, publicRouter, route } from './groups';
 
 /**
  * `/demo` (outside production only): a fake SaaS host app with a user switcher for the
@@ -16,14 +14,6 @@ import { readQuery } from '../middleware/body';
  * `/demo/token` endpoint mints user tokens, as a real host's `/ladder-token` would.
  * Served under a strict CSP (no inline script or style) to show the widget works there.
  */
-export const demoRoutes = new Hono<AppEnv>();
-
-demoRoutes.use('*', async (c, next) => {
-  if (isProduction(c.env)) throw new ApiError('not_found', 'The demo is only served in development.');
-  await next();
-  c.header('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'");
-});
-
 const tokenQuery = z.strictObject({
   account: id.default('initech'),
   role: z.enum(['admin', 'member']).default('admin'),
@@ -32,29 +22,59 @@ const tokenQuery = z.strictObject({
   user: id.optional(),
 });
 
-demoRoutes.get('/token', async (c) => {
-  const q = readQuery(c, tokenQuery);
-  if (!(await existingAccounts(database(c.env.DB), [q.account])).size) throw notFound('account', q.account, 'account');
-  const now = Math.floor(c.get('now') / 1000);
-  const token = await sign(
-    { sub: q.user ?? `${q.account}-${q.role}`, acct: q.account, role: q.role, name: `Demo ${q.role}`, iat: now, exp: now + 3600, ...(q.locale && { locale: q.locale }) },
-    c.env.LADDER_USER_TOKEN_SECRET,
-    'HS256',
-  );
-  return c.json({ token });
+const text = (type: string, description: string) => ({ description, content: { [type]: { schema: z.string() } } });
+
+const pageRoute = route({ method: 'get', path: '/', summary: 'Demo host app (development only)', responses: { 200: text('text/html', 'The demo page') } });
+const scriptRoute = route({ method: 'get', path: '/app.js', summary: 'Demo host app script (development only)', responses: { 200: text('text/javascript', 'The script') } });
+const stylesRoute = route({ method: 'get', path: '/app.css', summary: 'Demo host app styles (development only)', responses: { 200: text('text/css', 'The styles') } });
+const tokenRoute = route({
+  method: 'get',
+  path: '/token',
+  summary: 'Demo host backend: mint a user token (development only)',
+  request: { query: tokenQuery },
+  responses: { 200: json(z.object({ token: z.string() }), 'A user token for one hour') },
+  errors: ['account_not_found', 'not_found'],
+});
+const projectsRoute = route({
+  method: 'post',
+  path: '/projects',
+  summary: 'Demo host backend: check-and-record one project (development only)',
+  request: { query: z.strictObject({ account: id }) },
+  responses: { 200: json(checkResultSchema, "The projects meter's room after recording") },
+  errors: ['account_not_found', 'metric_not_found', 'not_found'],
 });
 
-/** The host backend's side of "New project": an atomic check-and-record of one project. */
-demoRoutes.post('/projects', async (c) => {
-  const { account } = readQuery(c, z.strictObject({ account: id }));
-  const meter = meterOf(c.env);
-  const state = await loadAccountState(meter.db, account);
-  return c.json(await checkAndRecord(meter, state, 'projects', 1, crypto.randomUUID(), c.get('now')));
+/** Mounted at `/demo` outside production only; answers 404 in production besides. */
+export const demoRoutes = publicRouter();
+
+demoRoutes.use('*', async (c, next) => {
+  if (isProduction(c.env)) throw new ApiError('not_found', 'The demo is only served in development.');
+  await next();
+  c.header('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'");
 });
 
-demoRoutes.get('/app.js', (c) => c.body(APP_JS, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
-demoRoutes.get('/app.css', (c) => c.body(APP_CSS, 200, { 'content-type': 'text/css; charset=utf-8' }));
-demoRoutes.get('/', (c) => c.html(PAGE));
+demoRoutes
+  .openapi(tokenRoute, async (c) => {
+    const q = c.req.valid('query');
+    if (!(await existingAccounts(database(c.env.DB), [q.account])).size) throw notFound('account', q.account, 'account');
+    const now = Math.floor(c.get('now') / 1000);
+    const token = await sign(
+      { sub: q.user ?? `${q.account}-${q.role}`, acct: q.account, role: q.role, name: `Demo ${q.role}`, iat: now, exp: now + 3600, ...(q.locale && { locale: q.locale }) },
+      c.env.LADDER_USER_TOKEN_SECRET,
+      'HS256',
+    );
+    return c.json({ token }, 200);
+  })
+  // The host backend's side of "New project": an atomic check-and-record of one project.
+  .openapi(projectsRoute, async (c) => {
+    const { account } = c.req.valid('query');
+    const meter = meterOf(c.env);
+    const state = await loadAccountState(meter.db, account);
+    return c.json(await checkAndRecord(meter, state, 'projects', 1, crypto.randomUUID(), c.get('now')), 200);
+  })
+  .openapi(scriptRoute, (c) => c.body(APP_JS, 200, { 'content-type': 'text/javascript; charset=utf-8' }))
+  .openapi(stylesRoute, (c) => c.body(APP_CSS, 200, { 'content-type': 'text/css; charset=utf-8' }))
+  .openapi(pageRoute, (c) => c.html(PAGE, 200));
 
 const ACCOUNTS = [
   ['acme', 'Acme Corp — 55% of API calls'],

@@ -6,14 +6,14 @@
  * call adds nothing (fixed idempotency and dedupe keys, `ON CONFLICT DO NOTHING`).
  */
 import { sql, type SQL } from 'drizzle-orm';
-import { Hono } from 'hono';
 import { z } from 'zod';
 import { assignVariant, murmurHash3 } from '../../shared/bucketing';
 import { database, sqlBatch } from '../db';
 import { isProduction } from '../config';
 import type { AppEnv } from '../env';
+import type { MiddlewareHandler } from 'hono';
 import { ApiError, notFound } from '../errors';
-import { readJson } from '../middleware/body';
+import { adminRouter, body, json, route } from './groups';
 import { DAY_MS } from '../../shared/time';
 
 const H = 3_600_000;
@@ -24,7 +24,7 @@ const PRICE = { starter: 5000, pro: 20000, business: 80000 } as const;
 const ARM_CONVERSION = [0.06, 0.16, 0.1, 0.1, 0.1, 0.1];
 const PROMPTS = ['limit-api_calls-75', 'limit-api_calls-90', 'limit-api_calls-100', 'gate-sso', 'gate-audit_log', 'invite-seats', 'invite-seats-blocked'];
 
-export const seedHistorySchema = z.strictObject({
+const seedHistorySchema = z.strictObject({
   /** The experiment to give exposures and conversions (its prompt should be `limit-90` or `limit-api_calls-90`). */
   experiment_id: z.string().min(1).max(128).optional(),
   /** The end of the history, epoch ms (default: now). */
@@ -54,9 +54,30 @@ function chunked<T>(rows: T[], size: number, statement: (json: string) => SQL): 
   return out;
 }
 
-export const devSeedRoutes = new Hono<AppEnv>().post('/seed-history', async (c) => {
+/** Refuses in production (403 `dev_only`) before the body is looked at. */
+const devOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (isProduction(c.env)) throw new ApiError('dev_only', 'Demo history is never seeded in production.', []);
-  const input = await readJson(c, seedHistorySchema);
+  await next();
+};
+
+const seedHistory = route({
+  method: 'post',
+  path: '/seed-history',
+  summary: 'Development only (403 in production): seed six weeks of demo history for the dashboard',
+  middleware: [devOnly] as const,
+  request: { body: body(seedHistorySchema) },
+  responses: {
+    200: json(
+      z.object({ accounts: z.number(), prompt_events: z.number(), usage_events: z.number(), mrr_changes: z.number(), exposures: z.number(), from: z.string(), to: z.string() }),
+      'What was written (a second call adds nothing)',
+    ),
+  },
+  errors: ['dev_only', 'experiment_not_found'],
+});
+
+/** Mounted at `/v1/admin/dev` outside production only. */
+export const devSeedRoutes = adminRouter().openapi(seedHistory, async (c) => {
+  const input = c.req.valid('json');
   const now = input.now ?? c.get('now');
   const start = now - HISTORY_DAYS * DAY_MS;
   const db = database(c.env.DB);
@@ -253,5 +274,5 @@ export const devSeedRoutes = new Hono<AppEnv>().post('/seed-history', async (c) 
     exposures: exposures.length,
     from: new Date(start).toISOString(),
     to: new Date(now).toISOString(),
-  });
+  }, 200);
 });
