@@ -49,7 +49,7 @@ describe('the cron', () => {
       insert(4, 'impression', 'gate-sso', 2),
       insert(5, 'dismiss', 'gate-sso', 2),
     ]);
-    const { refreshPromptDaily } = await import('./routes/analytics');
+    const { refreshPromptDaily } = await import('./analytics');
     const db = database(env.DB);
     expect(await refreshPromptDaily(db, 0)).toBe(false); // no chunk allowed: the backlog stays
     const report = await runScheduled(env, T0);
