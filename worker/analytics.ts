@@ -31,14 +31,28 @@ const ROLLUP_CHUNK = 100_000;
 export const MAX_BUCKETS = 1000;
 const num = (v: unknown) => Number(v ?? 0);
 
+/**
+ * The kind of a prompt id in SQL, as `parsePromptId` (shared/promptEngine.ts) reads it; a NULL
+ * prompt is `no_prompt`.
+ */
+const promptKind = (col: SQL) => sql`CASE
+  WHEN ${col} IS NULL THEN 'no_prompt'
+  WHEN ${col} IN ('invite-seats', 'invite-seats-blocked') THEN 'invite'
+  WHEN substr(${col}, 1, 5) = 'gate-' AND length(${col}) > 5 THEN 'feature_gate'
+  WHEN substr(${col}, 1, 6) = 'limit-' THEN 'limit_notice'
+  WHEN substr(${col}, 1, 10) = 'milestone-' THEN 'milestone'
+  ELSE 'other' END`;
+
 // ---------------------------------------------------------------- roll-up
 
 /**
  * Counts prompt events added since the last call into the roll-ups — `prompt_daily` (per
- * account), `prompt_day_totals` (the funnel's, without the account) and `prompt_account_days`
- * (accounts shown a prompt per day) — in rowid order, so late (back-dated) events are counted
- * too. Each chunk, its three roll-ups and the watermark move in one transaction. At most
- * `maxChunks` chunks (the cron's bounded work per run); true when the roll-ups are current.
+ * account), `prompt_day_totals` (the funnel's, without the account), `prompt_shown_days` (the
+ * days each account was shown a prompt, any and per kind, with its previous such day) and
+ * `prompt_shown_counts` (those rows counted per kind, day and previous day) — in rowid order, so
+ * late (back-dated) events are counted too. Each chunk, its roll-ups and the watermark move in one
+ * transaction. At most `maxChunks` chunks (the cron's bounded work per run); true when the
+ * roll-ups are current.
  * @example await refreshPromptDaily(db)
  */
 export async function refreshPromptDaily(db: Db, maxChunks = 1000): Promise<boolean> {
@@ -47,6 +61,19 @@ export async function refreshPromptDaily(db: Db, maxChunks = 1000): Promise<bool
   const counted = sql`e.prompt_id IS NOT NULL AND e.type IN ('impression', 'click', 'dismiss', 'snooze')`;
   // The UTC day, by integer division: a bound number reaches SQLite as a REAL and would divide exactly.
   const day = sql.raw(`(e.timestamp / ${DAY_MS}) * ${DAY_MS}`);
+  const shownInChunk = sql`${chunk} AND e.prompt_id IS NOT NULL AND e.type = 'impression'`;
+  // The (kind, account) pairs this chunk shows a prompt to, with their first day in it: their
+  // prompt_shown_days rows from that day on are the ones whose previous day may move.
+  const touched = sql`(
+    SELECT '' AS kind, e.account_id AS account_id, min(${day}) AS m FROM prompt_events e WHERE ${shownInChunk} GROUP BY 2
+    UNION ALL
+    SELECT ${promptKind(sql`e.prompt_id`)}, e.account_id, min(${day}) FROM prompt_events e WHERE ${shownInChunk} GROUP BY 1, 2)`;
+  const recount = (sign: SQL) => sql`
+    INSERT INTO prompt_shown_counts (kind, day, prev_day, accounts)
+    SELECT s.kind, s.day, s.prev_day, ${sign} * count(*)
+    FROM ${touched} c JOIN prompt_shown_days s ON s.kind = c.kind AND s.account_id = c.account_id AND s.day >= c.m
+    GROUP BY 1, 2, 3
+    ON CONFLICT (kind, day, prev_day) DO UPDATE SET accounts = accounts + excluded.accounts`;
   for (let i = 0; i < maxChunks; i++) {
     const results = await sqlBatch(db, [
       sql`
@@ -73,25 +100,34 @@ export async function refreshPromptDaily(db: Db, maxChunks = 1000): Promise<bool
           clicks = clicks + excluded.clicks,
           dismisses = dismisses + excluded.dismisses,
           snoozes = snoozes + excluded.snoozes`,
+      // prompt_shown_counts: take the touched rows out, add the new days, fix their previous days, count them back in.
+      recount(sql.raw('-1')),
       sql`
-        INSERT INTO prompt_account_days (day, account_id, impressions)
-        SELECT ${day}, e.account_id, count(*)
-        FROM prompt_events e
-        WHERE ${chunk} AND e.prompt_id IS NOT NULL AND e.type = 'impression'
-        GROUP BY 1, 2
-        ON CONFLICT (day, account_id) DO UPDATE SET impressions = impressions + excluded.impressions`,
+        INSERT INTO prompt_shown_days (kind, account_id, day, prev_day)
+        SELECT kind, account_id, day, -1 FROM (
+          SELECT '' AS kind, e.account_id AS account_id, ${day} AS day FROM prompt_events e WHERE ${shownInChunk}
+          UNION
+          SELECT ${promptKind(sql`e.prompt_id`)}, e.account_id, ${day} FROM prompt_events e WHERE ${shownInChunk}) WHERE true
+        ON CONFLICT (kind, account_id, day) DO NOTHING`,
+      sql`
+        UPDATE prompt_shown_days AS s
+        SET prev_day = coalesce((SELECT max(p.day) FROM prompt_shown_days p WHERE p.kind = s.kind AND p.account_id = s.account_id AND p.day < s.day), -1)
+        FROM ${touched} AS c
+        WHERE s.kind = c.kind AND s.account_id = c.account_id AND s.day >= c.m`,
+      recount(sql.raw('1')),
+      sql`DELETE FROM prompt_shown_counts WHERE accounts = 0`,
       sql`
         INSERT INTO rollup_state (name, last_rowid)
         SELECT ${ROLLUP}, max(${last}, min(${last} + ${ROLLUP_CHUNK}, (SELECT coalesce(max(rowid), 0) FROM prompt_events))) WHERE true
         ON CONFLICT (name) DO UPDATE SET last_rowid = excluded.last_rowid`,
       sql`SELECT (SELECT coalesce(max(rowid), 0) FROM prompt_events) > ${last} AS more`,
     ]);
-    if (!num(results[4]?.[0]?.more)) return true;
+    if (!num(results.at(-1)?.[0]?.more)) return true;
   }
   return false;
 }
 
-// ---------------------------------------------------------------- funnel
+// ---------------------------------------------------------------- rules and buckets
 
 /** Prompt kinds whose call to action opens the upgrade dialog, so a click there is an upgrade preview. */
 function opensUpgrade(promptId: string): boolean {
@@ -115,17 +151,6 @@ const BY_KIND_RULE =
 /** The playbooks' healthy self-serve upgrade rate: 3–7% of eligible accounts a month. A reference, not a target. */
 const MONTHLY_BENCHMARK = { low: 0.03, high: 0.07, interval: 'month' as const };
 
-/**
- * The kind of a prompt id in SQL, as `parsePromptId` (shared/promptEngine.ts) reads it; a NULL
- * prompt is `no_prompt`.
- */
-const promptKind = (col: SQL) => sql`CASE
-  WHEN ${col} IS NULL THEN 'no_prompt'
-  WHEN ${col} IN ('invite-seats', 'invite-seats-blocked') THEN 'invite'
-  WHEN substr(${col}, 1, 5) = 'gate-' AND length(${col}) > 5 THEN 'feature_gate'
-  WHEN substr(${col}, 1, 6) = 'limit-' THEN 'limit_notice'
-  WHEN substr(${col}, 1, 10) = 'milestone-' THEN 'milestone'
-  ELSE 'other' END`;
 
 
 /**
@@ -214,23 +239,30 @@ const selfServeUpgrade = sql`u.source = 'self_serve' AND u.mrr_after_cents > u.m
 
 /**
  * The self-serve upgrade rate's one definition (DESIGN.md), as SQL over [lo, hi): the accounts
- * shown a prompt in the period (`eligible`), and those of them that upgraded self-serve in it
- * (`upgraded`). A range of whole UTC days reads the roll-up of accounts shown a prompt per day
- * (current once `refreshPromptDaily` has run); any other range reads the impressions themselves.
+ * shown a prompt (an impression) in the period (`eligible`), and those of them that upgraded
+ * self-serve in it (`upgraded`). The whole UTC days of the range read the roll-ups (current once
+ * `refreshPromptDaily` has run): `prompt_shown_counts` counts each account once, on its first
+ * day in the range; a part-day at either end reads that part's impressions (by prompt, through
+ * the prompt index) and adds the accounts not already counted.
  */
 function selfServeCountsSql(lo: number, hi: number): SQL {
-  const wholeDays = lo % DAY_MS === 0 && hi % DAY_MS === 0;
-  const shownIn = (account: SQL) =>
-    wholeDays
-      ? sql`EXISTS (SELECT 1 FROM prompt_account_days d WHERE d.account_id = ${account} AND d.day >= ${lo} AND d.day < ${hi})`
-      : sql`EXISTS (SELECT 1 FROM prompt_events e WHERE e.account_id = ${account} AND e.type = 'impression' AND e.prompt_id IS NOT NULL AND e.timestamp >= ${lo} AND e.timestamp < ${hi})`;
-  const eligible = wholeDays
-    ? sql`SELECT count(DISTINCT account_id) FROM prompt_account_days WHERE day >= ${lo} AND day < ${hi}`
-    : sql`SELECT count(DISTINCT account_id) FROM prompt_events WHERE type = 'impression' AND prompt_id IS NOT NULL AND timestamp >= ${lo} AND timestamp < ${hi}`;
+  let dlo = Math.ceil(lo / DAY_MS) * DAY_MS;
+  let dhi = Math.floor(hi / DAY_MS) * DAY_MS;
+  if (dlo >= dhi) dlo = dhi = hi; // no whole day: the range is all part-day
+  const part = (a: number, b: number) =>
+    sql`SELECT e.account_id FROM prompt_events e
+        WHERE e.prompt_id IN (SELECT DISTINCT prompt_id FROM prompt_day_totals WHERE day >= ${Math.floor(a / DAY_MS) * DAY_MS} AND day < ${b})
+          AND e.type = 'impression' AND e.timestamp >= ${a} AND e.timestamp < ${b}`;
+  // accounts shown a prompt in the part-days at the ends and not on a whole day of the range
+  const parts = sql`SELECT account_id FROM (${part(lo, Math.min(dlo, hi))} UNION ${part(Math.max(dhi, lo), hi)}) x
+    WHERE NOT EXISTS (SELECT 1 FROM prompt_shown_days d WHERE d.kind = '' AND d.account_id = x.account_id AND d.day >= ${dlo} AND d.day < ${dhi})`;
   return sql`
-    SELECT (${eligible}) AS eligible,
+    WITH parts AS (${parts})
+    SELECT (SELECT coalesce(sum(accounts), 0) FROM prompt_shown_counts WHERE kind = '' AND day >= ${dlo} AND day < ${dhi} AND prev_day < ${dlo})
+             + (SELECT count(*) FROM parts) AS eligible,
            (SELECT count(DISTINCT u.account_id) FROM mrr_ledger u WHERE u.at >= ${lo} AND u.at < ${hi} AND ${selfServeUpgrade}
-              AND ${shownIn(sql`u.account_id`)}) AS upgraded`;
+              AND (EXISTS (SELECT 1 FROM prompt_shown_days d WHERE d.kind = '' AND d.account_id = u.account_id AND d.day >= ${dlo} AND d.day < ${dhi})
+                   OR u.account_id IN (SELECT account_id FROM parts))) AS upgraded`;
 }
 
 type SelfServeCounts = { upgraded_accounts: number; eligible_accounts: number; rate: number | null };
@@ -247,7 +279,7 @@ const selfServeFrom = (row: Record<string, unknown> | undefined): SelfServeCount
  * @example await selfServeCounts(db, Date.UTC(2026, 3, 6), Date.UTC(2026, 3, 9)) // { upgraded_accounts: 2, eligible_accounts: 3, rate: 0.67 }
  */
 async function selfServeCounts(db: Db, from: number, to: number): Promise<SelfServeCounts> {
-  if (from % DAY_MS === 0 && to % DAY_MS === 0) await refreshPromptDaily(db);
+  await refreshPromptDaily(db);
   const [rows] = await sqlBatch(db, [selfServeCountsSql(from, to)]);
   return selfServeFrom(rows?.[0]);
 }
@@ -265,13 +297,13 @@ export async function upgradeRates(db: Db, interval: 'day' | 'week' | 'month', s
   const k = sql`(SELECT CAST(key AS INTEGER) AS b, json_extract(value, '$[0]') AS lo, json_extract(value, '$[1]') AS hi
                  FROM json_each(${JSON.stringify(starts.slice(0, -1).map((lo, i) => [lo, starts[i + 1]]))}))`;
   // An account counts as upgraded in a bucket when it upgraded self-serve and was shown a prompt in that bucket.
-  // prompt_account_days has one row per day and account, so a day's eligible accounts are its rows.
   const shown = (lo: SQL, hi: SQL) =>
-    sql`EXISTS (SELECT 1 FROM prompt_account_days d WHERE d.account_id = u.account_id AND d.day >= ${lo} AND d.day < ${hi})`;
+    sql`EXISTS (SELECT 1 FROM prompt_shown_days d WHERE d.kind = '' AND d.account_id = u.account_id AND d.day >= ${lo} AND d.day < ${hi})`;
+  // A bucket's eligible accounts: prompt_shown_days rows in it that are their account's first day in it, as counted.
   const [eligible = [], ups = [], totals = [], shownKinds = [], kinds = []] = await sqlBatch(db, [
     sql`
-      SELECT k.b AS b, count(DISTINCT d.account_id) AS n
-      FROM ${k} k JOIN prompt_account_days d ON d.day >= k.lo AND d.day < k.hi GROUP BY k.b`,
+      SELECT k.b AS b, sum(c.accounts) AS n
+      FROM ${k} k JOIN prompt_shown_counts c ON c.kind = '' AND c.day >= k.lo AND c.day < k.hi AND c.prev_day < k.lo GROUP BY k.b`,
     sql`
       SELECT k.b AS b, count(DISTINCT u.account_id) AS n
       FROM ${k} k JOIN mrr_ledger u ON u.at >= k.lo AND u.at < k.hi AND ${selfServeUpgrade}
@@ -279,8 +311,8 @@ export async function upgradeRates(db: Db, interval: 'day' | 'week' | 'month', s
       GROUP BY k.b`,
     selfServeCountsSql(from, to),
     sql`
-      SELECT ${promptKind(sql`prompt_id`)} AS kind, count(DISTINCT account_id) AS n
-      FROM prompt_daily WHERE day >= ${from} AND day < ${to} AND impressions > 0 GROUP BY 1`,
+      SELECT kind, sum(accounts) AS n FROM prompt_shown_counts
+      WHERE kind <> '' AND day >= ${from} AND day < ${to} AND prev_day < ${from} GROUP BY kind`,
     sql`
       SELECT ${promptKind(sql`prompt_id`)} AS kind, count(*) AS n, count(DISTINCT account_id) AS accounts, sum(mrr_after_cents - mrr_before_cents) AS cents
       FROM mrr_ledger u WHERE at >= ${from} AND at < ${to} AND ${selfServeUpgrade} GROUP BY 1`,
