@@ -56,107 +56,108 @@ export const adminAccountsQuerySchema = z.strictObject({
 
 export const accountIdParam = id;
 
+const rate = z.number().nullable();
+
 /** One step of a prompt's funnel, per variant. `*_rate` is the conversion from the step before (null when it had none). */
-export interface FunnelRow {
-  prompt_id: string;
-  kind: string | null;
-  experiment_id: string | null;
-  variant_id: string | null;
-  impressions: number;
-  clicks: number;
-  previews: number;
-  upgrades: number;
-  expansion_mrr_cents: number;
-  click_rate: number | null;
-  preview_rate: number | null;
+const funnelRowSchema = z.object({
+  prompt_id: z.string(),
+  kind: z.string().nullable(),
+  experiment_id: z.string().nullable(),
+  variant_id: z.string().nullable(),
+  impressions: z.number(),
+  clicks: z.number(),
+  previews: z.number(),
+  upgrades: z.number(),
+  expansion_mrr_cents: z.number(),
+  click_rate: rate,
+  preview_rate: rate,
   /** upgrades ÷ previews: a step of the funnel, not the self-serve upgrade rate. */
-  upgrades_per_preview: number | null;
-}
+  upgrades_per_preview: rate,
+});
+export type FunnelRow = z.output<typeof funnelRowSchema>;
 
-export interface FunnelResponse {
-  from: string;
-  to: string;
-  previews_rule: string;
-  rates_rule: string;
-  rows: FunnelRow[];
-}
-
-interface UpgradeBucket {
-  start: string;
-  eligible_accounts: number;
-  upgraded_accounts: number;
-  rate: number | null;
-}
-
-export interface UpgradesResponse {
-  from: string;
-  to: string;
-  interval: 'day' | 'week' | 'month';
-  series: UpgradeBucket[];
-  total: { eligible_accounts: number; upgraded_accounts: number; rate: number | null };
-  by_kind: UpgradesByKind[];
-  by_kind_rule: string;
-  /** The playbooks' healthy self-serve upgrade rate per month (3–7%), for reference. */
-  benchmark: { low: number; high: number; interval: 'month' };
-}
+/** `GET /v1/admin/analytics/funnel` answer (JSON; CSV of `rows` with `Accept: text/csv`). */
+export const funnelSchema = z.object({ from: z.string(), to: z.string(), previews_rule: z.string(), rates_rule: z.string(), rows: z.array(funnelRowSchema) });
+export type FunnelResponse = z.output<typeof funnelSchema>;
 
 /** Self-serve upgrades by the kind of prompt clicked before them, as a rate of the accounts shown that kind. */
-export interface UpgradesByKind {
-  kind: string;
+const upgradesByKindSchema = z.object({
+  kind: z.string(),
   /** Accounts shown a prompt of this kind in the period; null for `no_prompt`. */
-  accounts_shown: number | null;
-  upgraded_accounts: number;
-  rate: number | null;
-  upgrades: number;
-  expansion_mrr_cents: number;
-}
+  accounts_shown: z.number().nullable(),
+  upgraded_accounts: z.number(),
+  rate,
+  upgrades: z.number(),
+  expansion_mrr_cents: z.number(),
+});
+export type UpgradesByKind = z.output<typeof upgradesByKindSchema>;
 
-interface PromptHistoryEvent {
-  timestamp: string;
-  user_id: string;
-  session_id: string;
-  type: string;
-  prompt_id: string | null;
-  variant_id: string | null;
-  experiment_id: string | null;
-  feature_id: string | null;
-}
+/** `GET /v1/admin/analytics/upgrades` answer (JSON; CSV of the series, or of `by_kind` with `by=kind`). */
+export const upgradesSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  interval: z.enum(['day', 'week', 'month']),
+  series: z.array(z.object({ start: z.string(), eligible_accounts: z.number(), upgraded_accounts: z.number(), rate })),
+  total: z.object({ eligible_accounts: z.number(), upgraded_accounts: z.number(), rate }),
+  by_kind: z.array(upgradesByKindSchema),
+  by_kind_rule: z.string(),
+  /** The playbooks' healthy self-serve upgrade rate per month (3–7%), for reference. */
+  benchmark: z.object({ low: z.number(), high: z.number(), interval: z.literal('month') }),
+});
+export type UpgradesResponse = z.output<typeof upgradesSchema>;
 
-export interface PromptHistoryRow {
-  user_id: string;
-  prompt_id: string;
-  kind: string | null;
-  impressions: number;
-  clicks: number;
-  dismisses: number;
-  snoozes: number;
-  first_seen_at: string | null;
-  last_seen_at: string | null;
-  last_event_at: string;
-}
+const promptHistoryRowSchema = z.object({
+  user_id: z.string(),
+  prompt_id: z.string(),
+  kind: z.string().nullable(),
+  impressions: z.number(),
+  clicks: z.number(),
+  dismisses: z.number(),
+  snoozes: z.number(),
+  first_seen_at: z.string().nullable(),
+  last_seen_at: z.string().nullable(),
+  last_event_at: z.string(),
+});
+export type PromptHistoryRow = z.output<typeof promptHistoryRowSchema>;
 
-export interface PromptHistoryResponse {
-  account_id: string;
-  from: string;
-  to: string;
-  prompts: PromptHistoryRow[];
-  events: PromptHistoryEvent[];
-}
+/** `GET /v1/admin/accounts/{id}/prompt-history` answer (JSON; CSV of `prompts`). */
+export const promptHistorySchema = z.object({
+  account_id: z.string(),
+  from: z.string(),
+  to: z.string(),
+  prompts: z.array(promptHistoryRowSchema),
+  events: z.array(
+    z.object({
+      timestamp: z.string(),
+      user_id: z.string(),
+      session_id: z.string(),
+      type: z.string(),
+      prompt_id: z.string().nullable(),
+      variant_id: z.string().nullable(),
+      experiment_id: z.string().nullable(),
+      feature_id: z.string().nullable(),
+    }),
+  ),
+});
+export type PromptHistoryResponse = z.output<typeof promptHistorySchema>;
 
-export interface AdminAccount {
-  account_id: string;
-  name: string;
-  plan_id: string;
-  status: string;
-  seats: number;
-  score: number | null;
-  band: PqaBandId | null;
-  entered_band_at: string | null;
-  top_signals: string[];
-  computed_at: string | null;
+const adminAccountSchema = z.object({
+  account_id: z.string(),
+  name: z.string(),
+  plan_id: z.string(),
+  status: z.string(),
+  seats: z.number(),
+  score: z.number().nullable(),
+  band: z.enum(PQA_BAND_IDS).nullable(),
+  entered_band_at: z.string().nullable(),
+  top_signals: z.array(z.string()),
+  computed_at: z.string().nullable(),
   /** Where the routing rules send the account: self-serve, a CSM or sales. */
-  route: 'self_serve' | 'csm' | 'sales';
-}
+  route: z.enum(['self_serve', 'csm', 'sales']),
+});
+export type AdminAccount = z.output<typeof adminAccountSchema>;
+/** `GET /v1/admin/accounts` answer (JSON; CSV of the accounts). */
+export const adminAccountsSchema = z.object({ accounts: z.array(adminAccountSchema) });
 
 const UPGRADE_REQUEST_STATUSES = ['open', 'approved', 'declined'] as const;
 

@@ -3,17 +3,11 @@
  * Route groups carry their own credentials; errors all leave through `errorResponse`.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
 import { configProblems, isProduction } from './config';
 import type { AppEnv, Env } from './env';
 import { ApiError, errorResponse } from './errors';
 import { consumeIngest } from './ingest';
-import { adminKey, secretKey, userToken } from './middleware/auth';
-import { widgetCors } from './middleware/cors';
-import { limitAuthFailures } from './middleware/authFailures';
-import { rateLimit } from './middleware/rateLimit';
 import { accountRoutes } from './routes/accounts';
-import { adminCsrf } from './middleware/csrf';
 import { loginRoutes } from './routes/login';
 import { sessionRoutes } from './routes/session';
 import { adminAccountRoutes, analyticsRoutes } from './routes/analytics';
@@ -52,16 +46,8 @@ import { scheduled } from './scheduled';
  * The worker's routes. Development-only routes (`/demo`, `/v1/admin/dev/*`) are registered only
  * when `devRoutes` is set, so in production they do not exist at all (404, like any unknown path).
  */
-/** Paths whose routes are declared with their group's auth (worker/routes/groups.ts), skipped by the remaining legacy globs. */
-const declaredPaths = (app: OpenAPIHono<AppEnv>) => {
-  let res: RegExp[] | null = null;
-  return (path: string) =>
-    (res ??= app.openAPIRegistry.definitions.flatMap((d) => (d.type === 'route' ? [new RegExp(`^${d.route.path.replace(/\{\w+\}/g, '[^/]+')}$`)] : []))).some((re) => re.test(path));
-};
-
 function buildApp({ devRoutes }: { devRoutes: boolean }) {
   const app = new OpenAPIHono<AppEnv>();
-  const isDeclared = declaredPaths(app);
   app.use('*', async (c, next) => {
     c.set('now', Date.now());
     // Fail closed: an unsafe production configuration serves nothing but the health check's list of problems.
@@ -76,18 +62,7 @@ function buildApp({ devRoutes }: { devRoutes: boolean }) {
   app.onError(errorResponse);
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route ${c.req.method} ${c.req.path}.`, details: [] } }, 404));
 
-  // Per-credential limits (429 with Retry-After), counted after authentication; see middleware/rateLimit.ts.
-  const hostLimit = rateLimit({ scope: 'secret key', limitVar: 'LADDER_RATE_LIMIT_HOST', defaultLimit: 60_000, key: () => 'host' });
-  const widgetLimit = rateLimit({ scope: 'user', limitVar: 'LADDER_RATE_LIMIT_WIDGET', defaultLimit: 1_200, key: (c) => `${c.get('user').acct}\u0000${c.get('user').sub}` });
-  // Beside the per-user limit: all the users of one account together, so one account cannot flood D1 writes.
-  const widgetAccountLimit = rateLimit({ scope: 'account', limitVar: 'LADDER_RATE_LIMIT_ACCOUNT', defaultLimit: 6_000, key: (c) => c.get('user').acct });
-  const adminLimit = rateLimit({ scope: 'admin key', limitVar: 'LADDER_RATE_LIMIT_ADMIN', defaultLimit: 6_000, key: () => 'admin' });
-  const guessing = limitAuthFailures();
-  // Dashboard and admin (admin key or session cookie), login and logout excepted; a cookie-authenticated write
-  // must also pass the CSRF check.
-  const unlessDeclared = (mw: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> => async (c, next) => (isDeclared(c.req.path) ? next() : mw(c, next));
-  app.use('/v1/admin/*', ...[guessing, adminKey(), adminLimit, adminCsrf()].map(unlessDeclared));
-
+  // Every router is made by its credential's factory (routes/groups.ts): the group sets the auth, so no path list does.
   // Public: no credential.
   app.route('/v1', healthRoutes);
   app.route('/', openapiRoutes(() => app));

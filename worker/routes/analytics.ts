@@ -3,21 +3,25 @@
  * time, per-account prompt history and the accounts list with PQA. Each reads its query, checks
  * the range and answers JSON, or CSV with `Accept: text/csv`; the SQL is in worker/analytics.ts.
  */
-import { Hono, type Context } from 'hono';
+import type { Context } from 'hono';
+import { z } from 'zod';
 import {
   accountIdParam,
   adminAccountsQuerySchema,
+  adminAccountsSchema,
   funnelQuerySchema,
+  funnelSchema,
   promptHistoryQuerySchema,
+  promptHistorySchema,
   upgradesQuerySchema,
+  upgradesSchema,
 } from '../../shared/analyticsSchemas';
 import { DAY_MS } from '../../shared/time';
 import { toCsv } from '../../shared/csv';
 import { adminAccounts, bucketStarts, MAX_BUCKETS, promptFunnel, promptHistory, upgradeRates } from '../analytics';
 import { database, laggingReads } from '../db';
-import type { AppEnv } from '../env';
-import { ApiError, notFound, validate } from '../errors';
-import { readQuery } from '../middleware/body';
+import { ApiError, notFound } from '../errors';
+import { adminRouter, jsonOrCsv, route } from './groups';
 
 // ---------------------------------------------------------------- ranges and CSV
 
@@ -47,16 +51,32 @@ const funnelColumns = ['prompt_id', 'kind', 'experiment_id', 'variant_id', 'impr
 const upgradeColumns = ['start', 'eligible_accounts', 'upgraded_accounts', 'rate'] as const;
 const byKindColumns = ['kind', 'accounts_shown', 'upgraded_accounts', 'rate', 'upgrades', 'expansion_mrr_cents'] as const;
 
-/** `GET /v1/admin/analytics/funnel` and `GET /v1/admin/analytics/upgrades`. */
-export const analyticsRoutes = new Hono<AppEnv>()
-  .get('/funnel', async (c) => {
-    const q = readQuery(c, funnelQuerySchema);
+const getFunnel = route({
+  method: 'get',
+  path: '/funnel',
+  summary: 'Impressions, clicks, upgrade previews and upgrades per prompt and variant, with step conversion (JSON, or CSV with Accept: text/csv)',
+  request: { query: funnelQuerySchema },
+  responses: { 200: jsonOrCsv(funnelSchema, 'The funnel per prompt and variant') },
+});
+
+const getUpgrades = route({
+  method: 'get',
+  path: '/upgrades',
+  summary: 'Self-serve upgrade rate per day, week or month: accounts shown a prompt that upgraded self-serve ÷ accounts shown a prompt, plus upgrades by prompt kind (JSON, or CSV)',
+  request: { query: upgradesQuerySchema },
+  responses: { 200: jsonOrCsv(upgradesSchema, 'The rate per bucket, the total and by prompt kind') },
+});
+
+/** `GET /v1/admin/analytics/funnel` and `GET /v1/admin/analytics/upgrades`. Mounted at `/v1/admin/analytics`. */
+export const analyticsRoutes = adminRouter()
+  .openapi(getFunnel, async (c) => {
+    const q = c.req.valid('query');
     const { from, to } = dayRange(q, c.get('now'));
     const body = await promptFunnel(laggingReads(c.env.DB), { from, to, promptId: q.prompt_id ?? null });
     return respond(c, body, body.rows, funnelColumns, 'funnel');
   })
-  .get('/upgrades', async (c) => {
-    const q = readQuery(c, upgradesQuerySchema);
+  .openapi(getUpgrades, async (c) => {
+    const q = c.req.valid('query');
     const days = dayRange(q, c.get('now'), q.interval === 'month' ? 365 : q.interval === 'week' ? 12 * 7 : 30);
     const starts = bucketStarts(q.interval, days.from, days.to);
     if (starts.length - 1 > MAX_BUCKETS) throw rangeError(`at most ${MAX_BUCKETS} ${q.interval}s`);
@@ -70,16 +90,33 @@ export const analyticsRoutes = new Hono<AppEnv>()
 const historyColumns = ['user_id', 'prompt_id', 'kind', 'impressions', 'clicks', 'dismisses', 'snoozes', 'first_seen_at', 'last_seen_at', 'last_event_at'] as const;
 const accountColumns = ['account_id', 'name', 'plan_id', 'status', 'seats', 'score', 'band', 'entered_band_at', 'top_signals', 'computed_at', 'route'] as const;
 
-/** `GET /v1/admin/accounts` (with PQA) and `GET /v1/admin/accounts/:id/prompt-history`. */
-export const adminAccountRoutes = new Hono<AppEnv>()
-  .get('/', async (c) => {
-    const q = readQuery(c, adminAccountsQuerySchema);
+const listAccounts = route({
+  method: 'get',
+  path: '/',
+  summary: 'Accounts with their PQA score, band and signals, filterable (JSON, or CSV)',
+  request: { query: adminAccountsQuerySchema },
+  responses: { 200: jsonOrCsv(adminAccountsSchema, 'The accounts') },
+});
+
+const getPromptHistory = route({
+  method: 'get',
+  path: '/{id}/prompt-history',
+  summary: 'Which prompts each user of an account saw, clicked, dismissed or snoozed, and when (JSON, or CSV)',
+  request: { params: z.strictObject({ id: accountIdParam }), query: promptHistoryQuerySchema },
+  responses: { 200: jsonOrCsv(promptHistorySchema, "The account's prompt history") },
+  errors: ['account_not_found'],
+});
+
+/** `GET /v1/admin/accounts` (with PQA) and `GET /v1/admin/accounts/{id}/prompt-history`. Mounted at `/v1/admin/accounts`. */
+export const adminAccountRoutes = adminRouter()
+  .openapi(listAccounts, async (c) => {
+    const q = c.req.valid('query');
     const accounts = await adminAccounts(laggingReads(c.env.DB), database(c.env.DB), q);
     return respond(c, { accounts }, accounts, accountColumns, 'accounts');
   })
-  .get('/:id/prompt-history', async (c) => {
-    const accountId = validate(accountIdParam, c.req.param('id'), ['id']);
-    const q = readQuery(c, promptHistoryQuerySchema);
+  .openapi(getPromptHistory, async (c) => {
+    const accountId = c.req.valid('param').id;
+    const q = c.req.valid('query');
     const to = q.to ?? c.get('now') + 1;
     const from = q.from ?? to - 90 * DAY_MS;
     if (from >= to) throw rangeError('must be before to');
