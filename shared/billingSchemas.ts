@@ -215,7 +215,6 @@ export const downgradePreviewResultSchema = z.object({
   losing: z.object({ features: z.array(z.string()), limits: z.record(z.string(), z.object({ from: z.number().nullable(), to: z.number().nullable() })) }),
   over_limit: z.array(z.object({ metric: z.string(), used: z.number(), limit: z.number() })),
 });
-export type DowngradePreview = z.output<typeof downgradePreviewResultSchema>;
 
 /** `POST /v1/widget/downgrade` and `POST /v1/widget/cancel` answer: the change waits for the period end. */
 export const scheduledResultSchema = z.object({ status: z.literal('scheduled'), kind: z.enum(['downgrade', 'cancel']), effective_at: z.string() });
@@ -236,7 +235,6 @@ export const cancelOfferResultSchema = z.object({
     message: z.string(),
   }),
 });
-export type CancelOffer = z.output<typeof cancelOfferResultSchema>['offer'];
 
 /** `POST /v1/widget/cancel/accept` answer. */
 export const acceptResultSchema = z.object({

@@ -267,8 +267,6 @@ export const tokenRequestSchema = z.strictObject({
 export const batchResultSchema = z.object({ accepted: z.number().int(), duplicates: z.number().int() });
 /** `POST /v1/usage` and `POST /v1/track` answer (202) with LADDER_INGEST=queue: the events validated and queued. */
 export const queuedResultSchema = z.object({ queued: z.number().int() });
-/** `POST /v1/widget/events` answer. */
-export const widgetEventsResultSchema = batchResultSchema;
 /** `POST /v1/check` and `GET /v1/entitlements/{accountId}/{key}` answer: a metric's room, or a feature's entitlement. */
 export const checkResultSchema = z.object({
   allowed: z.boolean(),

@@ -1,25 +1,8 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import type { z } from 'zod';
 import { eventTimeProblems } from '../../shared/schemas';
-import { ApiError, validate } from '../errors';
+import { ApiError } from '../errors';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
-
-/**
- * Read the request's JSON body (at most 1 MiB, else 413) and validate it with `schema`.
- * Malformed JSON is a 400 `invalid_json`; a schema failure a 400 naming each field.
- * @example const batch = await readJson(c, usageBatchSchema);
- */
-export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
-  const raw = await readBodyText(c);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new ApiError('invalid_json', 'The body must be a JSON document.', [{ path: '', message: raw ? 'malformed JSON' : 'empty body' }]);
-  }
-  return validate(schema, parsed);
-}
 
 /**
  * Route middleware for an operation with a JSON body (added by worker/routes/groups.ts): reads
@@ -88,7 +71,3 @@ export function checkEventTimes(events: { timestamp?: number | undefined }[], no
   if (problems.length) throw new ApiError('validation_failed', 'The request is not valid; nothing was recorded.', problems);
 }
 
-/** Validate the query string with `schema` (strict, so unknown parameters are refused). */
-export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
-  return validate(schema, c.req.query());
-}
