@@ -184,23 +184,46 @@ export function parsePromptId(id: string): PromptInstance | null {
   return Number.isInteger(value) && value >= 1 && value <= 100 ? { kind: 'limit_notice', metric, threshold: value } : null;
 }
 
-type Budget = 'block' | 'soft' | 'feature';
+/** Which session budget a prompt draws from: blocks from none. */
+export type Budget = 'block' | 'soft' | 'feature';
 
-interface Candidate {
+/** A prompt the caps let show, before the session budgets. */
+export interface Candidate {
   prompt: RenderedPrompt;
   budget: Budget;
+}
+
+/**
+ * A user's prompt history as the caps read it: the user's events (oldest first) grouped by
+ * what caps count together — a metric's soft limit notices, else one prompt id (`capKeyOf`);
+ * blocks are in no group. `eligiblePrompts` builds it from `input.history` (`capHistoryOf`); the
+ * rule simulator carries it forward event by event instead of rebuilding it at every moment.
+ */
+export interface CapHistory {
+  eventsByCapKey: ReadonlyMap<string, readonly PromptHistoryEvent[]>;
+}
+
+export interface CandidateOptions {
+  /** false: prompts carry empty copy (the rule simulator counts prompts and never reads it). Default true. */
+  copy?: boolean;
 }
 
 interface Context {
   input: PromptEngineInput;
   /** History grouped by what caps count together: a metric's limit notices, else one prompt id. */
   eventsByCapKey: ReadonlyMap<string, readonly PromptHistoryEvent[]>;
+  copy: boolean;
 }
 
 /** All thresholds of one metric's soft limit notices share their caps. */
 const limitCapKey = (metric: string) => `limit:${metric}`;
 
-function capKeyOf(promptId: string, definitions: readonly PromptDefinition[]): string | null {
+/**
+ * The group of prompt events whose caps count together: a metric's soft limit notices share
+ * one, every other prompt id is its own; null for a block (never capped).
+ * @example capKeyOf('limit-api_calls-90', defaultPrompts) // 'limit:api_calls'
+ */
+export function capKeyOf(promptId: string, definitions: readonly PromptDefinition[]): string | null {
   const instance = parsePromptId(promptId);
   if (instance?.kind !== 'limit_notice') return promptId;
   // a block is not capped, and its showings do not use up the metric's soft notices
@@ -298,10 +321,12 @@ function render(
   ctx: Context,
   def: PromptDefinition,
   instance: PromptInstance,
-  vars: CopyVars,
+  varsOf: () => CopyVars,
   extra: Pick<RenderedPrompt, 'metric' | 'threshold' | 'feature_id' | 'blocking'>,
 ): RenderedPrompt {
   const id = promptIdFor(instance);
+  if (!ctx.copy) return { id, definition_id: def.id, kind: def.kind, ...extra, title: '', body: '', cta_label: '', secondary_label: '' };
+  const vars = varsOf();
   const copy = ctx.input.copy_overrides?.[id] ?? ctx.input.copy_overrides?.[def.id] ?? def.copy;
   const { locale } = ctx.input;
   // on the top plan (or with its limit unknown) the sentences about the next plan are left out
@@ -356,9 +381,8 @@ function limitNotices(ctx: Context): Candidate[] {
       firstShowingExempt: true,
     };
     if (!blocking && !withinCaps(events, def.caps, input.now, input.session_id, count)) continue;
-    const vars = meterVars(input, meter);
     out.push({
-      prompt: render(ctx, def, instance, vars, { metric: meter.metric, threshold, blocking }),
+      prompt: render(ctx, def, instance, () => meterVars(input, meter), { metric: meter.metric, threshold, blocking }),
       budget: blocking ? 'block' : 'soft',
     });
   }
@@ -389,11 +413,11 @@ function featureGates(ctx: Context): Candidate[] {
     if (!def) continue;
     const instance = { kind: 'feature_gate', feature_id: featureId } as const;
     if (!withinCapsForGood(ctx, promptIdFor(instance), def.caps)) continue;
-    const vars = {
+    const vars = () => ({
       ...planVars(input),
       feature: feature.name,
       next_plan: requiredPlanName(feature, input.next_plan),
-    };
+    });
     out.push({
       prompt: render(ctx, def, instance, vars, { feature_id: featureId, blocking: false }),
       budget: 'feature',
@@ -408,7 +432,7 @@ function invites(ctx: Context): Candidate[] {
   const { used, limit } = input.seats;
   if (!def || limit === null) return [];
   const pct = usagePct(used, limit);
-  const vars = { ...planVars(input), used, limit, pct };
+  const vars = () => ({ ...planVars(input), used, limit, pct });
   if (input.invite_blocked) {
     const instance = { kind: 'invite', blocking: true } as const;
     return [{ prompt: render(ctx, def, instance, vars, { blocking: true }), budget: 'block' }];
@@ -444,9 +468,8 @@ function milestones(ctx: Context): Candidate[] {
     if (!def) continue;
     const instance = { kind: 'milestone', metric: meter.metric, milestone } as const;
     if (!withinCapsForGood(ctx, promptIdFor(instance), def.caps)) continue;
-    const vars = meterVars(input, meter);
     out.push({
-      prompt: render(ctx, def, instance, vars, { metric: meter.metric, blocking: false }),
+      prompt: render(ctx, def, instance, () => meterVars(input, meter), { metric: meter.metric, blocking: false }),
       budget: 'soft',
     });
   }
@@ -475,7 +498,7 @@ function forecasts(ctx: Context, limitNoticeMetrics: ReadonlySet<string>): Candi
     if (!withinCaps(ctx.eventsByCapKey.get(promptId) ?? [], def.caps, input.now, input.session_id, count)) continue;
     const days = meter.days_to_limit ?? Math.max(0, Math.floor((at - input.now) / DAY));
     out.push({
-      prompt: render(ctx, def, instance, { ...meterVars(input, meter), date: at, days }, { metric: meter.metric, blocking: false }),
+      prompt: render(ctx, def, instance, () => ({ ...meterVars(input, meter), date: at, days }), { metric: meter.metric, blocking: false }),
       budget: 'soft',
     });
   }
@@ -512,35 +535,54 @@ const byDisplayOrder = (a: RenderedPrompt, b: RenderedPrompt) =>
  * // { prompts: [{ id: 'limit-api_calls-90', kind: 'limit_notice', threshold: 90, blocking: false, … }], session_prompts_left: 1 }
  */
 export function eligiblePrompts(input: PromptEngineInput): EligiblePrompts {
-  const global = { ...defaultGlobalCaps, ...input.global };
   const history = input.history
     .filter((e) => e.user_id === input.user_id)
     .sort((a, b) => a.timestamp - b.timestamp);
+  const sessionImpressions: string[] = [];
+  for (const e of history) if (e.session_id === input.session_id && e.type === 'impression') sessionImpressions.push(e.prompt_id);
+  return withinSessionBudget(input, promptCandidates(input, capHistoryOf(input.definitions, history)), sessionImpressions);
+}
+
+/**
+ * The history grouped as the caps read it, from a user's events already filtered to the user
+ * and sorted oldest first.
+ */
+export function capHistoryOf(definitions: readonly PromptDefinition[], history: readonly PromptHistoryEvent[]): CapHistory {
   const eventsByCapKey = new Map<string, PromptHistoryEvent[]>();
   for (const e of history) {
-    const key = capKeyOf(e.prompt_id, input.definitions);
+    const key = capKeyOf(e.prompt_id, definitions);
     if (key === null) continue;
     const list = eventsByCapKey.get(key);
     if (list) list.push(e);
     else eventsByCapKey.set(key, [e]);
   }
-  const ctx: Context = { input, eventsByCapKey };
+  return { eventsByCapKey };
+}
+
+/**
+ * The prompts the triggers and frequency caps let show now, in display order, before the
+ * session budgets (`withinSessionBudget`). `input.history` is not read: `history` stands for it.
+ */
+export function promptCandidates(input: PromptEngineInput, history: CapHistory, options: CandidateOptions = {}): Candidate[] {
+  const ctx: Context = { input, eventsByCapKey: history.eventsByCapKey, copy: options.copy ?? true };
   const notices = limitNotices(ctx);
   const noticeMetrics = new Set(notices.filter((c) => (c.prompt.threshold ?? 0) >= FORECAST_QUIET_FROM).map((c) => c.prompt.metric!));
-  const candidates = [...notices, ...forecasts(ctx, noticeMetrics), ...featureGates(ctx), ...invites(ctx), ...milestones(ctx)].sort(
+  return [...notices, ...forecasts(ctx, noticeMetrics), ...featureGates(ctx), ...invites(ctx), ...milestones(ctx)].sort(
     (a, b) => byDisplayOrder(a.prompt, b.prompt),
   );
+}
 
+/**
+ * Of the candidates, those the session budgets (`input.global`) and activation let show:
+ * `sessionImpressions` are the prompt ids this user was shown in this session (any order).
+ */
+export function withinSessionBudget(input: PromptEngineInput, candidates: readonly Candidate[], sessionImpressions: readonly string[]): EligiblePrompts {
   if (!input.activated) {
     return { prompts: candidates.filter((c) => c.budget === 'block').map((c) => c.prompt), session_prompts_left: 0 };
   }
-
+  const global = { ...defaultGlobalCaps, ...input.global };
   const shownThisSession: Record<Budget, Set<string>> = { block: new Set(), soft: new Set(), feature: new Set() };
-  for (const e of history) {
-    if (e.session_id === input.session_id && e.type === 'impression') {
-      shownThisSession[budgetOf(e.prompt_id, input.definitions)].add(e.prompt_id);
-    }
-  }
+  for (const id of sessionImpressions) shownThisSession[budgetOf(id, input.definitions)].add(id);
   const left: Record<Budget, number> = {
     block: Number.POSITIVE_INFINITY,
     soft: Math.max(global.max_soft_per_session - shownThisSession.soft.size, 0),

@@ -44,6 +44,12 @@ export interface ServeInput {
   history: readonly PromptHistoryEvent[];
   /** Impressions per prompt id this user has ever had. */
   lifetime: Readonly<Record<string, number>>;
+  /**
+   * The features of this session's gate hits in `history`, oldest first, when the caller keeps
+   * them already (the rule simulator, which passes the caps' history to the engine grouped);
+   * otherwise they are read from `history`.
+   */
+  session_gate_hits?: readonly string[];
   copy_overrides?: Readonly<Record<string, PromptCopy>>;
 }
 
@@ -63,7 +69,9 @@ export function historyWindow(events: readonly PromptHistoryEvent[], now: number
  * @example servePrompts(engineInputFor({ now, session_id: 's1', user_id: 'u1', …, history, lifetime: {} }))
  */
 export function engineInputFor(p: ServeInput): PromptEngineInput {
-  const gateHits = [...new Set(p.history.filter((h) => h.type === 'gate_hit' && h.session_id === p.session_id && h.feature_id).map((h) => h.feature_id!))];
+  const gateHits = [
+    ...new Set(p.session_gate_hits ?? p.history.filter((h) => h.type === 'gate_hit' && h.session_id === p.session_id && h.feature_id).map((h) => h.feature_id!)),
+  ];
   const seatsFull = p.seats.limit !== null && p.seats.used >= p.seats.limit;
   return {
     now: p.now,
