@@ -16,6 +16,11 @@
  *   Both are answered by asking the engine again with that one input changed, never by
  *   re-implementing a cap here.
  *
+ * Speed: each user's history is carried forward as the caps read it (`UserHistory`) rather than
+ * rebuilt at every moment, a moment's candidates (`promptCandidates`) serve both the budgeted and
+ * the unbudgeted answer, and no copy is rendered. `simulateByReplay` (shared/simulatorReplay.ts)
+ * is the straightforward replay this must equal exactly (simulator.test.ts).
+ *
  * The engine's input is built by `engineInputFor` (shared/promptInput.ts), the function the
  * worker builds it with: the same history window (the last 120 days, newest 5,000 events), the
  * session's gate hits read from that history, lifetime impression counts for the caps that hold
@@ -47,7 +52,7 @@
  *   plan and limits, features as the plan has them (trials are not replayed); experiment
  *   holdouts (who were shown nothing) replay as shown.
  */
-import { capKeyOf, promptCandidates, withinSessionBudget, type PromptHistoryEvent, type RenderedPrompt } from './promptEngine';
+import { DefinitionIndex, promptCandidates, withinSessionBudget, type PromptHistoryEvent, type RenderedPrompt } from './promptEngine';
 import { metricLimit, metricPeriod, SEATS_METRIC, type Period } from './entitlements';
 import { capPeriodMetric, engineInputFor, HISTORY_DAYS, HISTORY_LIMIT } from './promptInput';
 import { THRESHOLDS, usagePct } from './metering';
@@ -252,10 +257,15 @@ export class UsageBook {
       this.periods.set(metric.id, period);
       return period.start;
     }
-    const length = end - start;
-    let best: number | null = null;
-    for (const ps of this.counters.get(metric.id)?.keys() ?? []) if (ps <= t && t - ps < length && (best === null || ps > best)) best = ps;
-    return best ?? t;
+    return latestRunning(this.starts(metric.id, () => [...(this.counters.get(metric.id)?.keys() ?? [])]), t, end - start) ?? t;
+  }
+
+  /** Period starts named by stored usage, ascending, per metric (or '' for every billing-period counter). */
+  private startLists = new Map<string, number[]>();
+  private starts(key: string, list: () => number[]): number[] {
+    let sorted = this.startLists.get(key);
+    if (!sorted) this.startLists.set(key, (sorted = list().sort((a, b) => a - b)));
+    return sorted;
   }
 
   /**
@@ -275,12 +285,8 @@ export class UsageBook {
       return this.billing.start;
     }
     const length = end - start;
-    let best: number | null = null;
-    for (const [id, periods] of this.counters) {
-      if (this.metrics.get(id)?.reset !== 'billing_period') continue;
-      for (const ps of periods.keys()) if (ps <= t && t - ps < length && (best === null || ps > best)) best = ps;
-    }
-    return best ?? start - Math.ceil((start - t) / length) * length;
+    const all = this.starts('', () => [...this.counters].filter(([id]) => this.metrics.get(id)?.reset === 'billing_period').flatMap(([, periods]) => [...periods.keys()]));
+    return latestRunning(all, t, length) ?? start - Math.ceil((start - t) / length) * length;
   }
 
   /** The metric's use at `t`. */
@@ -304,6 +310,24 @@ export class UsageBook {
     const list = metric.kind === 'gauge' ? this.gauges.get(metricId) : this.counters.get(metricId)?.get(this.periodStartAt(metric, day + DAY - 1));
     return (list && lastOnOrBefore(list, day)?.[2]) ?? 0;
   }
+}
+
+/**
+ * Of period starts (ascending), the latest one at or before `t` whose period of `length` still
+ * runs at `t`, or null: only the latest start at or before `t` can be (binary search).
+ */
+function latestRunning(starts: readonly number[], t: number, length: number): number | null {
+  let lo = 0;
+  let hi = starts.length - 1;
+  let found: number | null = null;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (starts[mid]! <= t) {
+      found = starts[mid]!;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found !== null && t - found < length ? found : null;
 }
 
 /** The last entry on or before `day` (binary search). */
@@ -474,12 +498,9 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
   const { from, to, catalog } = history;
   const byRank = [...catalog.plans].sort((a, b) => a.rank - b.rank);
   const dayCount = Math.max(0, Math.ceil((to - from) / DAY));
-  const capKeys = new Map<string, string | null>();
-  const capKey = (promptId: string) => {
-    let key = capKeys.get(promptId);
-    if (key === undefined) capKeys.set(promptId, (key = capKeyOf(promptId, rules.definitions)));
-    return key;
-  };
+  const index = new DefinitionIndex(rules.definitions);
+  const capKey = (promptId: string) => index.capKey(promptId);
+  const unlimited = { index, global: NO_BUDGET };
   const prompts = new Map<string, PromptTally>();
   const definitionShown = new Map<string, { accounts: Distinct; users: Distinct }>();
   // per window day, and over the window in slot `dayCount`
@@ -568,7 +589,9 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
 
         seen.windowAt(e.timestamp);
         const input = engineInputFor({
-          ...base,
+          plan: base.plan,
+          next_plan: base.next_plan,
+          features: base.features,
           now: e.timestamp,
           session_id: e.session_id,
           user_id: userId,
@@ -588,15 +611,14 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
           lifetime,
         });
         const sessionImpressions = seen.sessionImpressions(e.session_id);
-        const candidates = promptCandidates(input, { eventsByCapKey: seen.caps }, { copy: false });
-        const budgeted = withinSessionBudget(input, candidates, sessionImpressions);
+        const candidates = promptCandidates(input, { eventsByCapKey: seen.caps }, { copy: false, index });
+        const budgeted = withinSessionBudget(input, candidates, sessionImpressions, { index });
         const result = budgeted.prompts;
         // Nothing can be held back while soft budget is left and no feature prompt competes for its own.
         const maybeCapped = budgeted.session_prompts_left === 0 || input.gate_hits_this_session.length > 0;
-        const unbudgetedInput = { ...input, global: NO_BUDGET };
-        const unbudgeted = maybeCapped ? withinSessionBudget(unbudgetedInput, candidates, sessionImpressions).prompts : result;
+        const unbudgeted = maybeCapped ? withinSessionBudget(input, candidates, sessionImpressions, unlimited).prompts : result;
         const undismissed = seen.dismissed
-          ? withinSessionBudget(unbudgetedInput, promptCandidates(input, { eventsByCapKey: seen.capsUndismissed }, { copy: false }), sessionImpressions).prompts
+          ? withinSessionBudget(input, promptCandidates(input, { eventsByCapKey: seen.capsUndismissed }, { copy: false, index }), sessionImpressions, unlimited).prompts
           : unbudgeted;
 
         let capped = false;
