@@ -58,8 +58,10 @@ import { capPeriodMetric, engineInputFor, HISTORY_DAYS, HISTORY_LIMIT } from './
 import { THRESHOLDS, usagePct } from './metering';
 import type { PromptDefinition, PromptKind } from './prompts';
 import type { Catalog, Plan } from './schemas';
+import { DAY_MS } from './time';
 
-export const DAY = 86_400_000;
+export { DAY_MS as DAY };
+
 
 /** Largest relative difference between replayed and stored impressions per prompt, under the rules in force. */
 export const REPRODUCTION_TOLERANCE = 0.05;
@@ -186,7 +188,7 @@ export interface SimulationResult {
   thresholds: ThresholdCrossings[];
 }
 
-const dayOf = (t: number) => Math.floor(t / DAY) * DAY;
+const dayOf = (t: number) => Math.floor(t / DAY_MS) * DAY_MS;
 const billingPeriod = (a: Pick<SimulatedAccount, 'period_start' | 'period_end'>) => ({ periodStart: a.period_start, periodEnd: a.period_end });
 
 /**
@@ -195,7 +197,7 @@ const billingPeriod = (a: Pick<SimulatedAccount, 'period_start' | 'period_end'>)
  * @example activatedAt({ events: ['core_feature_activated'], min_events: 1, min_age_days: 0 }, account) // 1793491200000
  */
 export function activatedAt(rule: ActivationRule, account: Pick<SimulatedAccount, 'created_at' | 'activation_events'>): number | null {
-  const aged = account.created_at + rule.min_age_days * DAY;
+  const aged = account.created_at + rule.min_age_days * DAY_MS;
   if (rule.min_events <= 0) return aged;
   const counted = account.activation_events.filter((e) => rule.events.includes(e.event)).map((e) => e.timestamp).sort((a, b) => a - b);
   const reached = counted[rule.min_events - 1];
@@ -298,7 +300,7 @@ export class UsageBook {
     if (!entry) return 0;
     const [day, start, end] = entry;
     if (day < dayOf(t)) return end;
-    const fraction = (t - day) / DAY;
+    const fraction = (t - day) / DAY_MS;
     if (metric.kind === 'gauge') return fraction < 0.5 ? start : end;
     return Math.round(start + (end - start) * fraction);
   }
@@ -307,7 +309,7 @@ export class UsageBook {
   closing(metricId: string, day: number): number {
     const metric = this.metrics.get(metricId);
     if (!metric) return 0;
-    const list = metric.kind === 'gauge' ? this.gauges.get(metricId) : this.counters.get(metricId)?.get(this.periodStartAt(metric, day + DAY - 1));
+    const list = metric.kind === 'gauge' ? this.gauges.get(metricId) : this.counters.get(metricId)?.get(this.periodStartAt(metric, day + DAY_MS - 1));
     return (list && lastOnOrBefore(list, day)?.[2]) ?? 0;
   }
 }
@@ -434,7 +436,7 @@ class UserHistory {
 
   /** Moves the window to what the worker loads at `now` (`historyWindow`); `now` never goes back. */
   windowAt(now: number) {
-    const since = now - HISTORY_DAYS * DAY;
+    const since = now - HISTORY_DAYS * DAY_MS;
     while (this.oldest < this.times.length && this.times[this.oldest]! < since) this.oldest += 1;
     this.lo = Math.max(this.oldest, this.times.length - HISTORY_LIMIT);
     if (this.lo === this.trimmedTo) return;
@@ -497,7 +499,7 @@ function inWindow(trail: Trail<string> | undefined, lo: number): readonly string
 export function simulate(history: SimulationHistory, rules: SimulationRules): SimulationResult {
   const { from, to, catalog } = history;
   const byRank = [...catalog.plans].sort((a, b) => a.rank - b.rank);
-  const dayCount = Math.max(0, Math.ceil((to - from) / DAY));
+  const dayCount = Math.max(0, Math.ceil((to - from) / DAY_MS));
   const index = new DefinitionIndex(rules.definitions);
   const capKey = (promptId: string) => index.capKey(promptId);
   const unlimited = { index, global: NO_BUDGET };
@@ -569,7 +571,7 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
           continue;
         }
         if (e.timestamp >= to) break;
-        const d = Math.floor((dayOf(e.timestamp) - from) / DAY);
+        const d = Math.floor((dayOf(e.timestamp) - from) / DAY_MS);
         let shown = shownIn.get(e.session_id);
         const firstInSession = !shown;
         if (!shown) {
@@ -696,7 +698,7 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
       daySuppressed[d]! += suppressed;
       if (impressions + held + suppressed > 0) {
         promptDays.push({
-          day: from + d * DAY,
+          day: from + d * DAY_MS,
           ...t.meta,
           impressions,
           accounts_shown: t.accounts.counts[d]!,
@@ -714,7 +716,7 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
   const days: DayTotals[] = [];
   for (let d = 0; d < dayCount; d++) {
     days.push({
-      day: from + d * DAY,
+      day: from + d * DAY_MS,
       sessions: sessions[d]!,
       sessions_at_cap: sessionsAtCap[d]!,
       impressions: dayImpressions[d]!,
@@ -800,11 +802,11 @@ export function thresholdCrossings(history: SimulationHistory, rules: Simulation
     for (const metric of catalog.metrics) {
       const limit = metricLimit(plan, metric.id, account);
       if (limit === null) continue;
-      for (let day = from; day < to; day += DAY) {
-        const end = day + DAY - 1;
+      for (let day = from; day < to; day += DAY_MS) {
+        const end = day + DAY_MS - 1;
         const pct = usagePct(book.closing(metric.id, day), limit) ?? 0;
         const samePeriod = book.periodStartAt(metric, day - 1) === book.periodStartAt(metric, end);
-        const before = samePeriod ? (usagePct(book.closing(metric.id, day - DAY), limit) ?? 0) : 0;
+        const before = samePeriod ? (usagePct(book.closing(metric.id, day - DAY_MS), limit) ?? 0) : 0;
         for (const t of thresholds) {
           if (pct >= t && before < t) {
             const key = `${metric.id}|${t}`;

@@ -28,7 +28,7 @@ import {
 const dayOf = (t: number) => Math.floor(t / DAY) * DAY;
 
 /** Counters keyed by a string, each counting distinct members (accounts, users, sessions). */
-export class Tally {
+class Tally {
   private sets = new Map<string, Set<string>>();
   add(key: string, member: string) {
     const s = this.sets.get(key);
