@@ -157,16 +157,18 @@ export async function applyUsage(meter: Meter, catalog: Catalog, accountsById: M
   const db = meter.db;
   const batchId = crypto.randomUUID();
   // `guard` (worker/accountCache.ts) first: it fails the whole batch when what the caller read from memory is stale.
+  // The increment and gauge statements only when the batch has such events (they would change nothing otherwise).
+  const increments = rows.some((r) => r.o === 'increment');
+  const sets = rows.some((r) => r.o === 'set');
   const results = await sqlBatch(db, [
     ...(guard ? [guard] : []),
     insertEvents(rows, batchId),
-    applyIncrements(batchId),
-    applyDaily(batchId),
-    applySets(batchId),
+    ...(increments ? [applyIncrements(batchId), applyDaily(batchId)] : []),
+    ...(sets ? [applySets(batchId)] : []),
     countBatch(batchId),
     touchedCounters(batchId),
   ]);
-  const [, , , , counted, touched] = guard ? results.slice(1) : results;
+  const [counted, touched] = results.slice(-2);
   await recordCrossings(db, catalog, accountsById, touched as Touched[], now);
   return Number(counted?.[0]?.n ?? 0);
 }

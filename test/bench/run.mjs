@@ -14,7 +14,8 @@
  * 4. the rule simulator replaying 90 days of 10,000 accounts and 100,000 users, with its growth
  *    from 10× less — simulator.mjs.
  *
- * `--only <section>` (sizes, http, bigdata, simulator) runs one section and leaves the README alone.
+ * `--only <section>` (sizes, http, bigdata, simulator) runs one section and leaves the README alone;
+ * `--rows <keys>` (state, usage1, usage100, usage1000, comma-separated) runs only those http rows.
  *
  * `--scale` measures only the scale options of docs/scale.md instead (LADDER_COUNTERS ×
  * LADDER_INGEST, ingestion and check-and-record, D1 writes per 1,000 events) — scale.mjs.
@@ -42,7 +43,8 @@ if (process.argv.includes('--scale')) {
   process.exit(0);
 }
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
-const writeReadme = (!quick && !only) || process.argv.includes('--readme');
+const httpRows = process.argv.includes('--rows') ? process.argv[process.argv.indexOf('--rows') + 1].split(',') : null;
+const writeReadme = (!quick && !only && !httpRows) || process.argv.includes('--readme');
 const began = Date.now();
 const budgetMs = (quick ? 3 : 15) * 60_000;
 const deadline = began + budgetMs;
@@ -110,7 +112,7 @@ async function sizesSection() {
 }
 
 async function httpSection(template) {
-  const results = await measureHttp({ quick, log, track, template });
+  const results = await measureHttp({ quick, log, track, template, rows: httpRows });
   const portless = (cmd) =>
     cmd
       .replace(/http:\/\/127\.0\.0\.1:\d+\/bare/, 'http://127.0.0.1:$BARE_PORT/bare')
