@@ -14,7 +14,7 @@ import { graceCeiling, metricLimit, metricPeriod, planAllowing } from '../shared
 import { newCrossings, type Threshold } from '../shared/metering';
 import type { Catalog, Metric, UsageEvent } from '../shared/schemas';
 import { dedupeKey } from '../shared/webhookSchemas';
-import type { AccountCounters, CounterEvent, Crossing, LiveCounter } from './accountCounters';
+import type { AccountCounters, CounterEvent, Crossing, LiveCounter, Owner } from './accountCounters';
 import type { AccountState } from './accounts';
 import { database, sqlBatch, type Db } from './db';
 import { trackEvents, type accounts } from './db/schema';
@@ -73,8 +73,11 @@ const applyIncrements = (batchId: string) => sql`
                              ELSE usage_counters.highest_threshold END,
     period_start = MAX(usage_counters.period_start, excluded.period_start)`;
 
-/** Increments of this batch per UTC day, for forecasts and growth (`usage_daily`). */
-const applyDaily = (batchId: string) => sql`
+/**
+ * Increments of this batch per UTC day, for forecasts and growth (`usage_daily`): only the rows
+ * the batch inserted carry its id, so a repeated batch adds nothing. The account objects' flush runs it too.
+ */
+export const applyDaily = (batchId: string) => sql`
   INSERT INTO usage_daily (account_id, metric, day, used)
   SELECT account_id, metric, timestamp / 86400000, SUM(value) FROM usage_events
   WHERE batch_id = ${batchId} AND mode = 'increment'
@@ -187,13 +190,48 @@ async function recordInObjects(
       const account = accountsById.get(accountId)!;
       const plan = catalog.plans.find((p) => p.id === account.planId);
       const limits = Object.fromEntries([...new Set(events.map((e) => e.m))].map((m) => [m, plan ? metricLimit(plan, m, account) : null]));
-      const { accepted, crossings } = await objectOf(objects, accountId).record(accountId, events, limits, now);
+      const { accepted, crossings } = await objectOf(objects, accountId).record(accountId, events, limits, now, ownerOf(account));
       return { accepted, hits: limitHits(accountId, crossings, now) };
     }),
   );
   const [first, ...rest] = answers.flatMap((a) => a.hits).map((values) => db.insert(trackEvents).values(values).onConflictDoNothing());
   if (first) await db.batch([first, ...rest]);
   return answers.reduce((n, a) => n + a.accepted, 0);
+}
+
+const ownerOf = (account: Account): Owner => ({ name: account.name, planId: account.planId });
+
+/** What a `usage.threshold_crossed` webhook says (`period_start` in epoch ms here, ISO in the payload). */
+export type ThresholdCrossed = {
+  account_id: string;
+  account_name: string;
+  plan_id: string | null;
+  metric: string;
+  threshold: Threshold;
+  used: number;
+  limit: number | null;
+  period_start: number;
+};
+
+/**
+ * The `usage.threshold_crossed` outbox rows of one crossing, deduped per account, metric, period
+ * and threshold, for the D1 batch of the write that crossed it (or the account object's flush).
+ */
+export function thresholdCrossedWebhook(c: ThresholdCrossed, now: number): SQL {
+  return enqueueWebhookEvent(
+    'usage.threshold_crossed',
+    dedupeKey('usage.threshold_crossed', c.account_id, c.metric, c.period_start, c.threshold),
+    { ...c, period_start: new Date(c.period_start).toISOString() },
+    now,
+  );
+}
+
+/** The PQA behaviour `limit_hit` of a counter that reached 100% this period, once per period (a repeat inserts nothing). */
+export function limitHitInsert(accountId: string, metric: string, periodStart: number, now: number): SQL {
+  return sql`
+    INSERT INTO track_events (account_id, idempotency_key, user_id, event, timestamp, properties, batch_id)
+    VALUES (${accountId}, ${compositeKey('limit_hit', metric, periodStart)}, NULL, 'limit_hit', ${now}, ${JSON.stringify({ metric })}, 'ladder')
+    ON CONFLICT DO NOTHING`;
 }
 
 /** The PQA behaviour `limit_hit` for crossings that reached 100%, keyed so each period records one. */
@@ -245,28 +283,14 @@ async function recordCrossings(
       WHERE account_id = ${c.account_id} AND metric = ${c.metric} AND period_start = ${c.period_start}`);
     for (const threshold of crossed)
       writes.push(
-        enqueueWebhookEvent(
-          'usage.threshold_crossed',
-          dedupeKey('usage.threshold_crossed', c.account_id, c.metric, c.period_start, threshold),
-          {
-            account_id: c.account_id,
-            account_name: account.name,
-            plan_id: account.planId,
-            metric: c.metric,
-            threshold,
-            used: c.used,
-            limit,
-            period_start: new Date(c.period_start).toISOString(),
-          },
+        thresholdCrossedWebhook(
+          { account_id: c.account_id, account_name: account.name, plan_id: account.planId, metric: c.metric, threshold, used: c.used, limit, period_start: c.period_start },
           now,
         ),
       );
-    for (const values of limitHits(c.account_id, [{ metric: c.metric, periodStart: c.period_start, crossed }], now)) {
+    if (crossed.includes(100)) {
       hit.push(c.account_id);
-      writes.push(sql`
-        INSERT INTO track_events (account_id, idempotency_key, user_id, event, timestamp, properties, batch_id)
-        VALUES (${values.accountId}, ${values.idempotencyKey}, NULL, ${values.event}, ${values.timestamp}, ${JSON.stringify(values.properties)}, ${values.batchId})
-        ON CONFLICT DO NOTHING`);
+      writes.push(limitHitInsert(c.account_id, c.metric, c.period_start, now));
     }
   }
   if (writes.length) await sqlBatch(db, writes);
@@ -310,7 +334,7 @@ export async function checkAndRecord(
   const period = periodKey(metric, state.account, now, now);
   const acct = state.account.id;
   const { allowed, used } = meter.objects
-    ? await checkInObject(meter.db, meter.objects, acct, { key: idempotencyKey, metric: metricId, amount, period, limit, ceiling, now })
+    ? await checkInObject(meter.db, meter.objects, acct, { key: idempotencyKey, metric: metricId, amount, period, limit, ceiling, now, owner: ownerOf(state.account) })
     : await checkInD1(meter.db, state, metricId, amount, idempotencyKey, ceiling, period, now);
   const result: CheckResult = { allowed, used, limit, remaining: limit === null ? null : Math.max(limit - used, 0) };
   // a plan with grace at this metric: allowed up to the ceiling, and says how much is left
