@@ -303,5 +303,8 @@ describe.each(COUNTERS)('queued usage and track with LADDER_COUNTERS=$LADDER_COU
     if (counters.LADDER_COUNTERS === 'durable_object') await runDurableObjectAlarm(env.ACCOUNT_COUNTERS!.get(env.ACCOUNT_COUNTERS!.idFromName(acct)));
     const stored = await env.DB.prepare('SELECT count(*) AS n FROM usage_events WHERE account_id = ?').bind(acct).first<{ n: number }>();
     expect(stored!.n).toBe(31);
+    // The daily roll-up (forecasts, usage.growth) counts each event once too, whichever store.
+    const rolled = await env.DB.prepare('SELECT sum(used) AS n FROM usage_daily WHERE account_id = ?').bind(acct).first<{ n: number }>();
+    expect(rolled!.n).toBe((30 * 31) / 2 + 1);
   });
 });

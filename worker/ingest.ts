@@ -140,7 +140,8 @@ async function settle<P extends { message: Message<unknown> }>(parts: P[], apply
     for (const p of parts) p.message.ack();
     return;
   } catch (err) {
-    console.error('[ladder] queued ingestion failed', parts.length > 1 ? 'for a group; trying its messages one by one' : '; retrying', err instanceof Error ? err.message : err);
+    const next = parts.length > 1 ? `for a group of ${parts.length}; trying each message alone` : 'for a message; retrying it';
+    console.error(`[ladder] queued ingestion failed ${next}:`, err instanceof Error ? err.message : err);
   }
   if (parts.length === 1) {
     const m = parts[0]!.message;
