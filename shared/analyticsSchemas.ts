@@ -6,13 +6,12 @@
 import { z } from 'zod';
 import { id } from './schemas';
 
-export const DAY_MS = 86_400_000;
-export const PQA_BAND_IDS = ['nurture', 'warm', 'sales_assist', 'sales_ready'] as const;
+const PQA_BAND_IDS = ['nurture', 'warm', 'sales_assist', 'sales_ready'] as const;
 export type PqaBandId = (typeof PQA_BAND_IDS)[number];
 
 /** Query times outside these bounds are refused (400), never carried into date arithmetic. */
-export const QUERY_TIME_MIN = Date.UTC(2000, 0, 1);
-export const QUERY_TIME_MAX = Date.UTC(2200, 0, 1);
+const QUERY_TIME_MIN = Date.UTC(2000, 0, 1);
+const QUERY_TIME_MAX = Date.UTC(2200, 0, 1);
 
 /** A query-string time: ISO-8601 with offset, a date (`2026-11-01`, UTC), or epoch milliseconds, within 2000-01-01…2200-01-01. */
 export const queryTime = z
@@ -76,7 +75,7 @@ export interface FunnelResponse {
   rows: FunnelRow[];
 }
 
-export interface UpgradeBucket {
+interface UpgradeBucket {
   start: string;
   eligible_accounts: number;
   upgraded_accounts: number;
@@ -106,7 +105,7 @@ export interface UpgradesByKind {
   expansion_mrr_cents: number;
 }
 
-export interface PromptHistoryEvent {
+interface PromptHistoryEvent {
   timestamp: string;
   user_id: string;
   session_id: string;
@@ -153,7 +152,7 @@ export interface AdminAccount {
   route: 'self_serve' | 'csm' | 'sales';
 }
 
-export const UPGRADE_REQUEST_STATUSES = ['open', 'approved', 'declined'] as const;
+const UPGRADE_REQUEST_STATUSES = ['open', 'approved', 'declined'] as const;
 
 /** `GET /v1/admin/upgrade-requests?status&from&to` (JSON, or CSV with `Accept: text/csv`). */
 export const upgradeRequestsQuerySchema = z.strictObject({ ...range, status: z.enum(UPGRADE_REQUEST_STATUSES).optional() });

@@ -59,9 +59,9 @@ export const trialStartSchema = z.strictObject({ feature_id: id });
 /** `GET /v1/admin/analytics/revenue?from&to` (ISO-8601 or epoch ms; `to` defaults to now, `from` to 30 days before `to`). */
 export const revenueQuerySchema = z.strictObject({ from: queryTime.optional(), to: queryTime.optional() });
 
-export const billingModeSchema = z.enum(['stripe', 'local']);
+const billingModeSchema = z.enum(['stripe', 'local']);
 
-export const upgradePreviewResponseSchema = z.object({
+const upgradePreviewResponseSchema = z.object({
   amount_due_now_cents: z.number().int(),
   currency: z.string(),
   next_amount_cents: z.number().int(),
@@ -77,7 +77,7 @@ export const upgradePreviewResponseSchema = z.object({
 });
 export type UpgradePreview = z.output<typeof upgradePreviewResponseSchema>;
 
-export const upgradeResultSchema = z.object({
+const upgradeResultSchema = z.object({
   status: z.enum(['succeeded', 'requires_action', 'failed']),
   plan_id: z.string(),
   seats: z.number().int(),
@@ -99,7 +99,7 @@ export const downgradeSchema = z
   .superRefine(oneChange);
 export type DowngradeInput = z.output<typeof downgradeSchema>;
 
-export const cancelReasonSchema = z.enum(CANCEL_REASONS);
+const cancelReasonSchema = z.enum(CANCEL_REASONS);
 
 /** `POST /v1/widget/cancel/offer`. */
 export const cancelOfferSchema = z.strictObject({ reason: cancelReasonSchema, note: z.string().max(2000).optional() });
@@ -132,7 +132,5 @@ export const saveOfferSchema = z
     if (o.kind !== 'downgrade') refuse('plan_id');
   });
 export const saveOffersSchema = z.strictObject(Object.fromEntries(CANCEL_REASONS.map((r) => [r, saveOfferSchema.optional()])) as Record<(typeof CANCEL_REASONS)[number], z.ZodOptional<typeof saveOfferSchema>>);
-export type SaveOffersInput = z.output<typeof saveOffersSchema>;
 
 /** `GET /v1/admin/analytics/saves?from&to`. */
-export const savesQuerySchema = revenueQuerySchema;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { accountsOverNewLimits, catalogDiff, describeChange, isLowered } from './catalogDiff';
 import { catalogSchema, type Catalog } from './schemas';
+import { DAY_MS } from './time';
 
-const DAY = 86_400_000;
 const nov1 = Date.UTC(2026, 10, 1);
 const dec1 = Date.UTC(2026, 11, 1);
 
@@ -86,7 +86,7 @@ describe('catalog diff', () => {
 
 describe('accounts over a new limit', () => {
   const account = (id: string, planId: string, seats = 0) => ({ id, name: id, planId, seats, createdAt: 0, periodStart: nov1, periodEnd: dec1, activatedAt: null });
-  const now = nov1 + 10 * DAY;
+  const now = nov1 + 10 * DAY_MS;
   const after = edit((c) => {
     c.plans[0]!.limits.api_calls = 5000; // lowered below some use
     c.plans[1]!.limits.api_calls = 100_000; // from unlimited
@@ -104,7 +104,7 @@ describe('accounts over a new limit', () => {
         { accountId: 'at', metric: 'api_calls', periodStart: nov1, used: 5000, highestThreshold: null },
         { accountId: 'under', metric: 'api_calls', periodStart: nov1, used: 4999, highestThreshold: null },
         { accountId: 'big', metric: 'api_calls', periodStart: nov1, used: 150_000, highestThreshold: null },
-        { accountId: 'stale', metric: 'api_calls', periodStart: nov1 - 30 * DAY, used: 9000, highestThreshold: null }, // an earlier period
+        { accountId: 'stale', metric: 'api_calls', periodStart: nov1 - 30 * DAY_MS, used: 9000, highestThreshold: null }, // an earlier period
       ],
     });
     expect(affected).toEqual([

@@ -20,7 +20,7 @@ export interface CopyVars {
   days?: number | null;
 }
 
-export const FALLBACK_LOCALE = 'en-US';
+const FALLBACK_LOCALE = 'en-US';
 
 const PLACEHOLDER = /\{([a-z_]+)\}/g;
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { accountSnapshot, metricLimit, metricPeriod, planAllowing, rollPeriod } from './entitlements';
 import type { Catalog, Plan } from './schemas';
+import { DAY_MS } from './time';
 
-const DAY = 86_400_000;
 const catalog: Catalog = {
   metrics: [
     { id: 'api_calls', name: 'API calls', unit: 'call', kind: 'counter', reset: 'billing_period' },
@@ -21,7 +21,7 @@ const account = { id: 'acme', name: 'Acme', planId: 'starter', seats: 0, created
 
 describe('account snapshot', () => {
   it('shows meters with threshold, projection and period end', () => {
-    const snap = accountSnapshot({ account, catalog, counters: [{ metric: 'api_calls', periodStart: nov1, used: 4650, highestThreshold: null }], trials: [], now: nov1 + 15 * DAY });
+    const snap = accountSnapshot({ account, catalog, counters: [{ metric: 'api_calls', periodStart: nov1, used: 4650, highestThreshold: null }], trials: [], now: nov1 + 15 * DAY_MS });
     expect(snap.meters[0]).toMatchObject({ used: 4650, limit: 10000, pct: 46, threshold: null, period_end: '2026-12-01T00:00:00.000Z', projected_at_period_end: 9300 });
     expect(snap.upgradeOptions.map((p) => p.id)).toEqual(['pro', 'business']);
   });
@@ -32,9 +32,9 @@ describe('account snapshot', () => {
   });
 
   it('entitles a feature during its trial and offers a trial only once', () => {
-    const now = nov1 + DAY;
-    const onTrial = accountSnapshot({ account, catalog, counters: [], trials: [{ featureId: 'sso', endsAt: now + 13 * DAY }], now });
-    expect(onTrial.features.sso).toEqual({ name: 'SSO', description: '', trial_days: 14, entitled: true, trial_available: false, trial_ends_at: new Date(now + 13 * DAY).toISOString(), required_plan: 'business' });
+    const now = nov1 + DAY_MS;
+    const onTrial = accountSnapshot({ account, catalog, counters: [], trials: [{ featureId: 'sso', endsAt: now + 13 * DAY_MS }], now });
+    expect(onTrial.features.sso).toEqual({ name: 'SSO', description: '', trial_days: 14, entitled: true, trial_available: false, trial_ends_at: new Date(now + 13 * DAY_MS).toISOString(), required_plan: 'business' });
     const after = accountSnapshot({ account, catalog, counters: [], trials: [{ featureId: 'sso', endsAt: now }], now });
     expect(after.features.sso).toEqual({ name: 'SSO', description: '', trial_days: 14, entitled: false, trial_available: false, trial_ends_at: null, required_plan: 'business' });
   });
@@ -75,7 +75,7 @@ describe('account snapshot', () => {
 describe('periods', () => {
   it('rolls a monthly period by calendar months and an odd one by its length', () => {
     expect(rollPeriod(nov1, dec1, Date.UTC(2027, 0, 15))).toEqual({ start: Date.UTC(2027, 0, 1), end: Date.UTC(2027, 1, 1) });
-    expect(rollPeriod(0, 14 * DAY, 30 * DAY)).toEqual({ start: 28 * DAY, end: 42 * DAY });
+    expect(rollPeriod(0, 14 * DAY_MS, 30 * DAY_MS)).toEqual({ start: 28 * DAY_MS, end: 42 * DAY_MS });
   });
 
   it('counts a monthly-reset metric by calendar month and a gauge for all time', () => {

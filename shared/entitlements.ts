@@ -3,9 +3,10 @@
  * (plan or trial), seats and the plans it can move up to. Pure: the worker loads the rows,
  * this decides.
  */
-import { highestThreshold, projectUsage, remaining, usagePct } from './metering';
+import { highestThreshold, projectUsage, usagePct } from './metering';
 import { calendarMonth, nextPeriod } from './prorate';
 import type { Catalog, Meter, Metric, Plan } from './schemas';
+import { isoOrNull } from './time';
 
 export const SEATS_METRIC = 'seats';
 
@@ -93,7 +94,7 @@ export function currentUse(metric: Metric, account: AccountRow, counter: Counter
   return counter.periodStart === metricPeriod(metric, account, now).start ? counter.used : 0;
 }
 
-export type FeatureState = {
+type FeatureState = {
   name: string;
   description: string;
   trial_days: number;
@@ -111,8 +112,6 @@ export type AccountSnapshot = {
   seats: { used: number; limit: number | null };
   upgradeOptions: Plan[];
 };
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /**
  * Everything the API says about an account's plan, usage and features at `now`.
@@ -146,7 +145,7 @@ export function accountSnapshot(p: {
       limit,
       pct: usagePct(used, limit),
       threshold: highestThreshold(used, limit),
-      period_end: iso(period.end),
+      period_end: isoOrNull(period.end),
       projected_at_period_end: projected,
     };
   });
@@ -164,7 +163,7 @@ export function accountSnapshot(p: {
       trial_days: feature.trial_days,
       entitled: inPlan || onTrial,
       trial_available: !inPlan && feature.trial_days > 0 && trialEnds === null,
-      trial_ends_at: !inPlan && onTrial ? iso(trialEnds) : null,
+      trial_ends_at: !inPlan && onTrial ? isoOrNull(trialEnds) : null,
       required_plan: inPlan ? null : byRank.find((pl) => !pl.hidden && pl.features.includes(feature.id))?.id ?? null,
     };
     entitlements[feature.id] = inPlan || onTrial;
@@ -188,4 +187,3 @@ export function planAllowing(catalog: Catalog, current: Plan, metricId: string, 
   return offeredPlans(catalog, current).find((pl) => (metricLimit(pl, metricId, account) ?? Infinity) >= needed) ?? null;
 }
 
-export { remaining };

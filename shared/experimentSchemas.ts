@@ -8,12 +8,12 @@ import { promptCopySchema } from './prompts';
 
 /** The arm id the results give to units held out of the prompt. */
 export const HOLDOUT_ID = 'holdout';
-export const EXPERIMENT_STATUSES = ['draft', 'running', 'stopped', 'shipped'] as const;
+const EXPERIMENT_STATUSES = ['draft', 'running', 'stopped', 'shipped'] as const;
 export type ExperimentStatus = (typeof EXPERIMENT_STATUSES)[number];
 
 const slug = z.string().regex(/^[A-Za-z0-9][\w.:-]{0,63}$/, 'letters, digits, _ . : - and at most 64 characters');
 
-export const experimentVariantSchema = z.strictObject({
+const experimentVariantSchema = z.strictObject({
   id: slug.refine((id) => id !== HOLDOUT_ID, `"${HOLDOUT_ID}" is reserved for the holdout`),
   /** Relative weight: any positive number, on one scale across the variants. */
   weight: z.number().positive().max(1_000_000),

@@ -77,8 +77,8 @@ export function meterForecast(p: {
 export type Growth = { wow_pct: number | null; mom_pct: number | null };
 
 /** Growth that is news: week over week above 10%, or month over month above 20%. */
-export const GROWTH_WOW_PCT = 10;
-export const GROWTH_MOM_PCT = 20;
+const GROWTH_WOW_PCT = 10;
+const GROWTH_MOM_PCT = 20;
 
 /** A counter's use over the whole UTC days before today: the last 7, the 7 before, the last 30 and the 30 before. */
 export type GrowthWindows = { last_7_days: number; prior_7_days: number; last_30_days: number; prior_30_days: number };

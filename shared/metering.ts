@@ -74,11 +74,3 @@ export function projectUsage(p: {
   if (length <= 0 || elapsed >= length) return p.used;
   return Math.round((p.used * length) / elapsed);
 }
-
-/**
- * Remaining allowance; `null` when unlimited, never negative.
- * @example remaining(9500, 10000) // 500
- */
-export function remaining(used: number, limit: number | null): number | null {
-  return limit === null ? null : Math.max(limit - used, 0);
-}

@@ -7,8 +7,8 @@ import {
   type PqaConfig,
   type PqaEvent,
 } from './pqaScore';
+import { DAY_MS } from './time';
 
-const DAY = 86_400_000;
 const at = (iso: string) => Date.parse(iso);
 const ev = (event: string, timestamp: number, extra: Partial<PqaEvent> = {}): PqaEvent => ({
   event,
@@ -17,7 +17,7 @@ const ev = (event: string, timestamp: number, extra: Partial<PqaEvent> = {}): Pq
 });
 /** One `user_active` event per user per day, for `days` days ending on the day of `lastDay`. */
 const activeDays = (users: string[], days: number, lastDay: number): PqaEvent[] =>
-  Array.from({ length: days }, (_, i) => lastDay - i * DAY).flatMap((t) =>
+  Array.from({ length: days }, (_, i) => lastDay - i * DAY_MS).flatMap((t) =>
     users.map((user_id) => ev('user_active', t, { user_id })),
   );
 const withConfig = (patch: Partial<PqaConfig>): PqaConfig => ({ ...defaultPqaConfig, ...patch });
@@ -73,7 +73,7 @@ describe('an engaged account', () => {
   });
 
   it('ignores events sent with a timestamp after now', () => {
-    const future = [ev('api_integration_built', now + 1), ev('teammate_invited', now + DAY)];
+    const future = [ev('api_integration_built', now + 1), ev('teammate_invited', now + DAY_MS)];
     expect(pqaScore([...history, ...future], now).signals).toEqual(pqaScore(history, now).signals);
   });
 });
@@ -112,7 +112,7 @@ describe('scores below the clamp', () => {
   });
 
   it('two invites alone are 30, the top of nurture', () => {
-    const events = [ev('teammate_invited', now - DAY), ev('teammate_invited', now - 2 * DAY)];
+    const events = [ev('teammate_invited', now - DAY_MS), ev('teammate_invited', now - 2 * DAY_MS)];
     expect(pqaScore(events, now)).toMatchObject({ score: 30, band: 'nurture' });
   });
 
@@ -122,8 +122,8 @@ describe('scores below the clamp', () => {
 
   it('the signals add up to the score whenever it is not clamped', () => {
     const events = [
-      ev('admin_settings_configured', now - DAY),
-      ...activeDays(['a', 'b', 'c'], 3, now - 5 * DAY),
+      ev('admin_settings_configured', now - DAY_MS),
+      ...activeDays(['a', 'b', 'c'], 3, now - 5 * DAY_MS),
     ];
     // 15 + 3 users × 3 days × 2 = 18, decayed by the 4 full days since (−4) = 29
     const result = pqaScore(events, now);
@@ -182,7 +182,7 @@ describe('daily active users', () => {
       ev('core_feature_activated', day),
       ...activeDays(['u1'], 2, day), // 4 points
     ];
-    const result = pqaScore(events, day + 60 * DAY);
+    const result = pqaScore(events, day + 60 * DAY_MS);
     expect(result.score).toBe(20);
     expect(result.signals).toContainEqual({ signal: 'user_inactive', points: -4 });
   });
@@ -190,7 +190,7 @@ describe('daily active users', () => {
   it('uses the configured points per user-day and decay per day', () => {
     const config = withConfig({ user_active: { points_per_user_day: 3, decay_per_inactive_day: 2 } });
     const events = activeDays(['u1', 'u2'], 4, day); // 2 × 4 × 3 = 24
-    expect(pqaScore(events, day + 5 * DAY, config).score).toBe(24 - 4 * 2);
+    expect(pqaScore(events, day + 5 * DAY_MS, config).score).toBe(24 - 4 * 2);
   });
 });
 
@@ -209,13 +209,13 @@ describe('weekly reset of feature-gate hits (Monday 00:00 UTC)', () => {
   it('a hit at Monday 00:00 counts for the whole week and no longer', () => {
     const hit = [ev('feature_gate_hit', monday)];
     expect(pqaScore(hit, monday).score).toBe(10);
-    expect(pqaScore(hit, monday + 7 * DAY - 1).score).toBe(10);
-    expect(pqaScore(hit, monday + 7 * DAY).score).toBe(0);
+    expect(pqaScore(hit, monday + 7 * DAY_MS - 1).score).toBe(10);
+    expect(pqaScore(hit, monday + 7 * DAY_MS).score).toBe(0);
   });
 
   it('counts once per week however many gates were hit', () => {
-    const hits = [1, 2, 3].map((d) => ev('feature_gate_hit', monday + d * DAY));
-    expect(pqaScore(hits, monday + 4 * DAY).score).toBe(10);
+    const hits = [1, 2, 3].map((d) => ev('feature_gate_hit', monday + d * DAY_MS));
+    expect(pqaScore(hits, monday + 4 * DAY_MS).score).toBe(10);
   });
 });
 
@@ -236,8 +236,8 @@ describe('monthly reset of limit hits (the 1st, 00:00 UTC)', () => {
   });
 
   it('counts once per month however many limits were hit', () => {
-    const hits = [1, 5, 9].map((d) => ev('limit_hit', april + d * DAY, { properties: { metric: 'seats' } }));
-    expect(pqaScore(hits, april + 10 * DAY).score).toBe(25);
+    const hits = [1, 5, 9].map((d) => ev('limit_hit', april + d * DAY_MS, { properties: { metric: 'seats' } }));
+    expect(pqaScore(hits, april + 10 * DAY_MS).score).toBe(25);
   });
 
   it('rolls over at the year end too', () => {
@@ -251,7 +251,7 @@ describe('one-time credits', () => {
 
   it('are counted once even when each is sent 5 times', () => {
     const names = ['core_feature_activated', 'api_integration_built', 'data_imported', 'admin_settings_configured'];
-    const events = names.flatMap((name) => Array.from({ length: 5 }, (_, i) => ev(name, now - i * DAY)));
+    const events = names.flatMap((name) => Array.from({ length: 5 }, (_, i) => ev(name, now - i * DAY_MS)));
     // 20 + 30 + 20 + 15 = 85
     const result = pqaScore(events, now);
     expect(result.score).toBe(85);
@@ -264,11 +264,11 @@ describe('one-time credits', () => {
   });
 
   it('never expire', () => {
-    expect(pqaScore([ev('api_integration_built', now - 3 * 365 * DAY)], now).score).toBe(30);
+    expect(pqaScore([ev('api_integration_built', now - 3 * 365 * DAY_MS)], now).score).toBe(30);
   });
 
   it('while every teammate invite counts', () => {
-    const invites = Array.from({ length: 5 }, (_, i) => ev('teammate_invited', now - i * DAY));
+    const invites = Array.from({ length: 5 }, (_, i) => ev('teammate_invited', now - i * DAY_MS));
     expect(pqaScore(invites, now).score).toBe(75);
     expect(pqaScore(invites, now).top_signals).toEqual(['5 teammates invited (+75)']);
   });
@@ -320,9 +320,9 @@ describe('custom events', () => {
 
   it('score as configured, each or once', () => {
     const events = [
-      ...[1, 2, 3].map((d) => ev('report_exported', now - d * DAY)),
-      ev('sso_enabled', now - DAY),
-      ev('sso_enabled', now - 2 * DAY),
+      ...[1, 2, 3].map((d) => ev('report_exported', now - d * DAY_MS)),
+      ev('sso_enabled', now - DAY_MS),
+      ev('sso_enabled', now - 2 * DAY_MS),
     ];
     // 3 × 5 + 10 = 25
     const result = pqaScore(events, now, config);

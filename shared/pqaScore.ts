@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { TRACK_EVENTS as BUILT_IN_EVENTS } from './schemas';
+import { isoWeekStart, utcDay, utcMonthStart } from './time';
 
 const points = z.number().int().min(0).max(100);
 const flat = z.strictObject({ points });
@@ -59,7 +60,7 @@ export type PqaEvent = {
   timestamp: number;
   properties?: Record<string, unknown> | null;
 };
-export type PqaSignal = { signal: string; points: number };
+type PqaSignal = { signal: string; points: number };
 export type PqaResult = {
   score: number;
   band: PqaBand;
@@ -95,8 +96,160 @@ export function pqaBand(score: number, config: PqaConfig = defaultPqaConfig): Pq
 }
 
 /**
+ * What the scoring needs to know about one account's behaviour as of a moment: what
+ * `pqaAggregate` counts from events, and what the worker reads with one GROUP BY.
+ */
+export type PqaAggregate = {
+  core: boolean;
+  api: boolean;
+  admin: boolean;
+  invites: number;
+  /** A `limit_hit` in the calendar month of `now`; a `feature_gate_hit` in its ISO week. */
+  limit_hit: boolean;
+  gate: boolean;
+  /** `data_imported` without a row count, the largest numeric count, and counts sent as text. */
+  import_unsized: boolean;
+  import_max_rows: number | null;
+  import_text_rows: string[];
+  /** Distinct (user, UTC day) pairs of `user_active`, distinct users, distinct days, newest event. */
+  user_days: number;
+  users: number;
+  days: number;
+  last_active_at: number | null;
+  /** Counts of configured custom events. */
+  custom: Record<string, number>;
+};
+
+export type PqaSignalDetail = PqaSignal & { label: string };
+
+/**
+ * Counts one account's behavioural events as of `now` into the aggregate the score is
+ * computed from; events after `now` (or without a finite time) are ignored, and only custom
+ * events named in `config.custom` are counted.
+ * @example pqaAggregate([{ event: 'teammate_invited', timestamp: t }], now).invites // 1
+ */
+export function pqaAggregate(events: readonly PqaEvent[], now: number, config: PqaConfig = defaultPqaConfig): PqaAggregate {
+  const monthStart = utcMonthStart(now);
+  const weekStart = isoWeekStart(now);
+  const agg: PqaAggregate = {
+    core: false,
+    api: false,
+    admin: false,
+    invites: 0,
+    limit_hit: false,
+    gate: false,
+    import_unsized: false,
+    import_max_rows: null,
+    import_text_rows: [],
+    user_days: 0,
+    users: 0,
+    days: 0,
+    last_active_at: null,
+    custom: {},
+  };
+  const userDays = new Set<string>();
+  const users = new Set<string>();
+  const days = new Set<number>();
+  const textRows = new Set<string>();
+  const custom = new Map<string, number>();
+  for (const e of events) {
+    if (!Number.isFinite(e.timestamp) || e.timestamp > now) continue;
+    switch (e.event) {
+      case 'core_feature_activated':
+        agg.core = true;
+        break;
+      case 'api_integration_built':
+        agg.api = true;
+        break;
+      case 'admin_settings_configured':
+        agg.admin = true;
+        break;
+      case 'data_imported': {
+        const rows = e.properties?.rows;
+        if (rows === undefined || rows === null) agg.import_unsized = true;
+        else if (typeof rows === 'number' && Number.isFinite(rows)) agg.import_max_rows = Math.max(agg.import_max_rows ?? -Infinity, rows);
+        else if (typeof rows === 'string') textRows.add(rows);
+        break;
+      }
+      case 'teammate_invited':
+        agg.invites += 1;
+        break;
+      case 'limit_hit':
+        if (e.timestamp >= monthStart) agg.limit_hit = true;
+        break;
+      case 'feature_gate_hit':
+        if (e.timestamp >= weekStart) agg.gate = true;
+        break;
+      case 'user_active': {
+        const user = e.user_id ?? '';
+        const day = utcDay(e.timestamp);
+        userDays.add(`${user}|${day}`);
+        users.add(user);
+        days.add(day);
+        agg.last_active_at = Math.max(agg.last_active_at ?? -Infinity, e.timestamp);
+        break;
+      }
+      default:
+        if (Object.hasOwn(config.custom, e.event)) custom.set(e.event, (custom.get(e.event) ?? 0) + 1);
+    }
+  }
+  agg.custom = Object.fromEntries(custom);
+  agg.import_text_rows = [...textRows];
+  agg.user_days = userDays.size;
+  agg.users = users.size;
+  agg.days = days.size;
+  return agg;
+}
+
+/**
+ * Scores one account from its aggregate (the one rule the worker and `pqaScore` both use);
+ * `details` carries each signal's label. `config` is trusted to have passed `pqaConfigSchema`.
+ * @example pqaFromAggregate(pqaAggregate(events, now), now).band // 'warm'
+ */
+export function pqaFromAggregate(
+  agg: PqaAggregate,
+  now: number,
+  config: PqaConfig = defaultPqaConfig,
+): PqaResult & { details: PqaSignalDetail[] } {
+  const found: PqaSignalDetail[] = [];
+  const add = (signal: string, pts: number, label: string) => {
+    if (pts !== 0) found.push({ signal, points: pts, label: `${label} (${pts > 0 ? '+' : ''}${pts})` });
+  };
+  if (agg.core) add('core_feature_activated', config.core_feature_activated.points, 'Core feature activated');
+  if (agg.api) add('api_integration_built', config.api_integration_built.points, 'API integration built');
+  if (importQualifies(agg, config.data_imported.min_rows)) add('data_imported', config.data_imported.points, 'Data imported');
+  if (agg.admin) add('admin_settings_configured', config.admin_settings_configured.points, 'Admin settings configured');
+  if (agg.invites > 0) add('teammate_invited', agg.invites * config.teammate_invited.points, `${plural(agg.invites, 'teammate')} invited`);
+  if (agg.limit_hit) add('limit_hit', config.limit_hit.points, 'Usage limit hit this month');
+  if (agg.gate) add('feature_gate_hit', config.feature_gate_hit.points, 'Locked feature tried this week');
+  if (agg.user_days > 0 && agg.last_active_at !== null) {
+    const activePoints = agg.user_days * config.user_active.points_per_user_day;
+    add('user_active', activePoints, `${plural(agg.users, 'user')} active on ${plural(agg.days, 'day')}`);
+    const inactiveDays = Math.max(0, utcDay(now) - utcDay(agg.last_active_at) - 1);
+    const decay = Math.min(inactiveDays * config.user_active.decay_per_inactive_day, activePoints);
+    add('user_inactive', -decay, `${plural(inactiveDays, 'day')} without an active user`);
+  }
+  for (const name of Object.keys(agg.custom).sort()) {
+    const rule = Object.hasOwn(config.custom, name) ? config.custom[name] : undefined;
+    const count = agg.custom[name] ?? 0;
+    if (!rule || count === 0) continue;
+    add(name, (rule.mode === 'each' ? count : 1) * rule.points, rule.mode === 'each' ? `${count} × ${name}` : name);
+  }
+  found.sort((a, b) => b.points - a.points || (a.signal < b.signal ? -1 : a.signal > b.signal ? 1 : 0));
+  const score = Math.min(100, Math.max(0, found.reduce((sum, s) => sum + s.points, 0)));
+  return {
+    score,
+    band: pqaBand(score, config),
+    signals: found.map(({ signal, points: pts }) => ({ signal, points: pts })),
+    top_signals: found.filter((s) => s.points > 0).slice(0, 3).map((s) => s.label),
+    details: found,
+  };
+}
+
+/**
  * Scores one account's behavioural events as of `now`; events after `now` are ignored.
- * `config` is trusted to have passed `pqaConfigSchema`.
+ * `config` is trusted to have passed `pqaConfigSchema`. It is `pqaFromAggregate` over
+ * `pqaAggregate`, so it scores exactly as the worker does from its SQL aggregates.
  *
  * How each behaviour counts (points from `config`):
  * - `core_feature_activated`, `api_integration_built`, `admin_settings_configured`:
@@ -126,132 +279,15 @@ export function pqaScore(
   now: number,
   config: PqaConfig = defaultPqaConfig,
 ): PqaResult {
-  const monthStart = utcMonthStart(now);
-  const weekStart = isoWeekStart(now);
-
-  const once = new Set<string>();
-  let invites = 0;
-  const usersByDay = new Map<number, Set<string>>();
-  const customCounts = new Map<string, number>();
-
-  for (const e of events) {
-    if (!Number.isFinite(e.timestamp) || e.timestamp > now) continue;
-    switch (e.event) {
-      case 'core_feature_activated':
-      case 'api_integration_built':
-      case 'admin_settings_configured':
-        once.add(e.event);
-        break;
-      case 'data_imported':
-        if (importQualifies(e.properties, config.data_imported.min_rows)) once.add(e.event);
-        break;
-      case 'teammate_invited':
-        invites += 1;
-        break;
-      case 'limit_hit':
-        if (e.timestamp >= monthStart) once.add(e.event);
-        break;
-      case 'feature_gate_hit':
-        if (e.timestamp >= weekStart) once.add(e.event);
-        break;
-      case 'user_active': {
-        const day = utcDay(e.timestamp);
-        const users = usersByDay.get(day) ?? new Set<string>();
-        users.add(e.user_id ?? '');
-        usersByDay.set(day, users);
-        break;
-      }
-      default:
-        if (Object.hasOwn(config.custom, e.event)) {
-          customCounts.set(e.event, (customCounts.get(e.event) ?? 0) + 1);
-        }
-    }
-  }
-
-  const found: (PqaSignal & { label: string })[] = [];
-  const add = (signal: string, pts: number, label: string) => {
-    if (pts !== 0) found.push({ signal, points: pts, label: `${label} (${pts > 0 ? '+' : ''}${pts})` });
-  };
-
-  if (once.has('core_feature_activated')) {
-    add('core_feature_activated', config.core_feature_activated.points, 'Core feature activated');
-  }
-  if (once.has('api_integration_built')) {
-    add('api_integration_built', config.api_integration_built.points, 'API integration built');
-  }
-  if (once.has('data_imported')) add('data_imported', config.data_imported.points, 'Data imported');
-  if (once.has('admin_settings_configured')) {
-    add('admin_settings_configured', config.admin_settings_configured.points, 'Admin settings configured');
-  }
-  if (invites > 0) {
-    add('teammate_invited', invites * config.teammate_invited.points, `${plural(invites, 'teammate')} invited`);
-  }
-  if (once.has('limit_hit')) add('limit_hit', config.limit_hit.points, 'Usage limit hit this month');
-  if (once.has('feature_gate_hit')) {
-    add('feature_gate_hit', config.feature_gate_hit.points, 'Locked feature tried this week');
-  }
-
-  if (usersByDay.size > 0) {
-    const distinctUsers = new Set<string>();
-    let userDays = 0;
-    let lastActiveDay = -Infinity;
-    for (const [day, users] of usersByDay) {
-      userDays += users.size;
-      lastActiveDay = Math.max(lastActiveDay, day);
-      for (const u of users) distinctUsers.add(u);
-    }
-    const activePoints = userDays * config.user_active.points_per_user_day;
-    add(
-      'user_active',
-      activePoints,
-      `${plural(distinctUsers.size, 'user')} active on ${plural(usersByDay.size, 'day')}`,
-    );
-    const inactiveDays = Math.max(0, utcDay(now) - lastActiveDay - 1);
-    const decay = Math.min(inactiveDays * config.user_active.decay_per_inactive_day, activePoints);
-    add('user_inactive', -decay, `${plural(inactiveDays, 'day')} without an active user`);
-  }
-
-  for (const [name, count] of customCounts) {
-    const rule = config.custom[name];
-    if (!rule) continue;
-    const times = rule.mode === 'each' ? count : 1;
-    add(name, times * rule.points, rule.mode === 'each' ? `${count} × ${name}` : name);
-  }
-
-  found.sort((a, b) => b.points - a.points || (a.signal < b.signal ? -1 : a.signal > b.signal ? 1 : 0));
-  const raw = found.reduce((sum, s) => sum + s.points, 0);
-  const score = Math.min(100, Math.max(0, raw));
-  return {
-    score,
-    band: pqaBand(score, config),
-    signals: found.map(({ signal, points: pts }) => ({ signal, points: pts })),
-    top_signals: found.filter((s) => s.points > 0).slice(0, 3).map((s) => s.label),
-  };
+  const { details: _details, ...result } = pqaFromAggregate(pqaAggregate(events, now, config), now, config);
+  return result;
 }
 
-const DAY = 86_400_000;
-
-function utcDay(t: number): number {
-  return Math.floor(t / DAY);
-}
-
-function utcMonthStart(t: number): number {
-  const d = new Date(t);
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
-}
-
-/** Day 0 (1970-01-01) was a Thursday, three days after a Monday. */
-function isoWeekStart(t: number): number {
-  const day = utcDay(t);
-  const sinceMonday = (((day + 3) % 7) + 7) % 7;
-  return (day - sinceMonday) * DAY;
-}
-
-function importQualifies(properties: PqaEvent['properties'], minRows: number): boolean {
-  const rows = properties?.rows;
-  if (rows === undefined || rows === null) return true;
-  const n = typeof rows === 'string' && rows.trim() !== '' ? Number(rows) : rows;
-  return typeof n === 'number' && Number.isFinite(n) && n >= minRows;
+/** A count sent as a number qualifies at `minRows`; one sent as text when it is a non-blank number. */
+function importQualifies(agg: PqaAggregate, minRows: number): boolean {
+  if (agg.import_unsized) return true;
+  if (agg.import_max_rows !== null && agg.import_max_rows >= minRows) return true;
+  return agg.import_text_rows.some((rows) => rows.trim() !== '' && Number.isFinite(Number(rows)) && Number(rows) >= minRows);
 }
 
 function plural(n: number, noun: string): string {

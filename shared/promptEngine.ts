@@ -16,25 +16,19 @@ import type {
   PromptDefinition,
   PromptKind,
 } from './prompts';
-
-const DAY = 86_400_000;
-
-/**
- * A trigger's `metric` or `feature_id` that matches every metric or feature. Defined here,
- * not in prompts.ts, so the widget can import this module without bundling zod.
- */
-export const ANY = '*';
+import { DAY_MS } from './time';
+import { ANY } from './wildcard';
 
 /** The seats metric is served by invite prompts; `*` triggers never match it. */
 export const SEATS_METRIC = 'seats';
 
-export interface GlobalPromptCaps {
+interface GlobalPromptCaps {
   /** Soft prompts per session, feature-gate previews not included. */
   max_soft_per_session: number;
   max_feature_per_session: number;
 }
 
-export const defaultGlobalCaps: Readonly<GlobalPromptCaps> = {
+const defaultGlobalCaps: Readonly<GlobalPromptCaps> = {
   max_soft_per_session: 2,
   max_feature_per_session: 3,
 };
@@ -281,9 +275,9 @@ function withinCaps(
     if (e.type === 'impression' && e.timestamp >= periodStart && e.prompt_id === count.promptId) shownThisPeriod = true;
     if (e.timestamp < countFrom) continue;
     if (e.type === 'impression' && e.timestamp >= periodStart) impressions += 1;
-    if (e.type === 'snooze') hiddenUntil = Math.max(hiddenUntil, e.timestamp + caps.snooze_days * DAY);
+    if (e.type === 'snooze') hiddenUntil = Math.max(hiddenUntil, e.timestamp + caps.snooze_days * DAY_MS);
     if (e.type === 'dismiss' && ++dismissals >= caps.dismiss_limit) {
-      countFrom = e.timestamp + caps.dismiss_cooldown_days * DAY;
+      countFrom = e.timestamp + caps.dismiss_cooldown_days * DAY_MS;
       hiddenUntil = Math.max(hiddenUntil, countFrom);
       impressions = 0;
       dismissals = 0;
@@ -468,12 +462,12 @@ function forecasts(ctx: Context, limitNoticeMetrics: ReadonlySet<string>): Candi
     const at = meter.limit_at;
     if (meter.limit === null || meter.used >= meter.limit || at == null || limitNoticeMetrics.has(meter.metric)) continue;
     const def: ForecastDefinition | undefined = resolve(defs, meter.metric, (d) => d.trigger.metric, () => true);
-    if (!def || at > input.now + def.trigger.days_before * DAY) continue;
+    if (!def || at > input.now + def.trigger.days_before * DAY_MS) continue;
     const instance = { kind: 'forecast', metric: meter.metric } as const;
     const promptId = promptIdFor(instance);
     const count: CapCount = { promptId, ...(meter.period_start !== undefined && { periodStart: meter.period_start }) };
     if (!withinCaps(ctx.eventsByCapKey.get(promptId) ?? [], def.caps, input.now, input.session_id, count)) continue;
-    const days = meter.days_to_limit ?? Math.max(0, Math.floor((at - input.now) / DAY));
+    const days = meter.days_to_limit ?? Math.max(0, Math.floor((at - input.now) / DAY_MS));
     out.push({
       prompt: render(ctx, def, instance, { ...meterVars(input, meter), date: at, days }, { metric: meter.metric, blocking: false }),
       budget: 'soft',

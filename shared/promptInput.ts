@@ -10,8 +10,8 @@ import { SEATS_METRIC, type EligiblePrompts, type FeatureInput, type PlanRef, ty
 import { eligiblePrompts } from './promptEngine';
 import type { PromptCopy, PromptDefinition } from './prompts';
 import type { Metric } from './schemas';
+import { DAY_MS } from './time';
 
-const DAY = 86_400_000;
 /** History older than this cannot affect any cap at its default (30-day cooldown, period totals). */
 export const HISTORY_DAYS = 120;
 /** A heavy user's newest events, so their latest dismissals are never cut off. */
@@ -52,7 +52,7 @@ export interface ServeInput {
  * the newest `HISTORY_LIMIT` of them, oldest first.
  */
 export function historyWindow(events: readonly PromptHistoryEvent[], now: number): PromptHistoryEvent[] {
-  const since = now - HISTORY_DAYS * DAY;
+  const since = now - HISTORY_DAYS * DAY_MS;
   const kept = events.filter((e) => e.timestamp >= since).sort((a, b) => a.timestamp - b.timestamp);
   return kept.length > HISTORY_LIMIT ? kept.slice(kept.length - HISTORY_LIMIT) : kept;
 }

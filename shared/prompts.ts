@@ -3,12 +3,10 @@
  * frequency-cap defaults from the design, and the prompts a fresh install starts with.
  */
 import { z } from 'zod';
-import { ANY } from './promptEngine';
+import { ANY } from './wildcard';
 
-export const PROMPT_KINDS = ['limit_notice', 'feature_gate', 'invite', 'milestone', 'forecast'] as const;
+const PROMPT_KINDS = ['limit_notice', 'feature_gate', 'invite', 'milestone', 'forecast'] as const;
 export type PromptKind = (typeof PROMPT_KINDS)[number];
-
-export { ANY };
 
 export interface PromptCaps {
   per_session: number;
@@ -19,7 +17,7 @@ export interface PromptCaps {
 }
 
 /** The design's frequency caps for a limit notice, also the default for every kind unless said otherwise. */
-export const defaultCaps: Readonly<PromptCaps> = {
+const defaultCaps: Readonly<PromptCaps> = {
   per_session: 1,
   total: 3,
   dismiss_limit: 3,
@@ -28,7 +26,7 @@ export const defaultCaps: Readonly<PromptCaps> = {
 };
 
 /** Defaults per kind: a feature-gate preview shows once per feature per user, a milestone is celebrated once. */
-export const defaultCapsByKind: Readonly<Record<PromptKind, Readonly<PromptCaps>>> = {
+const defaultCapsByKind: Readonly<Record<PromptKind, Readonly<PromptCaps>>> = {
   limit_notice: defaultCaps,
   feature_gate: { ...defaultCaps, total: 1 },
   invite: defaultCaps,
@@ -64,7 +62,7 @@ export const promptCopySchema = z.strictObject({
 });
 export type PromptCopy = z.output<typeof promptCopySchema>;
 
-export const limitNoticeTriggerSchema = z.strictObject({
+const limitNoticeTriggerSchema = z.strictObject({
   metric: targetSchema,
   /** Whole percents 1–100, e.g. `[80]` for the playbooks' 80% upgrade prompt. */
   thresholds: z
@@ -76,11 +74,11 @@ export const limitNoticeTriggerSchema = z.strictObject({
   blocking: z.boolean().optional(),
 });
 
-export const featureGateTriggerSchema = z.strictObject({ feature_id: targetSchema });
+const featureGateTriggerSchema = z.strictObject({ feature_id: targetSchema });
 
-export const inviteTriggerSchema = z.strictObject({ seat_pct: z.int().min(1).max(100) });
+const inviteTriggerSchema = z.strictObject({ seat_pct: z.int().min(1).max(100) });
 
-export const milestoneTriggerSchema = z.strictObject({
+const milestoneTriggerSchema = z.strictObject({
   metric: targetSchema,
   milestones: z
     .array(z.number().positive().max(1e12))
@@ -93,7 +91,7 @@ export const milestoneTriggerSchema = z.strictObject({
  * A forecast prompt shows when the metric's limit is forecast (at the recent daily rate)
  * within `days_before` days; like a limit notice, its `total` counts per metric per period.
  */
-export const forecastTriggerSchema = z.strictObject({
+const forecastTriggerSchema = z.strictObject({
   metric: targetSchema,
   days_before: z.int('days_before is a whole number of days').min(1).max(365).default(7),
 });
@@ -139,7 +137,6 @@ export const promptInputSchema = z.discriminatedUnion('kind', [
   milestoneInput,
   forecastInput,
 ]);
-export type PromptInput = z.input<typeof promptInputSchema>;
 
 const withId = { id: promptDefinitionIdSchema };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { calendarMonth, nextPeriod, prorate, subscriptionAmount, upgradeMessage } from './prorate';
+import { DAY_MS } from './time';
 
-const DAY = 86_400_000;
 const at = (iso: string) => Date.parse(iso);
 const november = { periodStart: at('2026-11-01T00:00:00Z'), periodEnd: at('2026-12-01T00:00:00Z') };
 
@@ -102,13 +102,13 @@ describe('prorate', () => {
     const upgrade = { currentAmountCents: 5000, newAmountCents: 10000, ...november };
 
     it('before the period charges the full difference', () => {
-      const result = prorate({ ...upgrade, prorationDate: november.periodStart - 5 * DAY });
+      const result = prorate({ ...upgrade, prorationDate: november.periodStart - 5 * DAY_MS });
       expect(result).toMatchObject({ amountDueNowCents: 5000, remainingSeconds: 2_592_000 });
     });
 
     it('at the period end and after it charges nothing', () => {
       expect(prorate({ ...upgrade, prorationDate: november.periodEnd }).amountDueNowCents).toBe(0);
-      expect(prorate({ ...upgrade, prorationDate: november.periodEnd + DAY })).toMatchObject({
+      expect(prorate({ ...upgrade, prorationDate: november.periodEnd + DAY_MS })).toMatchObject({
         amountDueNowCents: 0,
         remainingSeconds: 0,
       });
@@ -263,7 +263,7 @@ describe('nextPeriod', () => {
   });
 
   it('returns the period unchanged when now is before it', () => {
-    expect(nextPeriod(november.periodStart, november.periodEnd, november.periodStart - DAY)).toEqual({
+    expect(nextPeriod(november.periodStart, november.periodEnd, november.periodStart - DAY_MS)).toEqual({
       start: november.periodStart,
       end: november.periodEnd,
     });

@@ -16,8 +16,8 @@ import {
   type CancelFlow,
   type OfferContext,
 } from './retention';
+import { DAY_MS } from './time';
 
-const DAY = 86_400_000;
 const NOV_1 = Date.UTC(2026, 10, 1);
 const NOV_16 = Date.UTC(2026, 10, 16);
 const DEC_1 = Date.UTC(2026, 11, 1);
@@ -52,8 +52,8 @@ describe('renewal charges under a save offer', () => {
   });
 
   it('a pause wins over a discount, a discount rounds to the cent, and no offer charges the amount', () => {
-    expect(renewal(DEC_1, { discountPercent: 25, discountEndsAt: DEC_1 + DAY, pausedUntil: DEC_1 + DAY })).toEqual({ amountCents: 0, discountCents: 0, paused: true });
-    expect(renewalCharge({ amountCents: 999, periodStart: DEC_1, discountPercent: 33, discountEndsAt: DEC_1 + DAY, pausedUntil: null })).toEqual({ amountCents: 669, discountCents: 330, paused: false });
+    expect(renewal(DEC_1, { discountPercent: 25, discountEndsAt: DEC_1 + DAY_MS, pausedUntil: DEC_1 + DAY_MS })).toEqual({ amountCents: 0, discountCents: 0, paused: true });
+    expect(renewalCharge({ amountCents: 999, periodStart: DEC_1, discountPercent: 33, discountEndsAt: DEC_1 + DAY_MS, pausedUntil: null })).toEqual({ amountCents: 669, discountCents: 330, paused: false });
     expect(renewal(DEC_1)).toEqual({ amountCents: 10000, discountCents: 0, paused: false });
     expect(() => renewalCharge({ amountCents: -1, periodStart: DEC_1, discountPercent: null, discountEndsAt: null, pausedUntil: null })).toThrow(RangeError);
   });
@@ -73,7 +73,7 @@ describe('annual switch', () => {
   });
 
   it('credits the unused time to the second, as Stripe does: 9 days 3 h 17 s into a 30-day $50 period leaves $34.79', () => {
-    const at = NOV_1 + 9 * DAY + 3 * 3600_000 + 17_000;
+    const at = NOV_1 + 9 * DAY_MS + 3 * 3600_000 + 17_000;
     const sw = annualSwitch({ currentAmountCents: 5000, annualAmountCents: 48000, periodStart: NOV_1, periodEnd: DEC_1, switchDate: at });
     // 5000 × 1,803,583 s ÷ 2,592,000 s = 3479.1
     expect(sw.creditCents).toBe(3479);
@@ -152,8 +152,8 @@ describe('save offers', () => {
   });
 
   it('shows an account at most one offer per 90 days', () => {
-    expect(chooseSaveOffer(DEFAULT_SAVE_OFFERS, 'too_expensive', ctx({ lastOfferShownAt: NOV_16 - 89 * DAY })).kind).toBe('none');
-    expect(chooseSaveOffer(DEFAULT_SAVE_OFFERS, 'too_expensive', ctx({ lastOfferShownAt: NOV_16 - 90 * DAY })).kind).toBe('discount');
+    expect(chooseSaveOffer(DEFAULT_SAVE_OFFERS, 'too_expensive', ctx({ lastOfferShownAt: NOV_16 - 89 * DAY_MS })).kind).toBe('none');
+    expect(chooseSaveOffer(DEFAULT_SAVE_OFFERS, 'too_expensive', ctx({ lastOfferShownAt: NOV_16 - 90 * DAY_MS })).kind).toBe('discount');
   });
 
   it('counts the MRR an accepted offer keeps', () => {

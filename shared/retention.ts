@@ -5,6 +5,7 @@
  */
 import { prorate, subscriptionAmount } from './prorate';
 import type { Plan } from './schemas';
+import { DAY_MS } from './time';
 
 export type Interval = 'month' | 'year';
 
@@ -12,7 +13,7 @@ export const CANCEL_REASONS = ['too_expensive', 'not_using', 'missing_feature', 
 export type CancelReason = (typeof CANCEL_REASONS)[number];
 
 export const OFFER_KINDS = ['discount', 'downgrade', 'pause', 'annual', 'none'] as const;
-export type OfferKind = (typeof OFFER_KINDS)[number];
+type OfferKind = (typeof OFFER_KINDS)[number];
 
 /** An admin's save offer for one reason (`PUT /v1/admin/save-offers`). */
 export type SaveOfferConfig = {
@@ -25,7 +26,7 @@ export type SaveOfferConfig = {
 };
 
 /** How often an account may be shown a save offer. */
-export const OFFER_COOLDOWN_MS = 90 * 86_400_000;
+const OFFER_COOLDOWN_MS = 90 * DAY_MS;
 
 /**
  * The offers Ladder makes until an admin configures its own: a price-driven cancellation gets

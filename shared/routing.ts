@@ -8,12 +8,12 @@ import { z } from 'zod';
 import { id } from './schemas';
 import { PQA_BANDS } from './webhookSchemas';
 
-export const ROUTES = ['self_serve', 'csm', 'sales'] as const;
-export type Route = (typeof ROUTES)[number];
+const ROUTES = ['self_serve', 'csm', 'sales'] as const;
+type Route = (typeof ROUTES)[number];
 
 const unique = (values: readonly unknown[]) => new Set(values).size === values.length;
 
-export const routingRuleSchema = z.strictObject({
+const routingRuleSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9][\w.-]{0,63}$/, 'letters, digits, _ . - and at most 64 characters'),
   /** Every condition given must hold; an empty `when` matches every account. */
   when: z

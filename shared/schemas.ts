@@ -18,7 +18,7 @@ const text = (max: number) => z.string().max(max);
 const cents = z.number().int().min(0).max(1e12);
 
 /** A point in time: ISO-8601 with offset, or epoch milliseconds. Parsed to epoch ms. */
-export const time = z
+const time = z
   .union([
     z.number().int().min(0).max(MAX_TIME),
     z.iso.datetime({ offset: true }),
@@ -26,7 +26,7 @@ export const time = z
   .transform((v) => (typeof v === 'number' ? v : Date.parse(v)));
 
 /** How far ahead of the worker's clock an event's timestamp may be (clock drift), so a future-dated gauge `set` cannot freeze a gauge. */
-export const MAX_CLOCK_AHEAD_MS = 5 * 60_000;
+const MAX_CLOCK_AHEAD_MS = 5 * 60_000;
 /** Widget events older than this are refused: the widget sends them as they happen. */
 export const MAX_WIDGET_EVENT_AGE_MS = 24 * 3600_000;
 
@@ -47,7 +47,7 @@ export function eventTimeProblems(events: { timestamp?: number | undefined }[], 
 
 // ---------------------------------------------------------------- catalog
 
-export const metricSchema = z.strictObject({
+const metricSchema = z.strictObject({
   id,
   name: text(120).min(1),
   unit: text(40).default(''),
@@ -56,7 +56,7 @@ export const metricSchema = z.strictObject({
   reset: z.enum(['billing_period', 'month', 'never']).default('billing_period'),
 });
 
-export const featureSchema = z.strictObject({
+const featureSchema = z.strictObject({
   id,
   name: text(120).min(1),
   description: text(2000).default(''),
@@ -65,13 +65,13 @@ export const featureSchema = z.strictObject({
 });
 
 /** A plan's behaviour at a metric's limit: `grace` lets `/v1/check` allow up to limit × (1 + grace_pct / 100). */
-export const overageSchema = z.strictObject({
+const overageSchema = z.strictObject({
   mode: z.enum(['block', 'grace']),
   grace_pct: z.number().int().min(0).max(1000).default(0),
 });
-export type Overage = z.output<typeof overageSchema>;
+type Overage = z.output<typeof overageSchema>;
 
-export const planSchema = z.strictObject({
+const planSchema = z.strictObject({
   id,
   name: text(120).min(1),
   rank: z.number().int().min(0).max(1000),
@@ -255,7 +255,7 @@ export const widgetStateQuerySchema = z.strictObject({
   path: z.string().max(2048).optional(),
 });
 
-export const widgetEventSchema = z.strictObject({
+const widgetEventSchema = z.strictObject({
   type: z.enum(['impression', 'click', 'dismiss', 'snooze', 'gate_hit', 'invite_sent']),
   prompt_id: z.string().max(200).nullable().optional(),
   variant_id: z.string().max(128).nullable().optional(),
@@ -283,7 +283,7 @@ export const errorBodySchema = z.object({
 });
 export type ErrorBody = z.output<typeof errorBodySchema>;
 
-export const meterSchema = z.object({
+const meterSchema = z.object({
   metric: z.string(),
   name: z.string(),
   unit: z.string(),
@@ -297,13 +297,3 @@ export const meterSchema = z.object({
 });
 export type Meter = z.output<typeof meterSchema>;
 
-export const upgradeOptionSchema = z.object({
-  plan_id: z.string(),
-  name: z.string(),
-  rank: z.number(),
-  price_cents: z.number(),
-  currency: z.string(),
-  interval: z.enum(['month', 'year']),
-  limits: z.record(z.string(), z.number().nullable()),
-  features: z.array(z.string()),
-});

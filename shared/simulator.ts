@@ -53,8 +53,10 @@ import { capPeriodMetric, engineInputFor, HISTORY_DAYS, HISTORY_LIMIT } from './
 import { THRESHOLDS, usagePct } from './metering';
 import type { PromptDefinition, PromptKind } from './prompts';
 import type { Catalog, Plan } from './schemas';
+import { DAY_MS } from './time';
 
-export const DAY = 86_400_000;
+export { DAY_MS as DAY };
+
 
 /** Largest relative difference between replayed and stored impressions per prompt, under the rules in force. */
 export const REPRODUCTION_TOLERANCE = 0.05;
@@ -138,7 +140,7 @@ export interface PromptCounts {
   suppressed_by_dismissals: number;
 }
 
-export interface DayTotals {
+interface DayTotals {
   day: number;
   sessions: number;
   /** Sessions in which the global per-session budget held at least one prompt back. */
@@ -181,7 +183,7 @@ export interface SimulationResult {
   thresholds: ThresholdCrossings[];
 }
 
-const dayOf = (t: number) => Math.floor(t / DAY) * DAY;
+const dayOf = (t: number) => Math.floor(t / DAY_MS) * DAY_MS;
 const billingPeriod = (a: Pick<SimulatedAccount, 'period_start' | 'period_end'>) => ({ periodStart: a.period_start, periodEnd: a.period_end });
 
 /**
@@ -190,7 +192,7 @@ const billingPeriod = (a: Pick<SimulatedAccount, 'period_start' | 'period_end'>)
  * @example activatedAt({ events: ['core_feature_activated'], min_events: 1, min_age_days: 0 }, account) // 1793491200000
  */
 export function activatedAt(rule: ActivationRule, account: Pick<SimulatedAccount, 'created_at' | 'activation_events'>): number | null {
-  const aged = account.created_at + rule.min_age_days * DAY;
+  const aged = account.created_at + rule.min_age_days * DAY_MS;
   if (rule.min_events <= 0) return aged;
   const counted = account.activation_events.filter((e) => rule.events.includes(e.event)).map((e) => e.timestamp).sort((a, b) => a - b);
   const reached = counted[rule.min_events - 1];
@@ -292,7 +294,7 @@ export class UsageBook {
     if (!entry) return 0;
     const [day, start, end] = entry;
     if (day < dayOf(t)) return end;
-    const fraction = (t - day) / DAY;
+    const fraction = (t - day) / DAY_MS;
     if (metric.kind === 'gauge') return fraction < 0.5 ? start : end;
     return Math.round(start + (end - start) * fraction);
   }
@@ -301,7 +303,7 @@ export class UsageBook {
   closing(metricId: string, day: number): number {
     const metric = this.metrics.get(metricId);
     if (!metric) return 0;
-    const list = metric.kind === 'gauge' ? this.gauges.get(metricId) : this.counters.get(metricId)?.get(this.periodStartAt(metric, day + DAY - 1));
+    const list = metric.kind === 'gauge' ? this.gauges.get(metricId) : this.counters.get(metricId)?.get(this.periodStartAt(metric, day + DAY_MS - 1));
     return (list && lastOnOrBefore(list, day)?.[2]) ?? 0;
   }
 }
@@ -431,7 +433,7 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
         evaluatedAt = moment;
 
         // The events the worker would load now (historyWindow, on a list already in time order).
-        const since = e.timestamp - HISTORY_DAYS * DAY;
+        const since = e.timestamp - HISTORY_DAYS * DAY_MS;
         while (oldest < replayed.length && replayed[oldest]!.timestamp < since) oldest += 1;
         const seen = replayed.slice(Math.max(oldest, replayed.length - HISTORY_LIMIT));
         const input = engineInputFor({
@@ -510,7 +512,7 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
   }
 
   const allDays: number[] = [];
-  for (let d = from; d < to; d += DAY) allDays.push(d);
+  for (let d = from; d < to; d += DAY_MS) allDays.push(d);
 
   const promptDays: SimulationResult['prompt_days'] = [];
   const totalsByPrompt = new Map<string, PromptCounts>();
@@ -629,11 +631,11 @@ function thresholdCrossings(history: SimulationHistory, rules: SimulationRules):
     for (const metric of catalog.metrics) {
       const limit = metricLimit(plan, metric.id, account);
       if (limit === null) continue;
-      for (let day = from; day < to; day += DAY) {
-        const end = day + DAY - 1;
+      for (let day = from; day < to; day += DAY_MS) {
+        const end = day + DAY_MS - 1;
         const pct = usagePct(book.closing(metric.id, day), limit) ?? 0;
         const samePeriod = book.periodStartAt(metric, day - 1) === book.periodStartAt(metric, end);
-        const before = samePeriod ? (usagePct(book.closing(metric.id, day - DAY), limit) ?? 0) : 0;
+        const before = samePeriod ? (usagePct(book.closing(metric.id, day - DAY_MS), limit) ?? 0) : 0;
         for (const t of thresholds) {
           if (pct >= t && before < t) {
             const key = `${metric.id}|${t}`;

@@ -459,7 +459,7 @@ export interface VariantResult {
   chance_to_beat_control: number | null;
 }
 
-export type VerdictStatus = 'insufficient_data' | 'no_difference' | 'winner' | 'loser' | 'srm';
+type VerdictStatus = 'insufficient_data' | 'no_difference' | 'winner' | 'loser' | 'srm';
 
 export interface ExperimentResults {
   variants: VariantResult[];

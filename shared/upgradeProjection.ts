@@ -42,7 +42,7 @@ export interface Range {
   high: number;
 }
 
-export interface GroupRate {
+interface GroupRate {
   group: string;
   /** Where the rate comes from: the group itself, its kind pooled, every prompt pooled, or nothing observed. */
   basis: 'group' | 'kind' | 'all' | 'none';
@@ -55,7 +55,7 @@ export interface GroupRate {
   mrr_per_upgrade_cents: number | null;
 }
 
-export interface GroupProjection extends GroupRate {
+interface GroupProjection extends GroupRate {
   /** Accounts the simulated rule shows this group (summed over its prompts). */
   projected_exposures: number;
   projected_impressions: number;
@@ -94,7 +94,7 @@ function pool(rows: readonly ObservedPrompt[], keyOf: (r: ObservedPrompt) => str
  * group itself was never shown.
  * @example observedRate(rows, 'limit_notice:80') // { basis: 'kind', rate: 0.05, interval: [0.03, 0.08], … }
  */
-export function observedRate(observed: readonly ObservedPrompt[], group: string): GroupRate {
+function observedRate(observed: readonly ObservedPrompt[], group: string): GroupRate {
   const byGroup = pool(observed, (r) => promptGroup(r.prompt_id));
   const byKind = pool(observed, (r) => kindOf(promptGroup(r.prompt_id)));
   const all = pool(observed, () => 'all').get('all') ?? empty();

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 
 /** Events an outgoing webhook can subscribe to. */
-export const WEBHOOK_EVENTS = [
+const WEBHOOK_EVENTS = [
   'pqa.sales_ready',
   'upgrade.requested',
   'upgrade.succeeded',
@@ -28,7 +28,7 @@ export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 export const PQA_BANDS = ['nurture', 'warm', 'sales_assist', 'sales_ready'] as const;
 
 /** An http(s) URL; production additionally refuses plain http (checked by the route). */
-export const webhookUrl = z
+const webhookUrl = z
   .string()
   .max(2048)
   .refine((value) => {

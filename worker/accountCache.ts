@@ -39,7 +39,7 @@ export function cachedAccounts(ids: Iterable<string>): Map<string, Account> | nu
 export const forgetAccounts = () => cache.clear();
 
 /** The message of the error the guard raises (SQLite's, for json() of something that is not JSON). */
-export const STALE = 'malformed JSON';
+const STALE = 'malformed JSON';
 
 /**
  * A statement that fails its batch (so nothing of it is written) unless D1 still holds the

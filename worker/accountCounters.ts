@@ -22,10 +22,11 @@
 import { DurableObject } from 'cloudflare:workers';
 import { sql as q } from 'drizzle-orm';
 import { newCrossings, type Threshold } from '../shared/metering';
+import { DAY_MS } from '../shared/time';
 import { database, sqlBatch } from './db';
 import type { Env } from './env';
 import { rescoreAccounts } from './pqa';
-import { applyDaily, limitHitInsert, thresholdCrossedWebhook, type ThresholdCrossed } from './usage';
+import { applyDaily, limitHitInsert, thresholdCrossedWebhook, type ThresholdCrossed } from './usageWrites';
 
 /** A resolved usage event of this account (short keys, as in worker/usage.ts). */
 export type CounterEvent = { k: string; m: string; v: number; o: 'increment' | 'set'; t: number; p: number };
@@ -44,7 +45,7 @@ const DEFAULT_FLUSH_MS = 2_000;
 /** Events copied to D1 per statement; the alarm runs again at once while more wait. */
 const FLUSH_EVENTS = 1_000;
 /** Idempotency keys are kept this long after they were received (longer than any billing period). */
-const KEY_RETENTION_MS = 45 * 86_400_000;
+const KEY_RETENTION_MS = 45 * DAY_MS;
 
 type CounterRow = { metric: string; period_start: number; used: number; highest_threshold: number | null; set_at: number; version: number };
 

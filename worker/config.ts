@@ -11,7 +11,7 @@ import type { Env } from './env';
 export type LadderMode = 'development' | 'test' | 'production';
 
 /** Secrets shorter than this are refused in production (a 32-character random key is ~190 bits). */
-export const MIN_SECRET_LENGTH = 32;
+const MIN_SECRET_LENGTH = 32;
 const SECRETS = ['LADDER_SECRET_KEY', 'LADDER_ADMIN_KEY', 'LADDER_USER_TOKEN_SECRET'] as const;
 
 /**

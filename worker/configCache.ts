@@ -19,7 +19,7 @@ import { configVersion, experiments, features, metrics, plans, prompts, settings
 import type { ExperimentRow } from './experiments';
 import { activationRuleFrom, mergeDefinitions } from './prompts';
 
-export type HotConfig = {
+type HotConfig = {
   token: string | null;
   catalog: Catalog;
   definitions: ReturnType<typeof mergeDefinitions>;

@@ -12,8 +12,8 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { sqlBatch, type Db } from './db';
 import { deleteEndedSessions } from './session';
+import { DAY_MS } from '../shared/time';
 
-const DAY = 86_400_000;
 const PAGE = 5_000;
 const MAX_PAGES = 10;
 
@@ -121,7 +121,7 @@ export const RETENTION: RetentionRule[] = [
 export async function enforceRetention(db: Db, now: number): Promise<Record<string, number>> {
   const deleted: Record<string, number> = {};
   for (const rule of RETENTION) {
-    const cutoff = now - rule.keepDays * DAY;
+    const cutoff = now - rule.keepDays * DAY_MS;
     let total = 0;
     for (let page = 0; page < MAX_PAGES; page++) {
       const [rows = []] = await sqlBatch(db, [

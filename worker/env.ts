@@ -1,4 +1,4 @@
-import type { D1Database, DurableObjectNamespace, ExecutionContext, Queue } from '@cloudflare/workers-types/latest';
+import type { D1Database, DurableObjectNamespace, Queue } from '@cloudflare/workers-types/latest';
 import type { UserClaims } from '../shared/schemas';
 
 /** Bindings and secrets of the worker (wrangler.toml, .dev.vars, `wrangler secret put`). */
@@ -37,7 +37,7 @@ export type Env = {
 };
 
 /** Per-request values set by middleware. */
-export type Vars = {
+type Vars = {
   /** The request's clock, read once (tests move it with vi.setSystemTime). */
   now: number;
   /** Claims of a verified user token (widget routes only). */
@@ -49,4 +49,3 @@ export type Vars = {
 };
 
 export type AppEnv = { Bindings: Env; Variables: Vars };
-export type { ExecutionContext };

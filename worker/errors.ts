@@ -22,7 +22,7 @@ export class ApiError extends Error {
 }
 
 /** Zod issues as API error details, each naming the failing field's path (`events.0.metric`). */
-export function zodDetails(error: z.ZodError, prefix: (string | number)[] = []): ErrorDetail[] {
+function zodDetails(error: z.ZodError, prefix: (string | number)[] = []): ErrorDetail[] {
   return error.issues.map((issue) => {
     const path = [...prefix, ...issue.path].map(String);
     if (issue.code === 'unrecognized_keys') {

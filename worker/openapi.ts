@@ -17,7 +17,7 @@ import * as wh from '../shared/webhookSchemas';
 import { VERSION } from './routes/health';
 
 type Auth = 'secret' | 'user' | 'admin' | 'stripe' | null;
-export type Operation = {
+type Operation = {
   method: 'get' | 'put' | 'post' | 'delete';
   path: string;
   auth: Auth;
@@ -26,7 +26,7 @@ export type Operation = {
   query?: z.ZodObject;
 };
 
-export const operations: Operation[] = [
+const operations: Operation[] = [
   { method: 'get', path: '/v1/health', auth: null, summary: 'Readiness of the worker and its database' },
   { method: 'get', path: '/openapi.json', auth: null, summary: 'This document' },
   { method: 'get', path: '/demo', auth: null, summary: 'Demo host app (development only)' },
@@ -63,7 +63,7 @@ export const operations: Operation[] = [
   { method: 'post', path: '/v1/widget/cancel', auth: 'user', summary: 'Cancel at the period end, undoable until then (admins only; once per idempotency key)', body: billing.cancelSchema },
   { method: 'get', path: '/v1/admin/save-offers', auth: 'admin', summary: 'The save offer per cancellation reason' },
   { method: 'put', path: '/v1/admin/save-offers', auth: 'admin', summary: 'Set the save offers per cancellation reason (reasons left out use the defaults)', body: billing.saveOffersSchema },
-  { method: 'get', path: '/v1/admin/analytics/saves', auth: 'admin', summary: 'Per cancellation reason: started, offers shown and accepted, canceled, save rate and MRR saved (JSON, or CSV)', query: billing.savesQuerySchema },
+  { method: 'get', path: '/v1/admin/analytics/saves', auth: 'admin', summary: 'Per cancellation reason: started, offers shown and accepted, canceled, save rate and MRR saved (JSON, or CSV)', query: billing.revenueQuerySchema },
   { method: 'post', path: '/v1/stripe/webhook', auth: 'stripe', summary: 'Stripe webhook deliveries (Stripe-Signature verified)' },
   { method: 'get', path: '/v1/admin/analytics/revenue', auth: 'admin', summary: 'Starting MRR, expansion, contraction, churn, NRR, GRR and expansion by source (JSON, or CSV with Accept: text/csv)', query: billing.revenueQuerySchema },
   { method: 'get', path: '/v1/pqa', auth: 'secret', summary: 'Accounts by PQA score, highest first, optionally one band', query: wh.pqaListQuerySchema },

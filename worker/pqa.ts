@@ -4,18 +4,28 @@
  * page). Per page: one D1 batch reads per-account aggregates of `track_events` (GROUP BY),
  * the scores are computed in JS from those aggregates, and one D1 batch writes them back
  * (one statement through json_each) together with the `pqa.sales_ready` outbox rows of
- * accounts that just entered that band. `shared/pqaScore.ts` is the reference the
- * aggregate scoring must agree with (see pqa.test.ts).
+ * accounts that just entered that band. The rule itself is `shared/pqaScore.ts`
+ * (`pqaFromAggregate`); this module only reads the aggregates and writes the scores.
  */
 import { sql, type SQL } from 'drizzle-orm';
-import { defaultPqaConfig, pqaBand, pqaConfigSchema, type PqaConfig, type PqaResult } from '../shared/pqaScore';
+import {
+  defaultPqaConfig,
+  pqaConfigSchema,
+  pqaFromAggregate,
+  type PqaAggregate,
+  type PqaConfig,
+  type PqaResult,
+  type PqaSignalDetail,
+} from '../shared/pqaScore';
+import { DAY_MS, isoTime, isoWeekStart, utcDay, utcMonthStart } from '../shared/time';
 import type { RouteChoice } from '../shared/routing';
 import { loadCatalog } from './catalog';
 import { sqlBatch, type Db } from './db';
 import { routesOf, routingFrom, routingQuery } from './routing';
 import { subscribedWebhooks } from './webhooks';
 
-const DAY = 86_400_000;
+/** The day length written into the SQL text: a bound parameter would be a REAL and divide exactly. */
+const DAY_LITERAL = sql.raw(String(DAY_MS));
 const CONFIG_KEY = 'pqa_config';
 /** Progress of the daily recompute pass (see `runDailyRecompute`). */
 const PASS_KEY = 'pqa_recompute';
@@ -49,78 +59,20 @@ export async function savePqaConfig(db: Db, config: PqaConfig, now: number): Pro
   ]);
 }
 
-/** What the scoring needs to know about one account's behaviour, as of a moment. */
-export type PqaAggregate = {
-  account_id: string;
-  name: string;
-  plan_id: string;
-  core: boolean;
-  api: boolean;
-  admin: boolean;
-  invites: number;
-  limit_hit: boolean;
-  gate: boolean;
-  /** `data_imported` without a row count, the largest numeric count, and counts sent as text. */
-  import_unsized: boolean;
-  import_max_rows: number | null;
-  import_text_rows: string[];
-  /** Distinct (user, UTC day) pairs of `user_active`, distinct users, distinct days, newest event. */
-  user_days: number;
-  users: number;
-  days: number;
-  last_active_at: number | null;
-  /** Counts of configured custom events. */
-  custom: Record<string, number>;
-};
-
-export type PqaSignalDetail = { signal: string; points: number; label: string };
+/** One account's behaviour aggregate (`shared/pqaScore.ts`), with what the webhook payload names. */
+export type PqaAccountAggregate = PqaAggregate & { account_id: string; name: string; plan_id: string };
 export type PqaAccountScore = PqaResult & { account_id: string; name: string; plan_id: string; details: PqaSignalDetail[] };
 
 /**
- * Score one account from its aggregates, by exactly the rules of `pqaScore` (the reference).
- * @example pqaFromAggregate(aggregates[0], Date.now(), config).band // 'warm'
+ * Score one account from its aggregate by the shared rule (`pqaFromAggregate`).
+ * @example scoreAccount(aggregates[0], Date.now(), config).band // 'warm'
  */
-export function pqaFromAggregate(agg: PqaAggregate, now: number, config: PqaConfig = defaultPqaConfig): PqaAccountScore {
-  const found: PqaSignalDetail[] = [];
-  const add = (signal: string, pts: number, label: string) => {
-    if (pts !== 0) found.push({ signal, points: pts, label: `${label} (${pts > 0 ? '+' : ''}${pts})` });
-  };
-  if (agg.core) add('core_feature_activated', config.core_feature_activated.points, 'Core feature activated');
-  if (agg.api) add('api_integration_built', config.api_integration_built.points, 'API integration built');
-  if (importQualifies(agg, config.data_imported.min_rows)) add('data_imported', config.data_imported.points, 'Data imported');
-  if (agg.admin) add('admin_settings_configured', config.admin_settings_configured.points, 'Admin settings configured');
-  if (agg.invites > 0) add('teammate_invited', agg.invites * config.teammate_invited.points, `${plural(agg.invites, 'teammate')} invited`);
-  if (agg.limit_hit) add('limit_hit', config.limit_hit.points, 'Usage limit hit this month');
-  if (agg.gate) add('feature_gate_hit', config.feature_gate_hit.points, 'Locked feature tried this week');
-  if (agg.user_days > 0 && agg.last_active_at !== null) {
-    const activePoints = agg.user_days * config.user_active.points_per_user_day;
-    add('user_active', activePoints, `${plural(agg.users, 'user')} active on ${plural(agg.days, 'day')}`);
-    const inactiveDays = Math.max(0, Math.floor(now / DAY) - Math.floor(agg.last_active_at / DAY) - 1);
-    const decay = Math.min(inactiveDays * config.user_active.decay_per_inactive_day, activePoints);
-    add('user_inactive', -decay, `${plural(inactiveDays, 'day')} without an active user`);
-  }
-  for (const name of Object.keys(agg.custom).sort()) {
-    const rule = config.custom[name];
-    const count = agg.custom[name] ?? 0;
-    if (!rule || count === 0) continue;
-    add(name, (rule.mode === 'each' ? count : 1) * rule.points, rule.mode === 'each' ? `${count} × ${name}` : name);
-  }
-  found.sort((a, b) => b.points - a.points || (a.signal < b.signal ? -1 : a.signal > b.signal ? 1 : 0));
-  const score = Math.min(100, Math.max(0, found.reduce((sum, s) => sum + s.points, 0)));
-  return {
-    account_id: agg.account_id,
-    name: agg.name,
-    plan_id: agg.plan_id,
-    score,
-    band: pqaBand(score, config),
-    signals: found.map(({ signal, points }) => ({ signal, points })),
-    top_signals: found.filter((s) => s.points > 0).slice(0, 3).map((s) => s.label),
-    details: found,
-  };
+export function scoreAccount(agg: PqaAccountAggregate, now: number, config: PqaConfig = defaultPqaConfig): PqaAccountScore {
+  return { account_id: agg.account_id, name: agg.name, plan_id: agg.plan_id, ...pqaFromAggregate(agg, now, config) };
 }
 
 /** Accounts a points-table preview scores (the first this many by id). */
-export const PREVIEW_ACCOUNTS = 1000;
+const PREVIEW_ACCOUNTS = 1000;
 
 /**
  * How accounts would score and band under `proposed`, next to the table in force, without
@@ -141,7 +93,7 @@ export async function previewPqaConfig(db: Db, proposed: PqaConfig, now: number)
     current[was.band] += 1;
     next[will.band] += 1;
     if (was.score !== will.score || was.band !== will.band)
-      changed.push({ account_id: agg.account_id, name: was.name, score: will.score, band: will.band, current_score: was.score, current_band: was.band });
+      changed.push({ account_id: agg.account_id, name: agg.name, score: will.score, band: will.band, current_score: was.score, current_band: was.band });
   }
   changed.sort((a, b) => b.score - a.score || a.account_id.localeCompare(b.account_id));
   return { accounts_scored: aggregates.length, bands: next, current_bands: current, changed: changed.slice(0, 200), changed_total: changed.length };
@@ -149,7 +101,7 @@ export async function previewPqaConfig(db: Db, proposed: PqaConfig, now: number)
 
 /** Which accounts a scoring pass covers: a page of all accounts, or named ones. */
 export type AccountSet = SQL;
-export const accountPage = (after: string, size: number): AccountSet =>
+const accountPage = (after: string, size: number): AccountSet =>
   sql`SELECT id, name, plan_id FROM accounts WHERE id > ${after} ORDER BY id LIMIT ${size}`;
 export const accountsNamed = (ids: string[]): AccountSet =>
   sql`SELECT id, name, plan_id FROM accounts WHERE id IN (SELECT value FROM json_each(${JSON.stringify([...new Set(ids)])}))`;
@@ -159,7 +111,7 @@ export const accountsNamed = (ids: string[]): AccountSet =>
  * accounts, in one D1 batch: two GROUP BY statements, the second counting the custom events
  * the stored table names. Accounts without events are included (they score 0).
  */
-export async function readAggregates(db: Db, accounts: AccountSet, now: number): Promise<{ config: PqaConfig; aggregates: PqaAggregate[] }> {
+export async function readAggregates(db: Db, accounts: AccountSet, now: number): Promise<{ config: PqaConfig; aggregates: PqaAccountAggregate[] }> {
   const rows = sql`
     WITH chunk AS (${accounts})
     -- Days are integer division of the integer timestamps; a bound DAY would be a REAL and divide exactly.
@@ -175,9 +127,9 @@ export async function readAggregates(db: Db, accounts: AccountSet, now: number):
                THEN json_extract(t.properties, '$.rows') END) AS import_max_rows,
       json_group_array(DISTINCT CASE WHEN t.event = 'data_imported' AND json_type(t.properties, '$.rows') = 'text'
                THEN json_extract(t.properties, '$.rows') END) AS import_text_rows,
-      COUNT(DISTINCT CASE WHEN t.event = 'user_active' THEN coalesce(t.user_id, '') || '|' || (t.timestamp / 86400000) END) AS user_days,
+      COUNT(DISTINCT CASE WHEN t.event = 'user_active' THEN coalesce(t.user_id, '') || '|' || (t.timestamp / ${DAY_LITERAL}) END) AS user_days,
       COUNT(DISTINCT CASE WHEN t.event = 'user_active' THEN coalesce(t.user_id, '') END) AS users,
-      COUNT(DISTINCT CASE WHEN t.event = 'user_active' THEN t.timestamp / 86400000 END) AS days,
+      COUNT(DISTINCT CASE WHEN t.event = 'user_active' THEN t.timestamp / ${DAY_LITERAL} END) AS days,
       MAX(CASE WHEN t.event = 'user_active' THEN t.timestamp END) AS last_active_at
     FROM chunk c LEFT JOIN track_events t ON t.account_id = c.id AND t.timestamp <= ${now}
     GROUP BY c.id ORDER BY c.id`;
@@ -223,7 +175,7 @@ export async function readAggregates(db: Db, accounts: AccountSet, now: number):
  * sales-ready in this write. The dedupe key is account + entry time, so each entry is sent
  * once and leaving and re-entering counts again.
  */
-export async function writeScores(db: Db, scores: PqaAccountScore[], now: number): Promise<void> {
+async function writeScores(db: Db, scores: PqaAccountScore[], now: number): Promise<void> {
   if (!scores.length) return;
   const rows = scores.map((s) => ({ a: s.account_id, n: s.name, p: s.plan_id, s: s.score, b: s.band, t: s.top_signals }));
   const ready = scores.filter((s) => s.band === 'sales_ready');
@@ -240,7 +192,7 @@ export async function writeScores(db: Db, scores: PqaAccountScore[], now: number
         plan_id: s.plan_id,
         score: s.score,
         band: s.band,
-        entered_band_at: new Date(now).toISOString(),
+        entered_band_at: isoTime(now),
         top_signals: s.top_signals,
         route: r?.route ?? 'self_serve',
       },
@@ -320,7 +272,7 @@ async function salesReadyRoutes(db: Db, accountIds: string[]): Promise<Map<strin
 export async function rescoreAccounts(db: Db, accountIds: string[], now: number): Promise<PqaAccountScore[]> {
   if (!accountIds.length) return [];
   const { config, aggregates } = await readAggregates(db, accountsNamed(accountIds), now);
-  const scores = aggregates.map((a) => pqaFromAggregate(a, now, config));
+  const scores = aggregates.map((a) => scoreAccount(a, now, config));
   await writeScores(db, scores, now);
   return scores;
 }
@@ -330,7 +282,7 @@ export async function rescoreAccounts(db: Db, accountIds: string[], now: number)
  * time: two D1 round trips per page whatever the number of events. Resumable from `after`.
  * @example await recomputeAllScores(db, Date.now()) // { scored: 1200, cursor: 'zeta', done: true }
  */
-export async function recomputeAllScores(
+async function recomputeAllScores(
   db: Db,
   now: number,
   opts: { after?: string; pageSize?: number; maxPages?: number; onPage?: (cursor: string, page: number) => Promise<void> } = {},
@@ -340,7 +292,7 @@ export async function recomputeAllScores(
   let scored = 0;
   for (let page = 0; page < (opts.maxPages ?? Infinity); page++) {
     const { config, aggregates } = await readAggregates(db, accountPage(cursor, pageSize), now);
-    const scores = aggregates.map((a) => pqaFromAggregate(a, now, config));
+    const scores = aggregates.map((a) => scoreAccount(a, now, config));
     await writeScores(db, scores, now);
     scored += scores.length;
     if (aggregates.length < pageSize) return { scored, cursor, done: true };
@@ -348,28 +300,6 @@ export async function recomputeAllScores(
     await opts.onPage?.(cursor, page);
   }
   return { scored, cursor, done: false };
-}
-
-function importQualifies(agg: PqaAggregate, minRows: number): boolean {
-  if (agg.import_unsized) return true;
-  if (agg.import_max_rows !== null && agg.import_max_rows >= minRows) return true;
-  // As pqaScore reads a count sent as text: a non-blank string that is a number.
-  return agg.import_text_rows.some((rows) => rows.trim() !== '' && Number.isFinite(Number(rows)) && Number(rows) >= minRows);
-}
-
-function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
-}
-
-function utcMonthStart(t: number): number {
-  const d = new Date(t);
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
-}
-
-/** Monday 00:00 UTC of the ISO week of `t` (day 0, 1970-01-01, was a Thursday). */
-function isoWeekStart(t: number): number {
-  const day = Math.floor(t / DAY);
-  return (day - ((((day + 3) % 7) + 7) % 7)) * DAY;
 }
 
 // ---------------------------------------------------------------- the daily pass
@@ -384,7 +314,7 @@ type PassState = { day: number; cursor: string; done: boolean };
  * @example await runDailyRecompute(db, Date.now()) // { ran: true, scored: 1200, done: true }
  */
 export async function runDailyRecompute(db: Db, now: number, pageSize?: number): Promise<{ ran: boolean; scored: number; done: boolean }> {
-  const today = Math.floor(now / DAY);
+  const today = utcDay(now);
   const [rows] = await sqlBatch(db, [sql`SELECT value FROM settings WHERE key = ${PASS_KEY}`]);
   const state = rows?.[0] ? (JSON.parse(String(rows[0].value)) as PassState) : null;
   if (state && state.day === today && state.done) return { ran: false, scored: 0, done: true };

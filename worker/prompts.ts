@@ -21,8 +21,8 @@ import type { AccountState } from './accounts';
 import { sqlBatch, type Db } from './db';
 import { rescoreAccounts } from './pqa';
 import { promptEvents, prompts, settings, userPromptCaps } from './db/schema';
+import { DAY_MS } from '../shared/time';
 
-const DAY = 86_400_000;
 
 type PromptRow = typeof prompts.$inferSelect;
 
@@ -66,7 +66,7 @@ export const historyQuery = (db: Db, accountId: string, userId: string, now: num
   db
     .select()
     .from(promptEvents)
-    .where(and(eq(promptEvents.accountId, accountId), eq(promptEvents.userId, userId), gte(promptEvents.timestamp, now - HISTORY_DAYS * DAY)))
+    .where(and(eq(promptEvents.accountId, accountId), eq(promptEvents.userId, userId), gte(promptEvents.timestamp, now - HISTORY_DAYS * DAY_MS)))
     .orderBy(desc(promptEvents.timestamp))
     .limit(HISTORY_LIMIT);
 
@@ -119,7 +119,7 @@ export const activationEventsSql = (accountId: string) => sql`
 export function isActivated(account: AccountState['account'], rule: ActivationRule, events: number, now: number): boolean {
   // the first core_feature_activated is also kept on the account, beyond the events' retention
   const kept = rule.min_events === 1 && rule.events.includes('core_feature_activated') && account.activatedAt !== null;
-  return (kept || events >= rule.min_events) && now - account.createdAt >= rule.min_age_days * DAY;
+  return (kept || events >= rule.min_events) && now - account.createdAt >= rule.min_age_days * DAY_MS;
 }
 
 /**

@@ -34,7 +34,7 @@ export async function saveRouting(db: Db, routing: Routing, now: number): Promis
   ]);
 }
 
-export type RoutedAccount = {
+type RoutedAccount = {
   band: RoutingSubject['band'];
   plan: Plan;
   seats: number;
@@ -46,7 +46,7 @@ export type RoutedAccount = {
  * The subject of routing: an account and an expansion — the plan (and seats) it asks for, or
  * by default its next plan up at the same seats (none on the top plan).
  */
-export function routingSubject(a: RoutedAccount, expansion: { plan: Plan; seats: number } | null): RoutingSubject {
+function routingSubject(a: RoutedAccount, expansion: { plan: Plan; seats: number } | null): RoutingSubject {
   // at the account's billing interval where the plan is sold that way, else the plan's own
   const mrr = (plan: Plan, seats: number) => catalogMrr(plan, seats, a.interval);
   return {
@@ -59,7 +59,7 @@ export function routingSubject(a: RoutedAccount, expansion: { plan: Plan; seats:
 }
 
 /** The route of an account (its next plan up as the expansion) under `routing`. */
-export const accountRoute = (routing: Routing, a: RoutedAccount, next: Plan | null): RouteChoice =>
+const accountRoute = (routing: Routing, a: RoutedAccount, next: Plan | null): RouteChoice =>
   routeFor(routing.rules, routingSubject(a, next && { plan: next, seats: a.seats }));
 
 /** An account as the PQA list and the score writer read it. */

@@ -15,7 +15,7 @@ import { MAX_WIDGET_EVENT_AGE_MS } from '../shared/schemas';
 
 const HOUR = 3600_000;
 /** As long as a widget event may be late, plus the hour a token is issued in. */
-export const SERVE_TOKEN_TTL_MS = MAX_WIDGET_EVENT_AGE_MS + HOUR;
+const SERVE_TOKEN_TTL_MS = MAX_WIDGET_EVENT_AGE_MS + HOUR;
 
 export type Served = { acct: string; sub: string; prompt_id: string; variant_id?: string | null; experiment_id?: string | null };
 

@@ -9,7 +9,7 @@ import { sqlBatch, type Db } from './db';
 
 export const SESSION_COOKIE = 'ladder_session';
 export const SESSION_TTL_MS = 12 * 3600_000;
-export const SESSION_IDLE_MS = 30 * 60_000;
+const SESSION_IDLE_MS = 30 * 60_000;
 /** `last_seen_at` is written at most this often, so a busy dashboard does not write on every read. */
 const TOUCH_EVERY_MS = 60_000;
 

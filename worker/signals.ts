@@ -13,7 +13,7 @@ import { subscribedWebhooks } from './webhooks';
 const PASS_KEY = 'usage_growth_pass';
 const PAGE_SIZE = 1000;
 /** Days of `usage_daily` kept: the 60 month-over-month reads, and some slack. */
-export const USAGE_DAILY_RETENTION_DAYS = 70;
+const USAGE_DAILY_RETENTION_DAYS = 70;
 
 type PassState = { day: number; cursor: string; done: boolean };
 

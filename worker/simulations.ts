@@ -23,7 +23,8 @@ import { projectUpgrades, promptGroup, type ObservedPrompt } from '../shared/upg
 import { catalogQueries, toCatalog } from './catalog';
 import { sqlBatch, type Db } from './db';
 import { ApiError, validate } from './errors';
-import { armCounts, getExperiment, shippedDefinition } from './experiments';
+import { shippedDefinition } from '../shared/experiments';
+import { armCounts, getExperiment } from './experiments';
 import { activationQuery, activationRuleFrom, definitionsQuery, mergeDefinitions } from './prompts';
 import { HISTORY_DAYS } from '../shared/promptInput';
 import type { z } from 'zod';
@@ -42,7 +43,7 @@ export const MAX_SIMULATED_EVENTS = 10_000;
 const MAX_EVENTS = 400_000;
 const CORE_EVENT = 'core_feature_activated';
 
-export const PROJECTION_BASIS =
+const PROJECTION_BASIS =
   'Upgrades = accounts the rule shows each prompt group (kind and threshold) × the self-serve upgrade rate observed for that group over the window, ' +
   'with its 95% Wilson interval as the low and high ends; a group never shown borrows the pooled rate of its kind, then of all prompts. ' +
   'Expansion MRR = upgrades × the observed expansion per upgrade. The ranges of the groups are added, so the total covers at least 95%.';

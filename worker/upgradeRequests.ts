@@ -10,8 +10,10 @@ import type { UserClaims } from '../shared/schemas';
 import type { AccountState } from './accounts';
 import { sqlBatch, type Db } from './db';
 import { ApiError } from './errors';
+import { enqueueWebhookEvent } from './webhooks';
+import { DAY_MS } from '../shared/time';
 
-const DEDUPE_MS = 86_400_000;
+const DEDUPE_MS = DAY_MS;
 const COLUMNS = sql`id, account_id, user_id, user_name, plan_id, seats, note, status, created_at, resolved_at`;
 
 export const view = (r: Record<string, unknown>): UpgradeRequestView => ({
@@ -52,21 +54,17 @@ export async function createUpgradeRequest(
   const id = `upr_${crypto.randomUUID().replace(/-/g, '')}`;
   const row = { id, account_id: user.acct, user_id: user.sub, user_name: user.name ?? null, plan_id: plan, seats, note: input.note ?? '', status: 'open', created_at: now, resolved_at: null };
   const request = view(row);
-  const payload = JSON.stringify({
+  const payload = {
     event: 'upgrade.requested',
     account: { id: state.account.id, name: state.account.name, plan_id: state.account.planId, seats: state.account.seats },
     user: { id: user.sub, ...(user.name && { name: user.name }), ...(user.email && { email: user.email }) },
     request: { id, account_id: user.acct, user_id: user.sub, plan_id: plan, seats, note: row.note, created_at: request.created_at },
-  });
+  };
   // The request and one outbox entry per enabled webhook subscribed to the event, in one batch.
   await sqlBatch(db, [
     sql`INSERT INTO upgrade_requests (id, account_id, user_id, user_name, plan_id, seats, note, created_at)
         VALUES (${id}, ${user.acct}, ${user.sub}, ${row.user_name}, ${plan}, ${seats}, ${row.note}, ${now})`,
-    sql`INSERT INTO webhook_outbox (id, webhook_id, event, dedupe_key, payload, attempts, next_attempt_at, created_at)
-        SELECT ${id} || ':' || w.id, w.id, 'upgrade.requested', ${id}, ${payload}, 0, ${now}, ${now}
-        FROM webhooks w
-        WHERE w.enabled = 1 AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = 'upgrade.requested')
-        ON CONFLICT DO NOTHING`,
+    enqueueWebhookEvent('upgrade.requested', id, payload, now),
   ]);
   return { request, created: true };
 }
@@ -99,7 +97,7 @@ export const openUpgradeRequestsSql = (accountId: string, now: number, when = tr
  * The account's open requests, oldest first, after approving those already met (so a plan
  * changed through Stripe or the host never leaves a stale request on an admin's screen).
  */
-export async function openUpgradeRequests(db: Db, accountId: string, now: number): Promise<UpgradeRequestView[]> {
+async function openUpgradeRequests(db: Db, accountId: string, now: number): Promise<UpgradeRequestView[]> {
   const [, rows = []] = await sqlBatch(db, [...openUpgradeRequestsSql(accountId, now)]);
   return rows.map(view);
 }

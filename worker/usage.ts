@@ -13,7 +13,6 @@ import { compositeKey } from '../shared/compositeKey';
 import { graceCeiling, metricLimit, metricPeriod, planAllowing } from '../shared/entitlements';
 import { newCrossings, type Threshold } from '../shared/metering';
 import type { Catalog, Metric, UsageEvent } from '../shared/schemas';
-import { dedupeKey } from '../shared/webhookSchemas';
 import type { AccountCounters, CounterEvent, Crossing, LiveCounter, Owner } from './accountCounters';
 import type { AccountState } from './accounts';
 import { database, sqlBatch, type Db } from './db';
@@ -22,7 +21,7 @@ import type { Env } from './env';
 import { ApiError, type ErrorDetail } from './errors';
 import { rescoreAccounts } from './pqa';
 import { scaleOptions } from './scale';
-import { enqueueWebhookEvent } from './webhooks';
+import { applyDaily, limitHitInsert, thresholdCrossedWebhook } from './usageWrites';
 
 /** Where the counters live: D1 alone, or an AccountCounters object per account in front of it. */
 export type Meter = { db: Db; objects: DurableObjectNamespace | null };
@@ -72,17 +71,6 @@ const applyIncrements = (batchId: string) => sql`
     highest_threshold = CASE WHEN excluded.period_start > usage_counters.period_start THEN NULL
                              ELSE usage_counters.highest_threshold END,
     period_start = MAX(usage_counters.period_start, excluded.period_start)`;
-
-/**
- * Increments of this batch per UTC day, for forecasts and growth (`usage_daily`): only the rows
- * the batch inserted carry its id, so a repeated batch adds nothing. The account objects' flush runs it too.
- */
-export const applyDaily = (batchId: string) => sql`
-  INSERT INTO usage_daily (account_id, metric, day, used)
-  SELECT account_id, metric, timestamp / 86400000, SUM(value) FROM usage_events
-  WHERE batch_id = ${batchId} AND mode = 'increment'
-  GROUP BY account_id, metric, timestamp / 86400000 ORDER BY 1, 2, 3
-  ON CONFLICT (account_id, metric, day) DO UPDATE SET used = MIN(usage_daily.used + excluded.used, ${Number.MAX_SAFE_INTEGER})`;
 
 /** Gauge values of this batch; the newest timestamp wins, whatever order they arrive in. */
 const applySets = (batchId: string) => sql`
@@ -200,39 +188,6 @@ async function recordInObjects(
 }
 
 const ownerOf = (account: Account): Owner => ({ name: account.name, planId: account.planId });
-
-/** What a `usage.threshold_crossed` webhook says (`period_start` in epoch ms here, ISO in the payload). */
-export type ThresholdCrossed = {
-  account_id: string;
-  account_name: string;
-  plan_id: string | null;
-  metric: string;
-  threshold: Threshold;
-  used: number;
-  limit: number | null;
-  period_start: number;
-};
-
-/**
- * The `usage.threshold_crossed` outbox rows of one crossing, deduped per account, metric, period
- * and threshold, for the D1 batch of the write that crossed it (or the account object's flush).
- */
-export function thresholdCrossedWebhook(c: ThresholdCrossed, now: number): SQL {
-  return enqueueWebhookEvent(
-    'usage.threshold_crossed',
-    dedupeKey('usage.threshold_crossed', c.account_id, c.metric, c.period_start, c.threshold),
-    { ...c, period_start: new Date(c.period_start).toISOString() },
-    now,
-  );
-}
-
-/** The PQA behaviour `limit_hit` of a counter that reached 100% this period, once per period (a repeat inserts nothing). */
-export function limitHitInsert(accountId: string, metric: string, periodStart: number, now: number): SQL {
-  return sql`
-    INSERT INTO track_events (account_id, idempotency_key, user_id, event, timestamp, properties, batch_id)
-    VALUES (${accountId}, ${compositeKey('limit_hit', metric, periodStart)}, NULL, 'limit_hit', ${now}, ${JSON.stringify({ metric })}, 'ladder')
-    ON CONFLICT DO NOTHING`;
-}
 
 /** The PQA behaviour `limit_hit` for crossings that reached 100%, keyed so each period records one. */
 function limitHits(accountId: string, crossings: Crossing[], now: number): (typeof trackEvents.$inferInsert)[] {

@@ -3,6 +3,7 @@ import { database, sqlBatch } from './db';
 import { app } from './index';
 import { ADMIN, api, env, PRODUCTION, received, receiverUrl, uid } from './test/api';
 import { backoffMs, deliverDue, enqueueWebhookEvent, MINUTE, slackMessage } from './webhooks';
+import { DAY_MS } from '../shared/time';
 
 const SECRET = 'whsec_test_0123456789abcdef';
 const db = () => database(env.DB);
@@ -67,7 +68,7 @@ describe('webhook delivery', () => {
     row = (await outboxRow(key))!;
     expect(row).toMatchObject({ attempts: 3, delivered_at: t0 + 3 * MINUTE, last_error: null });
 
-    for (const later of [t0 + 10 * MINUTE, t0 + 86_400_000]) expect(await deliverDue(db(), later)).toMatchObject({ claimed: 0 });
+    for (const later of [t0 + 10 * MINUTE, t0 + DAY_MS]) expect(await deliverDue(db(), later)).toMatchObject({ claimed: 0 });
     const got = await received(key);
     expect(got.map((r) => r.answered)).toEqual([500, 500, 200]);
     expect(new Set(got.map((r) => JSON.parse(r.body).id)).size).toBe(1); // the same event id on every retry

@@ -15,12 +15,12 @@ import { sqlBatch, type Db } from './db';
 
 export const MINUTE = 60_000;
 /** How long a claimed row stays invisible to other runs while it is being sent. */
-export const LEASE_MS = 5 * MINUTE;
-export const MAX_BACKOFF_MS = 6 * 60 * MINUTE;
+const LEASE_MS = 5 * MINUTE;
+const MAX_BACKOFF_MS = 6 * 60 * MINUTE;
 const SEND_TIMEOUT_MS = 10_000;
 const PARALLEL_SENDS = 6;
 /** Failed attempts in a row after which Ladder disables an endpoint (a PUT enables it again). */
-export const WEBHOOK_DISABLE_AFTER = 15;
+const WEBHOOK_DISABLE_AFTER = 15;
 /** Rows one endpoint may have in one claim, so a dead endpoint's backlog never holds up the others. */
 const PER_WEBHOOK_CLAIM = 5;
 
@@ -79,7 +79,7 @@ export const backoffMs = (failures: number) => Math.min(MAX_BACKOFF_MS, MINUTE *
  * as Stripe signs its webhooks. Receivers recompute it with the shared secret.
  * @example await signatureHeader('whsec_…', 1795000000, '{"id":…}') // 't=1795000000,v1=5f2c…'
  */
-export async function signatureHeader(secret: string, t: number, body: string): Promise<string> {
+async function signatureHeader(secret: string, t: number, body: string): Promise<string> {
   const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   const mac = await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(`${t}.${body}`));
   return `t=${t},v1=${[...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
@@ -298,7 +298,7 @@ export async function deliverAllDue(db: Db, now: number, maxRounds = 20): Promis
 export const generateSecret = () => `whsec_${[...crypto.getRandomValues(new Uint8Array(24))].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
 
 /** Never the whole secret: enough of its start to tell which one is configured. */
-export const secretPrefix = (secret: string) => `${secret.slice(0, Math.min(8, Math.floor(secret.length / 4)))}…`;
+const secretPrefix = (secret: string) => `${secret.slice(0, Math.min(8, Math.floor(secret.length / 4)))}…`;
 
 export async function getWebhook(db: Db, id: string): Promise<WebhookRow | null> {
   const [rows = []] = await sqlBatch(db, [sql`SELECT * FROM webhooks WHERE id = ${id}`]);

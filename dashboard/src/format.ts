@@ -35,4 +35,4 @@ export function delta(now: number | null | undefined, before: number | null | un
 /** `YYYY-MM-DD` of a time, in UTC (what date inputs hold). */
 export const ymd = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
-export const DAY = 86_400_000;
+export { DAY_MS as DAY } from '../../shared/time';

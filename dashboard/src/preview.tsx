@@ -15,7 +15,7 @@ import { GatePreview } from '../../widget/src/ui/Gate';
 import { Notices } from '../../widget/src/ui/Notices';
 import { theme } from './state';
 
-export const SAMPLE = {
+const SAMPLE = {
   metric: 'API calls',
   limit: 10_000,
   plan: 'Starter',
@@ -31,7 +31,7 @@ export const SAMPLE = {
 const PREVIEW_FEATURE = 'preview_feature';
 
 /** The widget state a user on the sample account would get with this prompt showing. */
-export function previewState(def: Pick<PromptDefinition, 'kind' | 'trigger'>, copy: PromptCopy): WidgetState {
+function previewState(def: Pick<PromptDefinition, 'kind' | 'trigger'>, copy: PromptCopy): WidgetState {
   const trigger = def.kind === 'forecast' ? {} : (def.trigger as { thresholds?: number[]; blocking?: boolean; milestones?: number[]; seat_pct?: number });
   const threshold = def.kind === 'limit_notice' ? (trigger.thresholds?.[0] ?? 90) : undefined;
   const used =

@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { rowCounts } from '../system/d1';
 import { call, KEYS, seedAccount, signUserToken, stripeSignature } from '../system/fixtures';
+import { DAY_MS } from '../../shared/time';
 
 const base = inject('systemBase');
 const dir = inject('systemPersistDir');
@@ -188,7 +189,7 @@ describe('hostile input against every operation of /openapi.json', () => {
   it('refuses times out of bounds with 400 and writes nothing: events from the future, stale widget events, query times outside 2000–2200', async () => {
     const before = rowCounts(dir);
     const byPath = (method: string, path: string) => ops.find((o) => o.method === method && o.path === path)!;
-    const ahead = fc.integer({ min: 6 * 60_000, max: 200 * 365 * 86_400_000 });
+    const ahead = fc.integer({ min: 6 * 60_000, max: 200 * 365 * DAY_MS });
     const events: [Op, (offset: number) => Record<string, unknown>][] = [
       [byPath('POST', '/v1/usage'), (t) => ({ account_id: ACCT, metric: 'seats', value: 1, mode: 'set', idempotency_key: `future-${t}`, timestamp: Date.now() + t })],
       [byPath('POST', '/v1/track'), (t) => ({ account_id: ACCT, event: 'user_active', idempotency_key: `future-${t}`, timestamp: Date.now() + t })],
@@ -201,7 +202,7 @@ describe('hostile input against every operation of /openapi.json', () => {
         expect(res.status).toBe(400);
       }, 6);
     const widget = byPath('POST', '/v1/widget/events');
-    await property(fc.integer({ min: 25 * 3600_000, max: 30 * 365 * 86_400_000 }), async (t) => {
+    await property(fc.integer({ min: 25 * 3600_000, max: 30 * 365 * DAY_MS }), async (t) => {
       const res = await send(widget, { raw: JSON.stringify({ events: [{ type: 'gate_hit', feature_id: 'sso', session_id: 's', idempotency_key: `stale-${t}`, timestamp: Date.now() - t }] }) });
       refused(res, `widget event now - ${t} ms`);
       expect(res.status).toBe(400);

@@ -6,6 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { api, audit, d1, demoUrl, e2e, launch, open, poll, shadowText, type Opened } from './browser';
+import { DAY_MS } from '../../shared/time';
 
 let ctx: Awaited<ReturnType<typeof launch>>;
 const opened: Opened[] = [];
@@ -134,7 +135,7 @@ describe('feature gates, invites and upgrades through the local billing provider
     await o.page.getByText('SSO is on').waitFor(); // the host's own content, now allowed
     const ent = await api('/v1/entitlements/globex/sso');
     expect(ent.allowed).toBe(true);
-    const days = (Date.parse(ent.trial_ends_at) - before) / 86_400_000;
+    const days = (Date.parse(ent.trial_ends_at) - before) / DAY_MS;
     expect(days).toBeGreaterThan(13.9);
     expect(days).toBeLessThan(14.1);
     expect((await api('/v1/accounts/globex')).entitlements.sso).toBe(true);

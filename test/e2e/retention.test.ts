@@ -5,10 +5,10 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { api, demoUrl, launch, open, poll, type Opened } from './browser';
+import { DAY_MS } from '../../shared/time';
 
 let ctx: Awaited<ReturnType<typeof launch>>;
 const opened: Opened[] = [];
-const DAY = 86_400_000;
 
 beforeAll(async () => {
   ctx = await launch();
@@ -25,7 +25,7 @@ afterEach(async () => {
 async function proAccount(name: string) {
   const id = `${name}-${Date.now().toString(36)}`;
   const now = Date.now();
-  await api(`/v1/accounts/${id}`, { method: 'PUT', body: { name, plan_id: 'pro', seats: 0, created_at: now - 60 * DAY, period_start: now - 15 * DAY, period_end: now + 15 * DAY } });
+  await api(`/v1/accounts/${id}`, { method: 'PUT', body: { name, plan_id: 'pro', seats: 0, created_at: now - 60 * DAY_MS, period_start: now - 15 * DAY_MS, period_end: now + 15 * DAY_MS } });
   const o = await open(ctx, demoUrl(id, 'admin', `&user=${id}-admin`));
   opened.push(o);
   await o.page.locator('ladder-plan').getByRole('button', { name: 'Manage plan' }).click();
@@ -41,7 +41,7 @@ describe('Manage plan on the demo app', () => {
     const charged = /charged (\$[\d,.]+) now/.exec((await message.textContent())!)![1]!;
     await dialog.getByRole('button', { name: 'Switch to yearly' }).click();
     await dialog.getByText(`You are now on Pro, billed yearly. ${charged} was charged (local billing, no real payment).`).waitFor();
-    await poll(async () => (await api(`/v1/accounts/${id}`)).period_end).toMatch(new RegExp(`^${new Date(Date.now() + 365 * DAY).getUTCFullYear()}`));
+    await poll(async () => (await api(`/v1/accounts/${id}`)).period_end).toMatch(new RegExp(`^${new Date(Date.now() + 365 * DAY_MS).getUTCFullYear()}`));
   });
 
   test('an admin schedules a downgrade and undoes it', async () => {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startWorker, type DevWorker } from '../system/devWorker.mjs';
 import { call, signUserToken } from '../system/fixtures';
+import { DAY_MS } from '../../shared/time';
 
 /** A safe production configuration: distinct 32+ character keys, one origin, local billing chosen explicitly. */
 const SAFE = {
@@ -146,7 +147,7 @@ describe('a safely configured production worker', () => {
   it('refuses timestamps from the future and query times out of range with 400', async () => {
     const future = await call(base, 'POST', '/v1/usage', {
       token: SAFE.LADDER_SECRET_KEY,
-      body: { events: [{ account_id: 'acme', metric: 'seats', value: 1, mode: 'set', idempotency_key: 'f', timestamp: Date.now() + 86_400_000 }] },
+      body: { events: [{ account_id: 'acme', metric: 'seats', value: 1, mode: 'set', idempotency_key: 'f', timestamp: Date.now() + DAY_MS }] },
     });
     expect(future.status).toBe(400);
     expect((await call(base, 'GET', '/v1/admin/analytics/funnel?from=9999999999999999', { token: SAFE.LADDER_ADMIN_KEY })).status).toBe(400);

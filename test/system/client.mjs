@@ -22,6 +22,8 @@ export function signUserToken(claims, secret = KEYS.LADDER_USER_TOKEN_SECRET, he
   return `${head}.${createHmac('sha256', secret).update(head).digest('base64url')}`;
 }
 
+const RELOADED = 'Your worker restarted mid-request.';
+
 /**
  * Call the worker at `base`. `token` defaults to the secret key (`null`: no credential);
  * `body` is sent as JSON, `raw` as is. Returns status, headers and the parsed body (text if not JSON).
@@ -38,8 +40,19 @@ export async function call(base, method, path, init = {}) {
     headers['content-type'] = 'application/json';
     body = JSON.stringify(init.body);
   }
-  const res = await fetch(base + path, { method, headers, body, signal: AbortSignal.timeout(init.timeoutMs ?? 30_000) });
-  const text = await res.text();
+  let res = await fetch(base + path, { method, headers, body, signal: AbortSignal.timeout(init.timeoutMs ?? 30_000) });
+  let text = await res.text();
+  // wrangler dev's proxy answers this 503 itself when the runtime was reloaded under a request (it
+  // retries GET and HEAD on its own). The request may or may not have reached Ladder, so send it
+  // again as a real client would, but only where a repeat is harmless by the contract: PUT and
+  // DELETE, and writes carrying an idempotency key (which a retry must then not apply twice).
+  const idempotent = method === 'PUT' || method === 'DELETE' || (typeof body === 'string' && body.includes('"idempotency_key"'));
+  for (let attempt = 1; idempotent && res.status === 503 && text.startsWith(RELOADED) && attempt <= 5; attempt++) {
+    console.warn(`[system] wrangler dev reloaded the worker under ${method} ${path}; sending it again (${attempt})`);
+    await new Promise((r) => setTimeout(r, 200 * attempt));
+    res = await fetch(base + path, { method, headers, body, signal: AbortSignal.timeout(init.timeoutMs ?? 30_000) });
+    text = await res.text();
+  }
   let json;
   try {
     json = text ? JSON.parse(text) : null;

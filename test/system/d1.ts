@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The D1 database file under a `--persist-to` directory. */
-export function d1File(persistDir: string): string {
+function d1File(persistDir: string): string {
   const dir = join(persistDir, 'v3/d1/miniflare-D1DatabaseObject');
   const file = readdirSync(dir).find((f) => f.endsWith('.sqlite') && f !== 'metadata.sqlite');
   if (!file) throw new Error(`no D1 database under ${dir}`);

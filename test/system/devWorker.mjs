@@ -27,7 +27,7 @@ export const KEYS = {
 };
 
 /** Environment for wrangler: no telemetry, no cf.json fetch, its state under .wrangler/home. */
-export const toolEnv = {
+const toolEnv = {
   ...process.env,
   CLOUDFLARE_CF_FETCH_ENABLED: 'false',
   WRANGLER_SEND_METRICS: 'false',
@@ -38,7 +38,7 @@ export const toolEnv = {
 };
 
 /** A free TCP port on 127.0.0.1. */
-export function freePort() {
+function freePort() {
   return new Promise((res, rej) => {
     const srv = createServer();
     srv.once('error', rej);
@@ -50,7 +50,7 @@ export function freePort() {
 }
 
 /** Run a wrangler command to completion (e.g. `d1 migrations apply`); throws with its output on failure. */
-export function wranglerSync(args, opts = {}) {
+function wranglerSync(args, opts = {}) {
   mkdirSync(home, { recursive: true });
   const r = spawnSync(wrangler, args, { cwd: root, env: toolEnv, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: opts.timeoutMs ?? 300_000 });
   if (r.status !== 0) throw new Error(`wrangler ${args.join(' ')} exited with ${r.status ?? r.signal}\n${r.stdout}\n${r.stderr}`);

@@ -8,11 +8,11 @@ import { expect } from 'vitest';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { call, signUserToken } from './client.mjs';
+import { DAY_MS } from '../../shared/time';
 
 export { call, signUserToken };
 export { KEYS } from './devWorker.mjs';
-
-export const DAY = 86_400_000;
+export { DAY_MS as DAY };
 
 /** Three plans 4× apart with a seat price, Stripe price ids for the webhook tests. */
 export const catalog = {
@@ -42,7 +42,7 @@ export async function seedAccount(base: string, accountId: string, extra: Record
   if (cat.status !== 200) throw new Error(`catalog: ${cat.status} ${cat.text}`);
   const now = Date.now();
   const res = await call(base, 'PUT', `/v1/accounts/${accountId}`, {
-    body: { name: accountId, plan_id: 'starter', seats: 5, created_at: now - 60 * DAY, period_start: now - 15 * DAY, period_end: now + 15 * DAY, ...extra },
+    body: { name: accountId, plan_id: 'starter', seats: 5, created_at: now - 60 * DAY_MS, period_start: now - 15 * DAY_MS, period_end: now + 15 * DAY_MS, ...extra },
   });
   if (res.status !== 200) throw new Error(`account: ${res.status} ${res.text}`);
   return res.json;

@@ -38,7 +38,7 @@ export const perUser = <T>(key: string, value?: T) =>
   stored<T>('sessionStorage', `${key}.${claims.value.acct}.${claims.value.sub}`, value);
 
 /** Prompt ids the user dismissed or snoozed in this session: gone at once, before any refetch. */
-export const hidden = signal<string[]>([]);
+const hidden = signal<string[]>([]);
 /** Prompt ids already shown (and counted) to the user in this session. */
 export const shown = new Set<string>();
 

@@ -12,7 +12,7 @@ let tag = '';
 let pending: Promise<string> | null = null;
 
 /** Payload of a JWT, not verified (the worker verifies); throws on a malformed token. */
-export function decodeToken(jwt: string): Claims {
+function decodeToken(jwt: string): Claims {
   try {
     const part = jwt.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/');
     return JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(part), (c) => c.charCodeAt(0))));

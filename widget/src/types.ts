@@ -44,7 +44,7 @@ export interface Feature {
   trial_days?: number;
 }
 
-export interface PlanOption {
+interface PlanOption {
   plan_id: string;
   name: string;
   price_cents: number;

@@ -20,7 +20,7 @@ export const makeToken = (claims: Claims) =>
   `${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url(claims)}.c2lnbmF0dXJl`;
 
 /** DESIGN.md threshold for a percentage. */
-export const thresholdOf = (pct: number) => [100, 90, 75, 50].find((t) => pct >= t) ?? null;
+const thresholdOf = (pct: number) => [100, 90, 75, 50].find((t) => pct >= t) ?? null;
 
 /** A limit notice as the worker renders it (copy from shared/prompts.ts defaults). */
 export function limitPrompt(pct: number, over: Partial<Prompt> = {}): Prompt {
@@ -112,7 +112,7 @@ export function widgetState(acct: string, role: Role, pct = 40, prompts: Prompt[
   };
 }
 
-export interface Recorded {
+interface Recorded {
   method: string;
   path: string;
   query: URLSearchParams;

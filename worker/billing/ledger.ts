@@ -9,9 +9,10 @@ import { subscriptionAmount } from '../../shared/prorate';
 import { billedAmount, type Interval } from '../../shared/retention';
 import type { Plan } from '../../shared/schemas';
 import type { Db } from '../db';
+import { DAY_MS } from '../../shared/time';
 
 /** How long before an upgrade a prompt click still counts as its cause. */
-export const ATTRIBUTION_WINDOW_MS = 7 * 86_400_000;
+const ATTRIBUTION_WINDOW_MS = 7 * DAY_MS;
 
 export type Attribution = { promptId: string | null; variantId: string | null; experimentId: string | null };
 export type BillingStateRow = { mrrCents: number; churned: boolean; stripeObjectUpdatedAt: number };

@@ -12,10 +12,10 @@ import { isProduction } from '../config';
 import type { BillingProvider, ChargeOutcome, PlanChange, Quote } from './provider';
 
 /** What one side of a change bills each of its intervals (`planChange` has checked it is sold that way). */
-export const amountOf = (s: PlanChange['from']) => billedAmount(s.plan, s.seats, s.interval) ?? 0;
+const amountOf = (s: PlanChange['from']) => billedAmount(s.plan, s.seats, s.interval) ?? 0;
 
 /** A switch to yearly billing: the year less the unused part of the period, and the new yearly period. */
-export const switchOf = (change: PlanChange, prorationDate: number) =>
+const switchOf = (change: PlanChange, prorationDate: number) =>
   annualSwitch({ currentAmountCents: amountOf(change.from), annualAmountCents: amountOf(change.to), periodStart: change.period.start, periodEnd: change.period.end, switchDate: prorationDate * 1000 });
 
 /** An account whose period ended, with its plan's prices, as the cron reads it. */

@@ -1,16 +1,13 @@
 /**
- * The billing-provider interface: quote a plan or seat change, then charge for it. Two
- * implementations, chosen by configuration: Stripe when `STRIPE_SECRET_KEY` is set, else
- * the local provider (same proration rule, invoices in D1) so the demo upgrades offline.
+ * The billing-provider interface: quote a plan or seat change, then charge for it, and the
+ * billing-domain errors a provider throws (mapped to HTTP by `failure.ts`). Two
+ * implementations, `stripe.ts` and `local.ts` (same proration rule, invoices in D1), chosen
+ * by configuration in `configured.ts`.
  */
 import type { Interval } from '../../shared/retention';
 import type { Plan } from '../../shared/schemas';
-import { billingChoice } from '../config';
-import type { Env } from '../env';
-import { localProvider } from './local';
-import { stripeProvider } from './stripe';
 
-export type BillingMode = 'stripe' | 'local';
+type BillingMode = 'stripe' | 'local';
 
 /**
  * A change the customer asked for, already checked against the catalog and the rules. Each
@@ -47,7 +44,7 @@ export type AppliedState = {
 };
 
 /** An invoice the local provider keeps in D1 (Stripe keeps its own). */
-export type LocalInvoice = { id: string; amountCents: number; currency: string; status: 'paid' | 'failed'; description: string };
+type LocalInvoice = { id: string; amountCents: number; currency: string; status: 'paid' | 'failed'; description: string };
 
 export type ChargeOutcome =
   | { status: 'succeeded'; amountChargedCents: number; state: AppliedState; invoice?: LocalInvoice }
@@ -80,12 +77,16 @@ export interface BillingProvider {
 export class BillingProviderError extends Error {}
 
 /**
- * The configured provider: Stripe with a secret key, else local.
- * @example const provider = billingProvider(c.env); await provider.preview(change, t)
+ * The provider cannot make this change for this account (no subscription to change, no
+ * price for the target plan): the API answers 422 with `code` and the field at `path`.
  */
-export function billingProvider(env: Env): BillingProvider {
-  return billingChoice(env) === 'stripe' ? stripeProvider(env) : localProvider(env);
+export class BillingNotPossibleError extends Error {
+  constructor(
+    readonly code: 'no_subscription' | 'not_billable',
+    message: string,
+    readonly path: string,
+    readonly detail: string,
+  ) {
+    super(message);
+  }
 }
-
-/** `stripe` or `local`, as responses and `/v1/health` report it. */
-export const billingMode = (env: Env): BillingMode => billingChoice(env);

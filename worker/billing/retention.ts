@@ -25,11 +25,12 @@ import { sqlBatch, type Db } from '../db';
 import { ApiError, notFound } from '../errors';
 import { enqueueWebhookEvent } from '../webhooks';
 import { billingStateOf, catalogMrr, mrrChangeStatements } from './ledger';
-import { BillingProviderError, type BillingProvider, type PlanChange, type SubscriptionRef } from './provider';
+import { providerFailed } from './failure';
+import type { BillingProvider, PlanChange, SubscriptionRef } from './provider';
 import { confirmUpgrade, intervalOf, periodOf } from './upgrade';
 
 /** How long an offer shown may be accepted. */
-export const OFFER_TTL_MS = 24 * 3600_000;
+const OFFER_TTL_MS = 24 * 3600_000;
 const SAVE_OFFERS_KEY = 'save_offers';
 
 const unprocessable = (code: string, message: string, path: string, detail: string) => new ApiError(422, code, message, [{ path, message: detail }]);
@@ -39,11 +40,6 @@ export function requireAdmin(user: UserClaims): void {
   if (user.role !== 'admin')
     throw new ApiError(403, 'admin_required', 'Only an account admin can change the plan, downgrade or cancel; ask an admin instead.', [{ path: 'role', message: 'must be admin' }]);
 }
-
-const providerFailed = (err: unknown): never => {
-  if (err instanceof BillingProviderError) throw new ApiError(502, 'billing_provider_failed', err.message);
-  throw err;
-};
 
 const refOf = (account: AccountState['account']): SubscriptionRef => ({
   accountId: account.id,
@@ -148,7 +144,7 @@ export function scheduledChangeFrom(row: Record<string, unknown> | undefined | n
 }
 
 /** The change waiting for the period end. @example await scheduledChangeOf(db, 'acme') */
-export async function scheduledChangeOf(db: Db, accountId: string) {
+async function scheduledChangeOf(db: Db, accountId: string) {
   return scheduledChangeFrom(await scheduledRow(db, accountId));
 }
 

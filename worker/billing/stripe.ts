@@ -8,16 +8,15 @@ import Stripe from 'stripe';
 import { billedAmount, oneYearAfter, type Interval } from '../../shared/retention';
 import type { Catalog, Plan } from '../../shared/schemas';
 import type { Env } from '../env';
-import { ApiError } from '../errors';
 import { monthlyCents } from './ledger';
-import { BillingProviderError, type AppliedState, type BillingProvider, type ChargeOutcome, type PlanChange, type SubscriptionRef } from './provider';
+import { BillingNotPossibleError, BillingProviderError, type AppliedState, type BillingProvider, type ChargeOutcome, type PlanChange, type SubscriptionRef } from './provider';
 
 /**
  * A Stripe client for the worker: the fetch HTTP client, no automatic retries, and the API
  * base from `STRIPE_API_PROTOCOL`/`HOST`/`PORT` when set (tests point it at a local server).
  * @example const stripe = stripeClient(c.env)
  */
-export function stripeClient(env: Env): Stripe {
+function stripeClient(env: Env): Stripe {
   if (!env.STRIPE_SECRET_KEY) throw new Error('STRIPE_SECRET_KEY is not set');
   return new Stripe(env.STRIPE_SECRET_KEY, {
     httpClient: Stripe.createFetchHttpClient(),
@@ -31,10 +30,10 @@ export function stripeClient(env: Env): Stripe {
 const priceId = (item: Stripe.SubscriptionItem) => item.price.id;
 
 /** The Stripe price a plan is billed at every `interval`: its own, or its yearly one for a monthly plan billed yearly. */
-export const stripePriceFor = (plan: Plan, interval: Interval) => (interval === plan.interval ? plan.stripe_price_id : plan.stripe_annual_price_id ?? null);
+const stripePriceFor = (plan: Plan, interval: Interval) => (interval === plan.interval ? plan.stripe_price_id : plan.stripe_annual_price_id ?? null);
 
 /** The Stripe price of one extra seat billed every `interval`: the plan's seat price, or its yearly one for a monthly plan billed yearly. */
-export const stripeSeatPriceFor = (plan: Plan, interval: Interval) => (interval === plan.interval ? plan.stripe_seat_price_id : plan.stripe_annual_seat_price_id ?? null);
+const stripeSeatPriceFor = (plan: Plan, interval: Interval) => (interval === plan.interval ? plan.stripe_seat_price_id : plan.stripe_annual_seat_price_id ?? null);
 
 /** Whether `id` is one of the plan's seat prices (monthly or yearly). */
 const isSeatPrice = (p: Plan, id: string) => p.stripe_seat_price_id === id || (p.stripe_annual_seat_price_id != null && p.stripe_annual_seat_price_id === id);
@@ -90,7 +89,7 @@ function applied(sub: Stripe.Subscription, change: PlanChange): ChargeOutcome {
 
 /** The Stripe error's own reason, as the 502 body carries it. */
 const refused = (err: unknown, what: string): never => {
-  if (err instanceof ApiError) throw err;
+  if (err instanceof BillingNotPossibleError) throw err;
   const reason = err instanceof Stripe.errors.StripeError ? err.message : err instanceof Error ? err.message : String(err);
   throw new BillingProviderError(`Stripe could not ${what}: ${reason}`);
 };
@@ -105,7 +104,7 @@ export function stripeProvider(env: Env): BillingProvider {
 
   async function subscriptionOf(change: SubscriptionRef) {
     if (!change.stripeCustomerId || !change.stripeSubscriptionId)
-      throw new ApiError(422, 'no_subscription', 'This account has no Stripe subscription to change.', [{ path: 'account', message: 'no stripe_subscription_id' }]);
+      throw new BillingNotPossibleError('no_subscription', 'This account has no Stripe subscription to change.', 'account', 'no stripe_subscription_id');
     try {
       return await stripe.subscriptions.retrieve(change.stripeSubscriptionId);
     } catch (err) {
@@ -116,7 +115,7 @@ export function stripeProvider(env: Env): BillingProvider {
   /** The subscription items to send: the plan item re-priced and/or the seat item's quantity. */
   function itemsFor(change: PlanChange, sub: Stripe.Subscription): Stripe.SubscriptionUpdateParams.Item[] {
     const notBillable = (what: string) =>
-      new ApiError(422, 'not_billable', `Plan "${change.to.plan.id}" has no Stripe ${what}.`, [{ path: change.to.plan.id === change.from.plan.id ? 'seats' : 'plan_id', message: `no stripe ${what}` }]);
+      new BillingNotPossibleError('not_billable', `Plan "${change.to.plan.id}" has no Stripe ${what}.`, change.to.plan.id === change.from.plan.id ? 'seats' : 'plan_id', `no stripe ${what}`);
     const items = sub.items.data;
     const fromPrice = stripePriceFor(change.from.plan, change.from.interval);
     const planItem = items.find((i) => priceId(i) === fromPrice);

@@ -17,10 +17,11 @@ import { enqueueWebhookEvent } from '../webhooks';
 import { expansionSize, routeFor, type RouteChoice, type RoutingSubject } from '../../shared/routing';
 import { loadRouting } from '../routing';
 import { billingStateOf, catalogMrr, lastPromptClick, mrrChangeStatements } from './ledger';
-import { BillingProviderError, type BillingProvider, type ChargeOutcome, type PlanChange, type Quote } from './provider';
+import { providerFailed } from './failure';
+import type { BillingProvider, ChargeOutcome, PlanChange, Quote } from './provider';
 
 /** How long a preview's `proration_date` may be confirmed. */
-export const PREVIEW_TTL_SECONDS = 3600;
+const PREVIEW_TTL_SECONDS = 3600;
 /** An upgrade still `pending` after this long was interrupted; a retry may take it over. */
 const STALE_PENDING_MS = 60_000;
 /** How long a concurrent retry waits for the first request's result. */
@@ -47,7 +48,7 @@ export const intervalOf = (account: AccountState['account'], plan: Plan): Interv
  * is sold yearly (422 otherwise); yearly back to monthly is not an upgrade (422).
  * @example const { change } = await planChange(db, 'acme', { plan_id: 'business' }, Date.now())
  */
-export async function planChange(db: Db, accountId: string, input: UpgradePreviewInput, now: number) {
+async function planChange(db: Db, accountId: string, input: UpgradePreviewInput, now: number) {
   const state = await loadAccountState(db, accountId);
   const snap = snapshotOf(state, now);
   const current = snap.plan;
@@ -112,11 +113,6 @@ function messageOf(quote: Quote, change: PlanChange, locale: string | undefined)
     return upgradeMessage(m);
   }
 }
-
-const providerFailed = (err: unknown): never => {
-  if (err instanceof BillingProviderError) throw new ApiError(502, 'billing_provider_failed', err.message);
-  throw err;
-};
 
 /**
  * Quote a change now: the amount due now, the next amount and date, and the sentence that

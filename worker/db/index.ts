@@ -17,10 +17,9 @@ export type Db = ReturnType<typeof database>;
  * @example const db = laggingReads(c.env.DB)
  */
 export const laggingReads = (d1: D1Database): Db => database(d1.withSession('first-unconstrained') as unknown as D1Database);
-export { schema };
 
 /** D1 binds at most 100 parameters per statement. */
-export const D1_MAX_PARAMS = 100;
+const D1_MAX_PARAMS = 100;
 
 /**
  * Split rows into groups small enough for one multi-row INSERT each.

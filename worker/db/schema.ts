@@ -402,7 +402,7 @@ export const experimentExposures = sqliteTable(
 /**
  * Prompt events counted per UTC day, prompt, experiment, variant and account, so the dashboard's
  * overview reads thousands of rows instead of millions of events. Filled incrementally from
- * `prompt_events` in rowid order (late events included) by `worker/routes/analytics.ts`;
+ * `prompt_events` in rowid order (late events included) by `worker/analytics.ts`;
  * `''` stands for no experiment or variant.
  */
 export const promptDaily = sqliteTable(

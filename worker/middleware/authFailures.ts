@@ -15,7 +15,7 @@ import type { AppEnv, Env } from '../env';
 import { ApiError } from '../errors';
 
 export const AUTH_FAILURE_LIMIT = 10;
-export const AUTH_FAILURE_WINDOW_MS = 60_000;
+const AUTH_FAILURE_WINDOW_MS = 60_000;
 /** Addresses remembered before the oldest windows are swept. */
 const MAX_ADDRESSES = 50_000;
 
@@ -59,7 +59,7 @@ export function failureCounter(): FailureCounter {
 }
 
 /** The client's address: `CF-Connecting-IP`, which Cloudflare's edge sets, else `unknown`. */
-export const clientAddress = (c: Context<AppEnv>) => c.req.header('cf-connecting-ip')?.trim() || 'unknown';
+const clientAddress = (c: Context<AppEnv>) => c.req.header('cf-connecting-ip')?.trim() || 'unknown';
 
 const shared = failureCounter();
 

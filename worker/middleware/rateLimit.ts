@@ -3,8 +3,8 @@ import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 
 /** The environment variables that set the limits (requests per window per credential). */
-export type RateLimitVar = 'LADDER_RATE_LIMIT_HOST' | 'LADDER_RATE_LIMIT_WIDGET' | 'LADDER_RATE_LIMIT_ACCOUNT' | 'LADDER_RATE_LIMIT_ADMIN';
-export const RATE_LIMIT_WINDOW_VAR = 'LADDER_RATE_LIMIT_WINDOW_SECONDS';
+type RateLimitVar = 'LADDER_RATE_LIMIT_HOST' | 'LADDER_RATE_LIMIT_WIDGET' | 'LADDER_RATE_LIMIT_ACCOUNT' | 'LADDER_RATE_LIMIT_ADMIN';
+const RATE_LIMIT_WINDOW_VAR = 'LADDER_RATE_LIMIT_WINDOW_SECONDS';
 const DEFAULT_WINDOW_SECONDS = 60;
 /** Counters kept before expired windows are swept; past it after a sweep, counting restarts (fails open). */
 const MAX_KEYS = 50_000;

@@ -7,8 +7,8 @@ import type { AppEnv } from '../env';
 import { validate } from '../errors';
 import { readJson } from '../middleware/body';
 import { liveCounters, meterOf } from '../usage';
+import { isoOrNull } from '../../shared/time';
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** `PUT/GET /v1/accounts/:accountId` (secret key). */
 export const accountRoutes = new Hono<AppEnv>()
@@ -35,12 +35,12 @@ async function accountView(env: AppEnv['Bindings'], accountId: string, now: numb
     plan_id: a.planId,
     seats: a.seats,
     status: a.status,
-    created_at: iso(a.createdAt),
-    activated_at: iso(a.activatedAt),
+    created_at: isoOrNull(a.createdAt),
+    activated_at: isoOrNull(a.activatedAt),
     stripe_customer_id: a.stripeCustomerId,
     stripe_subscription_id: a.stripeSubscriptionId,
-    period_start: iso(a.periodStart),
-    period_end: iso(a.periodEnd),
+    period_start: isoOrNull(a.periodStart),
+    period_end: isoOrNull(a.periodEnd),
     usage: Object.fromEntries(snap.meters.map((m) => [m.metric, { used: m.used, limit: m.limit, pct: m.pct }])),
     entitlements: snap.entitlements,
     pqa: state.pqa ? { score: state.pqa.score, band: state.pqa.band } : { score: 0, band: 'nurture' },

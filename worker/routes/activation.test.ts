@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN, api, seedAccount, uid, userToken } from '../test/api';
+import { DAY_MS } from '../../shared/time';
 
 const defaults = { events: ['core_feature_activated'], min_events: 1, min_age_days: 0 };
 const put = (body: unknown) => api('PUT', '/v1/admin/activation', { token: ADMIN, body });
@@ -50,7 +51,7 @@ describe('activation rule', () => {
     await track(young, ['core_feature_activated']);
     expect(await shown(young)).toEqual([]);
     const old = uid();
-    await seedAccount(old, { created_at: Date.now() - 8 * 86_400_000 });
+    await seedAccount(old, { created_at: Date.now() - 8 * DAY_MS });
     await api('POST', '/v1/usage', { body: { events: [{ account_id: old, metric: 'api_calls', value: 9300, idempotency_key: 'u' }] } });
     await track(old, ['core_feature_activated']);
     expect(await shown(old)).toEqual(['limit-api_calls-90']);

@@ -15,7 +15,7 @@ import { database } from '../db';
 import { endSession, openSession, SESSION_COOKIE, SESSION_TTL_MS } from '../session';
 
 /** The header the dashboard sends on every write; a cross-site form or image cannot set it. */
-export const CSRF_HEADER = 'X-Ladder-CSRF';
+const CSRF_HEADER = 'X-Ladder-CSRF';
 const COOKIE_PATH = '/v1/admin';
 
 const secureCookie = (env: Env) => ladderMode(env) !== 'development';

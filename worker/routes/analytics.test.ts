@@ -123,6 +123,9 @@ describe('self-serve upgrade rate', () => {
       { start: '2026-04-08T00:00:00.000Z', eligible_accounts: 0, upgraded_accounts: 0, rate: null },
     ]);
     expect(res.json.total).toEqual({ eligible_accounts: 3, upgraded_accounts: 2, rate: 2 / 3 });
+    // The revenue answer uses the same definition, so the dashboard's two figures agree.
+    const revenue = await admin(`/v1/admin/analytics/revenue?from=2026-04-06&to=2026-04-09`);
+    expect(revenue.json.self_serve).toEqual(res.json.total);
     // Per kind, a rate: accounts that upgraded after a prompt of the kind ÷ accounts shown that kind.
     expect(res.json.by_kind).toEqual([
       { kind: 'feature_gate', accounts_shown: 1, upgraded_accounts: 1, rate: 1, upgrades: 1, expansion_mrr_cents: 60000 },

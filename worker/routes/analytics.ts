@@ -9,7 +9,6 @@ import { Hono, type Context } from 'hono';
 import {
   accountIdParam,
   adminAccountsQuerySchema,
-  DAY_MS,
   funnelQuerySchema,
   promptHistoryQuerySchema,
   upgradesQuerySchema,
@@ -21,6 +20,8 @@ import {
   type UpgradesByKind,
   type UpgradesResponse,
 } from '../../shared/analyticsSchemas';
+import { DAY_MS, isoOrNull, isoWeekStart, utcMonthStart, utcNextMonthStart } from '../../shared/time';
+import { toCsv } from '../../shared/csv';
 import { parsePromptId } from '../../shared/promptEngine';
 import { loadCatalog } from '../catalog';
 import { routesOf, routingFrom, routingQuery, type AccountRouteRow } from '../routing';
@@ -34,7 +35,6 @@ const ROLLUP = 'prompt_daily';
 /** Source rows counted per roll-up statement, so a large backlog never makes one huge transaction. */
 const ROLLUP_CHUNK = 100_000;
 const MAX_BUCKETS = 1000;
-const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 const num = (v: unknown) => Number(v ?? 0);
 
 // ---------------------------------------------------------------- roll-up
@@ -108,27 +108,7 @@ function dayRange(q: { from?: number; to?: number }, now: number, defaultDays = 
   return { from, to };
 }
 
-/** Monday 00:00 UTC of the week holding `day` (a UTC midnight). */
-const weekStart = (day: number) => day - ((Math.floor(day / DAY_MS) + 3) % 7) * DAY_MS;
-
 const wantsCsv = (c: Context) => (c.req.header('accept') ?? '').toLowerCase().includes('text/csv');
-
-/** One CSV cell (RFC 4180); text that a spreadsheet would run as a formula is prefixed with `'`. */
-function cell(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  let s = Array.isArray(v) ? v.join('; ') : String(v);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/**
- * Rows as CSV with a header line, in the order of `columns`.
- * @example toCsv([{ a: 1, b: 'x,y' }], ['a', 'b']) // 'a,b\r\n1,"x,y"\r\n'
- */
-export function toCsv<T extends object>(rows: readonly T[], columns: readonly (keyof T & string)[]): string {
-  return [columns.join(','), ...rows.map((r) => columns.map((k) => cell(r[k])).join(','))].map((l) => l + '\r\n').join('');
-}
 
 /** JSON, or the rows as CSV when the client accepts `text/csv`. */
 export function respond<T extends object>(c: Context, body: unknown, rows: readonly T[], columns: readonly (keyof T & string)[], name: string) {
@@ -150,10 +130,10 @@ function opensUpgrade(promptId: string): boolean {
 }
 const rate = (n: number, d: number) => (d > 0 ? n / d : null);
 
-export const RATES_RULE =
+const RATES_RULE =
   'click_rate = clicks ÷ impressions; preview_rate = previews ÷ clicks; upgrades_per_preview = upgrades ÷ previews — steps of this funnel, not the self-serve upgrade rate (accounts that upgraded ÷ accounts shown a prompt).';
 
-export const PREVIEWS_RULE =
+const PREVIEWS_RULE =
   'Clicks on prompts whose call to action opens the upgrade dialog (limit notices, forecast prompts, feature-gate previews, the blocking invite prompt); other prompts have no preview step.';
 
 const funnelColumns = ['prompt_id', 'kind', 'experiment_id', 'variant_id', 'impressions', 'clicks', 'previews', 'upgrades', 'expansion_mrr_cents', 'click_rate', 'preview_rate', 'upgrades_per_preview'] as const;
@@ -161,11 +141,11 @@ const funnelColumns = ['prompt_id', 'kind', 'experiment_id', 'variant_id', 'impr
 const upgradeColumns = ['start', 'eligible_accounts', 'upgraded_accounts', 'rate'] as const;
 const byKindColumns = ['kind', 'accounts_shown', 'upgraded_accounts', 'rate', 'upgrades', 'expansion_mrr_cents'] as const;
 
-export const BY_KIND_RULE =
+const BY_KIND_RULE =
   'Per prompt kind: accounts that upgraded self-serve after clicking a prompt of that kind ÷ accounts shown a prompt of that kind in the period. no_prompt: self-serve upgrades with no prompt clicked before them.';
 
 /** The playbooks' healthy self-serve upgrade rate: 3–7% of eligible accounts a month. A reference, not a target. */
-export const MONTHLY_BENCHMARK = { low: 0.03, high: 0.07, interval: 'month' as const };
+const MONTHLY_BENCHMARK = { low: 0.03, high: 0.07, interval: 'month' as const };
 
 /**
  * The kind of a prompt id in SQL, as `parsePromptId` (shared/promptEngine.ts) reads it; a NULL
@@ -179,8 +159,6 @@ const promptKind = (col: SQL) => sql`CASE
   WHEN substr(${col}, 1, 10) = 'milestone-' THEN 'milestone'
   ELSE 'other' END`;
 
-const monthStart = (t: number) => Date.UTC(new Date(t).getUTCFullYear(), new Date(t).getUTCMonth(), 1);
-const nextMonth = (t: number) => Date.UTC(new Date(t).getUTCFullYear(), new Date(t).getUTCMonth() + 1, 1);
 
 /**
  * The bucket boundaries covering [from, to): UTC days, weeks from Monday, or calendar months;
@@ -188,10 +166,10 @@ const nextMonth = (t: number) => Date.UTC(new Date(t).getUTCFullYear(), new Date
  * @example bucketStarts('month', Date.UTC(2026, 0, 15), Date.UTC(2026, 2, 2)) // [Jan 1, Feb 1, Mar 1, Apr 1]
  */
 function bucketStarts(interval: 'day' | 'week' | 'month', from: number, to: number): number[] {
-  let t = interval === 'month' ? monthStart(from) : interval === 'week' ? weekStart(from) : from;
+  let t = interval === 'month' ? utcMonthStart(from) : interval === 'week' ? isoWeekStart(from) : from;
   const out = [t];
   while (t < to && out.length <= MAX_BUCKETS + 1) {
-    t = interval === 'month' ? nextMonth(t) : t + (interval === 'week' ? 7 : 1) * DAY_MS;
+    t = interval === 'month' ? utcNextMonthStart(t) : t + (interval === 'week' ? 7 : 1) * DAY_MS;
     out.push(t);
   }
   return out;
@@ -255,7 +233,7 @@ export const analyticsRoutes = new Hono<AppEnv>()
     const list = [...rows.values()].sort(
       (a, b) => b.impressions - a.impressions || a.prompt_id.localeCompare(b.prompt_id) || (a.variant_id ?? '').localeCompare(b.variant_id ?? ''),
     );
-    const body: FunnelResponse = { from: iso(from)!, to: iso(to)!, previews_rule: PREVIEWS_RULE, rates_rule: RATES_RULE, rows: list };
+    const body: FunnelResponse = { from: isoOrNull(from)!, to: isoOrNull(to)!, previews_rule: PREVIEWS_RULE, rates_rule: RATES_RULE, rows: list };
     return respond(c, body, list, funnelColumns, 'funnel');
   })
   .get('/upgrades', async (c) => {
@@ -302,7 +280,7 @@ export const analyticsRoutes = new Hono<AppEnv>()
     const series = starts.slice(0, -1).map((start, i) => {
       const eligible_accounts = e.get(i) ?? 0;
       const upgraded_accounts = u.get(i) ?? 0;
-      return { start: iso(start)!, eligible_accounts, upgraded_accounts, rate: selfServeUpgradeRate(upgraded_accounts, eligible_accounts) };
+      return { start: isoOrNull(start)!, eligible_accounts, upgraded_accounts, rate: selfServeUpgradeRate(upgraded_accounts, eligible_accounts) };
     });
     const shownBy = new Map(shownKinds.map((r) => [String(r.kind), num(r.n)]));
     const byKind: UpgradesByKind[] = [...new Set([...shownBy.keys(), ...kinds.map((r) => String(r.kind))])].map((kind) => {
@@ -321,8 +299,8 @@ export const analyticsRoutes = new Hono<AppEnv>()
     byKind.sort((a, b) => b.upgrades - a.upgrades || b.expansion_mrr_cents - a.expansion_mrr_cents || a.kind.localeCompare(b.kind));
     const t = totals[0] ?? {};
     const body: UpgradesResponse = {
-      from: iso(from)!,
-      to: iso(to)!,
+      from: isoOrNull(from)!,
+      to: isoOrNull(to)!,
       interval: q.interval,
       series,
       total: { eligible_accounts: num(t.eligible), upgraded_accounts: num(t.upgraded), rate: selfServeUpgradeRate(num(t.upgraded), num(t.eligible)) },
@@ -387,9 +365,9 @@ export const adminAccountRoutes = new Hono<AppEnv>()
       seats: num(r.seats),
       score: r.score === null ? null : num(r.score),
       band: (r.band as AdminAccount['band']) ?? null,
-      entered_band_at: iso(r.entered_band_at as number | null),
+      entered_band_at: isoOrNull(r.entered_band_at as number | null),
       top_signals: parseSignals(r.top_signals),
-      computed_at: iso(r.computed_at as number | null),
+      computed_at: isoOrNull(r.computed_at as number | null),
       route: routes.get(String(r.id))!.route,
     }));
     return respond(c, { accounts }, accounts, accountColumns, 'accounts');
@@ -431,17 +409,17 @@ export const adminAccountRoutes = new Hono<AppEnv>()
       clicks: num(r.clicks),
       dismisses: num(r.dismisses),
       snoozes: num(r.snoozes),
-      first_seen_at: iso(r.first_seen as number | null),
-      last_seen_at: iso(r.last_seen as number | null),
-      last_event_at: iso(num(r.last_event))!,
+      first_seen_at: isoOrNull(r.first_seen as number | null),
+      last_seen_at: isoOrNull(r.last_seen as number | null),
+      last_event_at: isoOrNull(num(r.last_event))!,
     }));
     const body: PromptHistoryResponse = {
       account_id: accountId,
-      from: iso(from)!,
-      to: iso(to)!,
+      from: isoOrNull(from)!,
+      to: isoOrNull(to)!,
       prompts,
       events: events.map((e) => ({
-        timestamp: iso(num(e.timestamp))!,
+        timestamp: isoOrNull(num(e.timestamp))!,
         user_id: String(e.user_id),
         session_id: String(e.session_id),
         type: String(e.type),

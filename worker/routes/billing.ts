@@ -2,15 +2,14 @@ import { Hono } from 'hono';
 import { sql } from 'drizzle-orm';
 import { trialStartSchema, upgradePreviewSchema, upgradeRequestIdSchema, upgradeRequestSchema, upgradeSchema } from '../../shared/billingSchemas';
 import { loadAccountState } from '../accounts';
-import { billingProvider } from '../billing/provider';
+import { billingProvider } from '../billing/configured';
 import { confirmUpgrade, previewUpgrade } from '../billing/upgrade';
 import { database } from '../db';
 import type { AppEnv } from '../env';
 import { ApiError, notFound, validate } from '../errors';
 import { readJson } from '../middleware/body';
 import { approveMetRequests, createUpgradeRequest, declineUpgradeRequest } from '../upgradeRequests';
-
-const DAY_MS = 86_400_000;
+import { DAY_MS } from '../../shared/time';
 
 /**
  * Widget billing routes (user token): preview and confirm a plan or seat upgrade, ask the

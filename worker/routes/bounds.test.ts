@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_BATCH } from '../../shared/schemas';
 import { ADMIN, api, env, seedAccount, uid, userToken } from '../test/api';
+import { DAY_MS } from '../../shared/time';
 
 const MIN = 60_000;
 const rows = async (table: string, acct: string) =>
@@ -14,7 +15,7 @@ describe('time bounds on every input', () => {
     const res = await api('POST', '/v1/usage', {
       body: { events: [
         { account_id: acct, metric: 'seats', value: 2, mode: 'set', idempotency_key: 'ok', timestamp: now },
-        { account_id: acct, metric: 'seats', value: 1, mode: 'set', idempotency_key: 'future', timestamp: now + 365 * 86_400_000 },
+        { account_id: acct, metric: 'seats', value: 1, mode: 'set', idempotency_key: 'future', timestamp: now + 365 * DAY_MS },
       ] },
     });
     expect(res.status).toBe(400);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ADMIN, api, catalog, env, seedAccount, uid, userToken } from '../test/api';
+import { DAY_MS } from '../../shared/time';
 
 describe('catalog', () => {
   it('is replaced whole and read back in the same shape', async () => {
@@ -19,8 +20,8 @@ describe('catalog', () => {
     await api('PUT', `/v1/accounts/${acct}`, { body: { name: acct, plan_id: 'starter', seats: 1 } });
     const trial = await api('POST', '/v1/widget/trials', { token: await userToken({ acct }), body: { feature_id: 'sso' } });
     expect(trial.status).toBe(201);
-    expect(Date.parse(trial.json.trial_ends_at) - Date.now()).toBeGreaterThan(6.9 * 86_400_000);
-    expect(Date.parse(trial.json.trial_ends_at) - Date.now()).toBeLessThanOrEqual(7 * 86_400_000);
+    expect(Date.parse(trial.json.trial_ends_at) - Date.now()).toBeGreaterThan(6.9 * DAY_MS);
+    expect(Date.parse(trial.json.trial_ends_at) - Date.now()).toBeLessThanOrEqual(7 * DAY_MS);
     await api('PUT', '/v1/catalog', { body: catalog });
   });
 

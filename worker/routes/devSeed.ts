@@ -14,8 +14,8 @@ import { isProduction } from '../config';
 import type { AppEnv } from '../env';
 import { ApiError, notFound } from '../errors';
 import { readJson } from '../middleware/body';
+import { DAY_MS } from '../../shared/time';
 
-const DAY = 86_400_000;
 const H = 3_600_000;
 const DEMO_ACCOUNTS = 400;
 const HISTORY_DAYS = 42;
@@ -58,7 +58,7 @@ export const devSeedRoutes = new Hono<AppEnv>().post('/seed-history', async (c) 
   if (isProduction(c.env)) throw new ApiError(403, 'dev_only', 'Demo history is never seeded in production.', []);
   const input = await readJson(c, seedHistorySchema);
   const now = input.now ?? c.get('now');
-  const start = now - HISTORY_DAYS * DAY;
+  const start = now - HISTORY_DAYS * DAY_MS;
   const db = database(c.env.DB);
 
   let experiment: { id: string; key: string; holdoutPct: number; variants: { id: string; weight: number }[]; attributionDays: number } | null = null;
@@ -88,10 +88,10 @@ export const devSeedRoutes = new Hono<AppEnv>().post('/seed-history', async (c) 
     const users = [1, 2, 3].map((n) => `${acct.id}-u${n}`);
     let mrr: number = PRICE[acct.plan];
     let plan = acct.plan;
-    ledger.push({ a: acct.id, t: now - 120 * DAY, kind: 'new', b: 0, f: mrr, src: 'sales', p: null, v: null, x: null, d: `baseline:${acct.id}` });
+    ledger.push({ a: acct.id, t: now - 120 * DAY_MS, kind: 'new', b: 0, f: mrr, src: 'sales', p: null, v: null, x: null, d: `baseline:${acct.id}` });
     let n = 0;
     const event = (y: string, p: string, t: number, user: string, arm: string | null = null) =>
-      events.push({ a: acct.id, k: `seed:${acct.id}:${n++}`, u: user, s: `seed-${acct.id}-${Math.floor(t / DAY)}`, y, p, v: arm, x: arm === null ? null : experiment!.id, t });
+      events.push({ a: acct.id, k: `seed:${acct.id}:${n++}`, u: user, s: `seed-${acct.id}-${Math.floor(t / DAY_MS)}`, y, p, v: arm, x: arm === null ? null : experiment!.id, t });
 
     // Experiment: first exposure in the first five weeks, then maybe an upgrade within the window.
     let arm: string | null = null;
@@ -99,14 +99,14 @@ export const devSeedRoutes = new Hono<AppEnv>().post('/seed-history', async (c) 
     if (experiment && acct.id.startsWith('demo-') && plan === 'starter') {
       const assigned = assignVariant({ key: experiment.key, holdoutPct: experiment.holdoutPct, variants: experiment.variants }, acct.id);
       arm = assigned.variantId;
-      const exposedAt = start + Math.floor(r() * (HISTORY_DAYS - 7 - 1) * DAY) + DAY;
+      const exposedAt = start + Math.floor(r() * (HISTORY_DAYS - 7 - 1) * DAY_MS) + DAY_MS;
       exposures.push({ a: acct.id, v: arm, t: exposedAt });
       if (arm !== null) {
         const user = users[0]!;
         event('impression', 'limit-api_calls-90', exposedAt, user, arm);
         const index = experiment.variants.findIndex((v) => v.id === arm);
         if (r() < (ARM_CONVERSION[index] ?? 0.1)) {
-          const at = exposedAt + Math.floor((0.5 + r() * Math.min(5.5, experiment.attributionDays - 1)) * DAY);
+          const at = exposedAt + Math.floor((0.5 + r() * Math.min(5.5, experiment.attributionDays - 1)) * DAY_MS);
           event('click', 'limit-api_calls-90', at - H, user, arm);
           ledger.push({ a: acct.id, t: at, kind: 'expansion', b: mrr, f: PRICE.pro, src: 'self_serve', p: 'limit-api_calls-90', v: arm, x: experiment.id, d: `seed:upgrade:${acct.id}` });
           mrr = PRICE.pro;
@@ -122,7 +122,7 @@ export const devSeedRoutes = new Hono<AppEnv>().post('/seed-history', async (c) 
       const u = rng(murmurHash3(`usage:${acct.id}`));
       const pace = (10_000 / 30) * (0.2 + u() * 1.4);
       for (let d = 0; d < HISTORY_DAYS; d++) {
-        const t = start + d * DAY + Math.floor(u() * 20 * H);
+        const t = start + d * DAY_MS + Math.floor(u() * 20 * H);
         const month = new Date(t);
         usage.push({ a: acct.id, k: `seed:usage:${acct.id}:${d}`, v: Math.round(pace * (0.5 + u())), t, p: Date.UTC(month.getUTCFullYear(), month.getUTCMonth(), 1) });
       }
@@ -131,7 +131,7 @@ export const devSeedRoutes = new Hono<AppEnv>().post('/seed-history', async (c) 
     // Prompts seen over the six weeks: a few a week, some clicked, some dismissed or snoozed.
     const shown = 2 + Math.floor(r() * 9);
     for (let i = 0; i < shown; i++) {
-      const t = start + Math.floor(r() * HISTORY_DAYS * DAY);
+      const t = start + Math.floor(r() * HISTORY_DAYS * DAY_MS);
       const prompt = PROMPTS[Math.floor(r() * PROMPTS.length)]!;
       const user = users[Math.floor(r() * users.length)]!;
       const inExperiment = prompt === 'limit-api_calls-90' && arm !== null ? arm : null;
@@ -146,7 +146,7 @@ export const devSeedRoutes = new Hono<AppEnv>().post('/seed-history', async (c) 
     // a sales-led expansion, a contraction or a churn.
     if (!converted && acct.id.startsWith('demo-')) {
       const roll = r();
-      const at = start + Math.floor((3 + r() * (HISTORY_DAYS - 4)) * DAY);
+      const at = start + Math.floor((3 + r() * (HISTORY_DAYS - 4)) * DAY_MS);
       const user = users[0]!;
       if (roll < 0.05) {
         const prompt = plan === 'pro' ? 'gate-sso' : 'invite-seats-blocked';
@@ -178,8 +178,8 @@ export const devSeedRoutes = new Hono<AppEnv>().post('/seed-history', async (c) 
       200,
       (json) => sql`
         INSERT INTO accounts (id, name, plan_id, seats, created_at, status, activated_at, updated_at)
-        SELECT json_extract(value, '$.a'), json_extract(value, '$.n'), json_extract(value, '$.p'), 5, ${now - 120 * DAY},
-               json_extract(value, '$.c'), ${now - 110 * DAY}, ${now}
+        SELECT json_extract(value, '$.a'), json_extract(value, '$.n'), json_extract(value, '$.p'), 5, ${now - 120 * DAY_MS},
+               json_extract(value, '$.c'), ${now - 110 * DAY_MS}, ${now}
         FROM json_each(${json}) WHERE true
         ON CONFLICT (id) DO NOTHING`,
     ),

@@ -11,11 +11,11 @@ import {
   getExperiment,
   listExperiments,
   replaceDraft,
-  resultsFromCounts,
   shipExperiment,
   startExperiment,
   stopExperiment,
 } from '../experiments';
+import { resultsFromCounts } from '../../shared/experiments';
 import { readJson, readQuery } from '../middleware/body';
 
 const idParam = z.string().min(1).max(64);

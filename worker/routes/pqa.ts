@@ -11,11 +11,9 @@ import type { AppEnv } from '../env';
 import { validate } from '../errors';
 import { readJson, readQuery } from '../middleware/body';
 import { loadCatalog } from '../catalog';
-import { accountsNamed, loadPqaConfig, pqaFromAggregate, previewPqaConfig, readAggregates, savePqaConfig } from '../pqa';
+import { accountsNamed, loadPqaConfig, previewPqaConfig, readAggregates, savePqaConfig, scoreAccount } from '../pqa';
 import { routesOf, routingFrom, routingQuery, type AccountRouteRow } from '../routing';
-
-const DAY = 86_400_000;
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+import { DAY_MS, isoOrNull } from '../../shared/time';
 
 /**
  * `GET /v1/pqa?band=&limit=` (secret key): accounts by PQA score, highest first. An account
@@ -53,7 +51,7 @@ export const pqaRoutes = new Hono<AppEnv>().get('/', async (c) => {
       account_id: String(r.account_id),
       score: Number(r.score),
       band: String(r.band),
-      entered_band_at: iso(Number(r.entered_band_at)),
+      entered_band_at: isoOrNull(Number(r.entered_band_at)),
       top_signals: JSON.parse(String(r.top_signals)) as string[],
       route: routes.get(String(r.account_id))!.route,
     })),
@@ -70,7 +68,7 @@ export const readinessRoutes = new Hono<AppEnv>().get('/:accountId/readiness', a
   const now = c.get('now');
   const db = database(c.env.DB);
   const [state, { config, aggregates: [aggregate] }] = await Promise.all([loadAccountState(db, accountId), readAggregates(db, accountsNamed([accountId]), now)]);
-  const live = aggregate ? pqaFromAggregate(aggregate, now, config) : null;
+  const live = aggregate ? scoreAccount(aggregate, now, config) : null;
   const snap = snapshotOf(state, now);
   const a = state.account;
   const seatMeter = snap.meters.find((m) => m.metric === 'seats');
@@ -85,11 +83,11 @@ export const readinessRoutes = new Hono<AppEnv>().get('/:accountId/readiness', a
       score: live?.score ?? 0,
       band: live?.band ?? 'nurture',
       // When the account entered its band, as last stored (null if the stored band is behind).
-      entered_band_at: state.pqa && live && state.pqa.band === live.band ? iso(state.pqa.enteredBandAt) : null,
+      entered_band_at: state.pqa && live && state.pqa.band === live.band ? isoOrNull(state.pqa.enteredBandAt) : null,
       top_signals: live?.top_signals ?? [],
       signals: live?.details ?? [],
-      last_active_at: iso(aggregate?.last_active_at ?? null),
-      computed_at: iso(now),
+      last_active_at: isoOrNull(aggregate?.last_active_at ?? null),
+      computed_at: isoOrNull(now),
     },
     seats: { used: snap.seats.used, limit: snap.seats.limit, pct: seatMeter?.pct ?? null },
     usage: snap.meters
@@ -99,10 +97,10 @@ export const readinessRoutes = new Hono<AppEnv>().get('/:accountId/readiness', a
         const grace = graceState(m, graceCeiling(snap.plan, m.metric, a));
         return { metric: m.metric, name: m.name, used: m.used, limit: m.limit, pct: m.pct, threshold: m.threshold, projected_at_period_end: m.projected_at_period_end, ...(grace && { grace }) };
       }),
-    created_at: iso(a.createdAt),
-    days_since_created: Math.max(0, Math.floor((now - a.createdAt) / DAY)),
-    activated_at: iso(a.activatedAt),
-    days_since_activation: a.activatedAt === null ? null : Math.max(0, Math.floor((now - a.activatedAt) / DAY)),
+    created_at: isoOrNull(a.createdAt),
+    days_since_created: Math.max(0, Math.floor((now - a.createdAt) / DAY_MS)),
+    activated_at: isoOrNull(a.activatedAt),
+    days_since_activation: a.activatedAt === null ? null : Math.max(0, Math.floor((now - a.activatedAt) / DAY_MS)),
   });
 });
 

@@ -7,10 +7,10 @@ import {
   downgradePreviewSchema,
   downgradeSchema,
   saveOffersSchema,
-  savesQuerySchema,
+  revenueQuerySchema,
 } from '../../shared/billingSchemas';
 import { savesByReason, type CancelFlow } from '../../shared/retention';
-import { billingProvider } from '../billing/provider';
+import { billingProvider } from '../billing/configured';
 import {
   acceptOffer,
   cancelAtPeriodEnd,
@@ -26,9 +26,10 @@ import { database } from '../db';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { readJson, readQuery } from '../middleware/body';
-import { csvField } from './revenue';
+import { toCsv } from '../../shared/csv';
+import { DAY_MS } from '../../shared/time';
 
-const DEFAULT_SPAN_MS = 30 * 86_400_000;
+const DEFAULT_SPAN_MS = 30 * DAY_MS;
 
 /**
  * Widget routes that keep customers (admin user token; a member gets 403 `admin_required`):
@@ -75,7 +76,7 @@ export const saveOfferRoutes = new Hono<AppEnv>()
  * `Accept: text/csv`. Mounted at `/v1/admin/analytics`.
  */
 export const savesRoutes = new Hono<AppEnv>().get('/saves', async (c) => {
-  const q = readQuery(c, savesQuerySchema);
+  const q = readQuery(c, revenueQuerySchema);
   const to = q.to ?? c.get('now');
   const from = q.from ?? to - DEFAULT_SPAN_MS;
   if (from > to) throw new ApiError(400, 'validation_failed', 'from must not be after to.', [{ path: 'from', message: 'after to' }]);
@@ -84,7 +85,7 @@ export const savesRoutes = new Hono<AppEnv>().get('/saves', async (c) => {
   const reasons = savesByReason(flows);
   if ((c.req.header('accept') ?? '').includes('text/csv')) {
     const header = ['reason', 'cancel_started', 'offers_shown', 'offers_accepted', 'canceled', 'save_rate', 'saved_mrr_cents'] as const;
-    const csv = [header.join(','), ...reasons.map((r) => header.map((k) => csvField(r[k])).join(','))].join('\r\n') + '\r\n';
+    const csv = toCsv(reasons, header);
     return c.body(csv, 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="saves.csv"' });
   }
   return c.json({ from: new Date(from).toISOString(), to: new Date(to).toISOString(), reasons });

@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
 import { sql } from 'drizzle-orm';
-import { DAY_MS } from '../../shared/analyticsSchemas';
 import { revenueQuerySchema } from '../../shared/billingSchemas';
 import { revenueMetrics, selfServeUpgradeRate, type MrrChange } from '../../shared/revenue';
 import { laggingReads, type Db } from '../db';
@@ -8,8 +7,10 @@ import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { readQuery } from '../middleware/body';
 import { refreshPromptDaily } from './analytics';
+import { DAY_MS } from '../../shared/time';
+import { toCsv } from '../../shared/csv';
 
-const DEFAULT_SPAN_MS = 30 * 86_400_000;
+const DEFAULT_SPAN_MS = 30 * DAY_MS;
 
 /**
  * The ledger rows `revenueMetrics` needs for [from, to): each account's last change before
@@ -42,12 +43,6 @@ async function selfServeCounts(db: Db, from: number, to: number) {
         WHERE l.source = 'self_serve' AND l.mrr_after_cents > l.mrr_before_cents AND l.at >= ${from} AND l.at < ${to}) AS upgraded`);
   return rows[0] ?? { eligible: 0, upgraded: 0 };
 }
-
-/** One CSV field, quoted when it needs to be. */
-export const csvField = (v: unknown) => {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
 
 /**
  * `GET /v1/admin/analytics/revenue?from&to` (admin): starting MRR, expansion, contraction,
@@ -96,7 +91,7 @@ export const revenueRoutes = new Hono<AppEnv>().get('/revenue', async (c) => {
       self_serve_eligible_accounts: counts.eligible,
       self_serve_upgrade_rate: body.self_serve.rate,
     };
-    const csv = `${Object.keys(row).map(csvField).join(',')}\r\n${Object.values(row).map(csvField).join(',')}\r\n`;
+    const csv = toCsv([row], Object.keys(row));
     return c.body(csv, 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="revenue.csv"' });
   }
   return c.json(body);

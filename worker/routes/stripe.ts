@@ -7,7 +7,7 @@ import { ApiError } from '../errors';
 import { readBodyText } from '../middleware/body';
 
 /** Seconds a signed delivery stays acceptable (Stripe's own default). */
-export const SIGNATURE_TOLERANCE_SECONDS = 300;
+const SIGNATURE_TOLERANCE_SECONDS = 300;
 
 /**
  * `POST /v1/stripe/webhook` (no bearer: the `Stripe-Signature` header is the credential).

@@ -4,7 +4,7 @@ import { database } from '../db';
 import type { AppEnv } from '../env';
 import { readQuery } from '../middleware/body';
 import { listUpgradeRequests } from '../upgradeRequests';
-import { toCsv } from './analytics';
+import { toCsv } from '../../shared/csv';
 
 const CSV_COLUMNS: (keyof UpgradeRequestView & string)[] = ['id', 'account_id', 'user_id', 'user_name', 'plan_id', 'seats', 'note', 'status', 'created_at', 'resolved_at'];
 

@@ -7,6 +7,7 @@ import type { AppEnv } from '../env';
 import { ApiError, notFound, validate } from '../errors';
 import { readJson } from '../middleware/body';
 import { deliveryBody, generateSecret, getWebhook, listWebhooks, putWebhook, sendDelivery } from '../webhooks';
+import { DAY_MS } from '../../shared/time';
 
 /** `GET /v1/admin/webhooks`, `PUT /v1/admin/webhooks/:id`, `POST /v1/admin/webhooks/:id/test` (admin). */
 export const webhookRoutes = new Hono<AppEnv>()
@@ -53,9 +54,9 @@ function samplePayload(event: WebhookEvent, now: number): Record<string, unknown
     case 'pqa.band_changed':
       return { ...account, from: 'warm', to: 'sales_assist', score: 64, changed_at: new Date(now).toISOString() };
     case 'plan.downgrade_scheduled':
-      return { ...account, plan_id: 'pro', to_plan_id: 'starter', seats: 5, effective_at: new Date(now + 15 * 86_400_000).toISOString() };
+      return { ...account, plan_id: 'pro', to_plan_id: 'starter', seats: 5, effective_at: new Date(now + 15 * DAY_MS).toISOString() };
     case 'subscription.cancel_scheduled':
-      return { ...account, reason: 'too_expensive', effective_at: new Date(now + 15 * 86_400_000).toISOString() };
+      return { ...account, reason: 'too_expensive', effective_at: new Date(now + 15 * DAY_MS).toISOString() };
     case 'save_offer.accepted':
       return { ...account, reason: 'too_expensive', kind: 'discount', percent_off: 25, months: 3, saved_mrr_cents: 3750 };
   }

@@ -3,6 +3,7 @@ import { env } from 'cloudflare:workers';
 import { sign } from 'hono/jwt';
 import { app } from '../index';
 import { signServe } from '../serveToken';
+import { DAY_MS as DAY } from '../../shared/time';
 
 export const SECRET = 'sk_test_secret';
 export const ADMIN = 'ak_test_admin';
@@ -19,7 +20,7 @@ export async function userToken(claims: { sub?: string; acct: string; role?: 'ad
   return sign({ sub: claims.sub ?? 'u1', acct: claims.acct, role: claims.role ?? 'admin', exp: claims.exp ?? Math.floor(Date.now() / 1000) + 3600, ...(claims.locale && { locale: claims.locale }), ...(claims.name && { name: claims.name }) }, secret, 'HS256');
 }
 
-export const DAY = 86_400_000;
+export { DAY };
 
 /** The demo-like catalog tests build on: three plans 4x apart. */
 export const catalog = {

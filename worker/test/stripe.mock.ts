@@ -36,7 +36,7 @@ const newId = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`
  * Parse a form body or query string the way Stripe does: `a[b][0][c]=v` → `{ a: { b: [{ c: 'v' }] } }`.
  * @example parseForm('items[0][id]=si_1&expand[0]=latest_invoice') // { items: [{ id: 'si_1' }], expand: ['latest_invoice'] }
  */
-export function parseForm(body: string): Obj {
+function parseForm(body: string): Obj {
   const out: Obj = {};
   for (const [key, value] of new URLSearchParams(body)) {
     const path = key.replace(/\]/g, '').split('[');
@@ -53,7 +53,7 @@ export function parseForm(body: string): Obj {
 }
 
 /** The `Stripe-Signature` header Stripe sends with `payload`. */
-export function signature(payload: string, secret: string, timestamp = nowSeconds()): string {
+function signature(payload: string, secret: string, timestamp = nowSeconds()): string {
   const v1 = createHmac('sha256', secret).update(`${timestamp}.${payload}`, 'utf8').digest('hex');
   return `t=${timestamp},v1=${v1}`;
 }

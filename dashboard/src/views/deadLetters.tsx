@@ -7,7 +7,7 @@ import { DataTable } from '../components';
 import { num } from '../format';
 import { useRequest } from '../state';
 
-export type DeadLetter = {
+type DeadLetter = {
   message_id: string;
   queue: string;
   kind: string;

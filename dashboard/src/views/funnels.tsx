@@ -10,7 +10,7 @@ import { apiRange, period, PeriodPicker } from './period';
 const promptFilter = signal('');
 const selected = signal<string | null>(null);
 const rowKey = (r: FunnelRow) => `${r.prompt_id}|${r.experiment_id ?? ''}|${r.variant_id ?? ''}`;
-export const variantLabel = (r: FunnelRow) => (r.variant_id ? `${r.variant_id}${r.experiment_id ? ` (${r.experiment_id})` : ''}` : '—');
+const variantLabel = (r: FunnelRow) => (r.variant_id ? `${r.variant_id}${r.experiment_id ? ` (${r.experiment_id})` : ''}` : '—');
 
 export function FunnelsView() {
   const r = apiRange(period.value);

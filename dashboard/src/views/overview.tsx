@@ -12,11 +12,11 @@ import { DeadLetters } from './deadLetters';
 import { apiRange, period, PeriodPicker } from './period';
 
 type Compare = 'previous' | 'year' | 'none';
-export const interval = signal<'day' | 'week' | 'month'>('day');
-export const compare = signal<Compare>('previous');
+const interval = signal<'day' | 'week' | 'month'>('day');
+const compare = signal<Compare>('previous');
 
 /** The comparison period: the same length just before, or the same dates 52 weeks earlier. */
-export function comparisonRange(fromMs: number, toMs: number, c: Compare) {
+function comparisonRange(fromMs: number, toMs: number, c: Compare) {
   if (c === 'none') return null;
   const shift = c === 'previous' ? toMs - fromMs : 364 * DAY;
   return { from: new Date(fromMs - shift).toISOString(), to: new Date(toMs - shift).toISOString() };

@@ -16,7 +16,7 @@ const PQA_BAND_IDS: PqaBandId[] = ['nurture', 'warm', 'sales_assist', 'sales_rea
 const BAND_NAMES: Record<PqaBandId, string> = { nurture: 'Nurture', warm: 'Warm', sales_assist: 'Sales-assist', sales_ready: 'Sales-ready' };
 
 /** Each band's name and score range, from the band edges in force (each edge is the lowest score of its band). */
-export function bandLabels(bands: PqaConfig['bands']): Record<PqaBandId, string> {
+function bandLabels(bands: PqaConfig['bands']): Record<PqaBandId, string> {
   const range = (lo: number, hi: number) => `${lo}–${hi}`;
   return {
     nurture: `${BAND_NAMES.nurture} (${range(0, bands.warm - 1)})`,

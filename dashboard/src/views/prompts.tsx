@@ -19,7 +19,7 @@ const draft = signal<PromptCopy | null>(null);
 const message = signal('');
 
 /** The body of `PUT /v1/admin/prompts/:id` for a listed definition. */
-export const promptInput = (p: Listed, change: Partial<Pick<Listed, 'copy' | 'enabled' | 'trigger' | 'caps'>>) => ({
+const promptInput = (p: Listed, change: Partial<Pick<Listed, 'copy' | 'enabled' | 'trigger' | 'caps'>>) => ({
   kind: p.kind,
   trigger: change.trigger ?? p.trigger,
   caps: change.caps ?? p.caps,
@@ -27,7 +27,7 @@ export const promptInput = (p: Listed, change: Partial<Pick<Listed, 'copy' | 'en
   enabled: change.enabled ?? p.enabled,
 });
 
-export const triggerText = (p: PromptDefinition) => {
+const triggerText = (p: PromptDefinition) => {
   const t = p.trigger as Record<string, unknown>;
   if ('thresholds' in t) return `${t.metric === '*' ? 'any metric' : t.metric} at ${(t.thresholds as number[]).join(', ')}%`;
   if ('feature_id' in t) return `feature ${t.feature_id === '*' ? 'any' : t.feature_id}`;
