@@ -62,10 +62,16 @@ export const RETENTION: RetentionRule[] = [
     expired: (cutoff) => sql`SELECT rowid FROM prompt_day_totals WHERE day < ${cutoff} LIMIT ${PAGE}`,
   },
   {
-    table: 'prompt_account_days',
+    table: 'prompt_shown_days',
     keepDays: 3 * 366,
-    why: 'the upgrade rate roll-up (accounts shown a prompt per day), kept as long as prompt_daily',
-    expired: (cutoff) => sql`SELECT rowid FROM prompt_account_days WHERE day < ${cutoff} LIMIT ${PAGE}`,
+    why: 'the upgrade rate roll-up (the days each account was shown a prompt, per kind), kept as long as prompt_daily',
+    expired: (cutoff) => sql`SELECT rowid FROM prompt_shown_days WHERE day < ${cutoff} LIMIT ${PAGE}`,
+  },
+  {
+    table: 'prompt_shown_counts',
+    keepDays: 3 * 366,
+    why: 'prompt_shown_days counted per kind, day and previous day, kept as long as prompt_daily',
+    expired: (cutoff) => sql`SELECT rowid FROM prompt_shown_counts WHERE day < ${cutoff} LIMIT ${PAGE}`,
   },
   {
     table: 'stripe_events',

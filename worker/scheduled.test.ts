@@ -49,7 +49,7 @@ describe('the cron', () => {
       insert(4, 'impression', 'gate-sso', 2),
       insert(5, 'dismiss', 'gate-sso', 2),
     ]);
-    const { refreshPromptDaily } = await import('./routes/analytics');
+    const { refreshPromptDaily } = await import('./analytics');
     const db = database(env.DB);
     expect(await refreshPromptDaily(db, 0)).toBe(false); // no chunk allowed: the backlog stays
     const report = await runScheduled(env, T0);
@@ -61,8 +61,15 @@ describe('the cron', () => {
       { prompt_id: 'gate-sso', i: 1, c: 0, d: 1 },
       { prompt_id: 'limit-api_calls-90', i: 2, c: 1, d: 0 },
     ]);
-    const days = (await env.DB.prepare('SELECT day, impressions FROM prompt_account_days WHERE account_id = ? ORDER BY day').bind(acct).all()).results;
-    expect(days.map((d) => d.impressions)).toEqual([1, 2]);
+    // The days shown a prompt, any prompt ('') and per kind, each with the account's previous such day.
+    const days = (await env.DB.prepare('SELECT kind, day, prev_day FROM prompt_shown_days WHERE account_id = ? ORDER BY kind, day').bind(acct).all()).results;
+    const dayOf = (n: number) => Math.floor((T0 - n * DAY) / DAY) * DAY;
+    expect(days).toEqual([
+      { kind: '', day: dayOf(2), prev_day: -1 },
+      { kind: '', day: dayOf(1), prev_day: dayOf(2) },
+      { kind: 'feature_gate', day: dayOf(2), prev_day: -1 },
+      { kind: 'limit_notice', day: dayOf(1), prev_day: -1 },
+    ]);
     // One row per UTC day (midnight), not per event time.
     const daily = (await env.DB.prepare('SELECT day, prompt_id, impressions FROM prompt_daily WHERE account_id = ? ORDER BY day').bind(acct).all<{ day: number }>()).results;
     expect(daily).toHaveLength(2);

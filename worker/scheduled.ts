@@ -17,7 +17,7 @@ import { runDailyRecompute } from './pqa';
 import { runGrowthSignals } from './signals';
 import { enforceRetention } from './dataRetention';
 import { deliverAllDue } from './webhooks';
-import { refreshPromptDaily } from './routes/analytics';
+import { refreshPromptDaily } from './analytics';
 
 /** Prompt-event chunks (100,000 events each) the cron rolls up per run: bounded work, ahead of any read. */
 const ROLLUP_CHUNKS_PER_RUN = 40;

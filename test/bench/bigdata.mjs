@@ -158,7 +158,8 @@ export async function measureSize({ template, dir, size, log, track, startWorker
       await sleep(100);
     }
     const rollupMs = performance.now() - t;
-    const to = now + DAY;
+    // Whole UTC days, as the dashboard's period picker sends them (dashboard/src/views/period.tsx).
+    const to = (Math.floor(now / DAY) + 1) * DAY;
     const from = to - 31 * DAY;
     const timed = async (path) => {
       const s = performance.now();

@@ -155,7 +155,7 @@ async function bigSection(template) {
     `${ms(main.pqaMs)}${other ? ` (${desc(other)}: ${ms(other.pqaMs)})` : ''}${growth(main.pqaMs, other?.pqaMs)}`,
     `SQL-generated rows in the local D1 file (test/bench/bigdata.mjs); wrangler dev --test-scheduled; curl "http://127.0.0.1:$PORT/__scheduled?cron=*/15+*+*+*+*", timed until settings.pqa_recompute is done`,
   );
-  const funnel = `curl -H "Authorization: Bearer $ADMIN_KEY" "http://127.0.0.1:$PORT/v1/admin/analytics/funnel?from=<now-30d>&to=<now+1d>"`;
+  const funnel = `curl -H "Authorization: Bearer $ADMIN_KEY" "http://127.0.0.1:$PORT/v1/admin/analytics/funnel?from=<tomorrow-31d>&to=<tomorrow>" (whole UTC days, as the dashboard sends)`;
   const pdesc = (r) => `${int(r.counts.prompt_events)} prompt events`;
   figure(
     `The cron's roll-up of a ${pdesc(main)} backlog (same run as the PQA recompute, after it; bounded per run)`,
@@ -187,7 +187,7 @@ async function bigSection(template) {
   figure(
     `Every dashboard GET over ${pdesc(main)}, roll-ups current, median of 5 each${other ? ` (in brackets: over ${pdesc(other)}, and the growth)` : ''}`,
     each.join('; '),
-    `curl -H "Authorization: Bearer $ADMIN_KEY" ${base}<path>?from=<now-30d>&to=<now+1d>"  for each path of DASHBOARD_ENDPOINTS (test/bench/bigdata.mjs)`,
+    `curl -H "Authorization: Bearer $ADMIN_KEY" ${base}<path>?from=<tomorrow-31d>&to=<tomorrow>" (whole UTC days, as the dashboard sends)  for each path of DASHBOARD_ENDPOINTS (test/bench/bigdata.mjs)`,
   );
   return out;
 }

@@ -211,7 +211,8 @@ export const promptEvents = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.accountId, t.idempotencyKey] }),
     index('prompt_events_user').on(t.accountId, t.userId, t.timestamp),
-    index('prompt_events_prompt').on(t.promptId, t.type, t.timestamp),
+    // with the account, so the accounts shown a prompt in part of a day read the index alone (worker/analytics.ts)
+    index('prompt_events_prompt').on(t.promptId, t.type, t.timestamp, t.accountId),
   ],
 );
 
@@ -445,17 +446,40 @@ export const promptDayTotals = sqliteTable(
 );
 
 /**
- * The accounts shown any prompt per UTC day (one row per account and day with impressions):
- * the self-serve upgrade rate's eligible accounts, and whether an upgrading account was shown one.
+ * The days each account was shown a prompt (an impression), per prompt kind: `kind` is `''` for
+ * any prompt, or the kind of the prompt id (`limit_notice`, `feature_gate`, `invite`,
+ * `milestone`, `other`). `prev_day` is the account's previous such day of that kind (−1 for
+ * none), so the accounts shown a prompt in [lo, hi) are the rows with lo ≤ day < hi and
+ * prev_day < lo — each account's first day in the range, counted without DISTINCT. Whether an
+ * upgrading account was shown a prompt is a primary-key lookup here.
  */
-export const promptAccountDays = sqliteTable(
-  'prompt_account_days',
+export const promptShownDays = sqliteTable(
+  'prompt_shown_days',
   {
-    day: integer('day').notNull(),
+    kind: text('kind').notNull(),
     accountId: text('account_id').notNull(),
-    impressions: integer('impressions').notNull(),
+    day: integer('day').notNull(),
+    prevDay: integer('prev_day').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.day, t.accountId] }), index('prompt_account_days_account').on(t.accountId, t.day)],
+  (t) => [primaryKey({ columns: [t.kind, t.accountId, t.day] }), index('prompt_shown_days_day').on(t.day)],
+);
+
+/**
+ * `prompt_shown_days` counted per kind, day and previous day: `accounts` rows have that
+ * (kind, day, prev_day). The distinct accounts shown a prompt in [lo, hi) are
+ * sum(accounts) over lo ≤ day < hi and prev_day < lo, so the upgrade rate's eligible accounts
+ * (per bucket, in total, per kind) read days × a few rows whatever the number of accounts.
+ * Kept exact by the same roll-up transaction that moves `prompt_shown_days`.
+ */
+export const promptShownCounts = sqliteTable(
+  'prompt_shown_counts',
+  {
+    kind: text('kind').notNull(),
+    day: integer('day').notNull(),
+    prevDay: integer('prev_day').notNull(),
+    accounts: integer('accounts').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.day, t.prevDay] })],
 );
 
 /** How far each roll-up has read its source table (the last rowid counted). */
