@@ -24,7 +24,14 @@ const FALLBACK_LOCALE = 'en-US';
 
 const PLACEHOLDER = /\{([a-z_]+)\}/g;
 
-function formatsFor(locale: string): { number: Intl.NumberFormat; percent: Intl.NumberFormat; date: Intl.DateTimeFormat } {
+type Formats = { number: Intl.NumberFormat; percent: Intl.NumberFormat; date: Intl.DateTimeFormat };
+
+/** Formatters per locale, kept: building an Intl formatter costs far more than formatting with it. */
+const formatsByLocale = new Map<string, Formats>();
+/** Locales come from user tokens: keep at most this many (the oldest goes first). */
+const MAX_LOCALES = 64;
+
+function buildFormats(locale: string): Formats {
   try {
     return {
       number: new Intl.NumberFormat(locale),
@@ -32,9 +39,25 @@ function formatsFor(locale: string): { number: Intl.NumberFormat; percent: Intl.
       date: new Intl.DateTimeFormat(locale, { month: 'short', day: 'numeric', timeZone: 'UTC' }),
     };
   } catch {
-    return formatsFor(FALLBACK_LOCALE);
+    return buildFormats(FALLBACK_LOCALE);
   }
 }
+
+function formatsFor(locale: string): Formats {
+  let formats = formatsByLocale.get(locale);
+  if (!formats) {
+    formats = buildFormats(locale);
+    if (formatsByLocale.size >= MAX_LOCALES) formatsByLocale.delete(formatsByLocale.keys().next().value!);
+    formatsByLocale.set(locale, formats);
+  }
+  return formats;
+}
+
+/**
+ * A number in `locale` (an invalid locale falls back to en-US), with the formatter kept per locale.
+ * @example formatNumber(9100, 'de-DE') // '9.100'
+ */
+export const formatNumber = (value: number, locale: string): string => formatsFor(locale).number.format(value);
 
 /**
  * Fills the placeholders of a copy template, numbers in the reader's locale (an invalid

@@ -3,6 +3,8 @@
  * a plan with `overage: { mode: 'grace' }`, and the 100% notice saying so. Pure.
  */
 
+import { formatNumber } from './copy';
+
 export type GraceState = { limit: number; remaining: number; in_grace: boolean };
 
 /**
@@ -30,12 +32,7 @@ export function withGraceNotes<P extends { kind: string; metric?: string | undef
   return prompts.map((p) => {
     const g = p.kind === 'limit_notice' && p.threshold === 100 && p.metric ? grace[p.metric] : null;
     if (!g || !p.metric) return p;
-    let n: string;
-    try {
-      n = new Intl.NumberFormat(locale).format(g.remaining);
-    } catch {
-      n = new Intl.NumberFormat('en-US').format(g.remaining);
-    }
+    const n = formatNumber(g.remaining, locale);
     const unit = units[p.metric] ? ` ${units[p.metric]}${g.remaining === 1 ? '' : 's'}` : '';
     const note = g.remaining > 0 ? `You have ${n}${unit} of grace left.` : 'Your grace allowance is used up.';
     return { ...p, body: p.body ? `${p.body} ${note}` : note, blocking: g.remaining > 0 ? false : p.blocking };

@@ -178,22 +178,48 @@ export function parsePromptId(id: string): PromptInstance | null {
   return Number.isInteger(value) && value >= 1 && value <= 100 ? { kind: 'limit_notice', metric, threshold: value } : null;
 }
 
-type Budget = 'block' | 'soft' | 'feature';
+/** Which session budget a prompt draws from: blocks from none. */
+export type Budget = 'block' | 'soft' | 'feature';
 
-interface Candidate {
+/** A prompt the caps let show, before the session budgets. */
+export interface Candidate {
   prompt: RenderedPrompt;
   budget: Budget;
+}
+
+/**
+ * A user's prompt history as the caps read it: the user's events (oldest first) grouped by
+ * what caps count together — a metric's soft limit notices, else one prompt id (`capKeyOf`);
+ * blocks are in no group. `eligiblePrompts` builds it from `input.history` (`capHistoryOf`); the
+ * rule simulator carries it forward event by event instead of rebuilding it at every moment.
+ */
+export interface CapHistory {
+  eventsByCapKey: ReadonlyMap<string, readonly PromptHistoryEvent[]>;
+}
+
+export interface CandidateOptions {
+  /** false: prompts carry empty copy (the rule simulator counts prompts and never reads it). Default true. */
+  copy?: boolean;
+  /** The input's definitions looked up once (`DefinitionIndex`), for a caller that asks many times with the same ones. */
+  index?: DefinitionIndex;
 }
 
 interface Context {
   input: PromptEngineInput;
   /** History grouped by what caps count together: a metric's limit notices, else one prompt id. */
   eventsByCapKey: ReadonlyMap<string, readonly PromptHistoryEvent[]>;
+  copy: boolean;
+  defs: DefinitionIndex;
 }
 
 /** All thresholds of one metric's soft limit notices share their caps. */
 const limitCapKey = (metric: string) => `limit:${metric}`;
 
+/**
+ * The group of prompt events whose caps count together: a metric's soft limit notices share
+ * one, every other prompt id is its own; null for a block (never capped).
+ * @example capKeyOf('limit-api_calls-90', defaultPrompts) // 'limit:api_calls'
+ */
 function capKeyOf(promptId: string, definitions: readonly PromptDefinition[]): string | null {
   const instance = parsePromptId(promptId);
   if (instance?.kind !== 'limit_notice') return promptId;
@@ -234,6 +260,92 @@ const thresholdsFor = (defs: readonly LimitNoticeDefinition[], metric: string): 
 
 const blocksAt = (def: LimitNoticeDefinition, threshold: number) =>
   threshold === 100 && (def.trigger.blocking ?? true);
+
+/**
+ * A set of definitions with the engine's look-ups in it remembered: which definition speaks
+ * for a metric's threshold, a feature, a metric's forecast or milestone, and each prompt id's
+ * cap group and session budget. The answers are those of the look-ups themselves; a caller
+ * asking the engine many times with the same definitions (the rule simulator) builds one and
+ * passes it in `CandidateOptions.index`. The definitions must not change while it is in use.
+ */
+export class DefinitionIndex {
+  readonly limitNotices: LimitNoticeDefinition[];
+  readonly featureGates: FeatureGateDefinition[];
+  readonly milestones: MilestoneDefinition[];
+  readonly forecasts: ForecastDefinition[];
+  readonly invite: InviteDefinition | undefined;
+  private memo = {
+    thresholds: new Map<string, number[]>(),
+    limitNotice: new Map<string, Map<number, LimitNoticeDefinition | undefined>>(),
+    featureGate: new Map<string, FeatureGateDefinition | undefined>(),
+    forecast: new Map<string, ForecastDefinition | undefined>(),
+    milestonesFor: new Map<string, number[]>(),
+    milestone: new Map<string, Map<number, MilestoneDefinition | undefined>>(),
+    capKey: new Map<string, string | null>(),
+    budget: new Map<string, Budget>(),
+  };
+
+  constructor(readonly definitions: readonly PromptDefinition[]) {
+    this.limitNotices = definitions.filter(ofKind('limit_notice'));
+    this.featureGates = definitions.filter(ofKind('feature_gate'));
+    this.milestones = definitions.filter(ofKind('milestone'));
+    this.forecasts = definitions.filter(ofKind('forecast'));
+    this.invite = definitions.filter(ofKind('invite')).find((d) => d.enabled);
+  }
+
+  /** Every threshold some limit-notice definition sets for the metric. */
+  thresholds(metric: string): number[] {
+    return cached(this.memo.thresholds, metric, () => thresholdsFor(this.limitNotices, metric));
+  }
+
+  limitNotice(metric: string, threshold: number): LimitNoticeDefinition | undefined {
+    const byThreshold = cached(this.memo.limitNotice, metric, () => new Map<number, LimitNoticeDefinition | undefined>());
+    return cached(byThreshold, threshold, () => resolveLimitNotice(this.limitNotices, metric, threshold));
+  }
+
+  featureGate(featureId: string): FeatureGateDefinition | undefined {
+    return cached(this.memo.featureGate, featureId, () => resolve(this.featureGates, featureId, (d) => d.trigger.feature_id, () => true));
+  }
+
+  forecast(metric: string): ForecastDefinition | undefined {
+    return cached(this.memo.forecast, metric, () => resolve(this.forecasts, metric, (d) => d.trigger.metric, () => true));
+  }
+
+  /** Every milestone the definitions that apply to the metric set. */
+  milestonesFor(metric: string): number[] {
+    return cached(this.memo.milestonesFor, metric, () =>
+      this.milestones
+        .filter((d) => d.trigger.metric === metric || (d.trigger.metric === ANY && metric !== SEATS_METRIC))
+        .flatMap((d) => d.trigger.milestones),
+    );
+  }
+
+  milestone(metric: string, milestone: number): MilestoneDefinition | undefined {
+    const byMilestone = cached(this.memo.milestone, metric, () => new Map<number, MilestoneDefinition | undefined>());
+    return cached(byMilestone, milestone, () =>
+      resolve(this.milestones, metric, (d) => d.trigger.metric, (d) => d.trigger.milestones.includes(milestone)),
+    );
+  }
+
+  capKey(promptId: string): string | null {
+    return cached(this.memo.capKey, promptId, () => capKeyOf(promptId, this.definitions));
+  }
+
+  budget(promptId: string): Budget {
+    return cached(this.memo.budget, promptId, () => budgetOf(promptId, this.definitions));
+  }
+}
+
+function cached<K, V>(memo: Map<K, V>, key: K, make: () => V): V {
+  const hit = memo.get(key);
+  if (hit !== undefined || memo.has(key)) return hit as V;
+  const value = make();
+  memo.set(key, value);
+  return value;
+}
+
+const indexFor = (input: PromptEngineInput, index: DefinitionIndex | undefined) =>
+  index && index.definitions === input.definitions ? index : new DefinitionIndex(input.definitions);
 
 interface CapCount {
   /** The prompt about to show. */
@@ -292,10 +404,21 @@ function render(
   ctx: Context,
   def: PromptDefinition,
   instance: PromptInstance,
-  vars: CopyVars,
+  varsOf: () => CopyVars,
   extra: Pick<RenderedPrompt, 'metric' | 'threshold' | 'feature_id' | 'blocking'>,
 ): RenderedPrompt {
   const id = promptIdFor(instance);
+  if (!ctx.copy) {
+    // the same fields in the same order, without spreading `extra` in (the rule simulator asks this per moment)
+    const plain = { id, definition_id: def.id, kind: def.kind } as RenderedPrompt;
+    if ('metric' in extra) plain.metric = extra.metric;
+    if ('threshold' in extra) plain.threshold = extra.threshold;
+    if ('feature_id' in extra) plain.feature_id = extra.feature_id;
+    plain.blocking = extra.blocking;
+    plain.title = plain.body = plain.cta_label = plain.secondary_label = '';
+    return plain;
+  }
+  const vars = varsOf();
   const copy = ctx.input.copy_overrides?.[id] ?? ctx.input.copy_overrides?.[def.id] ?? def.copy;
   const { locale } = ctx.input;
   // on the top plan (or with its limit unknown) the sentences about the next plan are left out
@@ -333,26 +456,21 @@ const meterVars = (input: PromptEngineInput, meter: MeterInput): CopyVars => {
 
 function limitNotices(ctx: Context): Candidate[] {
   const { input } = ctx;
-  const defs = input.definitions.filter(ofKind('limit_notice'));
   const out: Candidate[] = [];
   for (const meter of input.meters) {
     // only the highest crossed threshold speaks, whichever thresholds the definitions set
-    const threshold = highestCrossed(meter.used, meter.limit, thresholdsFor(defs, meter.metric));
+    const threshold = highestCrossed(meter.used, meter.limit, ctx.defs.thresholds(meter.metric));
     if (threshold === null) continue;
-    const def = resolveLimitNotice(defs, meter.metric, threshold);
+    const def = ctx.defs.limitNotice(meter.metric, threshold);
     if (!def) continue;
     const instance = { kind: 'limit_notice', metric: meter.metric, threshold } as const;
     const blocking = blocksAt(def, threshold);
     const events = ctx.eventsByCapKey.get(limitCapKey(meter.metric)) ?? [];
-    const count: CapCount = {
-      promptId: promptIdFor(instance),
-      ...(meter.period_start !== undefined && { periodStart: meter.period_start }),
-      firstShowingExempt: true,
-    };
+    const count: CapCount = { promptId: promptIdFor(instance), firstShowingExempt: true };
+    if (meter.period_start !== undefined) count.periodStart = meter.period_start;
     if (!blocking && !withinCaps(events, def.caps, input.now, input.session_id, count)) continue;
-    const vars = meterVars(input, meter);
     out.push({
-      prompt: render(ctx, def, instance, vars, { metric: meter.metric, threshold, blocking }),
+      prompt: render(ctx, def, instance, () => meterVars(input, meter), { metric: meter.metric, threshold, blocking }),
       budget: blocking ? 'block' : 'soft',
     });
   }
@@ -374,20 +492,19 @@ const requiredPlanName = (feature: FeatureInput, next: PlanRef | null): string |
 
 function featureGates(ctx: Context): Candidate[] {
   const { input } = ctx;
-  const defs = input.definitions.filter(ofKind('feature_gate'));
   const out: Candidate[] = [];
   for (const featureId of new Set(input.gate_hits_this_session)) {
     const feature = input.features[featureId];
     if (!feature || feature.entitled) continue;
-    const def: FeatureGateDefinition | undefined = resolve(defs, featureId, (d) => d.trigger.feature_id, () => true);
+    const def = ctx.defs.featureGate(featureId);
     if (!def) continue;
     const instance = { kind: 'feature_gate', feature_id: featureId } as const;
     if (!withinCapsForGood(ctx, promptIdFor(instance), def.caps)) continue;
-    const vars = {
+    const vars = () => ({
       ...planVars(input),
       feature: feature.name,
       next_plan: requiredPlanName(feature, input.next_plan),
-    };
+    });
     out.push({
       prompt: render(ctx, def, instance, vars, { feature_id: featureId, blocking: false }),
       budget: 'feature',
@@ -398,11 +515,11 @@ function featureGates(ctx: Context): Candidate[] {
 
 function invites(ctx: Context): Candidate[] {
   const { input } = ctx;
-  const def: InviteDefinition | undefined = input.definitions.filter(ofKind('invite')).find((d) => d.enabled);
+  const def = ctx.defs.invite;
   const { used, limit } = input.seats;
   if (!def || limit === null) return [];
   const pct = usagePct(used, limit);
-  const vars = { ...planVars(input), used, limit, pct };
+  const vars = () => ({ ...planVars(input), used, limit, pct });
   if (input.invite_blocked) {
     const instance = { kind: 'invite', blocking: true } as const;
     return [{ prompt: render(ctx, def, instance, vars, { blocking: true }), budget: 'block' }];
@@ -419,28 +536,18 @@ function invites(ctx: Context): Candidate[] {
 /** Once a meter has crossed a limit threshold its limit notices speak for it, not a celebration. */
 function milestones(ctx: Context): Candidate[] {
   const { input } = ctx;
-  const defs = input.definitions.filter(ofKind('milestone'));
   const out: Candidate[] = [];
   for (const meter of input.meters) {
     if (highestThreshold(meter.used, meter.limit) !== null) continue;
-    const applicable = defs.filter(
-      (d) => d.trigger.metric === meter.metric || (d.trigger.metric === ANY && meter.metric !== SEATS_METRIC),
-    );
-    const reached = applicable.flatMap((d) => d.trigger.milestones).filter((m) => m <= meter.used);
+    const reached = ctx.defs.milestonesFor(meter.metric).filter((m) => m <= meter.used);
     if (reached.length === 0) continue;
     const milestone = Math.max(...reached);
-    const def: MilestoneDefinition | undefined = resolve(
-      defs,
-      meter.metric,
-      (d) => d.trigger.metric,
-      (d) => d.trigger.milestones.includes(milestone),
-    );
+    const def = ctx.defs.milestone(meter.metric, milestone);
     if (!def) continue;
     const instance = { kind: 'milestone', metric: meter.metric, milestone } as const;
     if (!withinCapsForGood(ctx, promptIdFor(instance), def.caps)) continue;
-    const vars = meterVars(input, meter);
     out.push({
-      prompt: render(ctx, def, instance, vars, { metric: meter.metric, blocking: false }),
+      prompt: render(ctx, def, instance, () => meterVars(input, meter), { metric: meter.metric, blocking: false }),
       budget: 'soft',
     });
   }
@@ -456,20 +563,20 @@ function milestones(ctx: Context): Candidate[] {
  */
 function forecasts(ctx: Context, limitNoticeMetrics: ReadonlySet<string>): Candidate[] {
   const { input } = ctx;
-  const defs = input.definitions.filter(ofKind('forecast'));
   const out: Candidate[] = [];
   for (const meter of input.meters) {
     const at = meter.limit_at;
     if (meter.limit === null || meter.used >= meter.limit || at == null || limitNoticeMetrics.has(meter.metric)) continue;
-    const def: ForecastDefinition | undefined = resolve(defs, meter.metric, (d) => d.trigger.metric, () => true);
+    const def = ctx.defs.forecast(meter.metric);
     if (!def || at > input.now + def.trigger.days_before * DAY_MS) continue;
     const instance = { kind: 'forecast', metric: meter.metric } as const;
     const promptId = promptIdFor(instance);
-    const count: CapCount = { promptId, ...(meter.period_start !== undefined && { periodStart: meter.period_start }) };
+    const count: CapCount = { promptId };
+    if (meter.period_start !== undefined) count.periodStart = meter.period_start;
     if (!withinCaps(ctx.eventsByCapKey.get(promptId) ?? [], def.caps, input.now, input.session_id, count)) continue;
     const days = meter.days_to_limit ?? Math.max(0, Math.floor((at - input.now) / DAY_MS));
     out.push({
-      prompt: render(ctx, def, instance, { ...meterVars(input, meter), date: at, days }, { metric: meter.metric, blocking: false }),
+      prompt: render(ctx, def, instance, () => ({ ...meterVars(input, meter), date: at, days }), { metric: meter.metric, blocking: false }),
       budget: 'soft',
     });
   }
@@ -506,35 +613,69 @@ const byDisplayOrder = (a: RenderedPrompt, b: RenderedPrompt) =>
  * // { prompts: [{ id: 'limit-api_calls-90', kind: 'limit_notice', threshold: 90, blocking: false, … }], session_prompts_left: 1 }
  */
 export function eligiblePrompts(input: PromptEngineInput): EligiblePrompts {
-  const global = { ...defaultGlobalCaps, ...input.global };
   const history = input.history
     .filter((e) => e.user_id === input.user_id)
     .sort((a, b) => a.timestamp - b.timestamp);
+  const sessionImpressions: string[] = [];
+  for (const e of history) if (e.session_id === input.session_id && e.type === 'impression') sessionImpressions.push(e.prompt_id);
+  const index = new DefinitionIndex(input.definitions);
+  return withinSessionBudget(input, promptCandidates(input, capHistoryOf(index, history), { index }), sessionImpressions, { index });
+}
+
+/**
+ * The history grouped as the caps read it, from a user's events already filtered to the user
+ * and sorted oldest first.
+ */
+function capHistoryOf(definitions: DefinitionIndex, history: readonly PromptHistoryEvent[]): CapHistory {
   const eventsByCapKey = new Map<string, PromptHistoryEvent[]>();
   for (const e of history) {
-    const key = capKeyOf(e.prompt_id, input.definitions);
+    const key = definitions.capKey(e.prompt_id);
     if (key === null) continue;
     const list = eventsByCapKey.get(key);
     if (list) list.push(e);
     else eventsByCapKey.set(key, [e]);
   }
-  const ctx: Context = { input, eventsByCapKey };
+  return { eventsByCapKey };
+}
+
+/**
+ * The prompts the triggers and frequency caps let show now, in display order, before the
+ * session budgets (`withinSessionBudget`). `input.history` is not read: `history` stands for it.
+ */
+export function promptCandidates(input: PromptEngineInput, history: CapHistory, options: CandidateOptions = {}): Candidate[] {
+  const ctx: Context = { input, eventsByCapKey: history.eventsByCapKey, copy: options.copy ?? true, defs: indexFor(input, options.index) };
   const notices = limitNotices(ctx);
   const noticeMetrics = new Set(notices.filter((c) => (c.prompt.threshold ?? 0) >= FORECAST_QUIET_FROM).map((c) => c.prompt.metric!));
-  const candidates = [...notices, ...forecasts(ctx, noticeMetrics), ...featureGates(ctx), ...invites(ctx), ...milestones(ctx)].sort(
+  return [...notices, ...forecasts(ctx, noticeMetrics), ...featureGates(ctx), ...invites(ctx), ...milestones(ctx)].sort(
     (a, b) => byDisplayOrder(a.prompt, b.prompt),
   );
+}
 
+export interface BudgetOptions {
+  index?: DefinitionIndex;
+  /** Budgets to use instead of `input.global`. */
+  global?: Partial<GlobalPromptCaps>;
+}
+
+/**
+ * Of the candidates, those the session budgets (`input.global`) and activation let show:
+ * `sessionImpressions` are the prompt ids this user was shown in this session (any order).
+ */
+export function withinSessionBudget(
+  input: PromptEngineInput,
+  candidates: readonly Candidate[],
+  sessionImpressions: readonly string[],
+  options: BudgetOptions = {},
+): EligiblePrompts {
   if (!input.activated) {
     return { prompts: candidates.filter((c) => c.budget === 'block').map((c) => c.prompt), session_prompts_left: 0 };
   }
-
+  const index = options.index;
+  const asked = options.global ?? input.global;
+  const global = asked ? { ...defaultGlobalCaps, ...asked } : defaultGlobalCaps;
   const shownThisSession: Record<Budget, Set<string>> = { block: new Set(), soft: new Set(), feature: new Set() };
-  for (const e of history) {
-    if (e.session_id === input.session_id && e.type === 'impression') {
-      shownThisSession[budgetOf(e.prompt_id, input.definitions)].add(e.prompt_id);
-    }
-  }
+  const defs = indexFor(input, index);
+  for (const id of sessionImpressions) shownThisSession[defs.budget(id)].add(id);
   const left: Record<Budget, number> = {
     block: Number.POSITIVE_INFINITY,
     soft: Math.max(global.max_soft_per_session - shownThisSession.soft.size, 0),

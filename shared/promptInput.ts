@@ -6,7 +6,7 @@
  * both build the input here, so a replay asks `eligiblePrompts` exactly what the worker asked.
  * Pure and zod-free.
  */
-import { SEATS_METRIC, type EligiblePrompts, type FeatureInput, type PlanRef, type PromptEngineInput, type PromptHistoryEvent } from './promptEngine';
+import { SEATS_METRIC, type EligiblePrompts, type FeatureInput, type MeterInput, type PlanRef, type PromptEngineInput, type PromptHistoryEvent } from './promptEngine';
 import { eligiblePrompts } from './promptEngine';
 import type { PromptCopy, PromptDefinition } from './prompts';
 import type { Metric } from './schemas';
@@ -44,6 +44,12 @@ export interface ServeInput {
   history: readonly PromptHistoryEvent[];
   /** Impressions per prompt id this user has ever had. */
   lifetime: Readonly<Record<string, number>>;
+  /**
+   * The features of this session's gate hits in `history`, oldest first, when the caller keeps
+   * them already (the rule simulator, which passes the caps' history to the engine grouped);
+   * otherwise they are read from `history`.
+   */
+  session_gate_hits?: readonly string[];
   copy_overrides?: Readonly<Record<string, PromptCopy>>;
 }
 
@@ -63,35 +69,39 @@ export function historyWindow(events: readonly PromptHistoryEvent[], now: number
  * @example servePrompts(engineInputFor({ now, session_id: 's1', user_id: 'u1', …, history, lifetime: {} }))
  */
 export function engineInputFor(p: ServeInput): PromptEngineInput {
-  const gateHits = [...new Set(p.history.filter((h) => h.type === 'gate_hit' && h.session_id === p.session_id && h.feature_id).map((h) => h.feature_id!))];
+  const gateHits = [
+    ...new Set(p.session_gate_hits ?? p.history.filter((h) => h.type === 'gate_hit' && h.session_id === p.session_id && h.feature_id).map((h) => h.feature_id!)),
+  ];
   const seatsFull = p.seats.limit !== null && p.seats.used >= p.seats.limit;
-  return {
+  // Built field by field, without spreading optional parts in: the rule simulator builds one per moment.
+  const input: PromptEngineInput = {
     now: p.now,
     session_id: p.session_id,
     user_id: p.user_id,
-    ...(p.role && { role: p.role }),
     locale: p.locale,
     activated: p.activated,
     definitions: p.definitions,
-    meters: p.meters.map((m) => ({
-      metric: m.metric,
-      name: m.name,
-      used: m.used,
-      limit: m.limit,
-      period_start: m.cap_period_start,
+    meters: p.meters.map((m) => {
+      const meter: MeterInput = { metric: m.metric, name: m.name, used: m.used, limit: m.limit, period_start: m.cap_period_start };
       // a forecast prompt's trigger: when the limit is reached at the recent pace
-      ...(m.limit_at != null && { limit_at: m.limit_at, days_to_limit: m.days_to_limit ?? null }),
-    })),
+      if (m.limit_at != null) {
+        meter.limit_at = m.limit_at;
+        meter.days_to_limit = m.days_to_limit ?? null;
+      }
+      return meter;
+    }),
     seats: p.seats,
     features: p.features,
     plan: p.plan,
     next_plan: p.next_plan,
     gate_hits_this_session: gateHits.filter((f) => f !== SEATS_METRIC),
     invite_blocked: seatsFull && gateHits.includes(SEATS_METRIC),
-    history: p.history.filter((h) => h.prompt_id !== '' || h.type === 'gate_hit'),
+    history: p.history.length === 0 ? p.history : p.history.filter((h) => h.prompt_id !== '' || h.type === 'gate_hit'),
     lifetime_impressions: p.lifetime,
-    ...(p.copy_overrides && { copy_overrides: p.copy_overrides }),
   };
+  if (p.role) input.role = p.role;
+  if (p.copy_overrides) input.copy_overrides = p.copy_overrides;
+  return input;
 }
 
 /** The prompts the worker serves for this input. */

@@ -198,7 +198,7 @@ export type AccountInput = z.output<typeof accountInputSchema>;
 
 // ---------------------------------------------------------------- usage and behaviour
 
-const usageEventSchema = z.strictObject({
+export const usageEventSchema = z.strictObject({
   account_id: id,
   metric: id,
   value: z.number().int().min(0).max(1e12),
@@ -226,7 +226,7 @@ const properties = z
   .record(z.string().max(64), z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]))
   .refine((p) => Object.keys(p).length <= 50, 'at most 50 properties');
 
-const trackEventSchema = z.strictObject({
+export const trackEventSchema = z.strictObject({
   account_id: id,
   user_id: id.nullable().optional(),
   event: id,

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PromptHistoryEvent } from './promptEngine';
 import { defaultPrompts, promptDefinitionSchema, type PromptDefinition } from './prompts';
@@ -12,7 +13,8 @@ import {
   type SimulatedAccount,
   type SimulationHistory,
 } from './simulator';
-import { catalog, FROM, generateHistory } from './simulatorHistory';
+import { benchHistory, catalog, FROM, generateHistory } from './simulatorHistory';
+import { simulateByReplay } from './simulatorReplay';
 import { projectUpgrades, type ObservedPrompt } from './upgradeProjection';
 
 const HOUR = 3_600_000;
@@ -208,6 +210,99 @@ describe('reproducing what happened', () => {
     const looser = run(h, replace(defaultPrompts, 'limit-50', (d) => ({ ...d, caps: { ...d.caps, total: 20, dismiss_limit: 100 } })));
     expect(promptRow(looser, 'limit-api_calls-50')!.impressions).toBeGreaterThan(promptRow(current, 'limit-api_calls-50')!.impressions);
   }, 60_000);
+});
+
+describe('the fast replay gives exactly what the straightforward replay gives', () => {
+  /** Both replays on the same history; `simulate` must not change the history it reads. */
+  const both = (h: SimulationHistory, definitions: readonly PromptDefinition[] = defaultPrompts, activation = CORE) => {
+    const before = JSON.stringify(h);
+    const fast = simulate(h, { definitions, activation });
+    expect(JSON.stringify(h)).toBe(before);
+    return { fast, straight: simulateByReplay(h, { definitions, activation }) };
+  };
+
+  it('on generated history with events leaving the 120-day window, under the rules in force and under proposals', () => {
+    // 130 days of lookback: stored events and dismissals leave the window the caps read during the replay.
+    const { history: h } = generateHistory(11, 25, 40, 130);
+    const proposals = [
+      defaultPrompts,
+      replace(defaultPrompts, 'limit-75', (d) => ({ ...d, trigger: { metric: '*', thresholds: [75, 80] } })),
+      replace(defaultPrompts, 'limit-50', (d) => ({ ...d, caps: { ...d.caps, total: 20, dismiss_limit: 1, dismiss_cooldown_days: 3 } })),
+      replace(defaultPrompts, 'limit-100', (d) => ({ ...d, trigger: { metric: '*', thresholds: [100], blocking: false } })),
+    ];
+    for (const definitions of proposals) {
+      const { fast, straight } = both(h, definitions);
+      expect(fast.totals.impressions).toBeGreaterThan(100);
+      expect(fast).toEqual(straight);
+    }
+    const { fast, straight } = both(benchHistory(3, 20, 4, 30));
+    expect(fast.totals.impressions).toBeGreaterThan(100);
+    expect(fast).toEqual(straight);
+  }, 180_000);
+
+  it('for a user with more stored events than the worker loads (newest 5,000), interleaved sessions, and the same user and session ids in two accounts', () => {
+    // Three dismissals of the 90% notice 5 days before the window (a 30-day cooldown), then 5,000 other events: the worker
+    // loads only the newest 5,000, so the dismissals are not among them and the notice shows again.
+    const dismissals: PromptHistoryEvent[] = [1, 2, 3].flatMap((k) => [
+      { prompt_id: 'limit-api_calls-90', type: 'impression', session_id: `d${k}`, user_id: 'ana', timestamp: FROM - 5 * DAY + k * 60_000 },
+      { prompt_id: 'limit-api_calls-90', type: 'dismiss', session_id: `d${k}`, user_id: 'ana', timestamp: FROM - 5 * DAY + k * 60_000 + 1 },
+    ]);
+    const filler: PromptHistoryEvent[] = Array.from({ length: 5_000 }, (_, k) => ({ prompt_id: 'gate-audit_log', type: 'click', session_id: `f${k}`, user_id: 'ana', timestamp: FROM - 4 * DAY + k * 1_000 }));
+    const old = [...dismissals, ...filler];
+    const interleaved: PromptHistoryEvent[] = [
+      { prompt_id: '', type: 'gate_hit', session_id: 'a', user_id: 'ana', feature_id: 'sso', timestamp: at(3, 9) },
+      { prompt_id: '', type: 'gate_hit', session_id: 'b', user_id: 'ana', feature_id: 'audit_log', timestamp: at(3, 10) },
+      { prompt_id: '', type: 'gate_hit', session_id: 'a', user_id: 'ana', feature_id: 'seats', timestamp: at(3, 11) },
+      { prompt_id: 'gate-sso', type: 'dismiss', session_id: 'a', user_id: 'ana', timestamp: at(3, 12) },
+    ];
+    const usage = [apiCalls(0, 9_300), gauge('seats', 0, 5)];
+    const a = account({ id: 'a1', usage, events: [...old, ...visits([1, 2, 5, 9, 20]), ...interleaved] });
+    const b = account({ id: 'a2', usage, events: [...visits([1, 2, 5]), ...interleaved] });
+    const h = history([a, b]);
+    for (const definitions of [defaultPrompts, replace(defaultPrompts, 'limit-90', (d) => ({ ...d, caps: { ...d.caps, total: 10, dismiss_limit: 100 } }))]) {
+      const { fast, straight } = both(h, definitions);
+      expect(fast).toEqual(straight);
+      expect(fast.totals.sessions).toBe(12);
+      expect(promptRow(fast, 'limit-api_calls-90')!.users_shown).toBe(2);
+    }
+  }, 120_000);
+
+  it('property: on any small generated history, under any proposal of caps, thresholds, switches and activation', () => {
+    const caps = fc.record({
+      per_session: fc.integer({ min: 1, max: 2 }),
+      total: fc.integer({ min: 1, max: 8 }),
+      dismiss_limit: fc.integer({ min: 1, max: 4 }),
+      dismiss_cooldown_days: fc.integer({ min: 0, max: 60 }),
+      snooze_days: fc.integer({ min: 0, max: 14 }),
+    });
+    const ids = ['limit-50', 'limit-75', 'limit-90', 'limit-100', 'gate', 'invite', 'milestone', 'forecast'];
+    const change = fc.record({ id: fc.constantFrom(...ids), caps, enabled: fc.boolean(), extraThreshold: fc.option(fc.integer({ min: 1, max: 99 })) });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.array(change, { maxLength: 4 }),
+        fc.record({ min_events: fc.integer({ min: 0, max: 2 }), min_age_days: fc.integer({ min: 0, max: 120 }) }),
+        fc.integer({ min: 10, max: 140 }),
+        (seed, changes, activation, lookback) => {
+          const { history: h } = generateHistory(seed, 6, 20, lookback);
+          let definitions: readonly PromptDefinition[] = defaultPrompts;
+          for (const c of changes) {
+            definitions = replace(definitions, c.id, (d) => ({
+              ...d,
+              enabled: c.enabled,
+              caps: c.caps,
+              ...(d.kind === 'limit_notice' && c.extraThreshold !== null && !d.trigger.thresholds.includes(c.extraThreshold)
+                ? { trigger: { ...d.trigger, thresholds: [...d.trigger.thresholds, c.extraThreshold] } }
+                : {}),
+            }));
+          }
+          const { fast, straight } = both(h, definitions, { ...CORE, ...activation });
+          expect(fast).toEqual(straight);
+        },
+      ),
+      { numRuns: 40, seed: 20261202 },
+    );
+  }, 300_000);
 });
 
 describe('projected upgrades', () => {

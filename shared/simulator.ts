@@ -16,6 +16,11 @@
  *   Both are answered by asking the engine again with that one input changed, never by
  *   re-implementing a cap here.
  *
+ * Speed: each user's history is carried forward as the caps read it (`UserHistory`) rather than
+ * rebuilt at every moment, a moment's candidates (`promptCandidates`) serve both the budgeted and
+ * the unbudgeted answer, and no copy is rendered. `simulateByReplay` (shared/simulatorReplay.ts)
+ * is the straightforward replay this must equal exactly (simulator.test.ts).
+ *
  * The engine's input is built by `engineInputFor` (shared/promptInput.ts), the function the
  * worker builds it with: the same history window (the last 120 days, newest 5,000 events), the
  * session's gate hits read from that history, lifetime impression counts for the caps that hold
@@ -47,7 +52,7 @@
  *   plan and limits, features as the plan has them (trials are not replayed); experiment
  *   holdouts (who were shown nothing) replay as shown.
  */
-import { eligiblePrompts, type PromptHistoryEvent, type RenderedPrompt } from './promptEngine';
+import { DefinitionIndex, promptCandidates, withinSessionBudget, type PromptHistoryEvent, type RenderedPrompt } from './promptEngine';
 import { metricLimit, metricPeriod, SEATS_METRIC, type Period } from './entitlements';
 import { capPeriodMetric, engineInputFor, HISTORY_DAYS, HISTORY_LIMIT } from './promptInput';
 import { THRESHOLDS, usagePct } from './metering';
@@ -140,7 +145,7 @@ export interface PromptCounts {
   suppressed_by_dismissals: number;
 }
 
-interface DayTotals {
+export interface DayTotals {
   day: number;
   sessions: number;
   /** Sessions in which the global per-session budget held at least one prompt back. */
@@ -254,10 +259,15 @@ export class UsageBook {
       this.periods.set(metric.id, period);
       return period.start;
     }
-    const length = end - start;
-    let best: number | null = null;
-    for (const ps of this.counters.get(metric.id)?.keys() ?? []) if (ps <= t && t - ps < length && (best === null || ps > best)) best = ps;
-    return best ?? t;
+    return latestRunning(this.starts(metric.id, () => [...(this.counters.get(metric.id)?.keys() ?? [])]), t, end - start) ?? t;
+  }
+
+  /** Period starts named by stored usage, ascending, per metric (or '' for every billing-period counter). */
+  private startLists = new Map<string, number[]>();
+  private starts(key: string, list: () => number[]): number[] {
+    let sorted = this.startLists.get(key);
+    if (!sorted) this.startLists.set(key, (sorted = list().sort((a, b) => a - b)));
+    return sorted;
   }
 
   /**
@@ -277,12 +287,8 @@ export class UsageBook {
       return this.billing.start;
     }
     const length = end - start;
-    let best: number | null = null;
-    for (const [id, periods] of this.counters) {
-      if (this.metrics.get(id)?.reset !== 'billing_period') continue;
-      for (const ps of periods.keys()) if (ps <= t && t - ps < length && (best === null || ps > best)) best = ps;
-    }
-    return best ?? start - Math.ceil((start - t) / length) * length;
+    const all = this.starts('', () => [...this.counters].filter(([id]) => this.metrics.get(id)?.reset === 'billing_period').flatMap(([, periods]) => [...periods.keys()]));
+    return latestRunning(all, t, length) ?? start - Math.ceil((start - t) / length) * length;
   }
 
   /** The metric's use at `t`. */
@@ -308,6 +314,24 @@ export class UsageBook {
   }
 }
 
+/**
+ * Of period starts (ascending), the latest one at or before `t` whose period of `length` still
+ * runs at `t`, or null: only the latest start at or before `t` can be (binary search).
+ */
+function latestRunning(starts: readonly number[], t: number, length: number): number | null {
+  let lo = 0;
+  let hi = starts.length - 1;
+  let found: number | null = null;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (starts[mid]! <= t) {
+      found = starts[mid]!;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found !== null && t - found < length ? found : null;
+}
+
 /** The last entry on or before `day` (binary search). */
 function lastOnOrBefore(list: readonly DayEntry[], day: number): DayEntry | undefined {
   let lo = 0;
@@ -324,64 +348,197 @@ function lastOnOrBefore(list: readonly DayEntry[], day: number): DayEntry | unde
   return found;
 }
 
-/** Counters keyed by a string, each counting distinct members (accounts, users, sessions). */
-class Tally {
-  private sets = new Map<string, Set<string>>();
-  add(key: string, member: string) {
-    const s = this.sets.get(key);
-    if (s) s.add(member);
-    else this.sets.set(key, new Set([member]));
-  }
-  count(key: string): number {
-    return this.sets.get(key)?.size ?? 0;
-  }
-}
-
 type PromptMeta = Pick<PromptCounts, 'prompt_id' | 'definition_id' | 'kind' | 'metric' | 'threshold' | 'feature_id'>;
 
 const NO_BUDGET = { max_soft_per_session: Number.POSITIVE_INFINITY, max_feature_per_session: Number.POSITIVE_INFINITY };
 
 /**
+ * Distinct members per slot, for members that arrive in runs (all of one account's, or one
+ * user's, counts before the next's): remembering the last member of each slot is enough.
+ */
+class Distinct {
+  readonly counts: Int32Array;
+  private last: Int32Array;
+  constructor(slots: number) {
+    this.counts = new Int32Array(slots);
+    this.last = new Int32Array(slots).fill(-1);
+  }
+  add(slot: number, member: number) {
+    if (this.last[slot] === member) return;
+    this.last[slot] = member;
+    this.counts[slot]! += 1;
+  }
+}
+
+/** One prompt's counts: per window day, and over the window in slot `days`. */
+interface PromptTally {
+  meta: PromptMeta;
+  impressions: Int32Array;
+  held: Int32Array;
+  suppressed: Int32Array;
+  accounts: Distinct;
+  users: Distinct;
+}
+
+/** Events in the order they were replayed, with their place in the user's replayed history. */
+interface Trail<T> {
+  items: T[];
+  at: number[];
+}
+
+const trailOf = <T>(): Trail<T> => ({ items: [], at: [] });
+
+/** Drops the items replayed before `lo` (the front of the history the worker loads). */
+function trim<T>(trail: Trail<T>, lo: number) {
+  let k = 0;
+  while (k < trail.at.length && trail.at[k]! < lo) k += 1;
+  if (k === 0) return;
+  trail.items.splice(0, k);
+  trail.at.splice(0, k);
+}
+
+/**
+ * One user's replayed history as the engine reads it at each moment, carried forward event by
+ * event: the events each cap counts together (`capKeyOf`), the same without dismissals (for
+ * "suppressed by dismissals"), and each session's impressions and gate hits. An event leaves
+ * them when it leaves the window the worker loads (`HISTORY_DAYS`, newest `HISTORY_LIMIT`).
+ */
+class UserHistory {
+  /** Timestamps of every replayed event, oldest first (the window is cut on these). */
+  private times: number[] = [];
+  private oldest = 0;
+  private trimmedTo = 0;
+  readonly caps = new Map<string, PromptHistoryEvent[]>();
+  readonly capsUndismissed = new Map<string, PromptHistoryEvent[]>();
+  private capsAt = new Map<string, number[]>();
+  private capsUndismissedAt = new Map<string, number[]>();
+  private impressions = new Map<string, Trail<string>>();
+  private gateHits = new Map<string, Trail<string>>();
+  private lastDismiss = -1;
+  /** The first replayed event the worker would load at the last `windowAt`. */
+  private lo = 0;
+
+  constructor(private capKey: (promptId: string) => string | null) {}
+
+  record(h: PromptHistoryEvent) {
+    const i = this.times.length;
+    this.times.push(h.timestamp);
+    if (h.type === 'gate_hit' && h.feature_id) push(this.gateHits, h.session_id, h.feature_id, i);
+    // engineInputFor hands the engine no event without a prompt id but gate hits, and the caps count only these three kinds
+    if (h.prompt_id === '' || (h.type !== 'impression' && h.type !== 'dismiss' && h.type !== 'snooze')) return;
+    if (h.type === 'impression') push(this.impressions, h.session_id, h.prompt_id, i);
+    if (h.type === 'dismiss') this.lastDismiss = i;
+    const key = this.capKey(h.prompt_id);
+    if (key === null) return;
+    append(this.caps, this.capsAt, key, h, i);
+    if (h.type !== 'dismiss') append(this.capsUndismissed, this.capsUndismissedAt, key, h, i);
+  }
+
+  /** Moves the window to what the worker loads at `now` (`historyWindow`); `now` never goes back. */
+  windowAt(now: number) {
+    const since = now - HISTORY_DAYS * DAY_MS;
+    while (this.oldest < this.times.length && this.times[this.oldest]! < since) this.oldest += 1;
+    this.lo = Math.max(this.oldest, this.times.length - HISTORY_LIMIT);
+    if (this.lo === this.trimmedTo) return;
+    this.trimmedTo = this.lo;
+    for (const [key, at] of this.capsAt) trim({ items: this.caps.get(key)!, at }, this.lo);
+    for (const [key, at] of this.capsUndismissedAt) trim({ items: this.capsUndismissed.get(key)!, at }, this.lo);
+  }
+
+  /** Any dismissal in the window. */
+  get dismissed(): boolean {
+    return this.lastDismiss >= this.lo;
+  }
+
+  /** The session's impressions (prompt ids) in the window. */
+  sessionImpressions(session: string): readonly string[] {
+    return inWindow(this.impressions.get(session), this.lo);
+  }
+
+  /** The features of the session's gate hits in the window, oldest first. */
+  sessionGateHits(session: string): readonly string[] {
+    return inWindow(this.gateHits.get(session), this.lo);
+  }
+}
+
+function push(map: Map<string, Trail<string>>, key: string, item: string, i: number) {
+  let trail = map.get(key);
+  if (!trail) map.set(key, (trail = trailOf<string>()));
+  trail.items.push(item);
+  trail.at.push(i);
+}
+
+function append(items: Map<string, PromptHistoryEvent[]>, ats: Map<string, number[]>, key: string, h: PromptHistoryEvent, i: number) {
+  const list = items.get(key);
+  if (list) {
+    list.push(h);
+    ats.get(key)!.push(i);
+  } else {
+    items.set(key, [h]);
+    ats.set(key, [i]);
+  }
+}
+
+const NONE: readonly string[] = [];
+
+function inWindow(trail: Trail<string> | undefined, lo: number): readonly string[] {
+  if (!trail) return NONE;
+  return trail.at[0]! >= lo ? trail.items : trail.items.filter((_, k) => trail.at[k]! >= lo);
+}
+
+/**
  * Replay the history under the rules: what they would have shown, held back and suppressed,
- * per prompt and per day, and which accounts crossed each limit threshold.
+ * per prompt and per day, and which accounts crossed each limit threshold. A session is one
+ * account's user's `session_id`. Gives exactly what the straightforward replay
+ * (`simulateByReplay`, shared/simulatorReplay.ts) gives, without rebuilding each user's
+ * history at every moment: the caps' events are carried forward per user (`UserHistory`),
+ * the engine's candidates are computed once per moment for the budgeted and unbudgeted
+ * answers, and copy is never rendered.
  * @example simulate(history, { definitions: defaultPrompts, activation: { events: ['core_feature_activated'], min_events: 1, min_age_days: 0 } }).totals.impressions // 412
  */
 export function simulate(history: SimulationHistory, rules: SimulationRules): SimulationResult {
   const { from, to, catalog } = history;
   const byRank = [...catalog.plans].sort((a, b) => a.rank - b.rank);
-  // The replay counts prompts and never reads their copy: plain copy skips formatting numbers.
-  const plainCopy = Object.fromEntries(rules.definitions.map((d) => [d.id, { title: d.id, body: d.id, cta_label: '', secondary_label: '' }]));
-  const meta = new Map<string, PromptMeta>();
-  const impressions = new Map<string, number>();
-  const shownAccounts = new Tally(); // `${prompt}|${day}` and `${prompt}` → accounts
-  const shownUsers = new Tally(); // the same → users
-  const held = new Tally(); // `${prompt}|${day}` → sessions
-  const suppressed = new Tally();
-  const sessions = new Tally(); // `${day}` → sessions; 'cap|day' → sessions at cap
-  const dayAccounts = new Tally(); // `${day}` and 'all' → accounts shown anything
-  const dayUsers = new Tally();
+  const dayCount = Math.max(0, Math.ceil((to - from) / DAY_MS));
+  const index = new DefinitionIndex(rules.definitions);
+  const capKey = (promptId: string) => index.capKey(promptId);
+  const unlimited = { index, global: NO_BUDGET };
+  const prompts = new Map<string, PromptTally>();
+  const definitionShown = new Map<string, { accounts: Distinct; users: Distinct }>();
+  // per window day, and over the window in slot `dayCount`
+  const sessions = new Int32Array(dayCount);
+  const sessionsAtCap = new Int32Array(dayCount);
+  const dayAccounts = new Distinct(dayCount + 1);
+  const dayUsers = new Distinct(dayCount + 1);
   let users = 0;
   let accounts = 0;
+  let userOrdinal = 0;
 
-  const note = (p: RenderedPrompt) => {
-    if (meta.has(p.id)) return;
-    meta.set(p.id, {
-      prompt_id: p.id,
-      definition_id: p.definition_id,
-      kind: p.kind,
-      metric: p.metric ?? null,
-      threshold: p.threshold ?? null,
-      feature_id: p.feature_id ?? null,
-    });
+  const tallyOf = (p: RenderedPrompt): PromptTally => {
+    let t = prompts.get(p.id);
+    if (t) return t;
+    t = {
+      meta: { prompt_id: p.id, definition_id: p.definition_id, kind: p.kind, metric: p.metric ?? null, threshold: p.threshold ?? null, feature_id: p.feature_id ?? null },
+      impressions: new Int32Array(dayCount),
+      held: new Int32Array(dayCount),
+      suppressed: new Int32Array(dayCount),
+      accounts: new Distinct(dayCount + 1),
+      users: new Distinct(dayCount + 1),
+    };
+    prompts.set(p.id, t);
+    if (!definitionShown.has(p.definition_id)) definitionShown.set(p.definition_id, { accounts: new Distinct(1), users: new Distinct(1) });
+    return t;
   };
 
   for (const account of history.accounts) {
     const plan = catalog.plans.find((p) => p.id === account.plan_id);
     if (!plan) continue;
+    const accountOrdinal = accounts;
     accounts += 1;
     const book = new UsageBook(account.usage, catalog, account);
     const activeFrom = activatedAt(rules.activation, account);
     const base = baseInput(catalog, byRank, plan);
+    const limits = catalog.metrics.map((m) => metricLimit(plan, m.id, account));
     const byUser = new Map<string, PromptHistoryEvent[]>();
     for (const e of account.events) {
       const list = byUser.get(e.user_id);
@@ -392,21 +549,20 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
     for (const [userId, stored] of byUser) {
       stored.sort((a, b) => a.timestamp - b.timestamp);
       if (stored.some((e) => e.timestamp >= from && e.timestamp < to)) users += 1;
-      // What the caps see, oldest first: stored events before the window as they happened, then
-      // the user's own gate hits and the replay's impressions and reactions.
-      const replayed: PromptHistoryEvent[] = [];
-      let oldest = 0; // the first replayed event within HISTORY_DAYS of the moment
+      const user = userOrdinal++;
+      const seen = new UserHistory(capKey);
       const lifetime: Record<string, number> = { ...account.lifetime_before?.[userId] };
       const record = (h: PromptHistoryEvent) => {
-        replayed.push(h);
+        seen.record(h);
         if (h.type === 'impression' && h.prompt_id) lifetime[h.prompt_id] = (lifetime[h.prompt_id] ?? 0) + 1;
       };
-      const shownIn = new Set<string>(); // `${session}|${prompt}`
+      const shownIn = new Map<string, Set<string>>(); // session → prompts the replay showed in it
       // Reactions stored before the replay showed their prompt in that session: they happen when it does.
       const pending = new Map<string, PromptHistoryEvent[]>();
       const countedIn = new Set<string>(); // `${kind}|${session}|${prompt}`: each hold-back once per session
-      const seenSessions = new Set<string>();
-      let evaluatedAt = '';
+      const cappedOn = new Map<string, number>(); // session → the last day it was counted at the cap
+      let evaluatedSession: string | null = null;
+      let evaluatedAt = 0;
 
       for (const e of stored) {
         if (e.timestamp < from) {
@@ -415,143 +571,170 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
           continue;
         }
         if (e.timestamp >= to) break;
-        const day = dayOf(e.timestamp);
-        const firstInSession = !seenSessions.has(e.session_id);
-        if (firstInSession) {
-          seenSessions.add(e.session_id);
-          sessions.add(String(day), `${userId}|${e.session_id}`);
+        const d = Math.floor((dayOf(e.timestamp) - from) / DAY_MS);
+        let shown = shownIn.get(e.session_id);
+        const firstInSession = !shown;
+        if (!shown) {
+          shownIn.set(e.session_id, (shown = new Set()));
+          sessions[d]! += 1;
         }
         if (e.type === 'gate_hit') record(e);
         if (e.type === 'click' || e.type === 'dismiss' || e.type === 'snooze' || e.type === 'invite_sent') {
           const key = `${e.session_id}|${e.prompt_id}`;
-          if (shownIn.has(key)) record(e);
+          if (shown.has(e.prompt_id)) record(e);
           else pending.set(key, [...(pending.get(key) ?? []), e]);
           continue;
         }
-        const moment = `${e.session_id}|${e.timestamp}`;
-        if (!(firstInSession || e.type === 'impression' || e.type === 'gate_hit') || moment === evaluatedAt) continue;
-        evaluatedAt = moment;
+        if (!(firstInSession || e.type === 'impression' || e.type === 'gate_hit') || (e.session_id === evaluatedSession && e.timestamp === evaluatedAt)) continue;
+        evaluatedSession = e.session_id;
+        evaluatedAt = e.timestamp;
 
-        // The events the worker would load now (historyWindow, on a list already in time order).
-        const since = e.timestamp - HISTORY_DAYS * DAY_MS;
-        while (oldest < replayed.length && replayed[oldest]!.timestamp < since) oldest += 1;
-        const seen = replayed.slice(Math.max(oldest, replayed.length - HISTORY_LIMIT));
+        seen.windowAt(e.timestamp);
         const input = engineInputFor({
-          ...base,
+          plan: base.plan,
+          next_plan: base.next_plan,
+          features: base.features,
           now: e.timestamp,
           session_id: e.session_id,
           user_id: userId,
           locale: 'en-US',
           activated: activeFrom !== null && activeFrom <= e.timestamp,
           definitions: rules.definitions,
-          copy_overrides: plainCopy,
-          meters: catalog.metrics.map((m) => ({
+          meters: catalog.metrics.map((m, k) => ({
             metric: m.id,
             name: m.name,
             used: book.used(m.id, e.timestamp),
-            limit: metricLimit(plan, m.id, account),
+            limit: limits[k]!,
             cap_period_start: book.capPeriodStartAt(m, e.timestamp),
           })),
           seats: seatsAt(book, plan, account, e.timestamp, catalog),
-          history: seen,
+          history: [],
+          session_gate_hits: seen.sessionGateHits(e.session_id),
           lifetime,
         });
-        const budgeted = eligiblePrompts(input);
+        const sessionImpressions = seen.sessionImpressions(e.session_id);
+        const candidates = promptCandidates(input, { eventsByCapKey: seen.caps }, { copy: false, index });
+        const budgeted = withinSessionBudget(input, candidates, sessionImpressions, { index });
         const result = budgeted.prompts;
         // Nothing can be held back while soft budget is left and no feature prompt competes for its own.
         const maybeCapped = budgeted.session_prompts_left === 0 || input.gate_hits_this_session.length > 0;
-        const unbudgeted = maybeCapped ? eligiblePrompts({ ...input, global: NO_BUDGET }).prompts : result;
-        const dismissed = seen.some((h) => h.type === 'dismiss');
-        const undismissed = dismissed
-          ? eligiblePrompts({ ...input, global: NO_BUDGET, history: input.history.filter((h) => h.type !== 'dismiss') }).prompts
+        const unbudgeted = maybeCapped ? withinSessionBudget(input, candidates, sessionImpressions, unlimited).prompts : result;
+        const undismissed = seen.dismissed
+          ? withinSessionBudget(input, promptCandidates(input, { eventsByCapKey: seen.capsUndismissed }, { copy: false, index }), sessionImpressions, unlimited).prompts
           : unbudgeted;
 
-        const ids = new Set(result.map((p) => p.id));
-        const unbudgetedIds = new Set(unbudgeted.map((p) => p.id));
         let capped = false;
-        for (const p of unbudgeted) {
-          if (ids.has(p.id)) continue;
-          capped = true;
-          note(p);
-          const once = `cap|${e.session_id}|${p.id}`;
-          if (!countedIn.has(once)) {
-            countedIn.add(once);
-            held.add(`${p.id}|${day}`, `${userId}|${e.session_id}`);
+        if (unbudgeted !== result) {
+          const ids = new Set(result.map((p) => p.id));
+          for (const p of unbudgeted) {
+            if (ids.has(p.id)) continue;
+            capped = true;
+            const t = tallyOf(p);
+            const once = `cap|${e.session_id}|${p.id}`;
+            if (!countedIn.has(once)) {
+              countedIn.add(once);
+              t.held[d]! += 1;
+            }
           }
         }
-        if (capped) sessions.add(`cap|${day}`, `${userId}|${e.session_id}`);
-        for (const p of undismissed) {
-          if (unbudgetedIds.has(p.id)) continue;
-          note(p);
-          const once = `dismiss|${e.session_id}|${p.id}`;
-          if (!countedIn.has(once)) {
-            countedIn.add(once);
-            suppressed.add(`${p.id}|${day}`, `${userId}|${e.session_id}`);
+        if (capped && cappedOn.get(e.session_id) !== d) {
+          cappedOn.set(e.session_id, d);
+          sessionsAtCap[d]! += 1;
+        }
+        if (undismissed !== unbudgeted) {
+          const unbudgetedIds = new Set(unbudgeted.map((p) => p.id));
+          for (const p of undismissed) {
+            if (unbudgetedIds.has(p.id)) continue;
+            const t = tallyOf(p);
+            const once = `dismiss|${e.session_id}|${p.id}`;
+            if (!countedIn.has(once)) {
+              countedIn.add(once);
+              t.suppressed[d]! += 1;
+            }
           }
         }
         for (const p of result) {
-          const key = `${e.session_id}|${p.id}`;
-          if (shownIn.has(key)) continue;
-          shownIn.add(key);
-          note(p);
+          if (shown.has(p.id)) continue;
+          shown.add(p.id);
+          const t = tallyOf(p);
           record({ prompt_id: p.id, type: 'impression', session_id: e.session_id, user_id: userId, timestamp: e.timestamp });
-          for (const r of pending.get(key) ?? []) record({ ...r, timestamp: e.timestamp });
-          pending.delete(key);
-          impressions.set(`${p.id}|${day}`, (impressions.get(`${p.id}|${day}`) ?? 0) + 1);
-          for (const k of [`${p.id}|${day}`, p.id, `definition|${p.definition_id}`]) {
-            shownAccounts.add(k, account.id);
-            shownUsers.add(k, `${account.id}|${userId}`);
+          const key = `${e.session_id}|${p.id}`;
+          const reactions = pending.get(key);
+          if (reactions) {
+            for (const r of reactions) record({ ...r, timestamp: e.timestamp });
+            pending.delete(key);
           }
-          for (const k of [String(day), 'all']) {
-            dayAccounts.add(k, account.id);
-            dayUsers.add(k, `${account.id}|${userId}`);
-          }
+          t.impressions[d]! += 1;
+          t.accounts.add(d, accountOrdinal);
+          t.accounts.add(dayCount, accountOrdinal);
+          t.users.add(d, user);
+          t.users.add(dayCount, user);
+          const shownBy = definitionShown.get(p.definition_id)!;
+          shownBy.accounts.add(0, accountOrdinal);
+          shownBy.users.add(0, user);
+          dayAccounts.add(d, accountOrdinal);
+          dayAccounts.add(dayCount, accountOrdinal);
+          dayUsers.add(d, user);
+          dayUsers.add(dayCount, user);
         }
       }
     }
   }
 
-  const allDays: number[] = [];
-  for (let d = from; d < to; d += DAY_MS) allDays.push(d);
-
   const promptDays: SimulationResult['prompt_days'] = [];
-  const totalsByPrompt = new Map<string, PromptCounts>();
-  for (const [id, m] of [...meta].sort(([a], [b]) => a.localeCompare(b))) {
-    const total: PromptCounts = { ...m, impressions: 0, accounts_shown: 0, users_shown: 0, held_by_session_cap: 0, suppressed_by_dismissals: 0 };
-    for (const day of allDays) {
-      const k = `${id}|${day}`;
-      const row = {
-        day,
-        ...m,
-        impressions: impressions.get(k) ?? 0,
-        accounts_shown: shownAccounts.count(k),
-        users_shown: shownUsers.count(k),
-        held_by_session_cap: held.count(k),
-        suppressed_by_dismissals: suppressed.count(k),
-      };
-      total.impressions += row.impressions;
-      total.held_by_session_cap += row.held_by_session_cap;
-      total.suppressed_by_dismissals += row.suppressed_by_dismissals;
-      if (row.impressions + row.held_by_session_cap + row.suppressed_by_dismissals > 0) promptDays.push(row);
+  const totals: PromptCounts[] = [];
+  const dayImpressions = new Int32Array(dayCount);
+  const daySuppressed = new Int32Array(dayCount);
+  for (const [id, t] of [...prompts].sort(([a], [b]) => a.localeCompare(b))) {
+    const total: PromptCounts = { ...t.meta, impressions: 0, accounts_shown: t.accounts.counts[dayCount]!, users_shown: t.users.counts[dayCount]!, held_by_session_cap: 0, suppressed_by_dismissals: 0 };
+    for (let d = 0; d < dayCount; d++) {
+      const impressions = t.impressions[d]!;
+      const held = t.held[d]!;
+      const suppressed = t.suppressed[d]!;
+      total.impressions += impressions;
+      total.held_by_session_cap += held;
+      total.suppressed_by_dismissals += suppressed;
+      dayImpressions[d]! += impressions;
+      daySuppressed[d]! += suppressed;
+      if (impressions + held + suppressed > 0) {
+        promptDays.push({
+          day: from + d * DAY_MS,
+          ...t.meta,
+          impressions,
+          accounts_shown: t.accounts.counts[d]!,
+          users_shown: t.users.counts[d]!,
+          held_by_session_cap: held,
+          suppressed_by_dismissals: suppressed,
+        });
+      }
     }
-    total.accounts_shown = shownAccounts.count(id);
-    total.users_shown = shownUsers.count(id);
-    totalsByPrompt.set(id, total);
+    void id;
+    totals.push(total);
   }
   promptDays.sort((a, b) => a.day - b.day || a.prompt_id.localeCompare(b.prompt_id));
 
-  const days: DayTotals[] = allDays.map((day) => {
-    const rows = promptDays.filter((r) => r.day === day);
-    return {
-      day,
-      sessions: sessions.count(String(day)),
-      sessions_at_cap: sessions.count(`cap|${day}`),
-      impressions: rows.reduce((s, r) => s + r.impressions, 0),
-      accounts_shown: dayAccounts.count(String(day)),
-      users_shown: dayUsers.count(String(day)),
-      suppressed_by_dismissals: rows.reduce((s, r) => s + r.suppressed_by_dismissals, 0),
-    };
-  });
+  const days: DayTotals[] = [];
+  for (let d = 0; d < dayCount; d++) {
+    days.push({
+      day: from + d * DAY_MS,
+      sessions: sessions[d]!,
+      sessions_at_cap: sessionsAtCap[d]!,
+      impressions: dayImpressions[d]!,
+      accounts_shown: dayAccounts.counts[d]!,
+      users_shown: dayUsers.counts[d]!,
+      suppressed_by_dismissals: daySuppressed[d]!,
+    });
+  }
+
+  const definitions: DefinitionCounts[] = rules.definitions
+    .map((def) => ({
+      definition_id: def.id,
+      kind: def.kind,
+      impressions: totals.filter((p) => p.definition_id === def.id).reduce((s, p) => s + p.impressions, 0),
+      accounts_shown: definitionShown.get(def.id)?.accounts.counts[0] ?? 0,
+      users_shown: definitionShown.get(def.id)?.users.counts[0] ?? 0,
+    }))
+    .sort((a, b) => b.impressions - a.impressions || a.definition_id.localeCompare(b.definition_id));
 
   return {
     from,
@@ -562,32 +745,20 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
       sessions: days.reduce((s, d) => s + d.sessions, 0),
       sessions_at_cap: days.reduce((s, d) => s + d.sessions_at_cap, 0),
       impressions: days.reduce((s, d) => s + d.impressions, 0),
-      accounts_shown: dayAccounts.count('all'),
-      users_shown: dayUsers.count('all'),
+      accounts_shown: dayAccounts.counts[dayCount]!,
+      users_shown: dayUsers.counts[dayCount]!,
       suppressed_by_dismissals: days.reduce((s, d) => s + d.suppressed_by_dismissals, 0),
     },
-    definitions: definitionCounts(rules.definitions, [...totalsByPrompt.values()], shownAccounts, shownUsers),
-    prompts: [...totalsByPrompt.values()].sort((a, b) => b.impressions - a.impressions || a.prompt_id.localeCompare(b.prompt_id)),
+    definitions,
+    prompts: totals.sort((a, b) => b.impressions - a.impressions || a.prompt_id.localeCompare(b.prompt_id)),
     days,
     prompt_days: promptDays,
     thresholds: thresholdCrossings(history, rules),
   };
 }
 
-function definitionCounts(definitions: readonly PromptDefinition[], prompts: readonly PromptCounts[], accounts: Tally, users: Tally): DefinitionCounts[] {
-  return definitions
-    .map((d) => ({
-      definition_id: d.id,
-      kind: d.kind,
-      impressions: prompts.filter((p) => p.definition_id === d.id).reduce((s, p) => s + p.impressions, 0),
-      accounts_shown: accounts.count(`definition|${d.id}`),
-      users_shown: users.count(`definition|${d.id}`),
-    }))
-    .sort((a, b) => b.impressions - a.impressions || a.definition_id.localeCompare(b.definition_id));
-}
-
 /** The parts of the engine's input that do not change within an account's replay. */
-function baseInput(catalog: Catalog, byRank: Plan[], plan: Plan) {
+export function baseInput(catalog: Catalog, byRank: Plan[], plan: Plan) {
   const next = byRank.find((p) => p.rank > plan.rank) ?? null;
   const planName = (id: string | null) => catalog.plans.find((p) => p.id === id)?.name ?? null;
   return {
@@ -604,7 +775,7 @@ function baseInput(catalog: Catalog, byRank: Plan[], plan: Plan) {
   };
 }
 
-function seatsAt(book: UsageBook, plan: Plan, account: SimulatedAccount, t: number, catalog: Catalog) {
+export function seatsAt(book: UsageBook, plan: Plan, account: SimulatedAccount, t: number, catalog: Catalog) {
   if (!catalog.metrics.some((m) => m.id === SEATS_METRIC)) return { used: 0, limit: null };
   return { used: book.used(SEATS_METRIC, t), limit: metricLimit(plan, SEATS_METRIC, account) };
 }
@@ -620,7 +791,7 @@ function thresholdsOf(definitions: readonly PromptDefinition[]): number[] {
  * Accounts crossing each threshold per day: a day whose closing use is at or above the
  * threshold while the day before (in the same period) was below it.
  */
-function thresholdCrossings(history: SimulationHistory, rules: SimulationRules): ThresholdCrossings[] {
+export function thresholdCrossings(history: SimulationHistory, rules: SimulationRules): ThresholdCrossings[] {
   const { from, to, catalog } = history;
   const thresholds = thresholdsOf(rules.definitions);
   const out = new Map<string, { accounts: Set<string>; daily: Map<number, number> }>();

@@ -1,71 +1,50 @@
 /**
  * Builds the widget into dist/public (served by the worker at /ladder.js and /widget/*):
- *   ladder.js           what a host page loads: Preact, signals, meters, notices, gates
- *   widget/upgrade.js   the upgrade dialog, loaded on the first upgrade click
- *   size.json           raw/gzip/brotli bytes of what loads by default, against the budget
+ *   ladder.js            the loader a host's classic `<script src>` runs: it imports the widget
+ *                        module relative to its own URL, and until that has run, its stand-in
+ *                        `window.Ladder` forwards every call to the real one
+ *   widget/chunk-*.js    ES modules from esbuild's code splitting (format esm, splitting: true):
+ *                        the widget (meters, notices, gates, `window.Ladder`: what a host page
+ *                        loads by default) and the upgrade dialog, a dynamic import() on the
+ *                        first upgrade click; one Preact and one set of signals, nothing global
+ *   _headers             CORS for /widget/* (the static assets' headers file): a host page on
+ *                        another origin imports these modules in CORS mode
+ *   size.json            raw/gzip/brotli bytes of what loads by default, against the budget
  * Run: `node widget/build.mjs` (`npm run build`); or import `build()`.
- *
- * The chunk shares the main bundle's module instances (one Preact, one set of signals)
- * without a global: a first pass lists what it imports from outside widget/src/upgrade/,
- * the main bundle exports exactly those as `ladder:lib` (a function, read at load time, so
- * import cycles cannot leave a binding undefined), and the chunk reads them from
- * its own <script> element (see src/ui/lazyUpgrade.ts).
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const src = join(root, 'widget/src');
-const chunkDir = join(src, 'upgrade');
+const entry = 'widget/src/index.tsx';
 export const outdir = join(root, 'dist/public');
-/** Everything a host page loads by default, in gzip bytes. */
+/** Everything a host page loads by default (the loader and the widget module), in gzip bytes. */
 export const BUDGET_GZIP = 14 * 1024;
+/** The static assets' headers file: module scripts fetched from another origin need CORS. */
+export const HEADERS = '/widget/*\n  Access-Control-Allow-Origin: *\n';
 
-const common = {
-  bundle: true,
-  minify: true,
-  target: 'es2020',
-  jsx: 'automatic',
-  jsxImportSource: 'preact',
-  legalComments: 'none',
-  logLevel: 'warning',
-};
+const common = { minify: true, target: 'es2020', legalComments: 'none', logLevel: 'warning' };
 
-/** The key of a module the chunk takes from the main bundle, or null if it is the chunk's own. */
-function sharedKey({ path, importer, resolveDir }) {
-  if (!importer.startsWith(chunkDir) || path.startsWith('ladder:')) return null;
-  if (!path.startsWith('.')) return path;
-  const file = resolve(resolveDir, path);
-  return file.startsWith(chunkDir) ? null : './' + relative(src, file).replace(/\\/g, '/');
-}
-
-const shared = (onShared) => ({
-  name: 'ladder-shared',
-  setup(b) {
-    b.onResolve({ filter: /.*/ }, (args) => {
-      const key = sharedKey(args);
-      return key === null ? undefined : onShared(key);
-    });
-  },
-});
-
-/** Names the chunk imports from each shared module: { './store': ['state', …], 'preact/hooks': […] }. */
-async function chunkImports() {
-  const r = await esbuild.build({
-    ...common,
-    entryPoints: [join(chunkDir, 'chunk.ts')],
-    format: 'esm',
-    write: false,
-    plugins: [shared((key) => ({ path: key, external: true }))],
-  });
-  const imports = {};
-  for (const [, names, key] of r.outputFiles[0].text.matchAll(/import\s*\{([^}]*)\}\s*from\s*"([^"]+)"/g))
-    imports[key] = [...new Set([...(imports[key] ?? []), ...names.split(',').map((n) => n.trim().split(/\s+as\s+/)[0])])];
-  return imports;
-}
+/**
+ * The loader, a classic script (the host's tag stays a plain `<script async src>`). `module` is
+ * the widget's chunk relative to the loader. The stand-in `window.Ladder` carries the loader's
+ * <script> element (its data attributes) to the module, which replaces it; until then each call
+ * waits for the module, so `Ladder.init` right after a synchronous tag works as it always did,
+ * and `on` returns its unsubscribe at once.
+ */
+const loaderSource = (module) => `((script) => {
+  if (window.Ladder) return;
+  const loaded = import(new URL(${JSON.stringify(module)}, script.src));
+  const L = (window.Ladder = { script });
+  for (const k of ['init', 'gate', 'refresh', 'managePlan', 'destroy', 'on'])
+    L[k] = (...a) => {
+      const r = loaded.then(() => window.Ladder[k](...a));
+      return k == 'on' ? () => r.then((off) => off()) : r;
+    };
+})(document.currentScript);`;
 
 /** Bytes of a file as served: raw, gzip -9 and brotli q11. */
 export function sizes(buf) {
@@ -76,52 +55,49 @@ export function sizes(buf) {
   };
 }
 
-/** Bundles both files and measures them; returns the report also written to size.json. */
+/** Bundles the widget and the loader and measures them; returns the report also written to size.json. */
 export async function build() {
+  const r = await esbuild.build({
+    ...common,
+    absWorkingDir: root,
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    splitting: true,
+    outdir: join(outdir, 'widget'),
+    chunkNames: 'chunk-[hash]',
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
+    // Preact's and the signals' internal properties (`__k`, `__e`, …; already short names) to one or two
+    // letters; one build, so the dialog's chunk agrees. Not `__html` (dangerouslySetInnerHTML), not globals.
+    mangleProps: /^__/,
+    reserveProps: /^__(html|proto__|source|self|PREACT_SIGNALS_DEVTOOLS__|[behr])$/,
+    metafile: true,
+    write: false,
+  });
+  // The entry's own output only re-exports from the chunk holding the entry's code (upgrade/chunk.ts
+  // imports the entry, so that chunk has all of it); the loader imports that chunk, and the
+  // re-export is not written.
+  const outputs = Object.entries(r.metafile.outputs);
+  const main = join(root, outputs.find(([, o]) => o.entryPoint === entry)[0]);
+  const widget = join(root, outputs.find(([, o]) => o.inputs[entry])[0]);
+  await rm(join(outdir, 'widget'), { recursive: true, force: true });
   await mkdir(join(outdir, 'widget'), { recursive: true });
-  const imports = await chunkImports();
-  const keys = Object.keys(imports);
-  const libModule = {
-    name: 'ladder-lib',
-    setup(b) {
-      b.onResolve({ filter: /^ladder:lib$/ }, () => ({ path: 'lib', namespace: 'ladder-lib' }));
-      b.onLoad({ filter: /.*/, namespace: 'ladder-lib' }, () => ({
-        resolveDir: src,
-        loader: 'js',
-        contents:
-          keys.map((k, i) => `import{${imports[k].map((n) => `${n} as m${i}_${n}`)}}from${JSON.stringify(k)};`).join('') +
-          `export default()=>({${keys.map((k, i) => `${JSON.stringify(k)}:{${imports[k].map((n) => `${n}:m${i}_${n}`)}}`)}})`,
-      }));
-    },
-  };
-  const fromScript = {
-    name: 'ladder-from-script',
-    setup(b) {
-      b.onLoad({ filter: /.*/, namespace: 'ladder-shared' }, ({ path }) => ({
-        loader: 'js',
-        contents: `export const{${imports[path]}}=document.currentScript.ladder.lib[${JSON.stringify(path)}]`,
-      }));
-    },
-  };
-  await Promise.all([
-    esbuild.build({
-      ...common,
-      entryPoints: [join(src, 'index.tsx')],
-      outfile: join(outdir, 'ladder.js'),
-      format: 'iife',
-      plugins: [libModule],
-    }),
-    esbuild.build({
-      ...common,
-      entryPoints: [join(chunkDir, 'chunk.ts')],
-      outfile: join(outdir, 'widget/upgrade.js'),
-      format: 'iife',
-      plugins: [shared((key) => ({ path: key, namespace: 'ladder-shared' })), fromScript],
-    }),
-  ]);
+  await Promise.all(r.outputFiles.filter((f) => f.path !== main).map((f) => writeFile(f.path, f.contents)));
+  const loader = await esbuild.transform(loaderSource('widget/' + basename(widget)), common);
+  await writeFile(join(outdir, 'ladder.js'), loader.code);
+  await writeFile(join(outdir, '_headers'), HEADERS);
+
+  const rel = (p) => p.slice(outdir.length + 1);
+  const defaults = [join(outdir, 'ladder.js'), widget];
+  const each = {};
+  for (const f of defaults) each[rel(f)] = sizes(await readFile(f));
+  const sum = (k) => Object.values(each).reduce((n, s) => n + s[k], 0);
+  const onDemand = {};
+  for (const f of r.outputFiles) if (f.path !== main && !defaults.includes(f.path)) onDemand[rel(f.path)] = sizes(Buffer.from(f.contents));
   const report = {
-    default: { files: ['ladder.js'], ...sizes(await readFile(join(outdir, 'ladder.js'))) },
-    on_demand: { 'widget/upgrade.js': sizes(await readFile(join(outdir, 'widget/upgrade.js'))) },
+    default: { files: Object.keys(each), raw: sum('raw'), gzip: sum('gzip'), brotli: sum('brotli'), each },
+    on_demand: onDemand,
     budget_gzip: BUDGET_GZIP,
   };
   await writeFile(join(outdir, 'size.json'), JSON.stringify(report, null, 2) + '\n');
@@ -131,9 +107,10 @@ export async function build() {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const r = await build();
   const kb = (n) => (n / 1024).toFixed(2) + ' KB';
-  const line = (name, s) => `${name}: raw ${kb(s.raw)}, gzip ${kb(s.gzip)}, brotli ${kb(s.brotli)}`;
-  console.log(`widget, loaded by default — ${line('ladder.js', r.default)} (budget ${kb(r.budget_gzip)} gzip)`);
-  console.log(`widget, on demand — ${line('widget/upgrade.js', r.on_demand['widget/upgrade.js'])}`);
+  const line = (name, s) => `${name}: raw ${kb(s.raw)}, gzip ${kb(s.gzip)} (${s.gzip} B), brotli ${kb(s.brotli)}`;
+  console.log(`widget, loaded by default — ${line(r.default.files.join(' + '), r.default)} (budget ${kb(r.budget_gzip)} = ${r.budget_gzip} B gzip)`);
+  for (const [f, s] of Object.entries(r.default.each)) console.log(`  ${line(f, s)}`);
+  for (const [f, s] of Object.entries(r.on_demand)) console.log(`widget, on demand — ${line(f, s)}`);
   if (r.default.gzip > r.budget_gzip) {
     console.error('widget: over the gzip budget');
     process.exit(1);

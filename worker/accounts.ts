@@ -3,7 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import { accountSnapshot, type AccountRow } from '../shared/entitlements';
 import type { AccountInput, Catalog } from '../shared/schemas';
 import { catalogQueries, toCatalog } from './catalog';
-import type { Db } from './db';
+import { preparedOnce, type Db, type Placeholders } from './db';
 import { accounts, pqaScores, trials, usageCounters } from './db/schema';
 import { ApiError, notFound } from './errors';
 
@@ -43,6 +43,12 @@ export async function loadAccountState(
     pqa: pqa[0] ?? null,
   };
 }
+
+type ById = Placeholders<{ id: string }>;
+/** The hot path's reads of one account, rendered once per isolate (worker/db `preparedOnce`), for `mixedBatch`. */
+export const accountQuery = preparedOnce((db, p: ById) => db.select().from(accounts).where(eq(accounts.id, p.id)));
+export const countersQuery = preparedOnce((db, p: ById) => db.select().from(usageCounters).where(eq(usageCounters.accountId, p.id)));
+export const trialsQuery = preparedOnce((db, p: ById) => db.select().from(trials).where(eq(trials.accountId, p.id)));
 
 /** The pure snapshot of a loaded account at `now`. */
 export const snapshotOf = (state: AccountState, now: number) =>

@@ -14,7 +14,7 @@ import { asc, eq, sql } from 'drizzle-orm';
 import type { ActivationRule } from '../shared/prompts';
 import type { Catalog } from '../shared/schemas';
 import { toCatalog } from './catalog';
-import { mixedBatch, type BatchItem, type Db, type ResultOf } from './db';
+import { mixedBatch, preparedOnce, type BatchItem, type Db, type Placeholders, type ResultOf } from './db';
 import { configVersion, experiments, features, metrics, plans, prompts, settings } from './db/schema';
 import type { ExperimentRow } from './experiments';
 import { activationRuleFrom, mergeDefinitions } from './prompts';
@@ -35,6 +35,18 @@ export const forgetHotConfig = () => void (cached = null);
 /** The isolate's copy as it stands, for tests. */
 export const cachedHotConfig = () => cached;
 
+type Have = Placeholders<{ have: string | null }>;
+/** `IS NOT` so an empty cache (null) always loads, and a missing token row never matches a cached one. */
+const stale = (p: Have) => sql`(SELECT token FROM config_version WHERE id = 1) IS NOT ${p.have}`;
+// The config statements, rendered once per isolate (worker/db `preparedOnce`); `have` is the cached token.
+const tokenQuery = preparedOnce((db, _: Have) => db.select({ token: configVersion.token }).from(configVersion).where(eq(configVersion.id, 1)));
+const metricsQuery = preparedOnce((db, p: Have) => db.select().from(metrics).where(stale(p)).orderBy(asc(metrics.position)));
+const featuresQuery = preparedOnce((db, p: Have) => db.select().from(features).where(stale(p)).orderBy(asc(features.position)));
+const plansQuery = preparedOnce((db, p: Have) => db.select().from(plans).where(stale(p)).orderBy(asc(plans.position)));
+const promptsQuery = preparedOnce((db, p: Have) => db.select().from(prompts).where(stale(p)));
+const activationQuery = preparedOnce((db, p: Have) => db.select().from(settings).where(sql`${settings.key} = 'activation' AND ${stale(p)}`));
+const runningQuery = preparedOnce((db, p: Have) => db.select().from(experiments).where(sql`${experiments.status} = 'running' AND ${stale(p)}`));
+
 /**
  * Run `items` in one D1 batch together with the config: the token, and the config's rows
  * only when the isolate's copy is not current. Returns the config in force in that
@@ -43,16 +55,15 @@ export const cachedHotConfig = () => cached;
  */
 export async function withHotConfig<const T extends readonly BatchItem[]>(db: Db, items: T) {
   const have = cached?.token ?? null;
-  // `IS NOT` so an empty cache (null) always loads, and a missing token row never matches a cached one.
-  const stale = sql`(SELECT token FROM config_version WHERE id = 1) IS NOT ${have}`;
+  const v = { have };
   const [tokenRows, m, f, p, definitionRows, activation, running, ...results] = await mixedBatch(db, [
-    db.select({ token: configVersion.token }).from(configVersion).where(eq(configVersion.id, 1)),
-    db.select().from(metrics).where(stale).orderBy(asc(metrics.position)),
-    db.select().from(features).where(stale).orderBy(asc(features.position)),
-    db.select().from(plans).where(stale).orderBy(asc(plans.position)),
-    db.select().from(prompts).where(stale),
-    db.select().from(settings).where(sql`${settings.key} = 'activation' AND ${stale}`),
-    db.select().from(experiments).where(sql`${experiments.status} = 'running' AND ${stale}`),
+    tokenQuery(db, v),
+    metricsQuery(db, v),
+    featuresQuery(db, v),
+    plansQuery(db, v),
+    promptsQuery(db, v),
+    activationQuery(db, v),
+    runningQuery(db, v),
     ...items,
   ] as const);
   const token = tokenRows[0]?.token ?? null;

@@ -2,20 +2,23 @@
 import { and, eq, gte } from 'drizzle-orm';
 import { DAY, meterForecast, RATE_WINDOW_DAYS, type DailyUse, type Forecast } from '../shared/forecast';
 import type { Meter } from '../shared/schemas';
-import type { Db } from './db';
+import { preparedOnce, type Db, type Placeholders } from './db';
 import { usageDaily } from './db/schema';
 
 export type MeterWithForecast = Meter & { forecast: Forecast };
 
-/**
- * The account's daily increments over the forecast window (at most 15 rows per metric), for `db.batch`.
- * @example const [rows] = await db.batch([dailyUsageQuery(db, 'acme', Date.now())])
- */
-export const dailyUsageQuery = (db: Db, accountId: string, now: number) =>
+const dailyStatement = preparedOnce((db, p: Placeholders<{ acct: string; fromDay: number }>) =>
   db
     .select({ metric: usageDaily.metric, day: usageDaily.day, used: usageDaily.used })
     .from(usageDaily)
-    .where(and(eq(usageDaily.accountId, accountId), gte(usageDaily.day, Math.floor(now / DAY) - RATE_WINDOW_DAYS)));
+    .where(and(eq(usageDaily.accountId, p.acct), gte(usageDaily.day, p.fromDay))),
+);
+
+/**
+ * The account's daily increments over the forecast window (at most 15 rows per metric), for `mixedBatch`.
+ * @example const [rows] = await mixedBatch(db, [dailyUsageQuery(db, 'acme', Date.now())])
+ */
+export const dailyUsageQuery = (db: Db, accountId: string, now: number) => dailyStatement(db, { acct: accountId, fromDay: Math.floor(now / DAY) - RATE_WINDOW_DAYS });
 
 /**
  * Each meter with its forecast: counters from their recent daily rate, gauges none (they are set, not used up).

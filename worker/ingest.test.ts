@@ -58,6 +58,25 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** Make every write of `acct`'s usage events fail in D1, as a message that can never be applied; undo with the returned function. */
+async function poisonAccount(acct: string) {
+  const name = `poison_${acct.replace(/\W/g, '_')}`;
+  await env.DB.prepare(
+    `CREATE TRIGGER ${name} BEFORE INSERT ON usage_events WHEN NEW.account_id = '${acct}' BEGIN SELECT RAISE(ABORT, 'poisoned for the test'); END`,
+  ).run();
+  return () => env.DB.prepare(`DROP TRIGGER IF EXISTS ${name}`).run();
+}
+const deadLetters = async () =>
+  (await api('GET', '/v1/admin/ingest/dead-letters', { token: ADMIN })).json.dead_letters as {
+    message_id: string;
+    queue: string;
+    kind: string;
+    event_count: number;
+    reason: string;
+    attempts: number;
+    body: { events?: { account_id?: string }[] } | null;
+  }[];
+
 describe('queued ingestion (LADDER_INGEST=queue)', () => {
   it('validates, answers 202 with the number queued, and the consumer applies it', async () => {
     const acct = uid();
@@ -159,14 +178,73 @@ describe('queued ingestion (LADDER_INGEST=queue)', () => {
     const acct = uid();
     await seedAccount(acct);
     const poison = { kind: 'usage', received_at: Date.now(), events: [{ account_id: 'deleted-since', metric: 'api_calls', value: 1, mode: 'increment', idempotency_key: 'p' }] };
-    const result = await consume('ladder-ingest', [usageMessage(acct, ['ok'], 5), poison, { something: 'else' }]);
-    expect(result.explicitAcks).toHaveLength(3);
+    const badEvent = { kind: 'usage', received_at: Date.now(), events: [null, { account_id: acct, metric: 'api_calls', value: 'many', idempotency_key: 'q' }] };
+    const result = await consume('ladder-ingest', [usageMessage(acct, ['ok'], 5), poison, { something: 'else' }, badEvent]);
+    expect(result.explicitAcks).toHaveLength(4);
+    expect(result.retryMessages).toHaveLength(0);
+    // Events that are not events are refused on arrival with what is wrong, not retried until the queue gives up.
+    const [malformed] = (await deadLetters()).filter((d) => d.body?.events?.[1]?.account_id === acct);
+    expect(malformed).toMatchObject({ kind: 'usage', event_count: 2, reason: expect.stringContaining('events[0]') });
+    expect(malformed!.reason).toContain('events[1].value');
     expect(await used(acct)).toBe(5);
     const list = await api('GET', '/v1/admin/ingest/dead-letters', { token: ADMIN });
     expect(list.status).toBe(200);
     const letters = list.json.dead_letters.filter((d: { body: { events?: { account_id: string }[] } }) => d.body?.events?.[0]?.account_id === 'deleted-since' || !d.body?.events);
     expect(letters.map((d: { kind: string }) => d.kind).sort()).toEqual(['unknown', 'usage']);
     expect(letters.find((d: { kind: string }) => d.kind === 'usage')).toMatchObject({ queue: 'ladder-ingest', event_count: 1, reason: expect.stringContaining('no account "deleted-since"') });
+  });
+
+  it('a message that keeps failing is retried alone; the good messages delivered with it are applied once', async () => {
+    const [good, bad] = [uid(), uid()];
+    await seedAccount(good);
+    await seedAccount(bad);
+    const cure = await poisonAccount(bad);
+    try {
+      const messages = [usageMessage(good, ['g1', 'g2'], 4), usageMessage(bad, ['b1'], 9), usageMessage(good, ['g3'], 4)];
+      const first = await consume('ladder-ingest', messages);
+      expect(first.explicitAcks.sort()).toEqual(['msg-' + (seq - 2), 'msg-' + seq].sort());
+      expect(first.retryMessages.map((r) => r.msgId)).toEqual(['msg-' + (seq - 1)]);
+      expect(await used(good)).toBe(12);
+      // The queue delivers the failing one again (alone or with others): still only it is retried, nothing is counted twice.
+      const again = await consume('ladder-ingest', messages, {}, 2);
+      expect(again.retryMessages).toHaveLength(1);
+      expect(await used(good)).toBe(12);
+      expect(await used(bad)).toBe(0);
+    } finally {
+      await cure();
+    }
+  });
+
+  it('in workerd: a poison message is retried by the real queue, dead-lettered, listed for the dashboard; the others are applied', async () => {
+    const [good, bad] = [uid(), uid()];
+    await seedAccount(good);
+    await seedAccount(bad);
+    const cure = await poisonAccount(bad);
+    try {
+      // Through the route and the pool's real queue (max_retries 2, then ladder-ingest-dlq; vitest.config.ts).
+      const sent = await Promise.all([
+        apiWith(QUEUED, 'POST', '/v1/usage', { body: { events: [{ account_id: bad, metric: 'api_calls', value: 9, idempotency_key: 'never' }] } }),
+        apiWith(QUEUED, 'POST', '/v1/usage', { body: { events: [{ account_id: good, metric: 'api_calls', value: 4, idempotency_key: 'fine' }] } }),
+      ]);
+      expect(sent.map((r) => [r.status, r.json])).toEqual([[202, { queued: 1 }], [202, { queued: 1 }]]);
+      await vi.waitFor(async () => expect(await used(good)).toBe(4), { timeout: 30_000, interval: 250 });
+      const letter = await vi.waitFor(
+        async () => {
+          const mine = (await deadLetters()).filter((d) => d.body?.events?.[0]?.account_id === bad);
+          expect(mine).toHaveLength(1);
+          return mine[0]!;
+        },
+        { timeout: 90_000, interval: 500 },
+      );
+      expect(letter).toMatchObject({ queue: 'ladder-ingest-dlq', kind: 'usage', event_count: 1, reason: expect.stringContaining('dead-lettered after') });
+      expect(letter.body).toMatchObject({ kind: 'usage', events: [{ account_id: bad, value: 9, idempotency_key: 'never' }] });
+      expect(await used(bad)).toBe(0);
+      expect(await used(good)).toBe(4);
+      // The dashboard's list says how many there are in all.
+      expect((await api('GET', '/v1/admin/ingest/dead-letters', { token: ADMIN })).json.total).toBeGreaterThanOrEqual(1);
+    } finally {
+      await cure();
+    }
   });
 
   it('messages the queue gave up on arrive from the dead-letter queue and are stored once', async () => {
@@ -225,5 +303,8 @@ describe.each(COUNTERS)('queued usage and track with LADDER_COUNTERS=$LADDER_COU
     if (counters.LADDER_COUNTERS === 'durable_object') await runDurableObjectAlarm(env.ACCOUNT_COUNTERS!.get(env.ACCOUNT_COUNTERS!.idFromName(acct)));
     const stored = await env.DB.prepare('SELECT count(*) AS n FROM usage_events WHERE account_id = ?').bind(acct).first<{ n: number }>();
     expect(stored!.n).toBe(31);
+    // The daily roll-up (forecasts, usage.growth) counts each event once too, whichever store.
+    const rolled = await env.DB.prepare('SELECT sum(used) AS n FROM usage_daily WHERE account_id = ?').bind(acct).first<{ n: number }>();
+    expect(rolled!.n).toBe((30 * 31) / 2 + 1);
   });
 });

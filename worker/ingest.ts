@@ -6,11 +6,16 @@
  * its idempotency key. A message that cannot be applied is stored in `ingest_dead_letters`
  * (shown by `GET /v1/admin/ingest/dead-letters`), never dropped:
  *
- *     refused on arrival (account or metric gone) ──────────────► ingest_dead_letters
+ *     refused on arrival (malformed, account or metric gone) ──────► ingest_dead_letters
  *     failing (D1 down) ──► retried ──► after max_retries: the dead-letter queue ──► ingest_dead_letters
+ *
+ * A group of messages whose transaction fails is tried again one message at a time at once, so
+ * one message that keeps failing is retried (and in the end dead-lettered) alone, never the
+ * good messages delivered with it.
  */
 import type { Message, MessageBatch, Queue } from '@cloudflare/workers-types/latest';
-import type { TrackEvent, UsageEvent } from '../shared/schemas';
+import { z } from 'zod';
+import { trackEventSchema, usageEventSchema, type TrackEvent, type UsageEvent } from '../shared/schemas';
 import { existingAccounts } from './accounts';
 import { loadCatalog } from './catalog';
 import { database, type Db } from './db';
@@ -21,7 +26,9 @@ import { recordTrack } from './track';
 import { applyUsage, meterOf, resolveUsage, type UsageRow } from './usage';
 
 /** One queued batch (or part of one): events as validated, stamped with the time they arrived. */
-type IngestMessage = { kind: 'usage'; received_at: number; events: UsageEvent[] } | { kind: 'track'; received_at: number; events: TrackEvent[] };
+type UsageMessage = { kind: 'usage'; received_at: number; events: UsageEvent[] };
+type TrackMessage = { kind: 'track'; received_at: number; events: TrackEvent[] };
+type IngestMessage = UsageMessage | TrackMessage;
 
 /** Queues take messages up to 128 KB and batches up to 100 messages and 256 KB; stay under with room. */
 const MESSAGE_BYTES = 100_000;
@@ -79,49 +86,69 @@ export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Pro
   }
   const meter = meterOf(env, db);
   const now = Date.now();
-  const malformed = batch.messages.filter((m) => !isIngestMessage(m.body));
-  const messages = batch.messages.filter((m): m is Message<IngestMessage> => isIngestMessage(m.body));
-  const usage = messages.filter((m) => m.body.kind === 'usage') as Message<Extract<IngestMessage, { kind: 'usage' }>>[];
-  const track = messages.filter((m) => m.body.kind === 'track') as Message<Extract<IngestMessage, { kind: 'track' }>>[];
-  const [catalog, accountsById] = await Promise.all([loadCatalog(db), existingAccounts(db, messages.flatMap((m) => m.body.events.map((e) => e.account_id)))]);
+  // Each message checked against what `enqueue` sends; its events as validated (defaults applied).
+  const refused: { message: Message<unknown>; reason: string }[] = [];
+  const usage: { message: Message<unknown>; body: UsageMessage }[] = [];
+  const track: { message: Message<unknown>; body: TrackMessage }[] = [];
+  for (const message of batch.messages) {
+    const parsed = ingestMessageSchema.safeParse(message.body);
+    if (!parsed.success) refused.push({ message, reason: `not an ingestion message: ${z.prettifyError(parsed.error).replaceAll('\n', ' ')}` });
+    else if (parsed.data.kind === 'usage') usage.push({ message, body: parsed.data });
+    else track.push({ message, body: parsed.data });
+  }
+  const [catalog, accountsById] = await Promise.all([
+    loadCatalog(db),
+    existingAccounts(db, [...usage, ...track].flatMap((m) => m.body.events.map((e) => e.account_id))),
+  ]);
 
   // Refused on arrival: each message is checked whole, as the direct route checks a request.
-  const refused: { message: Message<unknown>; reason: string }[] = malformed.map((message) => ({ message, reason: 'not an ingestion message' }));
   const usageParts: { message: Message<unknown>; rows: UsageRow[] }[] = [];
-  for (const message of usage) {
+  for (const { message, body } of usage) {
     try {
-      usageParts.push({ message, rows: resolveUsage(catalog, accountsById, message.body.events, message.body.received_at) });
+      usageParts.push({ message, rows: resolveUsage(catalog, accountsById, body.events, body.received_at) });
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       refused.push({ message, reason: `${err.message} ${err.details.map((d) => `${d.path}: ${d.message}`).join('; ')}` });
     }
   }
-  const trackParts = track.flatMap((message) => {
-    const missing = message.body.events.filter((e) => !accountsById.has(e.account_id)).map((e) => e.account_id);
-    if (!missing.length) return [message];
-    refused.push({ message, reason: `The batch names accounts that do not exist: ${[...new Set(missing)].join(', ')}.` });
+  const trackParts = track.flatMap((part) => {
+    const missing = part.body.events.filter((e) => !accountsById.has(e.account_id)).map((e) => e.account_id);
+    if (!missing.length) return [part];
+    refused.push({ message: part.message, reason: `The batch names accounts that do not exist: ${[...new Set(missing)].join(', ')}.` });
     return [];
   });
   if (refused.length) await storeDeadLetters(db, batch.queue, refused);
   for (const { message } of refused) message.ack();
 
-  // The rest as few transactions as D1's parameter size allows; a failing group is retried whole.
+  // The rest as few transactions as D1's parameter size allows; a failing group is tried message by message.
   for (const group of groupBySize(usageParts, (p) => p.rows)) {
-    await settle(group.map((p) => p.message), () => applyUsage(meter, catalog, accountsById, group.flatMap((p) => p.rows), now));
+    await settle(group, (parts) => applyUsage(meter, catalog, accountsById, parts.flatMap((p) => p.rows), now));
   }
-  for (const group of groupBySize(trackParts, (m) => m.body.events)) {
-    await settle(group, () => recordTrack(db, group.flatMap((m) => m.body.events.map((e) => ({ ...e, timestamp: Math.min(e.timestamp ?? m.body.received_at, m.body.received_at) }))), now));
+  const trackOf = ({ body }: { body: TrackMessage }) => body.events.map((e) => ({ ...e, timestamp: Math.min(e.timestamp ?? body.received_at, body.received_at) }));
+  for (const group of groupBySize(trackParts, (p) => p.body.events)) {
+    await settle(group, (parts) => recordTrack(db, parts.flatMap(trackOf), now));
   }
 }
 
-async function settle(messages: Message<unknown>[], apply: () => Promise<unknown>): Promise<void> {
+/**
+ * Apply a group as one transaction and acknowledge it; if it fails, each message alone, so a
+ * message that keeps failing is retried by itself (with backoff) and the rest are applied.
+ */
+async function settle<P extends { message: Message<unknown> }>(parts: P[], apply: (parts: P[]) => Promise<unknown>): Promise<void> {
   try {
-    await apply();
-    for (const m of messages) m.ack();
+    await apply(parts);
+    for (const p of parts) p.message.ack();
+    return;
   } catch (err) {
-    console.error('[ladder] queued ingestion failed; retrying', err instanceof Error ? err.message : err);
-    for (const m of messages) m.retry({ delaySeconds: Math.min(60, 2 ** m.attempts) });
+    const next = parts.length > 1 ? `for a group of ${parts.length}; trying each message alone` : 'for a message; retrying it';
+    console.error(`[ladder] queued ingestion failed ${next}:`, err instanceof Error ? err.message : err);
   }
+  if (parts.length === 1) {
+    const m = parts[0]!.message;
+    m.retry({ delaySeconds: Math.min(60, 2 ** m.attempts) });
+    return;
+  }
+  for (const p of parts) await settle([p], apply);
 }
 
 function groupBySize<T>(items: T[], payload: (item: T) => unknown[]): T[][] {
@@ -142,10 +169,11 @@ function groupBySize<T>(items: T[], payload: (item: T) => unknown[]): T[][] {
   return groups;
 }
 
-function isIngestMessage(body: unknown): body is IngestMessage {
-  const b = body as Partial<IngestMessage> | null;
-  return !!b && (b.kind === 'usage' || b.kind === 'track') && typeof b.received_at === 'number' && Array.isArray(b.events);
-}
+/** What `enqueue` sends, checked again on arrival: a message that does not match is dead-lettered, not retried. */
+const ingestMessageSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('usage'), received_at: z.number().int().min(0), events: z.array(usageEventSchema).min(1) }),
+  z.object({ kind: z.literal('track'), received_at: z.number().int().min(0), events: z.array(trackEventSchema).min(1) }),
+]);
 
 async function storeDeadLetters(db: Db, queue: string, letters: { message: Message<unknown>; reason: string }[]): Promise<void> {
   const now = Date.now();

@@ -18,7 +18,7 @@ import type { UserClaims, WidgetEvent } from '../shared/schemas';
 import { metricPeriod, type AccountSnapshot } from '../shared/entitlements';
 import type { Forecast } from '../shared/forecast';
 import type { AccountState } from './accounts';
-import { sqlBatch, type Db } from './db';
+import { preparedOnce, sqlBatch, type Db, type Placeholders } from './db';
 import { rescoreAccounts } from './pqa';
 import { promptEvents, prompts, settings, userPromptCaps } from './db/schema';
 import { DAY_MS } from '../shared/time';
@@ -61,21 +61,28 @@ export async function savePrompt(db: Db, definition: PromptDefinition, now: numb
   await db.insert(prompts).values({ id: definition.id, ...values }).onConflictDoUpdate({ target: prompts.id, set: values });
 }
 
-/** A user's recent prompt events, newest first, so a heavy user's latest dismissals are never cut off. */
-export const historyQuery = (db: Db, accountId: string, userId: string, now: number) =>
+const historyStatement = preparedOnce((db, p: Placeholders<{ acct: string; sub: string; since: number }>) =>
   db
     .select()
     .from(promptEvents)
-    .where(and(eq(promptEvents.accountId, accountId), eq(promptEvents.userId, userId), gte(promptEvents.timestamp, now - HISTORY_DAYS * DAY_MS)))
+    .where(and(eq(promptEvents.accountId, p.acct), eq(promptEvents.userId, p.sub), gte(promptEvents.timestamp, p.since)))
     .orderBy(desc(promptEvents.timestamp))
-    .limit(HISTORY_LIMIT);
+    .limit(HISTORY_LIMIT),
+);
 
-/** A user's impressions per prompt, ever (see `userPromptCaps`). */
-export const lifetimeQuery = (db: Db, accountId: string, userId: string) =>
+/** A user's recent prompt events, newest first, so a heavy user's latest dismissals are never cut off (for `mixedBatch`). */
+export const historyQuery = (db: Db, accountId: string, userId: string, now: number) =>
+  historyStatement(db, { acct: accountId, sub: userId, since: now - HISTORY_DAYS * DAY_MS });
+
+const lifetimeStatement = preparedOnce((db, p: Placeholders<{ acct: string; sub: string }>) =>
   db
     .select({ promptId: userPromptCaps.promptId, impressions: userPromptCaps.impressions })
     .from(userPromptCaps)
-    .where(and(eq(userPromptCaps.accountId, accountId), eq(userPromptCaps.userId, userId)));
+    .where(and(eq(userPromptCaps.accountId, p.acct), eq(userPromptCaps.userId, p.sub))),
+);
+
+/** A user's impressions per prompt, ever (see `userPromptCaps`), for `mixedBatch`. */
+export const lifetimeQuery = (db: Db, accountId: string, userId: string) => lifetimeStatement(db, { acct: accountId, sub: userId });
 
 const ACTIVATION_KEY = 'activation';
 

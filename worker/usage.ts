@@ -13,8 +13,7 @@ import { compositeKey } from '../shared/compositeKey';
 import { graceCeiling, metricLimit, metricPeriod, planAllowing } from '../shared/entitlements';
 import { newCrossings, type Threshold } from '../shared/metering';
 import type { Catalog, Metric, UsageEvent } from '../shared/schemas';
-import { dedupeKey } from '../shared/webhookSchemas';
-import type { AccountCounters, CounterEvent, Crossing, LiveCounter } from './accountCounters';
+import type { AccountCounters, CounterEvent, Crossing, LiveCounter, Owner } from './accountCounters';
 import type { AccountState } from './accounts';
 import { database, sqlBatch, type Db } from './db';
 import { trackEvents, type accounts } from './db/schema';
@@ -22,7 +21,7 @@ import type { Env } from './env';
 import { ApiError, type ErrorDetail } from './errors';
 import { rescoreAccounts } from './pqa';
 import { scaleOptions } from './scale';
-import { enqueueWebhookEvent } from './webhooks';
+import { applyDaily, limitHitInsert, thresholdCrossedWebhook } from './usageWrites';
 
 /** Where the counters live: D1 alone, or an AccountCounters object per account in front of it. */
 export type Meter = { db: Db; objects: DurableObjectNamespace | null };
@@ -72,14 +71,6 @@ const applyIncrements = (batchId: string) => sql`
     highest_threshold = CASE WHEN excluded.period_start > usage_counters.period_start THEN NULL
                              ELSE usage_counters.highest_threshold END,
     period_start = MAX(usage_counters.period_start, excluded.period_start)`;
-
-/** Increments of this batch per UTC day, for forecasts and growth (`usage_daily`). */
-const applyDaily = (batchId: string) => sql`
-  INSERT INTO usage_daily (account_id, metric, day, used)
-  SELECT account_id, metric, timestamp / 86400000, SUM(value) FROM usage_events
-  WHERE batch_id = ${batchId} AND mode = 'increment'
-  GROUP BY account_id, metric, timestamp / 86400000 ORDER BY 1, 2, 3
-  ON CONFLICT (account_id, metric, day) DO UPDATE SET used = MIN(usage_daily.used + excluded.used, ${Number.MAX_SAFE_INTEGER})`;
 
 /** Gauge values of this batch; the newest timestamp wins, whatever order they arrive in. */
 const applySets = (batchId: string) => sql`
@@ -157,16 +148,18 @@ export async function applyUsage(meter: Meter, catalog: Catalog, accountsById: M
   const db = meter.db;
   const batchId = crypto.randomUUID();
   // `guard` (worker/accountCache.ts) first: it fails the whole batch when what the caller read from memory is stale.
+  // The increment and gauge statements only when the batch has such events (they would change nothing otherwise).
+  const increments = rows.some((r) => r.o === 'increment');
+  const sets = rows.some((r) => r.o === 'set');
   const results = await sqlBatch(db, [
     ...(guard ? [guard] : []),
     insertEvents(rows, batchId),
-    applyIncrements(batchId),
-    applyDaily(batchId),
-    applySets(batchId),
+    ...(increments ? [applyIncrements(batchId), applyDaily(batchId)] : []),
+    ...(sets ? [applySets(batchId)] : []),
     countBatch(batchId),
     touchedCounters(batchId),
   ]);
-  const [, , , , counted, touched] = guard ? results.slice(1) : results;
+  const [counted, touched] = results.slice(-2);
   await recordCrossings(db, catalog, accountsById, touched as Touched[], now);
   return Number(counted?.[0]?.n ?? 0);
 }
@@ -187,7 +180,7 @@ async function recordInObjects(
       const account = accountsById.get(accountId)!;
       const plan = catalog.plans.find((p) => p.id === account.planId);
       const limits = Object.fromEntries([...new Set(events.map((e) => e.m))].map((m) => [m, plan ? metricLimit(plan, m, account) : null]));
-      const { accepted, crossings } = await objectOf(objects, accountId).record(accountId, events, limits, now);
+      const { accepted, crossings } = await objectOf(objects, accountId).record(accountId, events, limits, now, ownerOf(account));
       return { accepted, hits: limitHits(accountId, crossings, now) };
     }),
   );
@@ -195,6 +188,8 @@ async function recordInObjects(
   if (first) await db.batch([first, ...rest]);
   return answers.reduce((n, a) => n + a.accepted, 0);
 }
+
+const ownerOf = (account: Account): Owner => ({ name: account.name, planId: account.planId });
 
 /** The PQA behaviour `limit_hit` for crossings that reached 100%, keyed so each period records one. */
 function limitHits(accountId: string, crossings: Crossing[], now: number): (typeof trackEvents.$inferInsert)[] {
@@ -245,28 +240,14 @@ async function recordCrossings(
       WHERE account_id = ${c.account_id} AND metric = ${c.metric} AND period_start = ${c.period_start}`);
     for (const threshold of crossed)
       writes.push(
-        enqueueWebhookEvent(
-          'usage.threshold_crossed',
-          dedupeKey('usage.threshold_crossed', c.account_id, c.metric, c.period_start, threshold),
-          {
-            account_id: c.account_id,
-            account_name: account.name,
-            plan_id: account.planId,
-            metric: c.metric,
-            threshold,
-            used: c.used,
-            limit,
-            period_start: new Date(c.period_start).toISOString(),
-          },
+        thresholdCrossedWebhook(
+          { account_id: c.account_id, account_name: account.name, plan_id: account.planId, metric: c.metric, threshold, used: c.used, limit, period_start: c.period_start },
           now,
         ),
       );
-    for (const values of limitHits(c.account_id, [{ metric: c.metric, periodStart: c.period_start, crossed }], now)) {
+    if (crossed.includes(100)) {
       hit.push(c.account_id);
-      writes.push(sql`
-        INSERT INTO track_events (account_id, idempotency_key, user_id, event, timestamp, properties, batch_id)
-        VALUES (${values.accountId}, ${values.idempotencyKey}, NULL, ${values.event}, ${values.timestamp}, ${JSON.stringify(values.properties)}, ${values.batchId})
-        ON CONFLICT DO NOTHING`);
+      writes.push(limitHitInsert(c.account_id, c.metric, c.period_start, now));
     }
   }
   if (writes.length) await sqlBatch(db, writes);
@@ -310,7 +291,7 @@ export async function checkAndRecord(
   const period = periodKey(metric, state.account, now, now);
   const acct = state.account.id;
   const { allowed, used } = meter.objects
-    ? await checkInObject(meter.db, meter.objects, acct, { key: idempotencyKey, metric: metricId, amount, period, limit, ceiling, now })
+    ? await checkInObject(meter.db, meter.objects, acct, { key: idempotencyKey, metric: metricId, amount, period, limit, ceiling, now, owner: ownerOf(state.account) })
     : await checkInD1(meter.db, state, metricId, amount, idempotencyKey, ceiling, period, now);
   const result: CheckResult = { allowed, used, limit, remaining: limit === null ? null : Math.max(limit - used, 0) };
   // a plan with grace at this metric: allowed up to the ceiling, and says how much is left

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { d1 } from '../../test/e2e/browser';
 import { DAY, money, num, pct } from '../src/format';
 
 // The real dev worker, started by the shared globalSetup test/e2e/devWorker.global.ts.
@@ -537,6 +538,42 @@ describe('dashboard in Chromium against the dev worker', () => {
     expect(await page.locator('main form, main input, main [contenteditable]').count()).toBe(0);
     await screenshot('catalog');
     expect(await seriousViolations()).toEqual([]);
+  });
+
+  test('queued batches that could not be applied show on the overview, as the API lists them, and only while any exist', async () => {
+    await view('overview');
+    expect(await page.getByTestId('dead-letters').count()).toBe(0);
+    // What the queue consumer stores (worker/ingest.ts): one refused on arrival, one the dead-letter queue gave up on.
+    const t = Date.now();
+    const body = (acct: string, n: number) => JSON.stringify({ kind: 'usage', received_at: t - 60_000, events: Array.from({ length: n }, (_, i) => ({ account_id: acct, metric: 'api_calls', value: 1, idempotency_key: `dl-${i}` })) });
+    await d1(
+      `INSERT INTO ingest_dead_letters (message_id, queue, kind, event_count, body, reason, attempts, queued_at, created_at) VALUES
+       ('dash-dl-1', 'ladder-ingest', 'usage', 3, '${body('deleted-since', 3)}', 'The batch names accounts or metrics that do not exist; nothing was recorded. events.0.account_id: no account "deleted-since"', 1, ${t - 60_000}, ${t - 30_000}),
+       ('dash-dl-2', 'ladder-ingest-dlq', 'usage', 2, '${body('acme', 2)}', 'dead-lettered after 3 attempt(s) on the ingestion queue', 3, ${t - 50_000}, ${t - 10_000})`,
+    );
+    try {
+      const listed = await admin('/v1/admin/ingest/dead-letters');
+      expect(listed.total).toBe(2);
+      await page.reload();
+      await page.locator('main[data-view="overview"]').waitFor();
+      await poll(() => page.getByTestId('dead-letters-summary').innerText()).toContain('2 queued batches could not be applied (5 events)');
+      expect(await rowsOf('dead-letter-list').count()).toBe(2);
+      // newest first, as the API lists them
+      for (const [i, l] of listed.dead_letters.entries()) {
+        expect(await cellText('dead-letter-list', i, 3)).toBe(String(l.event_count));
+        expect(await cellText('dead-letter-list', i, 4)).toBe(String(l.attempts));
+        expect(await cellText('dead-letter-list', i, 5)).toBe(l.queue);
+        expect(await cellText('dead-letter-list', i, 6)).toBe(l.reason);
+      }
+      expect(await cellText('dead-letter-list', 0, 5)).toBe('ladder-ingest-dlq');
+      await screenshot('overview-dead-letters');
+      expect(await seriousViolations()).toEqual([]);
+    } finally {
+      await d1(`DELETE FROM ingest_dead_letters WHERE message_id IN ('dash-dl-1', 'dash-dl-2')`);
+    }
+    await page.reload();
+    await page.locator('[data-stat="upgrade-rate"]').waitFor();
+    expect(await page.getByTestId('dead-letters').count()).toBe(0);
   });
 
   test('dark theme passes axe too, and signing out ends the session', async () => {

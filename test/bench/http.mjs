@@ -6,6 +6,7 @@
  * Load tool: Debian's wrk (installed with apt-get when missing), 2 threads; 20 connections, or 4
  * for the 100- and 1,000-event batches (20 of those queue for longer than a quick run lasts).
  * The bare route always gets the same wrk parameters as the product route it is compared with.
+ * `rows` (from `npm run bench -- --only http --rows state,usage1`) runs only those scenarios.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, rmSync } from 'node:fs';
@@ -53,7 +54,7 @@ const q = (s) => (/[^\w@%+=:,./-]/.test(s) ? `'${s.replace(/'/g, `'\\''`)}'` : s
  * Start both workers, run every scenario (product next to bare), stop both.
  * @returns {Promise<Array<{ key: string, what: string, batch: number, product: object, bare: object, command: string, bareCommand: string }>>}
  */
-export async function measureHttp({ quick, log, track, template }) {
+export async function measureHttp({ quick, log, track, template, rows = null }) {
   ensureWrk(log);
   const seconds = quick ? 3 : 12;
   const warm = quick ? 1 : 3;
@@ -75,7 +76,7 @@ export async function measureHttp({ quick, log, track, template }) {
       { key: 'usage1000', what: 'POST /v1/usage, 1,000 events per batch', batch: 1000, connections: 4, path: '/v1/usage', header: secret },
     ];
     const results = [];
-    for (const s of scenarios) {
+    for (const s of scenarios.filter((s) => !rows || rows.includes(s.key))) {
       const run = async (base, path, header, label) => {
         const tail = ['--', String(s.batch), `${label}-${Date.now().toString(36)}`, accounts];
         const common = ['-t2', `-c${s.connections}`, '--timeout', '10s', '-s', 'test/bench/wrk.lua', ...(header ? ['-H', header] : [])];

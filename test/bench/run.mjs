@@ -14,7 +14,8 @@
  * 4. the rule simulator replaying 90 days of 10,000 accounts and 100,000 users, with its growth
  *    from 10× less — simulator.mjs.
  *
- * `--only <section>` (sizes, http, bigdata, simulator) runs one section and leaves the README alone.
+ * `--only <section>` (sizes, http, bigdata, simulator) runs one section and leaves the README alone;
+ * `--rows <keys>` (state, usage1, usage100, usage1000, comma-separated) runs only those http rows.
  *
  * `--scale` measures only the scale options of docs/scale.md instead (LADDER_COUNTERS ×
  * LADDER_INGEST, ingestion and check-and-record, D1 writes per 1,000 events) — scale.mjs.
@@ -42,7 +43,8 @@ if (process.argv.includes('--scale')) {
   process.exit(0);
 }
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
-const writeReadme = (!quick && !only) || process.argv.includes('--readme');
+const httpRows = process.argv.includes('--rows') ? process.argv[process.argv.indexOf('--rows') + 1].split(',') : null;
+const writeReadme = (!quick && !only && !httpRows) || process.argv.includes('--readme');
 const began = Date.now();
 const budgetMs = (quick ? 3 : 15) * 60_000;
 const deadline = began + budgetMs;
@@ -92,7 +94,7 @@ async function sizesSection() {
   figure(
     `Widget, what a host page loads by default (${ours.files.join(', ')})`,
     `${kb(ours.raw)} raw, ${kb(ours.gzip)} gzip, ${kb(ours.brotli)} brotli`,
-    'node widget/build.mjs  (esbuild bundle --minify, es2020; gzip -9, brotli q11)',
+    'node widget/build.mjs  (esbuild --bundle --splitting --format=esm --minify, es2020, Preact internals mangled; the loader + the default chunk; gzip -9, brotli q11)',
   );
   for (const p of peers) {
     if (p.error) {
@@ -110,7 +112,7 @@ async function sizesSection() {
 }
 
 async function httpSection(template) {
-  const results = await measureHttp({ quick, log, track, template });
+  const results = await measureHttp({ quick, log, track, template, rows: httpRows });
   const portless = (cmd) =>
     cmd
       .replace(/http:\/\/127\.0\.0\.1:\d+\/bare/, 'http://127.0.0.1:$BARE_PORT/bare')
@@ -196,20 +198,25 @@ async function simulatorSection() {
   const [small, big] = quick ? [100, 1_000] : [1_000, 10_000];
   const timeoutMs = Math.max(30_000, Math.min(left() - 30_000, quick ? 120_000 : 600_000));
   const runs = await measureSimulator({ root, cache, sizes: [small, big], log, timeoutMs });
+  // The straightforward replay the fast one is tested against, at the small size only (it is about 3× slower).
+  const [straight] = left() > 60_000 ? await measureSimulator({ root, cache, sizes: [small], log, timeoutMs: Math.min(timeoutMs, left() - 30_000), replay: true }) : [];
   const [a, b] = runs;
   const desc = (r) => `${int(r.accounts)} accounts, ${int(r.users)} users, ${r.days} days (${int(r.prompt_events)} prompt events, ${int(r.sessions)} sessions)`;
+  const load = (r) => `load ${r.load.map((l) => l.toFixed(1)).join('→')}`;
   const main = b && !b.error ? b : a;
   const other = main === b ? a : null;
   if (!main || main.error) {
     figure('Rule simulator (shared/simulator.ts)', `not measured: ${main?.error ?? 'no run'}`, simulatorCommand(small));
     return runs;
   }
+  const growth = other && !other.error ? ` (${desc(other)}: ${ms(other.ms)}, CPU ${ms(other.cpu_ms)}, ${load(other)}) — growth from 10× smaller input: ${x(main.ms / other.ms)} wall, ${x(main.cpu_ms / other.cpu_ms)} CPU` : '';
+  const vs = straight && !straight.error && a && !a.error ? `; the straightforward replay (simulateByReplay) of the ${int(small)} accounts: ${ms(straight.ms)}, CPU ${ms(straight.cpu_ms)} (${load(straight)}) = ${x(straight.cpu_ms / a.cpu_ms)} the fast one's CPU` : '';
   figure(
     `Rule simulator (shared/simulator.ts), one replay of ${desc(main)} under the built-in rules`,
-    `${ms(main.ms)} (CPU ${ms(main.cpu_ms)})${other && !other.error ? ` (${desc(other)}: ${ms(other.ms)}, CPU ${ms(other.cpu_ms)}) — growth from 10× smaller input: ${x(main.ms / other.ms)}` : ''}${b?.error ? `; ${int(b.accounts)} accounts: ${b.error}` : ''}; goal ≤ 5 s at 10,000 accounts / 100,000 users`,
-    simulatorCommand(main.accounts),
+    `${ms(main.ms)} wall, CPU ${ms(main.cpu_ms)} (${load(main)})${growth}${b?.error ? `; ${int(b.accounts)} accounts: ${b.error}` : ''}${vs}; goal ≤ 5 s at 10,000 accounts / 100,000 users`,
+    `${simulatorCommand(main.accounts)}; ${simulatorCommand(small)}; ${simulatorCommand(small, true)}`,
   );
-  return runs;
+  return { runs, straight };
 }
 
 /** Replace the rows of the README's performance table, leaving everything else as it is. */

@@ -9,20 +9,22 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
-export const simulatorCommand = (accounts) => `node .bench-cache/simulator-bench.mjs ${accounts} 10 90  (esbuild bundle of test/bench/simulatorBench.ts)`;
+export const simulatorCommand = (accounts, replay = false) =>
+  `node .bench-cache/simulator-bench.mjs ${accounts} 10 90${replay ? ' replay' : ''}  (esbuild bundle of test/bench/simulatorBench.ts)`;
 
 /**
- * @param {{ root: string, cache: string, sizes: number[], log: (m: string) => void, timeoutMs: number }} p accounts per run, 10 users each, 90 days
+ * @param {{ root: string, cache: string, sizes: number[], log: (m: string) => void, timeoutMs: number, replay?: boolean }} p accounts per run, 10 users each, 90 days; `replay`: time the straightforward replay (simulateByReplay) instead
  * @returns {Promise<object[]>} one result per size that finished in time
  */
-export async function measureSimulator({ root, cache, sizes, log, timeoutMs }) {
+export async function measureSimulator({ root, cache, sizes, log, timeoutMs, replay = false }) {
   mkdirSync(cache, { recursive: true });
   const outfile = join(cache, 'simulator-bench.mjs');
   await build({ entryPoints: [join(root, 'test/bench/simulatorBench.ts')], bundle: true, platform: 'node', format: 'esm', outfile, logLevel: 'warning' });
   const results = [];
   for (const accounts of sizes) {
-    log(`simulator: ${accounts} accounts × 10 users × 90 days`);
-    const run = spawnSync(process.execPath, ['--max-old-space-size=4096', outfile, String(accounts), '10', '90'], { encoding: 'utf8', timeout: timeoutMs });
+    log(`simulator${replay ? ' (straightforward replay)' : ''}: ${accounts} accounts × 10 users × 90 days`);
+    const args = ['--max-old-space-size=4096', outfile, String(accounts), '10', '90', ...(replay ? ['replay'] : [])];
+    const run = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: timeoutMs });
     if (run.status !== 0) {
       results.push({ accounts, error: run.error?.code === 'ETIMEDOUT' ? `over ${Math.round(timeoutMs / 1000)} s` : (run.stderr || `exit ${run.status}`).split('\n')[0] });
       continue;

@@ -82,6 +82,26 @@ describe('a host page on another origin', () => {
     await hostUsable(o);
   });
 
+  test("the widget's modules load from the worker in CORS mode: the upgrade dialog opens on demand on the host's origin", async () => {
+    const o = await visit(await hostApp(e2e.hostPort, 'cors-dialog'));
+    await poll(() => shadowText(o.page, 'ladder-meter')).toContain('5,500 of 10,000');
+    const modules = () => o.page.evaluate(() => performance.getEntriesByType('resource').map((r) => r.name).filter((n) => n.includes('/widget/chunk-')));
+    expect(await modules()).toHaveLength(1); // the dialog is not loaded by default
+    await o.page.evaluate(() => window.Ladder!.managePlan());
+    await o.page.getByRole('dialog').waitFor();
+    const loaded = await modules();
+    expect(loaded).toHaveLength(2);
+    for (const url of loaded) {
+      expect(new URL(url).origin).toBe(e2e.base);
+      const res = await fetch(url, { headers: { origin: new URL(o.page.url()).origin } });
+      expect(res.headers.get('access-control-allow-origin'), url).toBe('*');
+    }
+    expect(o.warnings).toEqual([]);
+    await o.page.keyboard.press('Escape'); // the dialog is modal
+    await o.page.getByRole('dialog').waitFor({ state: 'hidden' });
+    await hostUsable(o);
+  });
+
   test('an origin not in LADDER_ALLOWED_ORIGINS gets no data: one warning, the page stays usable', async () => {
     const o = await visit(await hostApp(0, 'cors-refused'));
     const preflight = await fetch(`${e2e.base}/v1/widget/state`, {

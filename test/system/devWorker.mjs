@@ -107,6 +107,8 @@ export async function startWorker(o = {}) {
   const worker = {
     base,
     port,
+    /** The inspector port (Chrome DevTools protocol) of the worker, for CPU profiles. */
+    inspector,
     pid: child.pid,
     output: () => output,
     exited,

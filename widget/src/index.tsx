@@ -6,7 +6,7 @@
  */
 import { render, type VNode } from 'preact';
 import { adopt } from './style';
-import { emit, gateOpen, on, options, placedNotices, prompts, scriptSrc, state, upgrade, warn } from './store';
+import { emit, gateOpen, on, options, placedNotices, prompts, state, upgrade, warn } from './store';
 import { flush, loadState, resetSession, track } from './transport';
 import type { Options, Theme } from './types';
 import { Safe } from './ui/Box';
@@ -31,8 +31,8 @@ declare global {
   }
 }
 
-const script = document.currentScript as HTMLScriptElement | null;
-const scriptOrigin = scriptSrc ? new URL(scriptSrc).origin : location.origin;
+/** The worker serving the widget: the default API base. */
+const scriptOrigin = new URL(import.meta.url).origin;
 let loaded = Promise.resolve();
 let ready = false;
 let floating: HTMLElement | null = null;
@@ -142,7 +142,8 @@ const Ladder: LadderApi = {
   },
 };
 
-if (!window.Ladder) {
+/** Installs `window.Ladder` and the custom elements, and starts from the script tag's data attributes. */
+function start(script: HTMLScriptElement) {
   window.Ladder = Ladder;
   try {
     addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && flush());
@@ -150,8 +151,8 @@ if (!window.Ladder) {
     define('ladder-gate', 'feature', (el) => <GateSlot id={el.getAttribute('feature') ?? ''} />);
     define('ladder-notices', 'theme', () => <Notices />, (n) => (placedNotices.value += n));
     define('ladder-plan', 'theme', () => <button onClick={Ladder.managePlan}>Manage plan</button>);
-    const d = script?.dataset;
-    if (d?.tokenUrl)
+    const d = script.dataset;
+    if (d.tokenUrl)
       Ladder.init({
         tokenUrl: d.tokenUrl,
         apiBase: d.apiBase,
@@ -163,3 +164,11 @@ if (!window.Ladder) {
     warn('init', e);
   }
 }
+
+const boot = window.Ladder as unknown as { s?: HTMLScriptElement } | undefined;
+if (boot?.s) start(boot.s);
+
+// The loader (`/ladder.js`, see widget/build.mjs) imports this module with a stand-in
+// `window.Ladder` that holds its <script> element and forwards calls until the real one is here.
+const loader = window.Ladder as { script?: HTMLScriptElement } | undefined;
+if (loader?.script) start(loader.script);

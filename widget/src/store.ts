@@ -5,8 +5,6 @@
 import { computed, signal } from '@preact/signals';
 import type { Claims, Options, Prompt, UpgradeChoice, WidgetState } from './types';
 
-/** The widget's own script URL, read while the bundle first runs. */
-export const scriptSrc = (document.currentScript as HTMLScriptElement | null)?.src ?? '';
 export const options = signal<Options>({});
 export const claims = signal<Claims>({});
 export const state = signal<WidgetState | null>(null);

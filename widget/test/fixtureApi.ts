@@ -2,7 +2,8 @@
  * Component-level test fixture: a small node:http server that serves the built widget
  * (dist/public), host pages written by the test, a host token endpoint, and the widget
  * API routes answered from fixture JSON shaped as API.md ("Widget"). The real worker
- * replaces it in the end-to-end tests.
+ * replaces it in the end-to-end tests. Widget files get the headers the build's `_headers`
+ * gives them (as the worker's static assets do).
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -151,10 +152,21 @@ export interface FixtureApi {
   close(): Promise<void>;
 }
 
+/** The rules of dist/public/_headers (Cloudflare's format: a path, `*` at its end, then indented `Name: value` lines). */
+async function assetHeaders(): Promise<(path: string) => Record<string, string>> {
+  const rules: { prefix: string; headers: Record<string, string> }[] = [];
+  for (const line of (await readFile(dist + '_headers', 'utf8')).split('\n')) {
+    if (/^\S/.test(line)) rules.push({ prefix: line.trim().replace(/\*$/, ''), headers: {} });
+    else if (line.includes(':')) rules.at(-1)!.headers[line.split(':')[0]!.trim().toLowerCase()] = line.slice(line.indexOf(':') + 1).trim();
+  }
+  return (path) => Object.assign({}, ...rules.filter((r) => path.startsWith(r.prefix)).map((r) => r.headers));
+}
+
 const types: Record<string, string> = { js: 'text/javascript', json: 'application/json', html: 'text/html' };
 
 export async function startFixtureApi(): Promise<FixtureApi> {
   const pages = new Map<string, { html: string; csp?: string }>();
+  const headersFor = await assetHeaders();
   let n = 0;
   const fx = { requests: [], answers: [], revoked: new Set(), tokenQueue: [], hold: null } as unknown as FixtureApi;
 
@@ -256,7 +268,7 @@ export async function startFixtureApi(): Promise<FixtureApi> {
       if (url.pathname === '/ladder-token') return send(200, JSON.stringify({ token: fx.tokenQueue.shift() ?? fx.token }), types.json!);
       if (url.pathname === '/ladder.js' || url.pathname.startsWith('/widget/')) {
         const file = url.pathname.slice(1).replace(/\.\./g, '');
-        return send(200, await readFile(dist + file), types[file.split('.').pop()!] ?? 'application/octet-stream');
+        return send(200, await readFile(dist + file), types[file.split('.').pop()!] ?? 'application/octet-stream', headersFor(url.pathname));
       }
       const route = api[`${req.method} ${url.pathname}`];
       if (!route) return send(404, JSON.stringify({ error: { code: 'not_found', message: 'No such route.', details: [] } }), types.json!);

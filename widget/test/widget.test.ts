@@ -130,6 +130,37 @@ describe('meters', () => {
     await blank.close();
     await page.close();
   });
+
+  test('a synchronous script tag: Ladder is there at once and its calls wait for the widget; a second tag adds nothing', async () => {
+    const { page, warnings, errors } = await open(
+      '<!doctype html><html lang="en"><title>npm host</title><script src="/ladder.js"></script><script src="/ladder.js"></script>' +
+        '<script>window.seen = []; window.off = Ladder.on("ready", function (s) { window.seen.push(s.account.id); });' +
+        'window.offType = typeof window.off; Ladder.init({ tokenUrl: "/ladder-token" });</script>' +
+        '<ladder-meter metric="api_calls"></ladder-meter></html>',
+    );
+    type Host = { seen: string[]; off: () => void; offType: string };
+    await poll(() => shadowText(page, 'ladder-meter')).toContain('4,000 of 10,000');
+    expect(await page.evaluate(() => [(window as unknown as Host).seen, (window as unknown as Host).offType])).toEqual([[fx.state.account.id], 'function']);
+    expect(fx.calls('GET', '/v1/widget/state')).toHaveLength(1); // one widget, though two tags
+    // the unsubscribe the stand-in returned reaches the real listener
+    await page.evaluate(() => (window as unknown as Host).off());
+    await page.evaluate(() => window.Ladder!.init({ tokenUrl: '/ladder-token' }));
+    expect(fx.calls('GET', '/v1/widget/state')).toHaveLength(2);
+    expect(await page.evaluate(() => (window as unknown as Host).seen)).toHaveLength(1);
+    expect(warnings).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  test('the widget modules carry CORS for pages on other origins', async () => {
+    const { page } = await open(hostPage('<ladder-meter metric="api_calls"></ladder-meter>'));
+    await poll(() => shadowText(page, 'ladder-meter')).toContain('4,000 of 10,000');
+    const modules = fx.requests.filter((r) => r.path.startsWith('/widget/'));
+    expect(modules.map((r) => r.path)).toEqual([expect.stringMatching(/^\/widget\/chunk-\w+\.js$/)]);
+    const res = await fetch(fx.origin + modules[0]!.path, { headers: { origin: 'https://app.example.com' } });
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    await page.close();
+  });
 });
 
 describe('limit notices', () => {
@@ -230,6 +261,28 @@ describe('feature gates', () => {
     expect(fx.calls('POST', '/v1/widget/trials').map((r) => r.body)).toEqual([{ feature_id: 'sso' }]);
     // The click may go in a later batch than the impression: wait for it rather than for the first batch.
     await poll(async () => (await sentEvents()).filter((e) => e.type === 'click').map((e) => e.feature_id)).toEqual(['sso']);
+    await page.close();
+  });
+
+  test('a trial that cannot start says why beside the buttons; once started, until when in their place', async () => {
+    fx.state.prompts = [gatePrompt('sso')];
+    const { page, errors } = await open(hostPage(''));
+    await poll(() => fx.calls('GET', '/v1/widget/state').length).toBe(1);
+    expect(await page.evaluate(() => window.Ladder!.gate('sso'))).toBe(false);
+    const preview = page.locator('ladder-root');
+    const start = preview.getByRole('button', { name: 'Start free trial' });
+    await start.waitFor();
+    const sso = fx.state.features.sso!;
+    delete fx.state.features.sso; // the fixture now answers 404 for its trial
+    await start.click();
+    await preview.getByRole('alert').getByText('No such feature.').waitFor();
+    expect(await start.count()).toBe(1);
+    fx.state.features.sso = sso;
+    await start.click();
+    await preview.getByRole('status').getByText(/^Your trial runs until Dec 15\.$/).waitFor();
+    expect(await start.count()).toBe(0);
+    expect(await preview.getByRole('alert').count()).toBe(0);
+    expect(errors).toEqual([]);
     await page.close();
   });
 

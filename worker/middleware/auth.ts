@@ -54,6 +54,22 @@ export const adminKey = (): MiddlewareHandler<AppEnv> => async (c, next) => {
   await next();
 };
 
+const verifyKeys = new Map<string, Promise<CryptoKey>>();
+/**
+ * The HMAC key that verifies user tokens, imported once per secret and kept in the isolate:
+ * importing it per request cost more than verifying the signature (every widget call).
+ */
+function userTokenKey(secret: string): Promise<CryptoKey> {
+  let key = verifyKeys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+    key.catch(() => verifyKeys.delete(secret));
+    if (verifyKeys.size >= 4) verifyKeys.clear();
+    verifyKeys.set(secret, key);
+  }
+  return key;
+}
+
 /**
  * Widget routes: a user token (HS256 JWT signed with LADDER_USER_TOKEN_SECRET). Expired,
  * tampered, `alg: none` and other-algorithm tokens are refused with 401. Sets `c.var.user`.
@@ -64,7 +80,7 @@ export const userToken = (): MiddlewareHandler<AppEnv> => async (c, next) => {
   if (!token || !c.env.LADDER_USER_TOKEN_SECRET) throw unauthorized('A user token is required.', 'ladder-widget');
   let payload: unknown;
   try {
-    payload = await verify(token, c.env.LADDER_USER_TOKEN_SECRET, 'HS256');
+    payload = await verify(token, await userTokenKey(c.env.LADDER_USER_TOKEN_SECRET), 'HS256');
   } catch {
     throw unauthorized('The user token is invalid or expired.', 'ladder-widget');
   }

@@ -2,15 +2,13 @@ import { graceCeiling } from '../../shared/entitlements';
 import { graceState, withGraceNotes } from '../../shared/grace';
 import { batchResultSchema, MAX_WIDGET_EVENT_AGE_MS, widgetEventsSchema, widgetStateQuerySchema, widgetStateSchema, type UserClaims, type WidgetEvent } from '../../shared/schemas';
 import { annualSaving, billedAmount } from '../../shared/retention';
-import { eq } from 'drizzle-orm';
 import { etag, RETAINED_304_HEADERS } from 'hono/etag';
 import { compositeKey } from '../../shared/compositeKey';
-import { snapshotOf, type AccountState } from '../accounts';
+import { accountQuery, countersQuery, snapshotOf, trialsQuery, type AccountState } from '../accounts';
 import { scheduledChangeFrom, scheduledRowSql } from '../billing/retention';
 import { withHotConfig } from '../configCache';
 import { intervalOf } from '../billing/upgrade';
 import { database } from '../db';
-import { accounts, trials, usageCounters } from '../db/schema';
 import { ApiError, notFound, type ErrorDetail } from '../errors';
 import { dailyUsageQuery, withForecasts } from '../forecasts';
 import { signServe, verifyServe } from '../serveToken';
@@ -62,9 +60,9 @@ export const widgetRoutes = widgetRouter()
       config,
       results: [accountRows, storedCounters, trialRows, history, lifetime, activationEvents, scheduledRows, , requestRows, exposedRows, daily],
     } = await withHotConfig(db, [
-      db.select().from(accounts).where(eq(accounts.id, user.acct)),
-      db.select().from(usageCounters).where(eq(usageCounters.accountId, user.acct)),
-      db.select().from(trials).where(eq(trials.accountId, user.acct)),
+      accountQuery(db, { id: user.acct }),
+      countersQuery(db, { id: user.acct }),
+      trialsQuery(db, { id: user.acct }),
       historyQuery(db, user.acct, user.sub, now),
       lifetimeQuery(db, user.acct, user.sub),
       activationEventsSql(user.acct),

@@ -1,10 +1,14 @@
-/** Overview: self-serve upgrade rate over time, upgrades by prompt kind, expansion MRR, NRR and GRR, against a comparison period. */
+/**
+ * Overview: self-serve upgrade rate over time, upgrades by prompt kind, expansion MRR, NRR and GRR, against a comparison period;
+ * queued batches that could not be applied, while any exist.
+ */
 import { signal } from '@preact/signals';
 import { api, qs } from '../api';
 import { BarChart, DataTable, LineChart, Loaded, Stat } from '../components';
 import { DAY, day, delta, money, num, pct } from '../format';
 import { useRequest } from '../state';
 import type { RevenueResponse, UpgradesResponse } from '../types';
+import { DeadLetters } from './deadLetters';
 import { apiRange, period, PeriodPicker } from './period';
 
 type Compare = 'previous' | 'year' | 'none';
@@ -46,6 +50,7 @@ export function OverviewView() {
 
   return (
     <>
+      <DeadLetters />
       <PeriodPicker>
         <label>
           Interval

@@ -1,14 +1,9 @@
-import { signal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
-import { day } from '../format';
 import { prompts, role, state } from '../store';
 import { seen } from '../transport';
 import type { Feature } from '../types';
 import { Box } from './Box';
-import { openUpgrade, withChunk } from './lazyUpgrade';
-
-/** Per feature: the trial's end once started here, or why it could not start. */
-export const trials = signal<Record<string, { ends?: string; error?: string }>>({});
+import { openUpgrade, upgradeChunk, withChunk } from './lazyUpgrade';
 
 /** Whether the user may use a feature now (entitled, or in a running trial). */
 export const allowed = (f?: Feature) =>
@@ -30,14 +25,13 @@ export function GatePreview({ id, onClose }: { id: string; onClose?: () => void 
   if (!s || !f) return null;
   const plan = s.upgrade_options.find((o) => o.plan_id === f.required_plan)?.name ?? f.required_plan;
   const name = f.name ?? id;
-  const trial = trials.value[id];
+  // a trial starts from the on-demand chunk, which then says how it went in place of the buttons
+  const chunk = upgradeChunk.value;
   return (
     <section class="card" data-kind="feature_gate" aria-labelledby={'g-' + id}>
       <h3 id={'g-' + id}>{p?.title || (plan ? `${name} is available on ${plan}` : name)}</h3>
       {(p?.body || f.description) && <p>{p?.body || f.description}</p>}
-      {trial?.ends ? (
-        <p role="status">Your trial runs until {day(trial.ends)}.</p>
-      ) : (
+      {!chunk?.trials.value[id]?.ends && (
         <div class="row">
           {f.trial_available && (
             <button class="pri" onClick={() => withChunk((c) => c.startTrial(id, p))}>
@@ -51,7 +45,7 @@ export function GatePreview({ id, onClose }: { id: string; onClose?: () => void 
           )}
         </div>
       )}
-      {trial?.error && <p role="alert">{trial.error}</p>}
+      {chunk && <chunk.Trial id={id} />}
       {onClose && (
         <button class="x" aria-label="Close" onClick={onClose}>
           ×

@@ -1,7 +1,11 @@
-/** Entry of the on-demand upgrade chunk (`/widget/upgrade.js`): hands its exports back to the loader. */
-import type { Handoff } from '../ui/lazyUpgrade';
-import { startTrial } from './trial';
-import { Requests } from './Requests';
-import { openUpgrade, Upgrade } from './Upgrade';
+/**
+ * The on-demand upgrade chunk: what `ui/lazyUpgrade.ts` imports when the dialog first opens.
+ * It only ever runs after the entry, and importing the entry says so to esbuild: the code
+ * splitting then puts everything a host page loads by default into one chunk, which the
+ * loader imports (one file, one gzip stream; see widget/build.mjs).
+ */
+import '../index';
 
-(document.currentScript as HTMLScriptElement & { ladder: Handoff }).ladder.done({ Upgrade, Requests, openUpgrade, startTrial });
+export { startTrial, Trial, trials } from './trial';
+export { Requests } from './Requests';
+export { openUpgrade, Upgrade } from './Upgrade';

@@ -1,6 +1,16 @@
+import { signal } from '@preact/signals';
+import { day } from '../format';
 import { isApiError, loadState, request, track } from '../transport';
 import type { Prompt } from '../types';
-import { trials } from '../ui/Gate';
+
+/** Per feature: the trial's end once started here, or why it could not start. */
+export const trials = signal<Record<string, { ends?: string; error?: string }>>({});
+
+/** In a gate preview, after its buttons (hidden once the trial runs): the trial's end, or why it could not start. */
+export function Trial({ id }: { id: string }) {
+  const t = trials.value[id];
+  return t?.ends ? <p role="status">Your trial runs until {day(t.ends)}.</p> : t?.error ? <p role="alert">{t.error}</p> : null;
+}
 
 /**
  * Starts a feature's trial (once per account, the worker decides), then refreshes the
