@@ -12,9 +12,11 @@ export const MAX_BODY_BYTES = 1024 * 1024;
  * A body the route declares optional may be left out: it reads as `{}`.
  */
 export const jsonBody = (required = true): MiddlewareHandler => async (c, next) => {
+  // An optional body left out (no body at all) is an empty object for the schema (its defaults
+  // apply); a body sent empty or blank is malformed JSON, as for every other operation.
+  const absent = c.req.raw.body === null;
   let raw = await readBodyText(c);
-  // An optional body left out is an empty object for the schema (its defaults apply).
-  if (!required && !raw.trim()) raw = '{}';
+  if (!required && absent) raw = '{}';
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
