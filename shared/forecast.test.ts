@@ -1,9 +1,10 @@
+import { DAY_MS } from './time';
 import { describe, expect, it } from 'vitest';
-import { DAY, dailyRate, isNotableGrowth, meterForecast, usageGrowth, type DailyUse } from './forecast';
+import { dailyRate, isNotableGrowth, meterForecast, usageGrowth, type DailyUse } from './forecast';
 
 // Monday 2026-11-30 is UTC day 20422; the forecasts below are asked on Wednesday 2026-12-02 at noon.
 const now = Date.UTC(2026, 11, 2, 12);
-const today = Math.floor(now / DAY);
+const today = Math.floor(now / DAY_MS);
 const periodEnd = Date.UTC(2027, 0, 1);
 const longAgo = Date.UTC(2025, 0, 1);
 

@@ -1,10 +1,9 @@
 /**
  * Usage forecasts and growth: when a counter will reach its limit at the recent daily rate,
  * and how fast it grows week over week and month over month. Pure: daily totals in (UTC day
- * numbers, `Math.floor(ms / DAY)`), plain data out; time passed in as epoch milliseconds.
+ * numbers, `Math.floor(ms / DAY_MS)`), plain data out; time passed in as epoch milliseconds.
  */
-
-export const DAY = 86_400_000;
+import { DAY_MS } from './time';
 
 /** One UTC day's increments of a counter. */
 export type DailyUse = { day: number; used: number };
@@ -35,8 +34,8 @@ export function dailyRate(daily: DailyUse[], p: { today: number; since: number }
   let observed = 0;
   for (let back = 1; back <= RATE_WINDOW_DAYS; back++) {
     const day = p.today - back;
-    const dayStart = day * DAY;
-    const covered = Math.min(1, Math.max(0, (dayStart + DAY - p.since) / DAY));
+    const dayStart = day * DAY_MS;
+    const covered = Math.min(1, Math.max(0, (dayStart + DAY_MS - p.since) / DAY_MS));
     if (covered === 0) continue;
     const w = back <= 7 ? 2 : 1;
     weighted += w * (byDay.get(day) ?? 0);
@@ -66,12 +65,12 @@ export function meterForecast(p: {
   const none: Forecast = { limit_at: null, days_to_limit: null };
   if (p.limit === null) return none;
   if (p.used >= p.limit) return { limit_at: new Date(p.now).toISOString(), days_to_limit: 0 };
-  const rate = dailyRate(p.daily, { today: Math.floor(p.now / DAY), since: p.since });
+  const rate = dailyRate(p.daily, { today: Math.floor(p.now / DAY_MS), since: p.since });
   if (rate === null || rate <= 0) return none;
-  const at = p.now + Math.ceil(((p.limit - p.used) / rate) * DAY);
-  const horizon = p.periodEnd ?? p.now + NO_PERIOD_HORIZON_DAYS * DAY;
+  const at = p.now + Math.ceil(((p.limit - p.used) / rate) * DAY_MS);
+  const horizon = p.periodEnd ?? p.now + NO_PERIOD_HORIZON_DAYS * DAY_MS;
   if (!Number.isFinite(at) || at >= horizon) return none;
-  return { limit_at: new Date(at).toISOString(), days_to_limit: Math.floor((at - p.now) / DAY) };
+  return { limit_at: new Date(at).toISOString(), days_to_limit: Math.floor((at - p.now) / DAY_MS) };
 }
 
 export type Growth = { wow_pct: number | null; mom_pct: number | null };

@@ -1,6 +1,7 @@
 /** Forecasts on the meters: the daily use the rate is read from (`usage_daily`), joined to the snapshot's meters. */
+import { DAY_MS } from '../shared/time';
 import { and, eq, gte } from 'drizzle-orm';
-import { DAY, meterForecast, RATE_WINDOW_DAYS, type DailyUse, type Forecast } from '../shared/forecast';
+import { meterForecast, RATE_WINDOW_DAYS, type DailyUse, type Forecast } from '../shared/forecast';
 import type { Meter } from '../shared/schemas';
 import { preparedOnce, type Db, type Placeholders } from './db';
 import { usageDaily } from './db/schema';
@@ -18,7 +19,7 @@ const dailyStatement = preparedOnce((db, p: Placeholders<{ acct: string; fromDay
  * The account's daily increments over the forecast window (at most 15 rows per metric), for `mixedBatch`.
  * @example const [rows] = await mixedBatch(db, [dailyUsageQuery(db, 'acme', Date.now())])
  */
-export const dailyUsageQuery = (db: Db, accountId: string, now: number) => dailyStatement(db, { acct: accountId, fromDay: Math.floor(now / DAY) - RATE_WINDOW_DAYS });
+export const dailyUsageQuery = (db: Db, accountId: string, now: number) => dailyStatement(db, { acct: accountId, fromDay: Math.floor(now / DAY_MS) - RATE_WINDOW_DAYS });
 
 /**
  * Each meter with its forecast: counters from their recent daily rate, gauges none (they are set, not used up).

@@ -4,8 +4,9 @@
  * notable growth (WoW > 10% or MoM > 20%) is queued for the subscribed webhooks — at most once a
  * week per account and metric, per webhook. The same pass trims `usage_daily` to 70 days.
  */
+import { DAY_MS } from '../shared/time';
 import { sql } from 'drizzle-orm';
-import { DAY, growthOf, isNotableGrowth } from '../shared/forecast';
+import { growthOf, isNotableGrowth } from '../shared/forecast';
 import { dedupeKey } from '../shared/webhookSchemas';
 import { sqlBatch, type Db } from './db';
 import { subscribedWebhooks } from './webhooks';
@@ -22,7 +23,7 @@ type PassState = { day: number; cursor: string; done: boolean };
  * @example await runGrowthSignals(db, Date.now()) // { ran: true, signals: 3 }
  */
 export async function runGrowthSignals(db: Db, now: number): Promise<{ ran: boolean; signals: number }> {
-  const today = Math.floor(now / DAY);
+  const today = Math.floor(now / DAY_MS);
   const [rows] = await sqlBatch(db, [sql`SELECT value FROM settings WHERE key = ${PASS_KEY}`]);
   const state = rows?.[0] ? (JSON.parse(String(rows[0].value)) as PassState) : null;
   if (state && state.day === today && state.done) return { ran: false, signals: 0 };
