@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { ANY } from './wildcard';
 
-const PROMPT_KINDS = ['limit_notice', 'feature_gate', 'invite', 'milestone', 'forecast'] as const;
+export const PROMPT_KINDS = ['limit_notice', 'feature_gate', 'invite', 'milestone', 'forecast'] as const;
 export type PromptKind = (typeof PROMPT_KINDS)[number];
 
 export interface PromptCaps {

@@ -4,9 +4,7 @@
  * optional activation rule) and the answer's shape, shared by the worker and the dashboard.
  */
 import { z } from 'zod';
-import { activationRuleSchema, promptDefinitionIdSchema, promptInputSchema } from './prompts';
-import type { DefinitionCounts, PromptCounts, ThresholdCrossings } from './simulator';
-import type { UpgradeProjection } from './upgradeProjection';
+import { activationRuleSchema, PROMPT_KINDS, promptDefinitionIdSchema, promptInputSchema } from './prompts';
 
 const MAX_SIMULATION_DAYS = 90;
 const MAX_PROPOSED_DEFINITIONS = 50;
@@ -28,55 +26,61 @@ export const simulationRequestSchema = z.strictObject({
   variant: z.strictObject({ experiment_id: z.string().min(1).max(64), variant_id: z.string().min(1).max(64) }).optional(),
 });
 
-type Iso = string;
-
-/** One rule's replay, times as ISO strings. */
-export interface SimulationRun {
-  totals: { sessions: number; sessions_at_cap: number; impressions: number; accounts_shown: number; users_shown: number; suppressed_by_dismissals: number };
-  definitions: DefinitionCounts[];
-  prompts: PromptCounts[];
-  days: { day: Iso; sessions: number; sessions_at_cap: number; impressions: number; accounts_shown: number; users_shown: number; suppressed_by_dismissals: number }[];
-  prompt_days: (PromptCounts & { day: Iso })[];
-  thresholds: (Omit<ThresholdCrossings, 'daily'> & { daily: { day: Iso; accounts: number }[] })[];
-  projection: UpgradeProjection;
-}
-
-export interface SimulationResponse {
-  from: Iso;
-  to: Iso;
-  window_days: number;
-  sampling: {
-    sampled: boolean;
-    accounts_with_history: number;
-    accounts_simulated: number;
-    users_simulated: number;
-    /** True when the sample still held more prompt events than one request reads (the newest were left out). */
-    events_truncated: boolean;
-    method: string;
-  };
-  /** What the replay reproduces and why not exactly (the simulator's documented tolerance). */
-  tolerance: string;
-  projection_basis: string;
-  activation: { current: z.output<typeof activationRuleSchema>; proposed: z.output<typeof activationRuleSchema> };
-  /** The variant previewed (`variant` in the request): its experiment's prompt and what its arm observed. */
-  variant: { experiment_id: string; variant_id: string; prompt_id: string; unit: 'account' | 'user'; exposed: number; conversions: number } | null;
-  current: SimulationRun;
-  proposed: SimulationRun;
-}
-
 const counts = { sessions: z.number(), sessions_at_cap: z.number(), impressions: z.number(), accounts_shown: z.number(), users_shown: z.number(), suppressed_by_dismissals: z.number() };
-/** One rule's replay (`SimulationRun`): the totals and days checked field by field, the per-prompt rows by their keys. */
+const promptKind = z.enum(PROMPT_KINDS);
+/** One prompt's counts over the window (shared/simulator.ts `PromptCounts`). */
+const promptCounts = {
+  prompt_id: z.string(),
+  definition_id: z.string(),
+  kind: promptKind,
+  metric: z.string().nullable(),
+  threshold: z.number().nullable(),
+  feature_id: z.string().nullable(),
+  impressions: z.number(),
+  accounts_shown: z.number(),
+  users_shown: z.number(),
+  held_by_session_cap: z.number(),
+  suppressed_by_dismissals: z.number(),
+};
+const range = z.object({ low: z.number(), expected: z.number(), high: z.number() });
+const interval = z.tuple([z.number(), z.number()]);
+/** Projected upgrades (shared/upgradeProjection.ts `UpgradeProjection`): ranges, never one number. */
+const projectionSchema = z.object({
+  upgrades: range,
+  clicks: range,
+  expansion_mrr_cents: range.nullable(),
+  groups: z.array(
+    z.object({
+      group: z.string(),
+      basis: z.enum(['group', 'kind', 'all', 'none']),
+      exposures: z.number(),
+      upgrades: z.number(),
+      rate: z.number().nullable(),
+      interval,
+      click_rate: z.number().nullable(),
+      click_interval: interval,
+      mrr_per_upgrade_cents: z.number().nullable(),
+      projected_exposures: z.number(),
+      projected_impressions: z.number(),
+      projected_upgrades: range,
+      projected_clicks: range,
+      projected_expansion_mrr_cents: range.nullable(),
+    }),
+  ),
+});
+/** One rule's replay, days as ISO strings. */
 const simulationRunSchema = z.object({
   totals: z.object(counts),
-  definitions: z.array(z.looseObject({ definition_id: z.string(), accounts_shown: z.number() })),
-  prompts: z.array(z.looseObject({ prompt_id: z.string(), impressions: z.number() })),
+  definitions: z.array(z.object({ definition_id: z.string(), kind: promptKind, impressions: z.number(), accounts_shown: z.number(), users_shown: z.number() })),
+  prompts: z.array(z.object(promptCounts)),
   days: z.array(z.object({ day: z.string(), ...counts })),
-  prompt_days: z.array(z.looseObject({ day: z.string(), prompt_id: z.string(), impressions: z.number() })),
-  thresholds: z.array(z.looseObject({ daily: z.array(z.object({ day: z.string(), accounts: z.number() })) })),
-  projection: z.looseObject({}),
+  prompt_days: z.array(z.object({ ...promptCounts, day: z.string() })),
+  thresholds: z.array(z.object({ metric: z.string(), threshold: z.number(), accounts: z.number(), daily: z.array(z.object({ day: z.string(), accounts: z.number() })) })),
+  projection: projectionSchema,
 });
+export type SimulationRun = z.output<typeof simulationRunSchema>;
 
-/** `POST /v1/admin/simulations` answer (JSON; CSV per prompt and day with `Accept: text/csv`); the type is `SimulationResponse`. */
+/** `POST /v1/admin/simulations` answer (JSON; CSV per prompt and day with `Accept: text/csv`). */
 export const simulationResponseSchema = z.object({
   from: z.string(),
   to: z.string(),
@@ -91,10 +95,11 @@ export const simulationResponseSchema = z.object({
   }),
   tolerance: z.string(),
   projection_basis: z.string(),
-  activation: z.object({ current: z.looseObject({}), proposed: z.looseObject({}) }),
+  activation: z.object({ current: activationRuleSchema, proposed: activationRuleSchema }),
   variant: z
     .object({ experiment_id: z.string(), variant_id: z.string(), prompt_id: z.string(), unit: z.enum(['account', 'user']), exposed: z.number(), conversions: z.number() })
     .nullable(),
   current: simulationRunSchema,
   proposed: simulationRunSchema,
 });
+export type SimulationResponse = z.output<typeof simulationResponseSchema>;
