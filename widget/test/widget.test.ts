@@ -256,7 +256,7 @@ describe('feature gates', () => {
     expect(await page.locator('#sso-settings').isVisible()).toBe(false);
     expect(await gate.getByRole('button', { name: 'Upgrade to Business' }).count()).toBe(1);
 
-    await gate.getByRole('button', { name: 'Start free trial' }).click();
+    await gate.getByRole('button', { name: 'Start 14-day trial' }).click();
     await page.locator('#sso-settings').waitFor({ state: 'visible' });
     expect(fx.calls('POST', '/v1/widget/trials').map((r) => r.body)).toEqual([{ feature_id: 'sso' }]);
     // The click may go in a later batch than the impression: wait for it rather than for the first batch.
@@ -270,7 +270,7 @@ describe('feature gates', () => {
     await poll(() => fx.calls('GET', '/v1/widget/state').length).toBe(1);
     expect(await page.evaluate(() => window.Ladder!.gate('sso'))).toBe(false);
     const preview = page.locator('ladder-root');
-    const start = preview.getByRole('button', { name: 'Start free trial' });
+    const start = preview.getByRole('button', { name: 'Start 14-day trial' });
     await start.waitFor();
     const sso = fx.state.features.sso!;
     delete fx.state.features.sso; // the fixture now answers 404 for its trial
