@@ -3,7 +3,7 @@ import { defaultPqaConfig, pqaAggregate, pqaScore, type PqaConfig, type PqaEvent
 import { database } from './db';
 import { accountsNamed, readAggregates, runDailyRecompute } from './pqa';
 import { runScheduled } from './scheduled';
-import { ADMIN, DAY, api, env, receiverUrl, seedAccount, uid } from './test/api';
+import { ADMIN, DAY, api, env, receiverUrl, seedAccount, TAKEN, uid } from './test/api';
 
 const T0 = Date.parse('2026-03-20T12:00:00Z'); // a Friday; the ISO week began Monday 16 March
 const track = (events: unknown[]) => api('POST', '/v1/track', { body: { events } });
@@ -99,7 +99,7 @@ describe('PQA scores in D1', () => {
     const ids = Array.from({ length: 300 }, (_, i) => `bulk-${String(i).padStart(3, '0')}`);
     await insertAccounts(ids);
     const events = ids.flatMap((a) => behaviour(a, rand));
-    for (let i = 0; i < events.length; i += 1000) expect((await track(events.slice(i, i + 1000))).status).toBe(200);
+    for (let i = 0; i < events.length; i += 1000) expect((await track(events.slice(i, i + 1000))).status).toBe(TAKEN);
 
     const check = async (now: number) => {
       const [events, stored] = await Promise.all([storedEvents(ids), storedScores(ids)]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_BATCH } from '../../shared/schemas';
-import { ADMIN, api, env, seedAccount, uid, userToken } from '../test/api';
+import { ADMIN, api, env, seedAccount, TAKEN, uid, userToken } from '../test/api';
 import { DAY_MS } from '../../shared/time';
 
 const MIN = 60_000;
@@ -23,7 +23,7 @@ describe('time bounds on every input', () => {
     expect(await rows('usage_events', acct)).toBe(0);
     // Within the allowed skew it is accepted, and a later set still moves the gauge.
     const skewed = await api('POST', '/v1/usage', { body: { events: [{ account_id: acct, metric: 'seats', value: 3, mode: 'set', idempotency_key: 'skew', timestamp: now + 4 * MIN }] } });
-    expect(skewed.status).toBe(200);
+    expect(skewed.status).toBe(TAKEN);
   });
 
   it('a track event more than 5 minutes in the future is 400', async () => {
@@ -66,7 +66,7 @@ describe('counters', () => {
     const acct = uid();
     await seedAccount(acct);
     const batch = (n: number) => Array.from({ length: MAX_BATCH }, (_, i) => ({ account_id: acct, metric: 'api_calls', value: 1e12, idempotency_key: `b${n}-${i}` }));
-    for (let n = 0; n < 10; n++) expect((await api('POST', '/v1/usage', { body: { events: batch(n) } })).status).toBe(200);
+    for (let n = 0; n < 10; n++) expect((await api('POST', '/v1/usage', { body: { events: batch(n) } })).status).toBe(TAKEN);
     const { used } = (await api('GET', `/v1/accounts/${acct}`)).json.usage.api_calls;
     expect(used).toBe(Number.MAX_SAFE_INTEGER);
     expect(Number.isSafeInteger(used)).toBe(true);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { defaultPrompts } from '../../shared/prompts';
-import { ADMIN, api, DAY, env, seedAccount, uid, userToken } from '../test/api';
+import { ADMIN, api, DAY, env, seedAccount, taken, uid, userToken } from '../test/api';
 
 const NOW = Date.UTC(2026, 11, 2, 12);
 const forecastDefault = defaultPrompts.find((d) => d.id === 'forecast')!;
@@ -22,7 +22,7 @@ async function headingForLimit(activated = true, acct = uid()) {
   await seedAccount(acct, { created_at: NOW - 60 * DAY, period_start: Date.UTC(2026, 10, 18), period_end: Date.UTC(2026, 11, 18) });
   if (activated) await api('POST', '/v1/track', { body: { events: [{ account_id: acct, event: 'core_feature_activated', idempotency_key: 'act' }] } });
   const events = Array.from({ length: 14 }, (_, i) => ({ account_id: acct, metric: 'api_calls', value: 500, idempotency_key: `d${i}`, timestamp: NOW - (i + 1) * DAY }));
-  expect((await api('POST', '/v1/usage', { body: { events } })).json.accepted).toBe(14);
+  expect((await api('POST', '/v1/usage', { body: { events } })).json).toEqual(taken(14));
   return acct;
 }
 

@@ -1,7 +1,9 @@
 /** Test client: real requests through the worker's app, in workerd, on the test file's D1. */
+import { createExecutionContext, createMessageBatch, getQueueResult, runDurableObjectAlarm } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { sign } from 'hono/jwt';
-import { app } from '../index';
+import worker, { app } from '../index';
+import { scaleOptions } from '../scale';
 import { signServe } from '../serveToken';
 import { expectDeclared } from './declared';
 import { DAY_MS as DAY } from '../../shared/time';
@@ -66,7 +68,76 @@ export async function received(key: string): Promise<{ method: string; headers: 
   return res.json();
 }
 
-/** Like `api`, with some bindings replaced (e.g. `STRIPE_SECRET_KEY` to bill through the Stripe mock). */
+/**
+ * The scale options this run of the suite is under (docs/scale.md): vitest.config.ts runs the
+ * worker suite once per combination of LADDER_COUNTERS × LADDER_INGEST, passed as bindings.
+ */
+export const OPTIONS = scaleOptions(env);
+/** Under LADDER_INGEST=queue, POST /v1/usage and /v1/track answer 202 `{ queued: N }` instead of 200 `{ accepted, duplicates }`. */
+export const QUEUED = OPTIONS.ingest === 'queue';
+/** The status a usage or track batch is answered with when it is taken: 200 once stored, or 202 once queued. */
+export const TAKEN = QUEUED ? 202 : 200;
+/**
+ * The answer of POST /v1/usage or /v1/track to a batch of which `accepted` events are new and
+ * `duplicates` seen before: the direct contract, or under LADDER_INGEST=queue `{ queued: n }`
+ * (how many were duplicates is not known until the consumer applies it; README, queued ingestion).
+ */
+export const taken = (accepted: number, duplicates = 0) => (QUEUED ? { queued: accepted + duplicates } : { accepted, duplicates });
+
+/**
+ * Under LADDER_COUNTERS=durable_object the account's object holds the live counters and writes
+ * them (events, counters, roll-ups, threshold webhooks) to D1 on its alarm: run it, so what a test
+ * then reads from D1 is what the object recorded. Under d1 there is nothing to wait for.
+ */
+export async function flushCounters(accountId: string, bindings: { LADDER_COUNTERS?: string } = {}) {
+  if ((bindings.LADDER_COUNTERS ?? OPTIONS.counters) !== 'durable_object') return;
+  await runDurableObjectAlarm(env.ACCOUNT_COUNTERS!.get(env.ACCOUNT_COUNTERS!.idFromName(accountId)));
+}
+
+let delivered = 0;
+/**
+ * A queue producer that keeps what the route sends, JSON round-tripped as the queue carries it,
+ * so the request helper can hand it to the consumer itself and return once it is applied.
+ */
+function capturingQueue() {
+  const sent: unknown[] = [];
+  const keep = (body: unknown) => sent.push(JSON.parse(JSON.stringify(body)));
+  const queue = {
+    send: async (body: unknown) => void keep(body),
+    sendBatch: async (messages: Iterable<{ body: unknown }>) => {
+      for (const m of messages) keep(m.body);
+    },
+  };
+  return { queue, sent };
+}
+
+/**
+ * `app.request` on the test's env with some bindings replaced. Under the suite's LADDER_INGEST=queue
+ * (unless the test sets LADDER_INGEST or the queue itself), a batch answered 202 is handed to the
+ * worker's queue consumer, as the queue would deliver it, before this returns; a message the
+ * consumer did not acknowledge fails the test. So every test asserts the same end state under
+ * either ingestion; the real queue's delivery, retries and dead-lettering are tested in
+ * worker/ingest.test.ts and by the system matrix (test/system/matrix.mjs).
+ */
+export async function request(path: string, init: RequestInit, bindings: Partial<typeof env> = {}) {
+  const capture = QUEUED && !('LADDER_INGEST' in bindings) && !('LADDER_INGEST_QUEUE' in bindings) ? capturingQueue() : null;
+  const bound = { ...env, ...bindings, ...(capture && { LADDER_INGEST_QUEUE: capture.queue }) } as typeof env;
+  const res = await app.request(path, init, bound);
+  if (capture?.sent.length) {
+    if (res.status !== 202) throw new Error(`${path} put messages on the queue but answered ${res.status}`);
+    const batch = createMessageBatch(
+      'ladder-ingest',
+      capture.sent.map((body) => ({ id: `test-${++delivered}`, timestamp: new Date(), attempts: 1, body })),
+    );
+    const ctx = createExecutionContext();
+    await worker.queue(batch, bound);
+    const result = await getQueueResult(batch, ctx);
+    if (result.retryMessages.length || result.explicitAcks.length !== capture.sent.length)
+      throw new Error(`the queue consumer did not apply ${path}'s batch: ${JSON.stringify(result)}`);
+  }
+  return res;
+}
+
 /** `api` with some bindings overridden (e.g. STRIPE to switch billing to the Stripe provider). */
 export async function apiWith(bindings: Partial<typeof env>, method: string, path: string, init: Init = {}) {
   // Each call from its own client address, so failed credentials of one test never block another (authFailures.ts).
@@ -78,7 +149,7 @@ export async function apiWith(bindings: Partial<typeof env>, method: string, pat
     headers['content-type'] = 'application/json';
     body = JSON.stringify(init.body);
   }
-  const res = await app.request(path, { method, headers, body }, { ...env, ...bindings });
+  const res = await request(path, { method, headers, body }, bindings);
   const text = await res.text();
   let json: any = null;
   try {
