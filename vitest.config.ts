@@ -18,10 +18,11 @@ type ScaleOptions = { LADDER_COUNTERS: 'd1' | 'durable_object'; LADDER_INGEST: '
 
 /**
  * The worker test files the scale options can change, by a rule rather than a list: those whose
- * source ingests (POST /v1/usage, /v1/track), checks (/v1/check, entitlements), reads what the
- * counters feed (widget state, PQA, limits and grace) or reads the counters' tables in D1.
+ * source calls what the options change — ingestion (POST /v1/usage, /v1/track, or the server
+ * client's usage/track), check-and-record (/v1/check, entitlements), or what reads the live
+ * counters (the widget state, PQA) — or that reads the counters' tables in D1 or tests grace.
  */
-const SCALE_SENSITIVE = /\/v1\/(usage|track|check|entitlements|widget\/state|pqa)\b|\b(usage_counters|usage_events|track_events|grace)\b/;
+const SCALE_SENSITIVE = /'(GET|POST)', ['`]\/v1\/(usage|track|check|entitlements|widget\/state|pqa)\b|\b(usage_counters|usage_events|track_events)\b|\bgrace\b|ladder\.(usage|track|check)\(/;
 function scaleSensitiveFiles(): string[] {
   return (readdirSync('worker', { recursive: true }) as string[])
     .map((f) => `worker/${f}`)
