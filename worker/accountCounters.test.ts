@@ -2,9 +2,11 @@ import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } fro
 import { describe, expect, it } from 'vitest';
 import { database } from './db';
 import { runGrowthSignals } from './signals';
-import { ADMIN, api, apiWith, DAY, env, receiverUrl, seedAccount, uid, userToken } from './test/api';
+import { ADMIN, api, apiWith, DAY, env, receiverUrl, seedAccount, taken, uid, userToken } from './test/api';
 
 const ON = { LADDER_COUNTERS: 'durable_object' };
+/** Counters in D1, named, since the suite also runs with LADDER_COUNTERS=durable_object in force (vitest.config.ts). */
+const OFF = { LADDER_COUNTERS: 'd1' };
 const usage = (events: unknown[], bindings: Record<string, unknown> = ON) => apiWith(bindings, 'POST', '/v1/usage', { body: { events } });
 const objectOf = (acct: string) => env.ACCOUNT_COUNTERS!.get(env.ACCOUNT_COUNTERS!.idFromName(acct));
 const inD1 = async (acct: string) => ({
@@ -43,7 +45,7 @@ describe('counters in a Durable Object per account', () => {
     const acct = uid();
     await seedAccount(acct);
     const events = Array.from({ length: 20 }, (_, i) => ({ account_id: acct, metric: 'api_calls', value: 5, idempotency_key: `e${i}` }));
-    expect((await usage(events)).json).toEqual({ accepted: 20, duplicates: 0 });
+    expect((await usage(events)).json).toEqual(taken(20));
     // Not in D1 yet: the numbers the widget and /v1/check see are the object's.
     expect(await inD1(acct)).toEqual({ counter: null, events: 0 });
     expect((await apiWith(ON, 'GET', `/v1/accounts/${acct}`)).json.usage.api_calls.used).toBe(100);
@@ -64,7 +66,7 @@ describe('counters in a Durable Object per account', () => {
     await abortAllDurableObjects(); // the instance is gone; only what its storage committed survives
     expect(await inD1(acct)).toEqual({ counter: null, events: 0 });
     // A fresh instance still knows the keys (a retry changes nothing) and the total…
-    expect((await usage([{ account_id: acct, metric: 'api_calls', value: 7, idempotency_key: 'before' }])).json).toEqual({ accepted: 0, duplicates: 1 });
+    expect((await usage([{ account_id: acct, metric: 'api_calls', value: 7, idempotency_key: 'before' }])).json).toEqual(taken(0, 1));
     expect((await apiWith(ON, 'GET', `/v1/accounts/${acct}`)).json.usage.api_calls.used).toBe(10);
     // …and its alarm, stored with the write, flushes everything.
     expect(await runDurableObjectAlarm(objectOf(acct))).toBe(true);
@@ -94,7 +96,7 @@ describe('counters in a Durable Object per account', () => {
   it('switching a deployment from d1 keeps the counts it had', async () => {
     const acct = uid();
     await seedAccount(acct);
-    await usage([{ account_id: acct, metric: 'api_calls', value: 9990, idempotency_key: 'old' }], {});
+    await usage([{ account_id: acct, metric: 'api_calls', value: 9990, idempotency_key: 'old' }], OFF);
     const checks = await Promise.all(
       Array.from({ length: 20 }, (_, i) => apiWith(ON, 'POST', '/v1/check', { body: { account_id: acct, metric: 'api_calls', amount: 1, idempotency_key: `c${i}` } })),
     );
@@ -118,14 +120,14 @@ describe('counters in a Durable Object per account', () => {
     const today = Math.floor(now / DAY) * DAY;
     const [inD1Acct, inObject] = [uid(), uid()];
     const stores = [
-      { acct: inD1Acct, bindings: {} },
+      { acct: inD1Acct, bindings: OFF },
       { acct: inObject, bindings: ON },
     ];
     for (const { acct, bindings } of stores) {
       await seedAccount(acct, { created_at: now - 60 * DAY });
       // 600 a day last week, 400 the week before: 7,000 of 10,000 (70%), growing 50% week over week.
       const events = Array.from({ length: 14 }, (_, i) => ({ account_id: acct, metric: 'api_calls', value: i < 7 ? 600 : 400, idempotency_key: `d${i}`, timestamp: today - (i + 1) * DAY + 3_600_000 }));
-      expect((await usage(events, bindings)).json).toEqual({ accepted: 14, duplicates: 0 });
+      expect((await usage(events, bindings)).json).toEqual(taken(14));
     }
     // Nothing reaches D1 before the flush; an eviction now loses none of it.
     expect(await daily(inObject)).toEqual([]);
@@ -138,7 +140,7 @@ describe('counters in a Durable Object per account', () => {
     expect(days(await daily(inObject))).toEqual(days(await daily(inD1Acct)));
     const f = await forecastOf(inObject, ON);
     expect(f.limit_at).not.toBeNull();
-    expect(f.days_to_limit).toBe((await forecastOf(inD1Acct, {})).days_to_limit);
+    expect(f.days_to_limit).toBe((await forecastOf(inD1Acct, OFF)).days_to_limit);
     expect((await runGrowthSignals(database(env.DB), now)).ran).toBe(true);
     for (const { acct } of stores) expect(await outbox('usage.growth', acct)).toEqual([expect.objectContaining({ metric: 'api_calls', wow_pct: 50, last_7_days: 4200 })]);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { database } from './db';
 import { runGrowthSignals } from './signals';
-import { ADMIN, api, DAY, env, receiverUrl, seedAccount, uid } from './test/api';
+import { ADMIN, api, DAY, env, flushCounters, receiverUrl, seedAccount, uid } from './test/api';
 
 const db = () => database(env.DB);
 
@@ -27,6 +27,7 @@ describe('outgoing usage and PQA signals', () => {
     await usage(acct, 6000, 'a'); // 60%
     await usage(acct, 500, 'b'); // 65%: nothing new
     await usage(acct, 500, 'b'); // a retry: nothing
+    await flushCounters(acct); // with account objects the threshold webhooks are queued on the object's flush
     let rows = await outbox('usage.threshold_crossed', acct);
     expect(rows).toEqual([
       expect.objectContaining({ account_id: acct, plan_id: 'starter', metric: 'api_calls', threshold: 50, used: 6000, limit: 10000 }),
@@ -34,6 +35,7 @@ describe('outgoing usage and PQA signals', () => {
     await usage(acct, 3000, 'c'); // 95%: 75 and 90 at once
     // Parallel checks up to the limit cross 100% once.
     await Promise.all(Array.from({ length: 10 }, (_, i) => api('POST', '/v1/check', { body: { account_id: acct, metric: 'api_calls', amount: 100, idempotency_key: `k${i}` } })));
+    await flushCounters(acct);
     rows = await outbox('usage.threshold_crossed', acct);
     expect(rows.map((r) => r.threshold)).toEqual([50, 75, 90, 100]);
     expect(rows[3]).toMatchObject({ used: 10000, limit: 10000 });
@@ -51,6 +53,7 @@ describe('outgoing usage and PQA signals', () => {
       await usage(acct, back <= 7 ? 150 : 100, `d${back}`, today - back * DAY + 3_600_000);
       await usage(steady, 100, `d${back}`, today - back * DAY + 3_600_000);
     }
+    for (const a of [acct, steady]) await flushCounters(a); // the daily roll-ups, from the account objects' flush
     expect((await runGrowthSignals(db(), now)).ran).toBe(true);
     expect(await outbox('usage.growth', acct)).toEqual([
       expect.objectContaining({ account_id: acct, metric: 'api_calls', wow_pct: 50, mom_pct: null, last_7_days: 1050 }),

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { defaultPrompts } from '../../shared/prompts';
-import { ADMIN, api, DAY, env, seedAccount, taken, uid, userToken } from '../test/api';
+import { ADMIN, api, DAY, env, flushCounters, seedAccount, taken, uid, userToken } from '../test/api';
 
 const NOW = Date.UTC(2026, 11, 2, 12);
 const forecastDefault = defaultPrompts.find((d) => d.id === 'forecast')!;
@@ -23,6 +23,7 @@ async function headingForLimit(activated = true, acct = uid()) {
   if (activated) await api('POST', '/v1/track', { body: { events: [{ account_id: acct, event: 'core_feature_activated', idempotency_key: 'act' }] } });
   const events = Array.from({ length: 14 }, (_, i) => ({ account_id: acct, metric: 'api_calls', value: 500, idempotency_key: `d${i}`, timestamp: NOW - (i + 1) * DAY }));
   expect((await api('POST', '/v1/usage', { body: { events } })).json).toEqual(taken(14));
+  await flushCounters(acct); // the forecast reads the daily roll-ups in D1: with account objects, written on the flush
   return acct;
 }
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { defaultPqaConfig } from '../../shared/pqaScore';
 import { database } from '../db';
-import { ADMIN, DAY, api, env, received, receiverUrl, seedAccount, uid, userToken } from '../test/api';
+import { ADMIN, DAY, api, env, flushCounters, received, receiverUrl, seedAccount, uid, userToken } from '../test/api';
 import { deliverDue } from '../webhooks';
 
 const T0 = Date.parse('2026-03-20T12:00:00Z');
@@ -75,6 +75,7 @@ describe('expansion readiness', () => {
       { account_id: acct, user_id: 'bob', event: 'user_active', idempotency_key: 'c', timestamp: T0 - 3 * DAY },
       { account_id: acct, event: 'teammate_invited', idempotency_key: 'd', timestamp: T0 - 5 * DAY },
     ]);
+    await flushCounters(acct); // the readiness view reads D1: with account objects, after the object's flush
     vi.setSystemTime(T0 + 2 * DAY); // two more inactive days since the stored score
     const res = await api('GET', `/v1/accounts/${acct}/readiness`);
     expect(res.status).toBe(200);
@@ -168,6 +169,7 @@ describe('sales-ready within one cron interval, not a day', () => {
     const acct = await accountWith(['core_feature_activated', 'api_integration_built', 'admin_settings_configured']);
     expect((await api('GET', `/v1/accounts/${acct}`)).json.pqa).toEqual({ score: 65, band: 'sales_assist' });
     await api('POST', '/v1/usage', { body: { events: [{ account_id: acct, metric: 'api_calls', value: 10_000, idempotency_key: 'all' }] } });
+    await flushCounters(acct); // with account objects, the limit hit reaches D1 and PQA on the object's flush
     expect((await api('GET', `/v1/accounts/${acct}`)).json.pqa).toEqual({ score: 90, band: 'sales_ready' });
     // the daily pass already ran today, so only the delivery step of the cron has work to do
     await env.DB.prepare(`UPDATE webhook_outbox SET next_attempt_at = 9e15 WHERE webhook_id != ? AND delivered_at IS NULL`).bind(hook).run();

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { api, DAY, seedAccount, taken, uid, userToken } from '../test/api';
+import { api, DAY, flushCounters, seedAccount, taken, uid, userToken } from '../test/api';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -50,6 +50,7 @@ describe('widget state', () => {
     // 500 calls on each of the last 14 days: 7,000 used, 3,000 left → 6 days at 500 a day.
     const events = Array.from({ length: 14 }, (_, i) => ({ account_id: acct, metric: 'api_calls', value: 500, idempotency_key: `d${i}`, timestamp: now - (i + 1) * DAY }));
     expect((await api('POST', '/v1/usage', { body: { events } })).json).toEqual(taken(14));
+    await flushCounters(acct); // the forecast reads the daily roll-ups in D1: with account objects, written on the flush
     const token = await userToken({ acct });
     const state = async () => (await api('GET', '/v1/widget/state?session=s1', { token })).json;
     const meter = (await state()).meters.find((m: { metric: string }) => m.metric === 'api_calls');
