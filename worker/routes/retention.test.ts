@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { savesByReason, type CancelFlow } from '../../shared/retention';
 import { runScheduled } from '../scheduled';
-import { api, apiWith, ADMIN, DAY, env, STRIPE, stripeMock, uid, userToken } from '../test/api';
+import { api, apiWith, ADMIN, DAY, env, flushCounters, STRIPE, stripeMock, uid, userToken } from '../test/api';
 
 const START = Date.UTC(2026, 10, 1); // a 30-day period: Nov 1 → Dec 1, 2026
 const END = Date.UTC(2026, 11, 1);
@@ -74,6 +74,8 @@ describe.each(['local', 'stripe'] as const)('keeping customers with the %s provi
   it('a downgrade says what is lost and when, is scheduled once for the period end, can be undone, and the cron applies it', async () => {
     const a = await account(stripe);
     await api('POST', '/v1/usage', { body: { events: [{ account_id: a.acct, metric: 'api_calls', value: 14_200, idempotency_key: 'u1' }] } });
+    // The preview's over_limit reads the counters in D1: with account objects, as of the object's last flush.
+    await flushCounters(a.acct);
     const preview = await a.call('POST', '/v1/widget/downgrade/preview', { plan_id: 'starter' });
     expect(preview.status).toBe(200);
     expect(preview.json).toEqual({
