@@ -41,6 +41,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * @param {string} [o.persistDir] local state (D1), as `wrangler dev --persist-to`
  * @param {Record<string,string>} [o.vars] extra vars
  * @param {string} [o.healthPath] default `/v1/health`
+ * @param {number} [o.inspectorPort] only to take a CPU profile by hand (devtools protocol on this port); the bench never sets it
  * @returns {Promise<{ base: string, proxyBase: string, exited: Promise<void>, stop(): Promise<void> }>}
  */
 export async function startBenchWorker(o = {}) {
@@ -71,7 +72,7 @@ export async function startBenchWorker(o = {}) {
     config,
     bindings: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, { type: 'plain_text', value: v }])),
     dev: {
-      inspector: false,
+      inspector: o.inspectorPort ? { hostname: '127.0.0.1', port: o.inspectorPort } : false,
       watch: false,
       liveReload: false,
       persist: o.persistDir ?? false,
