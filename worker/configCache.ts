@@ -39,7 +39,9 @@ export const forgetHotConfig = () => void (cached = null);
  * next hot request reads the config inside its own batch (one round trip) instead of learning
  * from the token that it moved and reading it in a second one.
  */
-export const configWritten = forgetHotConfig;
+export function configWritten(): void {
+  cached = null;
+}
 
 /** The isolate's copy as it stands, for tests. */
 export const cachedHotConfig = () => cached;
