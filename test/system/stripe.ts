@@ -27,7 +27,7 @@ export const stripeMockClient =
 export type StripeMockClient = ReturnType<typeof stripeMockClient>;
 
 /** Every Stripe price a catalog names, at the catalog's amount: plans and seats, monthly and yearly. */
-export function stripePrices(catalog: { plans: Plan[] }) {
+function stripePrices(catalog: { plans: Plan[] }) {
   const prices = new Map<string, { id: string; unit_amount: number; interval: string }>();
   const add = (id: string | null | undefined, amount: number | null | undefined, interval: string) => {
     if (id && amount != null) prices.set(id, { id, unit_amount: amount, interval });
