@@ -414,11 +414,14 @@ class UserHistory {
   private capsUndismissedAt = new Map<string, number[]>();
   private impressions = new Map<string, Trail<string>>();
   private gateHits = new Map<string, Trail<string>>();
-  private lastDismiss = -1;
   /** The first replayed event the worker would load at the last `windowAt`. */
   private lo = 0;
+  /** `caps` as handed to the engine: notes whether the engine read a group holding a dismissal. */
+  readonly capsRead: CapsRead;
 
-  constructor(private capKey: (promptId: string) => string | null) {}
+  constructor(private capKey: (promptId: string) => string | null) {
+    this.capsRead = new CapsRead(this.caps, this.capsUndismissed);
+  }
 
   record(h: PromptHistoryEvent) {
     const i = this.times.length;
@@ -427,7 +430,6 @@ class UserHistory {
     // engineInputFor hands the engine no event without a prompt id but gate hits, and the caps count only these three kinds
     if (h.prompt_id === '' || (h.type !== 'impression' && h.type !== 'dismiss' && h.type !== 'snooze')) return;
     if (h.type === 'impression') push(this.impressions, h.session_id, h.prompt_id, i);
-    if (h.type === 'dismiss') this.lastDismiss = i;
     const key = this.capKey(h.prompt_id);
     if (key === null) return;
     append(this.caps, this.capsAt, key, h, i);
@@ -445,11 +447,6 @@ class UserHistory {
     for (const [key, at] of this.capsUndismissedAt) trim({ items: this.capsUndismissed.get(key)!, at }, this.lo);
   }
 
-  /** Any dismissal in the window. */
-  get dismissed(): boolean {
-    return this.lastDismiss >= this.lo;
-  }
-
   /** The session's impressions (prompt ids) in the window. */
   sessionImpressions(session: string): readonly string[] {
     return inWindow(this.impressions.get(session), this.lo);
@@ -458,6 +455,67 @@ class UserHistory {
   /** The features of the session's gate hits in the window, oldest first. */
   sessionGateHits(session: string): readonly string[] {
     return inWindow(this.gateHits.get(session), this.lo);
+  }
+}
+
+/**
+ * A user's cap groups as the engine reads them (`CapHistory.eventsByCapKey`), noting whether
+ * any group it read holds a dismissal in the window, i.e. differs from the same group without
+ * dismissals. The engine is pure and reads the groups only through this map, so if it read none
+ * that differs, asking it again without dismissals reads the same events at every step and
+ * answers the same: that second call is skipped. Any read other than `get`/`has` of one group
+ * counts as reading one that differs.
+ */
+class CapsRead implements ReadonlyMap<string, readonly PromptHistoryEvent[]> {
+  /** Set when the engine read a group holding a dismissal since the last `reset`. */
+  readDismissal = false;
+
+  constructor(
+    private caps: ReadonlyMap<string, readonly PromptHistoryEvent[]>,
+    private undismissed: ReadonlyMap<string, readonly PromptHistoryEvent[]>,
+  ) {}
+
+  reset() {
+    this.readDismissal = false;
+  }
+
+  get(key: string): readonly PromptHistoryEvent[] | undefined {
+    const events = this.caps.get(key);
+    if (events && events.length !== (this.undismissed.get(key)?.length ?? 0)) this.readDismissal = true;
+    return events;
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  get size(): number {
+    this.readDismissal = true;
+    return this.caps.size;
+  }
+
+  forEach(f: (value: readonly PromptHistoryEvent[], key: string, map: ReadonlyMap<string, readonly PromptHistoryEvent[]>) => void, thisArg?: unknown): void {
+    this.readDismissal = true;
+    this.caps.forEach((v, k) => f.call(thisArg, v, k, this));
+  }
+
+  entries() {
+    this.readDismissal = true;
+    return this.caps.entries();
+  }
+
+  keys() {
+    this.readDismissal = true;
+    return this.caps.keys();
+  }
+
+  values() {
+    this.readDismissal = true;
+    return this.caps.values();
+  }
+
+  [Symbol.iterator]() {
+    return this.entries();
   }
 }
 
@@ -513,6 +571,7 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
   let users = 0;
   let accounts = 0;
   let userOrdinal = 0;
+  const crossings = new CrossingTally(history, rules);
 
   const tallyOf = (p: RenderedPrompt): PromptTally => {
     let t = prompts.get(p.id);
@@ -539,6 +598,7 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
     const activeFrom = activatedAt(rules.activation, account);
     const base = baseInput(catalog, byRank, plan);
     const limits = catalog.metrics.map((m) => metricLimit(plan, m.id, account));
+    crossings.add(book, limits, accountOrdinal);
     const byUser = new Map<string, PromptHistoryEvent[]>();
     for (const e of account.events) {
       const list = byUser.get(e.user_id);
@@ -613,13 +673,15 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
           lifetime,
         });
         const sessionImpressions = seen.sessionImpressions(e.session_id);
-        const candidates = promptCandidates(input, { eventsByCapKey: seen.caps }, { copy: false, index });
+        seen.capsRead.reset();
+        const candidates = promptCandidates(input, { eventsByCapKey: seen.capsRead }, { copy: false, index });
         const budgeted = withinSessionBudget(input, candidates, sessionImpressions, { index });
         const result = budgeted.prompts;
         // Nothing can be held back while soft budget is left and no feature prompt competes for its own.
         const maybeCapped = budgeted.session_prompts_left === 0 || input.gate_hits_this_session.length > 0;
         const unbudgeted = maybeCapped ? withinSessionBudget(input, candidates, sessionImpressions, unlimited).prompts : result;
-        const undismissed = seen.dismissed
+        // Without dismissals the engine would answer the same unless it read a group that holds one.
+        const undismissed = seen.capsRead.readDismissal
           ? withinSessionBudget(input, promptCandidates(input, { eventsByCapKey: seen.capsUndismissed }, { copy: false, index }), sessionImpressions, unlimited).prompts
           : unbudgeted;
 
@@ -753,7 +815,7 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
     prompts: totals.sort((a, b) => b.impressions - a.impressions || a.prompt_id.localeCompare(b.prompt_id)),
     days,
     prompt_days: promptDays,
-    thresholds: thresholdCrossings(history, rules),
+    thresholds: crossings.result(),
   };
 }
 
@@ -785,6 +847,88 @@ function thresholdsOf(definitions: readonly PromptDefinition[]): number[] {
   const set = new Set<number>(THRESHOLDS);
   for (const d of definitions) if (d.kind === 'limit_notice') for (const t of d.trigger.thresholds) set.add(t);
   return [...set].sort((a, b) => a - b);
+}
+
+/**
+ * `thresholdCrossings` counted account by account on the replay's own usage books, giving
+ * exactly what it gives: each day's closing use and period are those the previous day was
+ * compared with, so they are looked up once, and counts are kept per metric and threshold
+ * instead of in sets of account ids (an account's days come in one run).
+ */
+class CrossingTally {
+  private thresholds: number[];
+  private metrics: Catalog['metrics'];
+  private from: number;
+  private to: number;
+  private dayCount: number;
+  /** Per metric and threshold (`metric * thresholds + threshold`): accounts, the last account counted, crossings per day. */
+  private accounts: Int32Array;
+  private lastAccount: Int32Array;
+  private daily: Int32Array;
+
+  constructor(history: SimulationHistory, rules: SimulationRules) {
+    this.thresholds = thresholdsOf(rules.definitions);
+    this.metrics = history.catalog.metrics;
+    this.from = history.from;
+    this.to = history.to;
+    this.dayCount = Math.max(0, Math.ceil((history.to - history.from) / DAY_MS));
+    const slots = this.metrics.length * this.thresholds.length;
+    this.accounts = new Int32Array(slots);
+    this.lastAccount = new Int32Array(slots).fill(-1);
+    this.daily = new Int32Array(slots * this.dayCount);
+  }
+
+  /** One account's crossings; `limits` per catalog metric, in its order. */
+  add(book: UsageBook, limits: readonly (number | null)[], account: number) {
+    const { thresholds, from, to } = this;
+    const count = thresholds.length;
+    for (let k = 0; k < this.metrics.length; k++) {
+      const metric = this.metrics[k]!;
+      const limit = limits[k]!;
+      if (limit === null) continue;
+      // the day before the window, as thresholdCrossings reads it for the first day
+      let previousClosing = book.closing(metric.id, from - DAY_MS);
+      let previousPeriod = book.periodStartAt(metric, from - 1);
+      for (let day = from, d = 0; day < to; day += DAY_MS, d++) {
+        const closing = book.closing(metric.id, day);
+        const period = book.periodStartAt(metric, day + DAY_MS - 1);
+        const pct = usagePct(closing, limit) ?? 0;
+        const before = previousPeriod === period ? (usagePct(previousClosing, limit) ?? 0) : 0;
+        previousClosing = closing;
+        previousPeriod = period;
+        if (pct <= before) continue;
+        for (let j = 0; j < count; j++) {
+          const t = thresholds[j]!;
+          if (pct >= t && before < t) {
+            const slot = k * count + j;
+            if (this.lastAccount[slot] !== account) {
+              this.lastAccount[slot] = account;
+              this.accounts[slot]! += 1;
+            }
+            this.daily[slot * this.dayCount + d]! += 1;
+          }
+        }
+      }
+    }
+  }
+
+  result(): ThresholdCrossings[] {
+    const out: ThresholdCrossings[] = [];
+    const count = this.thresholds.length;
+    for (let k = 0; k < this.metrics.length; k++) {
+      for (let j = 0; j < count; j++) {
+        const slot = k * count + j;
+        if (this.accounts[slot] === 0) continue;
+        const daily: ThresholdCrossings['daily'] = [];
+        for (let d = 0; d < this.dayCount; d++) {
+          const accounts = this.daily[slot * this.dayCount + d]!;
+          if (accounts > 0) daily.push({ day: this.from + d * DAY_MS, accounts });
+        }
+        out.push({ metric: this.metrics[k]!.id, threshold: this.thresholds[j]!, accounts: this.accounts[slot]!, daily });
+      }
+    }
+    return out.sort((a, b) => a.metric.localeCompare(b.metric) || a.threshold - b.threshold);
+  }
 }
 
 /**
