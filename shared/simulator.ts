@@ -52,9 +52,9 @@
  *   plan and limits, features as the plan has them (trials are not replayed); experiment
  *   holdouts (who were shown nothing) replay as shown.
  */
-import { DefinitionIndex, promptCandidates, withinSessionBudget, type PromptHistoryEvent, type RenderedPrompt } from './promptEngine';
+import { DefinitionIndex, promptCandidates, withinSessionBudget, type PromptEngineInput, type PromptHistoryEvent, type RenderedPrompt } from './promptEngine';
 import { metricLimit, metricPeriod, SEATS_METRIC, type Period } from './entitlements';
-import { capPeriodMetric, engineInputFor, HISTORY_DAYS, HISTORY_LIMIT } from './promptInput';
+import { capPeriodMetric, engineInputFor, HISTORY_DAYS, HISTORY_LIMIT, type ServeInput } from './promptInput';
 import { THRESHOLDS, usagePct } from './metering';
 import type { PromptDefinition, PromptKind } from './prompts';
 import type { Catalog, Plan } from './schemas';
@@ -259,7 +259,8 @@ export class UsageBook {
       this.periods.set(metric.id, period);
       return period.start;
     }
-    return latestRunning(this.starts(metric.id, () => [...(this.counters.get(metric.id)?.keys() ?? [])]), t, end - start) ?? t;
+    const starts = this.startLists.get(metric.id) ?? this.starts(metric.id, () => [...(this.counters.get(metric.id)?.keys() ?? [])]);
+    return latestRunning(starts, t, end - start) ?? t;
   }
 
   /** Period starts named by stored usage, ascending, per metric (or '' for every billing-period counter). */
@@ -287,7 +288,7 @@ export class UsageBook {
       return this.billing.start;
     }
     const length = end - start;
-    const all = this.starts('', () => [...this.counters].filter(([id]) => this.metrics.get(id)?.reset === 'billing_period').flatMap(([, periods]) => [...periods.keys()]));
+    const all = this.startLists.get('') ?? this.starts('', () => [...this.counters].filter(([id]) => this.metrics.get(id)?.reset === 'billing_period').flatMap(([, periods]) => [...periods.keys()]));
     return latestRunning(all, t, length) ?? start - Math.ceil((start - t) / length) * length;
   }
 
@@ -539,6 +540,8 @@ function append(items: Map<string, PromptHistoryEvent[]>, ats: Map<string, numbe
 
 const NONE: readonly string[] = [];
 
+const hasPrompt = (prompts: readonly RenderedPrompt[], id: string) => prompts.some((p) => p.id === id);
+
 function inWindow(trail: Trail<string> | undefined, lo: number): readonly string[] {
   if (!trail) return NONE;
   return trail.at[0]! >= lo ? trail.items : trail.items.filter((_, k) => trail.at[k]! >= lo);
@@ -556,6 +559,7 @@ function inWindow(trail: Trail<string> | undefined, lo: number): readonly string
  */
 export function simulate(history: SimulationHistory, rules: SimulationRules): SimulationResult {
   const { from, to, catalog } = history;
+  const { metrics } = catalog;
   const byRank = [...catalog.plans].sort((a, b) => a.rank - b.rank);
   const dayCount = Math.max(0, Math.ceil((to - from) / DAY_MS));
   const index = new DefinitionIndex(rules.definitions);
@@ -599,6 +603,25 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
     const base = baseInput(catalog, byRank, plan);
     const limits = catalog.metrics.map((m) => metricLimit(plan, m.id, account));
     crossings.add(book, limits, accountOrdinal);
+    // What the engine is asked with, rewritten at each moment (the input too, once built).
+    const seatsIndex = metrics.findIndex((m) => m.id === SEATS_METRIC);
+    const serve: ServeInput & { meters: { used: number; cap_period_start: number }[] } = {
+      plan: base.plan,
+      next_plan: base.next_plan,
+      features: base.features,
+      now: 0,
+      session_id: '',
+      user_id: '',
+      locale: 'en-US',
+      activated: false,
+      definitions: rules.definitions,
+      meters: metrics.map((m, k) => ({ metric: m.id, name: m.name, used: 0, limit: limits[k]!, cap_period_start: 0 })),
+      seats: { used: 0, limit: seatsIndex >= 0 ? limits[seatsIndex]! : null },
+      history: [],
+      session_gate_hits: NONE,
+      lifetime: {},
+    };
+    let engineInput: PromptEngineInput | undefined;
     const byUser = new Map<string, PromptHistoryEvent[]>();
     for (const e of account.events) {
       const list = byUser.get(e.user_id);
@@ -612,11 +635,13 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
       const user = userOrdinal++;
       const seen = new UserHistory(capKey);
       const lifetime: Record<string, number> = { ...account.lifetime_before?.[userId] };
+      serve.user_id = userId;
+      serve.lifetime = lifetime;
       const record = (h: PromptHistoryEvent) => {
         seen.record(h);
         if (h.type === 'impression' && h.prompt_id) lifetime[h.prompt_id] = (lifetime[h.prompt_id] ?? 0) + 1;
       };
-      const shownIn = new Map<string, Set<string>>(); // session → prompts the replay showed in it
+      const shownIn = new Map<string, string[]>(); // session → prompts the replay showed in it (a few)
       // Reactions stored before the replay showed their prompt in that session: they happen when it does.
       const pending = new Map<string, PromptHistoryEvent[]>();
       const countedIn = new Set<string>(); // `${kind}|${session}|${prompt}`: each hold-back once per session
@@ -635,13 +660,13 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
         let shown = shownIn.get(e.session_id);
         const firstInSession = !shown;
         if (!shown) {
-          shownIn.set(e.session_id, (shown = new Set()));
+          shownIn.set(e.session_id, (shown = []));
           sessions[d]! += 1;
         }
         if (e.type === 'gate_hit') record(e);
         if (e.type === 'click' || e.type === 'dismiss' || e.type === 'snooze' || e.type === 'invite_sent') {
           const key = `${e.session_id}|${e.prompt_id}`;
-          if (shown.has(e.prompt_id)) record(e);
+          if (shown.includes(e.prompt_id)) record(e);
           else pending.set(key, [...(pending.get(key) ?? []), e]);
           continue;
         }
@@ -650,28 +675,20 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
         evaluatedAt = e.timestamp;
 
         seen.windowAt(e.timestamp);
-        const input = engineInputFor({
-          plan: base.plan,
-          next_plan: base.next_plan,
-          features: base.features,
-          now: e.timestamp,
-          session_id: e.session_id,
-          user_id: userId,
-          locale: 'en-US',
-          activated: activeFrom !== null && activeFrom <= e.timestamp,
-          definitions: rules.definitions,
-          meters: catalog.metrics.map((m, k) => ({
-            metric: m.id,
-            name: m.name,
-            used: book.used(m.id, e.timestamp),
-            limit: limits[k]!,
-            cap_period_start: book.capPeriodStartAt(m, e.timestamp),
-          })),
-          seats: seatsAt(book, plan, account, e.timestamp, catalog),
-          history: [],
-          session_gate_hits: seen.sessionGateHits(e.session_id),
-          lifetime,
-        });
+        const t = e.timestamp;
+        for (let k = 0; k < metrics.length; k++) {
+          const m = metrics[k]!;
+          const meter = serve.meters[k]!;
+          meter.used = book.used(m.id, t);
+          meter.cap_period_start = book.capPeriodStartAt(m, t);
+        }
+        // seatsAt: the seats meter's use, under its limit
+        if (seatsIndex >= 0) serve.seats.used = serve.meters[seatsIndex]!.used;
+        serve.now = t;
+        serve.session_id = e.session_id;
+        serve.activated = activeFrom !== null && activeFrom <= t;
+        serve.session_gate_hits = seen.sessionGateHits(e.session_id);
+        const input = (engineInput = engineInputFor(serve, engineInput));
         const sessionImpressions = seen.sessionImpressions(e.session_id);
         seen.capsRead.reset();
         const candidates = promptCandidates(input, { eventsByCapKey: seen.capsRead }, { copy: false, index });
@@ -687,9 +704,8 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
 
         let capped = false;
         if (unbudgeted !== result) {
-          const ids = new Set(result.map((p) => p.id));
           for (const p of unbudgeted) {
-            if (ids.has(p.id)) continue;
+            if (hasPrompt(result, p.id)) continue;
             capped = true;
             const t = tallyOf(p);
             const once = `cap|${e.session_id}|${p.id}`;
@@ -704,9 +720,8 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
           sessionsAtCap[d]! += 1;
         }
         if (undismissed !== unbudgeted) {
-          const unbudgetedIds = new Set(unbudgeted.map((p) => p.id));
           for (const p of undismissed) {
-            if (unbudgetedIds.has(p.id)) continue;
+            if (hasPrompt(unbudgeted, p.id)) continue;
             const t = tallyOf(p);
             const once = `dismiss|${e.session_id}|${p.id}`;
             if (!countedIn.has(once)) {
@@ -716,12 +731,12 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
           }
         }
         for (const p of result) {
-          if (shown.has(p.id)) continue;
-          shown.add(p.id);
+          if (shown.includes(p.id)) continue;
+          shown.push(p.id);
           const t = tallyOf(p);
           record({ prompt_id: p.id, type: 'impression', session_id: e.session_id, user_id: userId, timestamp: e.timestamp });
-          const key = `${e.session_id}|${p.id}`;
-          const reactions = pending.get(key);
+          const key = pending.size === 0 ? '' : `${e.session_id}|${p.id}`;
+          const reactions = pending.size === 0 ? undefined : pending.get(key);
           if (reactions) {
             for (const r of reactions) record({ ...r, timestamp: e.timestamp });
             pending.delete(key);
