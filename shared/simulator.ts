@@ -224,23 +224,24 @@ export class UsageBook {
 
   constructor(usage: readonly DailyUsage[], catalog: Catalog, private account: SimulatedAccount) {
     this.metrics = new Map(catalog.metrics.map((m) => [m.id, m]));
-    const sorted = [...usage].sort((a, b) => a.day - b.day);
+    // days ascending, in stored order within a day (usage as loaded usually is already)
+    const sorted = usage.every((u, k) => k === 0 || usage[k - 1]!.day <= u.day) ? usage : [...usage].sort((a, b) => a.day - b.day);
     for (const u of sorted) {
       if (this.metrics.get(u.metric)?.kind === 'gauge') {
-        const list = this.gauges.get(u.metric) ?? [];
-        const last = list.at(-1);
+        let list = this.gauges.get(u.metric);
+        if (!list) this.gauges.set(u.metric, (list = []));
+        const last = list[list.length - 1];
         const value = (u.set ?? last?.[2] ?? 0) + u.added;
         if (last?.[0] === u.day) last[2] = value;
         else list.push([u.day, last?.[2] ?? 0, value]);
-        this.gauges.set(u.metric, list);
       } else {
-        const periods = this.counters.get(u.metric) ?? new Map<number, DayEntry[]>();
-        const list = periods.get(u.period_start) ?? [];
-        const last = list.at(-1);
+        let periods = this.counters.get(u.metric);
+        if (!periods) this.counters.set(u.metric, (periods = new Map<number, DayEntry[]>()));
+        let list = periods.get(u.period_start);
+        if (!list) periods.set(u.period_start, (list = []));
+        const last = list[list.length - 1];
         if (last?.[0] === u.day) last[2] += u.added;
         else list.push([u.day, last?.[2] ?? 0, (last?.[2] ?? 0) + u.added]);
-        periods.set(u.period_start, list);
-        this.counters.set(u.metric, periods);
       }
     }
   }
@@ -411,8 +412,8 @@ class UserHistory {
   private trimmedTo = 0;
   readonly caps = new Map<string, PromptHistoryEvent[]>();
   readonly capsUndismissed = new Map<string, PromptHistoryEvent[]>();
-  private capsAt = new Map<string, number[]>();
-  private capsUndismissedAt = new Map<string, number[]>();
+  /** Per cap group: its events in both maps above (the same arrays), with their places in `times`. */
+  private groups = new Map<string, CapGroup>();
   private impressions = new Map<string, Trail<string>>();
   private gateHits = new Map<string, Trail<string>>();
   /** The first replayed event the worker would load at the last `windowAt`. */
@@ -433,8 +434,18 @@ class UserHistory {
     if (h.type === 'impression') push(this.impressions, h.session_id, h.prompt_id, i);
     const key = this.capKey(h.prompt_id);
     if (key === null) return;
-    append(this.caps, this.capsAt, key, h, i);
-    if (h.type !== 'dismiss') append(this.capsUndismissed, this.capsUndismissedAt, key, h, i);
+    let group = this.groups.get(key);
+    if (!group) {
+      this.groups.set(key, (group = { all: trailOf(), undismissed: trailOf() }));
+      this.caps.set(key, group.all.items);
+      this.capsUndismissed.set(key, group.undismissed.items);
+    }
+    group.all.items.push(h);
+    group.all.at.push(i);
+    if (h.type !== 'dismiss') {
+      group.undismissed.items.push(h);
+      group.undismissed.at.push(i);
+    }
   }
 
   /** Moves the window to what the worker loads at `now` (`historyWindow`); `now` never goes back. */
@@ -444,8 +455,10 @@ class UserHistory {
     this.lo = Math.max(this.oldest, this.times.length - HISTORY_LIMIT);
     if (this.lo === this.trimmedTo) return;
     this.trimmedTo = this.lo;
-    for (const [key, at] of this.capsAt) trim({ items: this.caps.get(key)!, at }, this.lo);
-    for (const [key, at] of this.capsUndismissedAt) trim({ items: this.capsUndismissed.get(key)!, at }, this.lo);
+    for (const group of this.groups.values()) {
+      trim(group.all, this.lo);
+      trim(group.undismissed, this.lo);
+    }
   }
 
   /** The session's impressions (prompt ids) in the window. */
@@ -527,15 +540,10 @@ function push(map: Map<string, Trail<string>>, key: string, item: string, i: num
   trail.at.push(i);
 }
 
-function append(items: Map<string, PromptHistoryEvent[]>, ats: Map<string, number[]>, key: string, h: PromptHistoryEvent, i: number) {
-  const list = items.get(key);
-  if (list) {
-    list.push(h);
-    ats.get(key)!.push(i);
-  } else {
-    items.set(key, [h]);
-    ats.set(key, [i]);
-  }
+/** One cap group's events, and the same without dismissals (an empty list reads as no list). */
+interface CapGroup {
+  all: Trail<PromptHistoryEvent>;
+  undismissed: Trail<PromptHistoryEvent>;
 }
 
 const NONE: readonly string[] = [];
