@@ -548,6 +548,21 @@ interface CapGroup {
 
 const NONE: readonly string[] = [];
 
+/**
+ * A user's lifetime impression counts as the engine reads them (`lifetime_impressions[id]`),
+ * kept in a Map: adding a user's prompt ids to a plain object in whatever order they come gives
+ * every user's object its own shape, which made counting them a tenth of the replay.
+ */
+function lifetimeView(counts: ReadonlyMap<string, number>): Readonly<Record<string, number>> {
+  return new Proxy(Object.create(null) as Record<string, number>, {
+    get: (_, id) => (typeof id === 'string' ? counts.get(id) : undefined),
+    has: (_, id) => typeof id === 'string' && counts.has(id),
+    ownKeys: () => [...counts.keys()],
+    getOwnPropertyDescriptor: (_, id) =>
+      typeof id === 'string' && counts.has(id) ? { value: counts.get(id), writable: false, enumerable: true, configurable: true } : undefined,
+  });
+}
+
 const hasPrompt = (prompts: readonly RenderedPrompt[], id: string) => prompts.some((p) => p.id === id);
 
 function inWindow(trail: Trail<string> | undefined, lo: number): readonly string[] {
@@ -642,12 +657,12 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
       if (stored.some((e) => e.timestamp >= from && e.timestamp < to)) users += 1;
       const user = userOrdinal++;
       const seen = new UserHistory(capKey);
-      const lifetime: Record<string, number> = { ...account.lifetime_before?.[userId] };
+      const lifetime = new Map<string, number>(Object.entries(account.lifetime_before?.[userId] ?? {}));
       serve.user_id = userId;
-      serve.lifetime = lifetime;
+      serve.lifetime = lifetimeView(lifetime);
       const record = (h: PromptHistoryEvent) => {
         seen.record(h);
-        if (h.type === 'impression' && h.prompt_id) lifetime[h.prompt_id] = (lifetime[h.prompt_id] ?? 0) + 1;
+        if (h.type === 'impression' && h.prompt_id) lifetime.set(h.prompt_id, (lifetime.get(h.prompt_id) ?? 0) + 1);
       };
       const shownIn = new Map<string, string[]>(); // session → prompts the replay showed in it (a few)
       // Reactions stored before the replay showed their prompt in that session: they happen when it does.
