@@ -18,7 +18,9 @@
  *
  * Speed: each user's history is carried forward as the caps read it (`UserHistory`) rather than
  * rebuilt at every moment, a moment's candidates (`promptCandidates`) serve both the budgeted and
- * the unbudgeted answer, and no copy is rendered. `simulateByReplay` (shared/simulatorReplay.ts)
+ * the unbudgeted answer, the engine is asked again without dismissals only when it read a cap
+ * group holding one (`CapsRead`), one engine input per account is rewritten at each moment,
+ * threshold crossings are counted on the replay's own usage book, and no copy is rendered. `simulateByReplay` (shared/simulatorReplay.ts)
  * is the straightforward replay this must equal exactly (simulator.test.ts).
  *
  * The engine's input is built by `engineInputFor` (shared/promptInput.ts), the function the
