@@ -295,12 +295,14 @@ export class DefinitionIndex {
 
   /** Every threshold some limit-notice definition sets for the metric. */
   thresholds(metric: string): number[] {
-    return cached(this.memo.thresholds, metric, () => thresholdsFor(this.limitNotices, metric));
+    return this.memo.thresholds.get(metric) ?? remember(this.memo.thresholds, metric, thresholdsFor(this.limitNotices, metric));
   }
 
   limitNotice(metric: string, threshold: number): LimitNoticeDefinition | undefined {
-    const byThreshold = cached(this.memo.limitNotice, metric, () => new Map<number, LimitNoticeDefinition | undefined>());
-    return cached(byThreshold, threshold, () => resolveLimitNotice(this.limitNotices, metric, threshold));
+    const byThreshold = this.memo.limitNotice.get(metric) ?? remember(this.memo.limitNotice, metric, new Map<number, LimitNoticeDefinition | undefined>());
+    const hit = byThreshold.get(threshold);
+    if (hit !== undefined || byThreshold.has(threshold)) return hit;
+    return remember(byThreshold, threshold, resolveLimitNotice(this.limitNotices, metric, threshold));
   }
 
   featureGate(featureId: string): FeatureGateDefinition | undefined {
@@ -313,10 +315,12 @@ export class DefinitionIndex {
 
   /** Every milestone the definitions that apply to the metric set. */
   milestonesFor(metric: string): number[] {
-    return cached(this.memo.milestonesFor, metric, () =>
-      this.milestones
-        .filter((d) => d.trigger.metric === metric || (d.trigger.metric === ANY && metric !== SEATS_METRIC))
-        .flatMap((d) => d.trigger.milestones),
+    const hit = this.memo.milestonesFor.get(metric);
+    if (hit) return hit;
+    return remember(
+      this.memo.milestonesFor,
+      metric,
+      this.milestones.filter((d) => d.trigger.metric === metric || (d.trigger.metric === ANY && metric !== SEATS_METRIC)).flatMap((d) => d.trigger.milestones),
     );
   }
 
@@ -328,14 +332,23 @@ export class DefinitionIndex {
   }
 
   capKey(promptId: string): string | null {
-    return cached(this.memo.capKey, promptId, () => capKeyOf(promptId, this.definitions));
+    const hit = this.memo.capKey.get(promptId);
+    if (hit !== undefined || this.memo.capKey.has(promptId)) return hit as string | null;
+    return remember(this.memo.capKey, promptId, capKeyOf(promptId, this.definitions));
   }
 
   budget(promptId: string): Budget {
-    return cached(this.memo.budget, promptId, () => budgetOf(promptId, this.definitions));
+    return this.memo.budget.get(promptId) ?? remember(this.memo.budget, promptId, budgetOf(promptId, this.definitions));
   }
 }
 
+function remember<K, V>(memo: Map<K, V>, key: K, value: V): V {
+  memo.set(key, value);
+  return value;
+}
+
+// The look-ups asked at every call (thresholds, limit notices, cap keys, budgets) check the memo
+// before building anything; the rarer ones go through `cached`.
 function cached<K, V>(memo: Map<K, V>, key: K, make: () => V): V {
   const hit = memo.get(key);
   if (hit !== undefined || memo.has(key)) return hit as V;
@@ -493,6 +506,7 @@ const requiredPlanName = (feature: FeatureInput, next: PlanRef | null): string |
 function featureGates(ctx: Context): Candidate[] {
   const { input } = ctx;
   const out: Candidate[] = [];
+  if (input.gate_hits_this_session.length === 0) return out;
   for (const featureId of new Set(input.gate_hits_this_session)) {
     const feature = input.features[featureId];
     if (!feature || feature.entitled) continue;
@@ -596,6 +610,8 @@ function budgetOf(promptId: string, definitions: readonly PromptDefinition[]): B
   return 'soft';
 }
 
+const NO_METRICS: ReadonlySet<string> = new Set();
+
 /** From this limit-notice threshold on, the notice speaks for the metric instead of a forecast. */
 const FORECAST_QUIET_FROM = 90;
 
@@ -644,12 +660,23 @@ function capHistoryOf(definitions: DefinitionIndex, history: readonly PromptHist
  */
 export function promptCandidates(input: PromptEngineInput, history: CapHistory, options: CandidateOptions = {}): Candidate[] {
   const ctx: Context = { input, eventsByCapKey: history.eventsByCapKey, copy: options.copy ?? true, defs: indexFor(input, options.index) };
-  const notices = limitNotices(ctx);
-  const noticeMetrics = new Set(notices.filter((c) => (c.prompt.threshold ?? 0) >= FORECAST_QUIET_FROM).map((c) => c.prompt.metric!));
-  return [...notices, ...forecasts(ctx, noticeMetrics), ...featureGates(ctx), ...invites(ctx), ...milestones(ctx)].sort(
-    (a, b) => byDisplayOrder(a.prompt, b.prompt),
-  );
+  // built in one array, sorted (stably) when there is more than one
+  const out = limitNotices(ctx);
+  let quiet: Set<string> | null = null;
+  for (const c of out) if ((c.prompt.threshold ?? 0) >= FORECAST_QUIET_FROM) (quiet ??= new Set()).add(c.prompt.metric!);
+  for (const more of [forecasts(ctx, quiet ?? NO_METRICS), featureGates(ctx), invites(ctx), milestones(ctx)]) for (const c of more) out.push(c);
+  // a stable insertion sort: as Array.prototype.sort orders them, without its copy for a list this short
+  for (let i = 1; i < out.length; i++) {
+    const c = out[i]!;
+    let j = i;
+    for (; j > 0 && byDisplayOrder(out[j - 1]!.prompt, c.prompt) > 0; j--) out[j] = out[j - 1]!;
+    out[j] = c;
+  }
+  return out;
 }
+
+/** A session with no impressions yet (never written to). */
+const NOTHING_SHOWN: Readonly<Record<Budget, ReadonlySet<string>>> = { block: new Set(), soft: new Set(), feature: new Set() };
 
 export interface BudgetOptions {
   index?: DefinitionIndex;
@@ -673,9 +700,12 @@ export function withinSessionBudget(
   const index = options.index;
   const asked = options.global ?? input.global;
   const global = asked ? { ...defaultGlobalCaps, ...asked } : defaultGlobalCaps;
-  const shownThisSession: Record<Budget, Set<string>> = { block: new Set(), soft: new Set(), feature: new Set() };
-  const defs = indexFor(input, index);
-  for (const id of sessionImpressions) shownThisSession[defs.budget(id)].add(id);
+  const shownThisSession: Record<Budget, ReadonlySet<string>> =
+    sessionImpressions.length === 0 ? NOTHING_SHOWN : { block: new Set(), soft: new Set(), feature: new Set() };
+  if (sessionImpressions.length > 0) {
+    const defs = indexFor(input, index);
+    for (const id of sessionImpressions) (shownThisSession[defs.budget(id)] as Set<string>).add(id);
+  }
   const left: Record<Budget, number> = {
     block: Number.POSITIVE_INFINITY,
     soft: Math.max(global.max_soft_per_session - shownThisSession.soft.size, 0),

@@ -22,9 +22,11 @@ export const HISTORY_LIMIT = 5000;
  * else (gauges, counters that never reset) the account's billing period.
  * @example capPeriodMetric({ kind: 'gauge', reset: 'billing_period' }) // { kind: 'counter', reset: 'billing_period' }
  */
-export function capPeriodMetric(metric: Pick<Metric, 'kind' | 'reset'> | undefined): Pick<Metric, 'kind' | 'reset'> {
-  return metric && metric.kind === 'counter' && metric.reset !== 'never' ? metric : { kind: 'counter', reset: 'billing_period' };
+export function capPeriodMetric(metric: Pick<Metric, 'kind' | 'reset'> | undefined): Readonly<Pick<Metric, 'kind' | 'reset'>> {
+  return metric && metric.kind === 'counter' && metric.reset !== 'never' ? metric : BILLING_PERIOD;
 }
+
+const BILLING_PERIOD: Readonly<Pick<Metric, 'kind' | 'reset'>> = Object.freeze({ kind: 'counter', reset: 'billing_period' });
 
 export interface ServeInput {
   now: number;
@@ -65,43 +67,62 @@ export function historyWindow(events: readonly PromptHistoryEvent[], now: number
 
 /**
  * The engine input for one widget state. `history` must already be the window the worker
- * loads (`historyWindow`, or the query that does the same), oldest first.
+ * loads (`historyWindow`, or the query that does the same), oldest first. Given `into` (an
+ * input this function built before, for the same meters), it is rewritten in place and
+ * returned, its meter objects reused: the rule simulator asks the engine at every moment of a
+ * replay and keeps one input per account instead of allocating one per moment.
  * @example servePrompts(engineInputFor({ now, session_id: 's1', user_id: 'u1', …, history, lifetime: {} }))
  */
-export function engineInputFor(p: ServeInput): PromptEngineInput {
-  const gateHits = [
-    ...new Set(p.session_gate_hits ?? p.history.filter((h) => h.type === 'gate_hit' && h.session_id === p.session_id && h.feature_id).map((h) => h.feature_id!)),
-  ];
+export function engineInputFor(p: ServeInput, into?: PromptEngineInput): PromptEngineInput {
+  const hits = p.session_gate_hits ?? p.history.filter((h) => h.type === 'gate_hit' && h.session_id === p.session_id && h.feature_id).map((h) => h.feature_id!);
+  // distinct, oldest first (a list of one or none already is)
+  const gateHits = hits.length < 2 ? hits : [...new Set(hits)];
   const seatsFull = p.seats.limit !== null && p.seats.used >= p.seats.limit;
-  // Built field by field, without spreading optional parts in: the rule simulator builds one per moment.
-  const input: PromptEngineInput = {
-    now: p.now,
-    session_id: p.session_id,
-    user_id: p.user_id,
-    locale: p.locale,
-    activated: p.activated,
-    definitions: p.definitions,
-    meters: p.meters.map((m) => {
-      const meter: MeterInput = { metric: m.metric, name: m.name, used: m.used, limit: m.limit, period_start: m.cap_period_start };
-      // a forecast prompt's trigger: when the limit is reached at the recent pace
-      if (m.limit_at != null) {
-        meter.limit_at = m.limit_at;
-        meter.days_to_limit = m.days_to_limit ?? null;
-      }
-      return meter;
-    }),
-    seats: p.seats,
-    features: p.features,
-    plan: p.plan,
-    next_plan: p.next_plan,
-    gate_hits_this_session: gateHits.filter((f) => f !== SEATS_METRIC),
-    invite_blocked: seatsFull && gateHits.includes(SEATS_METRIC),
-    history: p.history.length === 0 ? p.history : p.history.filter((h) => h.prompt_id !== '' || h.type === 'gate_hit'),
-    lifetime_impressions: p.lifetime,
-  };
+  // Written field by field in one order, without spreading optional parts in.
+  const input = into ?? ({} as PromptEngineInput);
+  input.now = p.now;
+  input.session_id = p.session_id;
+  input.user_id = p.user_id;
+  input.locale = p.locale;
+  input.activated = p.activated;
+  input.definitions = p.definitions;
+  input.meters = meterInputs(p.meters, into?.meters);
+  input.seats = p.seats;
+  input.features = p.features;
+  input.plan = p.plan;
+  input.next_plan = p.next_plan;
+  input.gate_hits_this_session = gateHits.includes(SEATS_METRIC) ? gateHits.filter((f) => f !== SEATS_METRIC) : gateHits;
+  input.invite_blocked = seatsFull && gateHits.includes(SEATS_METRIC);
+  input.history = p.history.length === 0 ? p.history : p.history.filter((h) => h.prompt_id !== '' || h.type === 'gate_hit');
+  input.lifetime_impressions = p.lifetime;
   if (p.role) input.role = p.role;
+  else if (into) delete input.role;
   if (p.copy_overrides) input.copy_overrides = p.copy_overrides;
+  else if (into) delete input.copy_overrides;
   return input;
+}
+
+/** Each meter as the engine reads it, written into `reuse`'s objects when it has as many. */
+function meterInputs(meters: ServeInput['meters'], reuse: readonly MeterInput[] | undefined): MeterInput[] {
+  const out = reuse && reuse.length === meters.length ? (reuse as MeterInput[]) : meters.map(() => ({}) as MeterInput);
+  for (let k = 0; k < meters.length; k++) {
+    const m = meters[k]!;
+    const meter = out[k]!;
+    meter.metric = m.metric;
+    meter.name = m.name;
+    meter.used = m.used;
+    meter.limit = m.limit;
+    meter.period_start = m.cap_period_start;
+    // a forecast prompt's trigger: when the limit is reached at the recent pace
+    if (m.limit_at != null) {
+      meter.limit_at = m.limit_at;
+      meter.days_to_limit = m.days_to_limit ?? null;
+    } else if ('limit_at' in meter) {
+      delete meter.limit_at;
+      delete meter.days_to_limit;
+    }
+  }
+  return out;
 }
 
 /** The prompts the worker serves for this input. */

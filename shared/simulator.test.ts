@@ -267,6 +267,42 @@ describe('the fast replay gives exactly what the straightforward replay gives', 
     }
   }, 120_000);
 
+  it('a dismissal in a cap group the engine does not read is skipped, one it reads is replayed with and without: both as the straightforward replay counts them', () => {
+    // Three dismissals of the SSO preview 10 days before the window: a 30-day cooldown, though it was never shown.
+    const ssoDismissals: PromptHistoryEvent[] = [1, 2, 3].map((k) => ({ prompt_id: 'gate-sso', type: 'dismiss', session_id: `old${k}`, user_id: 'ana', timestamp: FROM - 10 * DAY + k * HOUR }));
+    // One stored dismissal of the 90% notice on day 2: in a group the engine reads from then on, below its dismiss_limit of 3.
+    const noticeDismissal: PromptHistoryEvent = { prompt_id: 'limit-api_calls-90', type: 'dismiss', session_id: 'sana2', user_id: 'ana', timestamp: at(2) + 60_000 };
+    // Days 1–4 ask nothing of the SSO preview's group; day 5 hits the SSO gate, so the engine reads it.
+    const ssoHit: PromptHistoryEvent = { prompt_id: '', type: 'gate_hit', session_id: 'sso5', user_id: 'ana', feature_id: 'sso', timestamp: at(5) };
+    const usage = [apiCalls(0, 9_300)];
+    const h = history([account({ usage, events: [...ssoDismissals, ...visits([1, 2, 3, 4]), noticeDismissal, ssoHit] })]);
+    const { fast, straight } = both(h);
+    expect(fast).toEqual(straight);
+    // The cooldown held the preview back only in the session that asked for it.
+    expect(promptRow(fast, 'gate-sso')).toMatchObject({ impressions: 0, suppressed_by_dismissals: 1 });
+    expect(fast.prompt_days.find((d) => d.prompt_id === 'gate-sso')?.day).toBe(FROM + 4 * DAY);
+    // The notice's one dismissal changes nothing: it shows up to its total of 3 and nothing counts as suppressed.
+    expect(promptRow(fast, 'limit-api_calls-90')).toMatchObject({ impressions: 3, suppressed_by_dismissals: 0 });
+    expect(fast.totals.suppressed_by_dismissals).toBe(1);
+
+    // Without the SSO dismissals the preview shows in that session: they were what held it back.
+    const without = both(history([account({ usage, events: [...visits([1, 2, 3, 4]), noticeDismissal, ssoHit] })]));
+    expect(without.fast).toEqual(without.straight);
+    expect(promptRow(without.fast, 'gate-sso')).toMatchObject({ impressions: 1, suppressed_by_dismissals: 0 });
+  }, 60_000);
+
+  it('a dismissal that ends in a cooldown counts as suppression in every later session the engine reads it, until the cooldown ends', () => {
+    // Three dismissals of the 90% notice in the first three sessions of the window (a loose total, so only they hold it back).
+    const events: PromptHistoryEvent[] = [1, 2, 3].map((d) => ({ prompt_id: 'limit-api_calls-90', type: 'dismiss', session_id: `sana${d}`, user_id: 'ana', timestamp: at(d) + 60_000 }));
+    const h = history([account({ period_start: FROM - 10 * DAY, period_end: FROM + 50 * DAY, usage: [apiCalls(0, 9_300)], events: [...visits([1, 2, 3, 4, 5, 34, 35]), ...events] })], 40);
+    const loose = replace(defaultPrompts, 'limit-90', (d) => ({ ...d, caps: { ...d.caps, total: 10 } }));
+    const { fast, straight } = both(h, loose);
+    expect(fast).toEqual(straight);
+    // Shown on days 1–3 (each dismissed), held back on days 4 and 5, shown again after the 30 days (day 34 on).
+    expect(promptRow(fast, 'limit-api_calls-90')).toMatchObject({ impressions: 5, suppressed_by_dismissals: 2 });
+    expect(fast.prompt_days.filter((d) => d.suppressed_by_dismissals > 0).map((d) => (d.day - FROM) / DAY + 1)).toEqual([4, 5]);
+  }, 60_000);
+
   it('property: on any small generated history, under any proposal of caps, thresholds, switches and activation', () => {
     const caps = fc.record({
       per_session: fc.integer({ min: 1, max: 2 }),

@@ -18,7 +18,9 @@
  *
  * Speed: each user's history is carried forward as the caps read it (`UserHistory`) rather than
  * rebuilt at every moment, a moment's candidates (`promptCandidates`) serve both the budgeted and
- * the unbudgeted answer, and no copy is rendered. `simulateByReplay` (shared/simulatorReplay.ts)
+ * the unbudgeted answer, the engine is asked again without dismissals only when it read a cap
+ * group holding one (`CapsRead`), one engine input per account is rewritten at each moment,
+ * threshold crossings are counted on the replay's own usage book, and no copy is rendered. `simulateByReplay` (shared/simulatorReplay.ts)
  * is the straightforward replay this must equal exactly (simulator.test.ts).
  *
  * The engine's input is built by `engineInputFor` (shared/promptInput.ts), the function the
@@ -52,9 +54,9 @@
  *   plan and limits, features as the plan has them (trials are not replayed); experiment
  *   holdouts (who were shown nothing) replay as shown.
  */
-import { DefinitionIndex, promptCandidates, withinSessionBudget, type PromptHistoryEvent, type RenderedPrompt } from './promptEngine';
+import { DefinitionIndex, promptCandidates, withinSessionBudget, type PromptEngineInput, type PromptHistoryEvent, type RenderedPrompt } from './promptEngine';
 import { metricLimit, metricPeriod, SEATS_METRIC, type Period } from './entitlements';
-import { capPeriodMetric, engineInputFor, HISTORY_DAYS, HISTORY_LIMIT } from './promptInput';
+import { capPeriodMetric, engineInputFor, HISTORY_DAYS, HISTORY_LIMIT, type ServeInput } from './promptInput';
 import { THRESHOLDS, usagePct } from './metering';
 import type { PromptDefinition, PromptKind } from './prompts';
 import type { Catalog, Plan } from './schemas';
@@ -224,23 +226,24 @@ export class UsageBook {
 
   constructor(usage: readonly DailyUsage[], catalog: Catalog, private account: SimulatedAccount) {
     this.metrics = new Map(catalog.metrics.map((m) => [m.id, m]));
-    const sorted = [...usage].sort((a, b) => a.day - b.day);
+    // days ascending, in stored order within a day (usage as loaded usually is already)
+    const sorted = usage.every((u, k) => k === 0 || usage[k - 1]!.day <= u.day) ? usage : [...usage].sort((a, b) => a.day - b.day);
     for (const u of sorted) {
       if (this.metrics.get(u.metric)?.kind === 'gauge') {
-        const list = this.gauges.get(u.metric) ?? [];
-        const last = list.at(-1);
+        let list = this.gauges.get(u.metric);
+        if (!list) this.gauges.set(u.metric, (list = []));
+        const last = list[list.length - 1];
         const value = (u.set ?? last?.[2] ?? 0) + u.added;
         if (last?.[0] === u.day) last[2] = value;
         else list.push([u.day, last?.[2] ?? 0, value]);
-        this.gauges.set(u.metric, list);
       } else {
-        const periods = this.counters.get(u.metric) ?? new Map<number, DayEntry[]>();
-        const list = periods.get(u.period_start) ?? [];
-        const last = list.at(-1);
+        let periods = this.counters.get(u.metric);
+        if (!periods) this.counters.set(u.metric, (periods = new Map<number, DayEntry[]>()));
+        let list = periods.get(u.period_start);
+        if (!list) periods.set(u.period_start, (list = []));
+        const last = list[list.length - 1];
         if (last?.[0] === u.day) last[2] += u.added;
         else list.push([u.day, last?.[2] ?? 0, (last?.[2] ?? 0) + u.added]);
-        periods.set(u.period_start, list);
-        this.counters.set(u.metric, periods);
       }
     }
   }
@@ -259,7 +262,8 @@ export class UsageBook {
       this.periods.set(metric.id, period);
       return period.start;
     }
-    return latestRunning(this.starts(metric.id, () => [...(this.counters.get(metric.id)?.keys() ?? [])]), t, end - start) ?? t;
+    const starts = this.startLists.get(metric.id) ?? this.starts(metric.id, () => [...(this.counters.get(metric.id)?.keys() ?? [])]);
+    return latestRunning(starts, t, end - start) ?? t;
   }
 
   /** Period starts named by stored usage, ascending, per metric (or '' for every billing-period counter). */
@@ -287,7 +291,7 @@ export class UsageBook {
       return this.billing.start;
     }
     const length = end - start;
-    const all = this.starts('', () => [...this.counters].filter(([id]) => this.metrics.get(id)?.reset === 'billing_period').flatMap(([, periods]) => [...periods.keys()]));
+    const all = this.startLists.get('') ?? this.starts('', () => [...this.counters].filter(([id]) => this.metrics.get(id)?.reset === 'billing_period').flatMap(([, periods]) => [...periods.keys()]));
     return latestRunning(all, t, length) ?? start - Math.ceil((start - t) / length) * length;
   }
 
@@ -410,15 +414,18 @@ class UserHistory {
   private trimmedTo = 0;
   readonly caps = new Map<string, PromptHistoryEvent[]>();
   readonly capsUndismissed = new Map<string, PromptHistoryEvent[]>();
-  private capsAt = new Map<string, number[]>();
-  private capsUndismissedAt = new Map<string, number[]>();
+  /** Per cap group: its events in both maps above (the same arrays), with their places in `times`. */
+  private groups = new Map<string, CapGroup>();
   private impressions = new Map<string, Trail<string>>();
   private gateHits = new Map<string, Trail<string>>();
-  private lastDismiss = -1;
   /** The first replayed event the worker would load at the last `windowAt`. */
   private lo = 0;
+  /** `caps` as handed to the engine: notes whether the engine read a group holding a dismissal. */
+  readonly capsRead: CapsRead;
 
-  constructor(private capKey: (promptId: string) => string | null) {}
+  constructor(private capKey: (promptId: string) => string | null) {
+    this.capsRead = new CapsRead(this.caps, this.capsUndismissed);
+  }
 
   record(h: PromptHistoryEvent) {
     const i = this.times.length;
@@ -427,11 +434,20 @@ class UserHistory {
     // engineInputFor hands the engine no event without a prompt id but gate hits, and the caps count only these three kinds
     if (h.prompt_id === '' || (h.type !== 'impression' && h.type !== 'dismiss' && h.type !== 'snooze')) return;
     if (h.type === 'impression') push(this.impressions, h.session_id, h.prompt_id, i);
-    if (h.type === 'dismiss') this.lastDismiss = i;
     const key = this.capKey(h.prompt_id);
     if (key === null) return;
-    append(this.caps, this.capsAt, key, h, i);
-    if (h.type !== 'dismiss') append(this.capsUndismissed, this.capsUndismissedAt, key, h, i);
+    let group = this.groups.get(key);
+    if (!group) {
+      this.groups.set(key, (group = { all: trailOf(), undismissed: trailOf() }));
+      this.caps.set(key, group.all.items);
+      this.capsUndismissed.set(key, group.undismissed.items);
+    }
+    group.all.items.push(h);
+    group.all.at.push(i);
+    if (h.type !== 'dismiss') {
+      group.undismissed.items.push(h);
+      group.undismissed.at.push(i);
+    }
   }
 
   /** Moves the window to what the worker loads at `now` (`historyWindow`); `now` never goes back. */
@@ -441,13 +457,10 @@ class UserHistory {
     this.lo = Math.max(this.oldest, this.times.length - HISTORY_LIMIT);
     if (this.lo === this.trimmedTo) return;
     this.trimmedTo = this.lo;
-    for (const [key, at] of this.capsAt) trim({ items: this.caps.get(key)!, at }, this.lo);
-    for (const [key, at] of this.capsUndismissedAt) trim({ items: this.capsUndismissed.get(key)!, at }, this.lo);
-  }
-
-  /** Any dismissal in the window. */
-  get dismissed(): boolean {
-    return this.lastDismiss >= this.lo;
+    for (const group of this.groups.values()) {
+      trim(group.all, this.lo);
+      trim(group.undismissed, this.lo);
+    }
   }
 
   /** The session's impressions (prompt ids) in the window. */
@@ -461,6 +474,67 @@ class UserHistory {
   }
 }
 
+/**
+ * A user's cap groups as the engine reads them (`CapHistory.eventsByCapKey`), noting whether
+ * any group it read holds a dismissal in the window, i.e. differs from the same group without
+ * dismissals. The engine is pure and reads the groups only through this map, so if it read none
+ * that differs, asking it again without dismissals reads the same events at every step and
+ * answers the same: that second call is skipped. Any read other than `get`/`has` of one group
+ * counts as reading one that differs.
+ */
+class CapsRead implements ReadonlyMap<string, readonly PromptHistoryEvent[]> {
+  /** Set when the engine read a group holding a dismissal since the last `reset`. */
+  readDismissal = false;
+
+  constructor(
+    private caps: ReadonlyMap<string, readonly PromptHistoryEvent[]>,
+    private undismissed: ReadonlyMap<string, readonly PromptHistoryEvent[]>,
+  ) {}
+
+  reset() {
+    this.readDismissal = false;
+  }
+
+  get(key: string): readonly PromptHistoryEvent[] | undefined {
+    const events = this.caps.get(key);
+    if (events && events.length !== (this.undismissed.get(key)?.length ?? 0)) this.readDismissal = true;
+    return events;
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  get size(): number {
+    this.readDismissal = true;
+    return this.caps.size;
+  }
+
+  forEach(f: (value: readonly PromptHistoryEvent[], key: string, map: ReadonlyMap<string, readonly PromptHistoryEvent[]>) => void, thisArg?: unknown): void {
+    this.readDismissal = true;
+    this.caps.forEach((v, k) => f.call(thisArg, v, k, this));
+  }
+
+  entries() {
+    this.readDismissal = true;
+    return this.caps.entries();
+  }
+
+  keys() {
+    this.readDismissal = true;
+    return this.caps.keys();
+  }
+
+  values() {
+    this.readDismissal = true;
+    return this.caps.values();
+  }
+
+  [Symbol.iterator]() {
+    return this.entries();
+  }
+}
+
 function push(map: Map<string, Trail<string>>, key: string, item: string, i: number) {
   let trail = map.get(key);
   if (!trail) map.set(key, (trail = trailOf<string>()));
@@ -468,18 +542,30 @@ function push(map: Map<string, Trail<string>>, key: string, item: string, i: num
   trail.at.push(i);
 }
 
-function append(items: Map<string, PromptHistoryEvent[]>, ats: Map<string, number[]>, key: string, h: PromptHistoryEvent, i: number) {
-  const list = items.get(key);
-  if (list) {
-    list.push(h);
-    ats.get(key)!.push(i);
-  } else {
-    items.set(key, [h]);
-    ats.set(key, [i]);
-  }
+/** One cap group's events, and the same without dismissals (an empty list reads as no list). */
+interface CapGroup {
+  all: Trail<PromptHistoryEvent>;
+  undismissed: Trail<PromptHistoryEvent>;
 }
 
 const NONE: readonly string[] = [];
+
+/**
+ * A user's lifetime impression counts as the engine reads them (`lifetime_impressions[id]`),
+ * kept in a Map: adding a user's prompt ids to a plain object in whatever order they come gives
+ * every user's object its own shape, which made counting them a tenth of the replay.
+ */
+function lifetimeView(counts: ReadonlyMap<string, number>): Readonly<Record<string, number>> {
+  return new Proxy(Object.create(null) as Record<string, number>, {
+    get: (_, id) => (typeof id === 'string' ? counts.get(id) : undefined),
+    has: (_, id) => typeof id === 'string' && counts.has(id),
+    ownKeys: () => [...counts.keys()],
+    getOwnPropertyDescriptor: (_, id) =>
+      typeof id === 'string' && counts.has(id) ? { value: counts.get(id), writable: false, enumerable: true, configurable: true } : undefined,
+  });
+}
+
+const hasPrompt = (prompts: readonly RenderedPrompt[], id: string) => prompts.some((p) => p.id === id);
 
 function inWindow(trail: Trail<string> | undefined, lo: number): readonly string[] {
   if (!trail) return NONE;
@@ -498,6 +584,7 @@ function inWindow(trail: Trail<string> | undefined, lo: number): readonly string
  */
 export function simulate(history: SimulationHistory, rules: SimulationRules): SimulationResult {
   const { from, to, catalog } = history;
+  const { metrics } = catalog;
   const byRank = [...catalog.plans].sort((a, b) => a.rank - b.rank);
   const dayCount = Math.max(0, Math.ceil((to - from) / DAY_MS));
   const index = new DefinitionIndex(rules.definitions);
@@ -513,6 +600,7 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
   let users = 0;
   let accounts = 0;
   let userOrdinal = 0;
+  const crossings = new CrossingTally(history, rules);
 
   const tallyOf = (p: RenderedPrompt): PromptTally => {
     let t = prompts.get(p.id);
@@ -539,6 +627,26 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
     const activeFrom = activatedAt(rules.activation, account);
     const base = baseInput(catalog, byRank, plan);
     const limits = catalog.metrics.map((m) => metricLimit(plan, m.id, account));
+    crossings.add(book, limits, accountOrdinal);
+    // What the engine is asked with, rewritten at each moment (the input too, once built).
+    const seatsIndex = metrics.findIndex((m) => m.id === SEATS_METRIC);
+    const serve: ServeInput & { meters: { used: number; cap_period_start: number }[] } = {
+      plan: base.plan,
+      next_plan: base.next_plan,
+      features: base.features,
+      now: 0,
+      session_id: '',
+      user_id: '',
+      locale: 'en-US',
+      activated: false,
+      definitions: rules.definitions,
+      meters: metrics.map((m, k) => ({ metric: m.id, name: m.name, used: 0, limit: limits[k]!, cap_period_start: 0 })),
+      seats: { used: 0, limit: seatsIndex >= 0 ? limits[seatsIndex]! : null },
+      history: [],
+      session_gate_hits: NONE,
+      lifetime: {},
+    };
+    let engineInput: PromptEngineInput | undefined;
     const byUser = new Map<string, PromptHistoryEvent[]>();
     for (const e of account.events) {
       const list = byUser.get(e.user_id);
@@ -551,12 +659,14 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
       if (stored.some((e) => e.timestamp >= from && e.timestamp < to)) users += 1;
       const user = userOrdinal++;
       const seen = new UserHistory(capKey);
-      const lifetime: Record<string, number> = { ...account.lifetime_before?.[userId] };
+      const lifetime = new Map<string, number>(Object.entries(account.lifetime_before?.[userId] ?? {}));
+      serve.user_id = userId;
+      serve.lifetime = lifetimeView(lifetime);
       const record = (h: PromptHistoryEvent) => {
         seen.record(h);
-        if (h.type === 'impression' && h.prompt_id) lifetime[h.prompt_id] = (lifetime[h.prompt_id] ?? 0) + 1;
+        if (h.type === 'impression' && h.prompt_id) lifetime.set(h.prompt_id, (lifetime.get(h.prompt_id) ?? 0) + 1);
       };
-      const shownIn = new Map<string, Set<string>>(); // session → prompts the replay showed in it
+      const shownIn = new Map<string, string[]>(); // session → prompts the replay showed in it (a few)
       // Reactions stored before the replay showed their prompt in that session: they happen when it does.
       const pending = new Map<string, PromptHistoryEvent[]>();
       const countedIn = new Set<string>(); // `${kind}|${session}|${prompt}`: each hold-back once per session
@@ -575,13 +685,13 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
         let shown = shownIn.get(e.session_id);
         const firstInSession = !shown;
         if (!shown) {
-          shownIn.set(e.session_id, (shown = new Set()));
+          shownIn.set(e.session_id, (shown = []));
           sessions[d]! += 1;
         }
         if (e.type === 'gate_hit') record(e);
         if (e.type === 'click' || e.type === 'dismiss' || e.type === 'snooze' || e.type === 'invite_sent') {
           const key = `${e.session_id}|${e.prompt_id}`;
-          if (shown.has(e.prompt_id)) record(e);
+          if (shown.includes(e.prompt_id)) record(e);
           else pending.set(key, [...(pending.get(key) ?? []), e]);
           continue;
         }
@@ -590,44 +700,37 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
         evaluatedAt = e.timestamp;
 
         seen.windowAt(e.timestamp);
-        const input = engineInputFor({
-          plan: base.plan,
-          next_plan: base.next_plan,
-          features: base.features,
-          now: e.timestamp,
-          session_id: e.session_id,
-          user_id: userId,
-          locale: 'en-US',
-          activated: activeFrom !== null && activeFrom <= e.timestamp,
-          definitions: rules.definitions,
-          meters: catalog.metrics.map((m, k) => ({
-            metric: m.id,
-            name: m.name,
-            used: book.used(m.id, e.timestamp),
-            limit: limits[k]!,
-            cap_period_start: book.capPeriodStartAt(m, e.timestamp),
-          })),
-          seats: seatsAt(book, plan, account, e.timestamp, catalog),
-          history: [],
-          session_gate_hits: seen.sessionGateHits(e.session_id),
-          lifetime,
-        });
+        const t = e.timestamp;
+        for (let k = 0; k < metrics.length; k++) {
+          const m = metrics[k]!;
+          const meter = serve.meters[k]!;
+          meter.used = book.used(m.id, t);
+          meter.cap_period_start = book.capPeriodStartAt(m, t);
+        }
+        // seatsAt: the seats meter's use, under its limit
+        if (seatsIndex >= 0) serve.seats.used = serve.meters[seatsIndex]!.used;
+        serve.now = t;
+        serve.session_id = e.session_id;
+        serve.activated = activeFrom !== null && activeFrom <= t;
+        serve.session_gate_hits = seen.sessionGateHits(e.session_id);
+        const input = (engineInput = engineInputFor(serve, engineInput));
         const sessionImpressions = seen.sessionImpressions(e.session_id);
-        const candidates = promptCandidates(input, { eventsByCapKey: seen.caps }, { copy: false, index });
+        seen.capsRead.reset();
+        const candidates = promptCandidates(input, { eventsByCapKey: seen.capsRead }, { copy: false, index });
         const budgeted = withinSessionBudget(input, candidates, sessionImpressions, { index });
         const result = budgeted.prompts;
         // Nothing can be held back while soft budget is left and no feature prompt competes for its own.
         const maybeCapped = budgeted.session_prompts_left === 0 || input.gate_hits_this_session.length > 0;
         const unbudgeted = maybeCapped ? withinSessionBudget(input, candidates, sessionImpressions, unlimited).prompts : result;
-        const undismissed = seen.dismissed
+        // Without dismissals the engine would answer the same unless it read a group that holds one.
+        const undismissed = seen.capsRead.readDismissal
           ? withinSessionBudget(input, promptCandidates(input, { eventsByCapKey: seen.capsUndismissed }, { copy: false, index }), sessionImpressions, unlimited).prompts
           : unbudgeted;
 
         let capped = false;
         if (unbudgeted !== result) {
-          const ids = new Set(result.map((p) => p.id));
           for (const p of unbudgeted) {
-            if (ids.has(p.id)) continue;
+            if (hasPrompt(result, p.id)) continue;
             capped = true;
             const t = tallyOf(p);
             const once = `cap|${e.session_id}|${p.id}`;
@@ -642,9 +745,8 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
           sessionsAtCap[d]! += 1;
         }
         if (undismissed !== unbudgeted) {
-          const unbudgetedIds = new Set(unbudgeted.map((p) => p.id));
           for (const p of undismissed) {
-            if (unbudgetedIds.has(p.id)) continue;
+            if (hasPrompt(unbudgeted, p.id)) continue;
             const t = tallyOf(p);
             const once = `dismiss|${e.session_id}|${p.id}`;
             if (!countedIn.has(once)) {
@@ -654,12 +756,12 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
           }
         }
         for (const p of result) {
-          if (shown.has(p.id)) continue;
-          shown.add(p.id);
+          if (shown.includes(p.id)) continue;
+          shown.push(p.id);
           const t = tallyOf(p);
           record({ prompt_id: p.id, type: 'impression', session_id: e.session_id, user_id: userId, timestamp: e.timestamp });
-          const key = `${e.session_id}|${p.id}`;
-          const reactions = pending.get(key);
+          const key = pending.size === 0 ? '' : `${e.session_id}|${p.id}`;
+          const reactions = pending.size === 0 ? undefined : pending.get(key);
           if (reactions) {
             for (const r of reactions) record({ ...r, timestamp: e.timestamp });
             pending.delete(key);
@@ -753,7 +855,7 @@ export function simulate(history: SimulationHistory, rules: SimulationRules): Si
     prompts: totals.sort((a, b) => b.impressions - a.impressions || a.prompt_id.localeCompare(b.prompt_id)),
     days,
     prompt_days: promptDays,
-    thresholds: thresholdCrossings(history, rules),
+    thresholds: crossings.result(),
   };
 }
 
@@ -785,6 +887,88 @@ function thresholdsOf(definitions: readonly PromptDefinition[]): number[] {
   const set = new Set<number>(THRESHOLDS);
   for (const d of definitions) if (d.kind === 'limit_notice') for (const t of d.trigger.thresholds) set.add(t);
   return [...set].sort((a, b) => a - b);
+}
+
+/**
+ * `thresholdCrossings` counted account by account on the replay's own usage books, giving
+ * exactly what it gives: each day's closing use and period are those the previous day was
+ * compared with, so they are looked up once, and counts are kept per metric and threshold
+ * instead of in sets of account ids (an account's days come in one run).
+ */
+class CrossingTally {
+  private thresholds: number[];
+  private metrics: Catalog['metrics'];
+  private from: number;
+  private to: number;
+  private dayCount: number;
+  /** Per metric and threshold (`metric * thresholds + threshold`): accounts, the last account counted, crossings per day. */
+  private accounts: Int32Array;
+  private lastAccount: Int32Array;
+  private daily: Int32Array;
+
+  constructor(history: SimulationHistory, rules: SimulationRules) {
+    this.thresholds = thresholdsOf(rules.definitions);
+    this.metrics = history.catalog.metrics;
+    this.from = history.from;
+    this.to = history.to;
+    this.dayCount = Math.max(0, Math.ceil((history.to - history.from) / DAY_MS));
+    const slots = this.metrics.length * this.thresholds.length;
+    this.accounts = new Int32Array(slots);
+    this.lastAccount = new Int32Array(slots).fill(-1);
+    this.daily = new Int32Array(slots * this.dayCount);
+  }
+
+  /** One account's crossings; `limits` per catalog metric, in its order. */
+  add(book: UsageBook, limits: readonly (number | null)[], account: number) {
+    const { thresholds, from, to } = this;
+    const count = thresholds.length;
+    for (let k = 0; k < this.metrics.length; k++) {
+      const metric = this.metrics[k]!;
+      const limit = limits[k]!;
+      if (limit === null) continue;
+      // the day before the window, as thresholdCrossings reads it for the first day
+      let previousClosing = book.closing(metric.id, from - DAY_MS);
+      let previousPeriod = book.periodStartAt(metric, from - 1);
+      for (let day = from, d = 0; day < to; day += DAY_MS, d++) {
+        const closing = book.closing(metric.id, day);
+        const period = book.periodStartAt(metric, day + DAY_MS - 1);
+        const pct = usagePct(closing, limit) ?? 0;
+        const before = previousPeriod === period ? (usagePct(previousClosing, limit) ?? 0) : 0;
+        previousClosing = closing;
+        previousPeriod = period;
+        if (pct <= before) continue;
+        for (let j = 0; j < count; j++) {
+          const t = thresholds[j]!;
+          if (pct >= t && before < t) {
+            const slot = k * count + j;
+            if (this.lastAccount[slot] !== account) {
+              this.lastAccount[slot] = account;
+              this.accounts[slot]! += 1;
+            }
+            this.daily[slot * this.dayCount + d]! += 1;
+          }
+        }
+      }
+    }
+  }
+
+  result(): ThresholdCrossings[] {
+    const out: ThresholdCrossings[] = [];
+    const count = this.thresholds.length;
+    for (let k = 0; k < this.metrics.length; k++) {
+      for (let j = 0; j < count; j++) {
+        const slot = k * count + j;
+        if (this.accounts[slot] === 0) continue;
+        const daily: ThresholdCrossings['daily'] = [];
+        for (let d = 0; d < this.dayCount; d++) {
+          const accounts = this.daily[slot * this.dayCount + d]!;
+          if (accounts > 0) daily.push({ day: this.from + d * DAY_MS, accounts });
+        }
+        out.push({ metric: this.metrics[k]!.id, threshold: this.thresholds[j]!, accounts: this.accounts[slot]!, daily });
+      }
+    }
+    return out.sort((a, b) => a.metric.localeCompare(b.metric) || a.threshold - b.threshold);
+  }
 }
 
 /**
