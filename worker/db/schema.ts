@@ -221,7 +221,11 @@ export const pqaScores = sqliteTable(
     topSignals: json<string[]>('top_signals').notNull(),
     computedAt: integer('computed_at').notNull(),
   },
-  (t) => [index('pqa_scores_band_score').on(t.band, t.score)],
+  (t) => [
+    index('pqa_scores_band_score').on(t.band, t.score),
+    // The accounts list's order (best score first, then id), walked from the top so a page reads only its rows.
+    index('pqa_scores_rank').on(sql`score DESC`, t.accountId),
+  ],
 );
 
 /** Small key/value settings (e.g. the PQA points table) as JSON. */
