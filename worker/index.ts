@@ -4,6 +4,7 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { configProblems, isProduction } from './config';
+import { configWritten } from './configCache';
 import type { AppEnv, Env } from './env';
 import { ApiError, errorResponse } from './errors';
 import { consumeIngest } from './ingest';
@@ -42,6 +43,9 @@ import { scaleOptions } from './scale';
 import { scheduled } from './scheduled';
 
 
+/** Paths whose writes may change config tables: the catalog and the admin API (prompts, activation, experiments, dev seed). */
+const CONFIG_WRITES = /^\/v1\/(admin|catalog)(\/|$)/;
+
 /**
  * The worker's routes. Development-only routes (`/demo`, `/v1/admin/dev/*`) are registered only
  * when `devRoutes` is set, so in production they do not exist at all (404, like any unknown path).
@@ -58,6 +62,9 @@ function buildApp({ devRoutes }: { devRoutes: boolean }) {
     }
     scaleOptions(c.env); // a misconfigured LADDER_COUNTERS / LADDER_INGEST refuses every request (503, naming the setting)
     await next();
+    // Config (catalog, prompts, activation rule, experiments) is written only through these paths: after such a
+    // write this isolate's copy is dropped, so its next widget state reads the config in its own batch (worker/configCache.ts).
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && CONFIG_WRITES.test(c.req.path)) configWritten();
   });
   app.onError(errorResponse);
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route ${c.req.method} ${c.req.path}.`, details: [] } }, 404));

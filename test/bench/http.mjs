@@ -1,7 +1,8 @@
 /**
- * Worker throughput and latency on local workerd (`wrangler dev --log-level warn`), each
- * product route next to a bare Hono route on the same runtime in the same run
- * (test/bench/bare-worker.ts on another port): GET /v1/widget/state, POST /v1/usage with
+ * Worker throughput and latency on local workerd without the devtools inspector (wrangler's
+ * `startWorker` with `dev.inspector: false`, load sent to the worker's own workerd socket —
+ * test/bench/runtime.mjs), each product route next to a bare Hono route started the same way
+ * in the same run (test/bench/bare-worker.ts): GET /v1/widget/state, POST /v1/usage with
  * batches of 1, 100 and 1,000 events (unique idempotency keys, so every event is an insert).
  * Load tool: Debian's wrk (installed with apt-get when missing), 2 threads; 20 connections, or 4
  * for the 100- and 1,000-event batches (20 of those queue for longer than a quick run lasts).
@@ -10,10 +11,12 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { seed, demoAccounts } from '../../worker/scripts/seed.mjs';
 import { signUserToken } from '../system/client.mjs';
-import { KEYS, migrate, root, startWorker } from '../system/devWorker.mjs';
+import { KEYS, migrate, root } from '../system/devWorker.mjs';
+import { startBenchWorker } from './runtime.mjs';
 
 /** Rate limits high enough that the bench measures the limiter's cost, never its refusals. */
 export const BENCH_LIMITS = { LADDER_RATE_LIMIT_HOST: '1000000000', LADDER_RATE_LIMIT_WIDGET: '1000000000', LADDER_RATE_LIMIT_ADMIN: '1000000000' };
@@ -62,8 +65,9 @@ export async function measureHttp({ quick, log, track, template, rows = null }) 
   rmSync(persistDir, { recursive: true, force: true });
   if (template) cpSync(template, persistDir, { recursive: true });
   else migrate(persistDir);
-  const product = track(await startWorker({ persistDir, vars: BENCH_LIMITS, logLevel: process.env.BENCH_LOG_LEVEL }));
-  const bare = track(await startWorker({ config: join(root, 'test/bench/wrangler.bare.toml'), healthPath: '/bare' }));
+  // Both the same way: no inspector, no dev proxy (runtime.mjs); the product on the real wrangler.toml and migrated D1.
+  const product = track(await startBenchWorker({ persistDir, vars: BENCH_LIMITS }));
+  const bare = track(await startBenchWorker({ config: join(root, 'test/bench/wrangler.bare.toml'), healthPath: '/bare' }));
   try {
     await seed(product.base, KEYS.LADDER_SECRET_KEY);
     const token = signUserToken({ acct: 'initech', sub: 'bench-user', role: 'admin' });
@@ -85,10 +89,12 @@ export async function measureHttp({ quick, log, track, template, rows = null }) 
         const r = await wrk(args, (seconds + 60) * 1000);
         return { ...r, command: `wrk ${args.map(q).join(' ')}`.replace(KEYS.LADDER_SECRET_KEY, '$SECRET_KEY').replace(token, '$USER_TOKEN') };
       };
+      const load = [loadavg()[0]];
       const b = await run(bare.base, '/bare', null, 'bare');
       const p = await run(product.base, s.path, s.header, 'bench');
-      log(`${s.what}: ${p.rps.toFixed(0)} req/s p50 ${p.p50_ms.toFixed(1)} ms p99 ${p.p99_ms.toFixed(1)} ms; bare ${b.rps.toFixed(0)} req/s p50 ${b.p50_ms.toFixed(1)} ms p99 ${b.p99_ms.toFixed(1)} ms`);
-      results.push({ ...s, product: p, bare: b, command: p.command, bareCommand: b.command });
+      load.push(loadavg()[0]);
+      log(`${s.what} (1-min load ${load.map((l) => l.toFixed(1)).join(' → ')}): ${p.rps.toFixed(0)} req/s p50 ${p.p50_ms.toFixed(1)} ms p99 ${p.p99_ms.toFixed(1)} ms; bare ${b.rps.toFixed(0)} req/s p50 ${b.p50_ms.toFixed(1)} ms p99 ${b.p99_ms.toFixed(1)} ms`);
+      results.push({ ...s, product: p, bare: b, load, command: p.command, bareCommand: b.command });
     }
     return results;
   } finally {

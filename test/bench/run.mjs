@@ -5,9 +5,10 @@
  *
  * 1. widget bytes (raw/gzip/brotli) of what a host page loads by default, next to peer
  *    browser SDKs bundled the same way (installed on demand into .bench-cache/) — size.mjs;
- * 2. worker throughput and p50/p99 on local workerd for GET /v1/widget/state and
- *    POST /v1/usage (1, 100, 1,000 events per batch), each next to a bare Hono route on the
- *    same runtime in the same run; usage ingestion in events/s — http.mjs;
+ * 2. worker throughput and p50/p99 on local workerd without wrangler dev's devtools inspector
+ *    (runtime.mjs) for GET /v1/widget/state and POST /v1/usage (1, 100, 1,000 events per
+ *    batch), each next to a bare Hono route started the same way in the same run; usage
+ *    ingestion in events/s — http.mjs;
  * 3. the PQA recompute (the worker's cron) over 100,000 accounts with 10,000,000 events, the
  *    dashboard funnel's first read after that cron run over 1,000,000 prompt events and every
  *    GET the dashboard makes, each with its growth from a 10× smaller input — bigdata.mjs;
@@ -31,6 +32,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { measureSize } from './bigdata.mjs';
 import { BENCH_LIMITS, measureHttp } from './http.mjs';
+import { RUNTIME_COMMAND } from './runtime.mjs';
 import { measureScale } from './scale.mjs';
 import { bundleCommand, installCommand, measureSizes } from './size.mjs';
 import { measureSimulator, simulatorCommand } from './simulator.mjs';
@@ -123,14 +125,14 @@ async function httpSection(template) {
     const b = r.bare;
     const errors = p.non2xx + p.socketErrors ? ` (${p.non2xx} non-2xx, ${p.socketErrors} socket errors)` : '';
     if (p.requests < 5 || b.requests < 5) {
-      figure(`${r.what} on local workerd`, `not measured: ${p.requests} answers (bare: ${b.requests}) in the run${errors} — overloaded machine?`, portless(r.command));
+      figure(`${r.what} on local workerd (no inspector)`, `not measured: ${p.requests} answers (bare: ${b.requests}) in the run${errors} — overloaded machine?`, portless(r.command));
       continue;
     }
     figure(
-      `${r.what} on local workerd, ${r.connections} connections`,
-      `${int(p.rps)} req/s, p50 ${ms(p.p50_ms)}, p99 ${ms(p.p99_ms)}${errors} — bare Hono ${r.batch ? 'POST' : 'GET'} on the same runtime: ${int(b.rps)} req/s, p50 ${ms(b.p50_ms)}, p99 ${ms(b.p99_ms)} → ${x(p.rps / b.rps)} the throughput, ${x(p.p50_ms / b.p50_ms)} / ${x(p.p99_ms / b.p99_ms)} the p50 / p99`,
-      `${portless(r.command)}  (bare: ${portless(r.bareCommand)})`,
-      `${portless(r.command)}; bare: same on http://127.0.0.1:$BARE_PORT/bare (test/bench/bare-worker.ts)`,
+      `${r.what} on local workerd (no inspector), ${r.connections} connections`,
+      `${int(p.rps)} req/s, p50 ${ms(p.p50_ms)}, p99 ${ms(p.p99_ms)}${errors} — bare Hono ${r.batch ? 'POST' : 'GET'} on the same runtime: ${int(b.rps)} req/s, p50 ${ms(b.p50_ms)}, p99 ${ms(b.p99_ms)} → ${x(p.rps / b.rps)} the throughput, ${x(p.p50_ms / b.p50_ms)} / ${x(p.p99_ms / b.p99_ms)} the p50 / p99 (1-min load ${r.load.map((l) => l.toFixed(1)).join(' → ')})`,
+      `${portless(r.command)}  (bare: ${portless(r.bareCommand)}; both workers: ${RUNTIME_COMMAND})`,
+      `${portless(r.command)}; bare: same on http://127.0.0.1:$BARE_PORT/bare (test/bench/bare-worker.ts); both workers: ${RUNTIME_COMMAND}`,
     );
   }
   const ingest = results.filter((r) => r.batch > 0 && r.product.requests >= 5).map((r) => `${int(r.product.rps * r.batch)} events/s at ${int(r.batch)} per batch`);
@@ -280,7 +282,7 @@ async function main() {
   const wrk = spawnSync('wrk', ['--version'], { encoding: 'utf8' }).stdout?.split('\n')[0]?.split(' [')[0] ?? 'wrk';
   const machine = {
     what: 'Machine and run',
-    value: `${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${node}, ${wrk}, wrangler dev --log-level warn; 1-min load average ${load0.toFixed(1)} at start, ${load1.toFixed(1)} at end (other processes share the cores; ratios are taken within the run)`,
+    value: `${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${node}, ${wrk}, http rows: wrangler's startWorker without the inspector (test/bench/runtime.mjs), the rest: wrangler dev --log-level warn; 1-min load average ${load0.toFixed(1)} at start, ${load1.toFixed(1)} at end (other processes share the cores; ratios are taken within the run)`,
     command: `npm run bench${quick ? ' -- --quick' : ''}  (${((Date.now() - began) / 60_000).toFixed(1)} min)`,
   };
   figure(machine.what, machine.value, machine.command);

@@ -3,7 +3,7 @@ import { batchResultSchema, checkFeatureSchema, checkMetricSchema, checkResultSc
 import { sql } from 'drizzle-orm';
 import { cachedAccounts, freshnessGuard, isStale, rememberAccounts } from '../accountCache';
 import { loadAccountState, snapshotOf } from '../accounts';
-import { cachedHotConfig, withHotConfig } from '../configCache';
+import { cachedHotConfig, configWritten, withHotConfig } from '../configCache';
 import { accounts } from '../db/schema';
 import { ApiError, notFound, validate } from '../errors';
 import { checkEventTimes } from '../middleware/body';
@@ -64,8 +64,10 @@ export const usageRoutes = hostRouter()
       try {
         return c.json(await recordUsage(meter, config.catalog, cached, events, now, freshnessGuard(config.token, cached)), 200);
       } catch (err) {
-        // Stale (rolled back whole), or refused by what memory says: read afresh and decide again.
+        // Stale (rolled back whole), or refused by what memory says: read afresh and decide again,
+        // the config in the same batch as the accounts (configWritten drops the isolate's copy).
         if (!isStale(err) && !(err instanceof ApiError)) throw err;
+        configWritten();
       }
     }
     const {

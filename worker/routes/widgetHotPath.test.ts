@@ -84,9 +84,45 @@ describe('widget state round trips (counted on the D1 binding)', () => {
     expect(again.count()).toBe(1);
     expect(await exposureRows(exp)).toHaveLength(1);
   });
+  it('a warm isolate\'s batch carries no config statement: only the token beside the state\'s own reads', async () => {
+    const acct = await accountAt93();
+    const token = await userToken({ acct });
+    forgetHotConfig();
+    const cold = countingD1(env.DB);
+    expect((await state(token, {}, cold)).status).toBe(200);
+    const warm = countingD1(env.DB);
+    expect((await state(token, {}, warm)).status).toBe(200);
+    const size = (d1: ReturnType<typeof countingD1>) => Number(/^batch of (\d+)$/.exec(d1.log[0] ?? '')?.[1]);
+    // metrics, features, plans, prompts, the activation rule and the running experiments: read cold, not warm.
+    expect(size(cold) - size(warm)).toBe(6);
+  });
 });
 
 describe('the isolate config cache never serves a stale config', () => {
+  it('a token moved elsewhere costs a warm isolate one more round trip, once; an admin write through this isolate costs none', async () => {
+    const acct = await accountAt93();
+    const token = await userToken({ acct });
+    await state(token);
+    await env.DB.prepare(`UPDATE plans SET name = 'Moved elsewhere' WHERE id = 'starter'`).run();
+    const moved = countingD1(env.DB);
+    const res = await state(token, {}, moved);
+    expect(res.json.account.plan.name).toBe('Moved elsewhere');
+    expect(moved.count()).toBe(2); // the state's batch saw the token move, then the config afresh
+    const again = countingD1(env.DB);
+    expect((await state(token, {}, again)).json.account.plan.name).toBe('Moved elsewhere');
+    expect(again.count()).toBe(1);
+    await env.DB.prepare(`UPDATE plans SET name = 'Starter' WHERE id = 'starter'`).run();
+    await state(token);
+    // Through this isolate's admin API: its copy is dropped, so the next state reads the config in its one batch.
+    const limit90 = (await api('GET', '/v1/admin/prompts', { token: ADMIN })).json.prompts.find((p: { id: string }) => p.id === 'limit-90');
+    const { updated_at: _u, builtin: _b, id: _i, ...definition } = limit90;
+    expect((await api('PUT', '/v1/admin/prompts/limit-90', { token: ADMIN, body: { ...definition, enabled: false } })).status).toBe(200);
+    const afterAdmin = countingD1(env.DB);
+    expect((await state(token, {}, afterAdmin)).json.prompts.map((p: { id: string }) => p.id)).not.toContain('limit-api_calls-90');
+    expect(afterAdmin.count()).toBe(1);
+    expect((await api('PUT', '/v1/admin/prompts/limit-90', { token: ADMIN, body: definition })).status).toBe(200);
+  });
+
   it('a catalog PUT between two calls is in the next state', async () => {
     const acct = await accountAt93();
     const token = await userToken({ acct });
