@@ -76,6 +76,41 @@ describe('catalog diff', () => {
     expect(describeChange({ kind: 'limit_changed', plan: 'pro', metric: 'seats', from: 20, to: null })).toBe('Plan pro: seats limit 20 → unlimited');
   });
 
+  it('names the yearly prices and Stripe prices, and the grace at a limit; a field left out reads as null, so writing null is no change', () => {
+    const yearly = edit((c) => {
+      Object.assign(c.plans[1]!, { annual_price_cents: 192000, stripe_annual_price_id: 'price_pro_y', annual_seat_price_cents: 9600, stripe_annual_seat_price_id: 'price_seat_y' });
+      c.plans[1]!.overage = { api_calls: { mode: 'grace', grace_pct: 20 } };
+    });
+    expect(catalogDiff(before, yearly)).toEqual([
+      { kind: 'plan_changed', plan: 'pro', field: 'annual_price_cents', from: null, to: 192000 },
+      { kind: 'plan_changed', plan: 'pro', field: 'stripe_annual_price_id', from: null, to: 'price_pro_y' },
+      { kind: 'plan_changed', plan: 'pro', field: 'annual_seat_price_cents', from: null, to: 9600 },
+      { kind: 'plan_changed', plan: 'pro', field: 'stripe_annual_seat_price_id', from: null, to: 'price_seat_y' },
+      { kind: 'overage_changed', plan: 'pro', metric: 'api_calls', from: 0, to: 20 },
+    ]);
+    const cut = edit((c) => {
+      Object.assign(c.plans[1]!, { annual_price_cents: 19200, stripe_annual_price_id: 'price_pro_y', annual_seat_price_cents: 9600, stripe_annual_seat_price_id: 'price_seat_y' });
+      c.plans[1]!.overage = { api_calls: { mode: 'block', grace_pct: 20 } };
+    });
+    const changes = catalogDiff(yearly, cut);
+    expect(changes).toEqual([
+      { kind: 'plan_changed', plan: 'pro', field: 'annual_price_cents', from: 192000, to: 19200 },
+      { kind: 'overage_changed', plan: 'pro', metric: 'api_calls', from: 20, to: 0 },
+    ]);
+    expect(changes.map(describeChange)).toEqual(['Plan pro: annual_price_cents 192000 → 19200', 'Plan pro: api_calls at the limit 20% grace → hard stop (lowered)']);
+    expect(catalogDiff(before, edit((c) => Object.assign(c.plans[0]!, { annual_price_cents: null, stripe_annual_price_id: null })))).toEqual([]);
+    expect(catalogDiff(before, edit((c) => void (c.plans[0]!.overage = { api_calls: { mode: 'grace', grace_pct: 0 } })))).toEqual([]);
+  });
+
+  it('refuses a yearly price (or yearly seat price) of 0 on a paid plan: that gives the year away', () => {
+    const free = (over: object) => catalogSchema.safeParse(edit((c) => Object.assign(c.plans[1]!, over)));
+    const paths = (r: ReturnType<typeof free>) => r.error?.issues.map((i) => i.path.join('.'));
+    expect(paths(free({ annual_price_cents: 0 }))).toEqual(['plans.1.annual_price_cents']);
+    expect(paths(free({ seat_price_cents: 1000, annual_seat_price_cents: 0 }))).toEqual(['plans.1.annual_seat_price_cents']);
+    expect(free({ annual_price_cents: 192000, seat_price_cents: 0, annual_seat_price_cents: 0 }).success).toBe(true);
+    expect(catalogSchema.safeParse(edit((c) => Object.assign(c.plans[0]!, { price_cents: 0, annual_price_cents: 0 }))).success).toBe(true);
+  });
+
   it('counts going from unlimited to any number as lowering, and raising as not', () => {
     expect(isLowered(null, 1_000_000)).toBe(true);
     expect(isLowered(10, 5)).toBe(true);

@@ -19,12 +19,16 @@ export type CatalogChange =
   | { kind: 'plan_added' | 'plan_removed'; plan: string }
   | { kind: 'plan_changed'; plan: string; field: PlanField; from: Scalar; to: Scalar }
   | { kind: 'limit_changed'; plan: string; metric: string; from: Limit; to: Limit }
+  /** The grace above the limit, in percent (0 = a hard stop: `block`, or `grace` with 0%). */
+  | { kind: 'overage_changed'; plan: string; metric: string; from: number; to: number }
   | { kind: 'plan_feature_added' | 'plan_feature_removed'; plan: string; feature: string };
 
 const METRIC_FIELDS = ['name', 'unit', 'kind', 'reset'] as const satisfies readonly (keyof Metric)[];
 const FEATURE_FIELDS = ['name', 'description', 'trial_days'] as const satisfies readonly (keyof Feature)[];
+/** Every scalar field of a plan (its limits, overage and features are compared one by one below). */
 const PLAN_FIELDS = [
   'name', 'rank', 'hidden', 'currency', 'price_cents', 'interval', 'stripe_price_id', 'seat_price_cents', 'stripe_seat_price_id',
+  'annual_price_cents', 'stripe_annual_price_id', 'annual_seat_price_cents', 'stripe_annual_seat_price_id',
 ] as const satisfies readonly (keyof Plan)[];
 type MetricField = (typeof METRIC_FIELDS)[number];
 type FeatureField = (typeof FEATURE_FIELDS)[number];
@@ -32,6 +36,12 @@ type PlanField = (typeof PLAN_FIELDS)[number];
 
 /** A plan's written limit for a metric; one it does not list reads as 0, as `metricLimit` does. */
 const limitOf = (plan: Plan, metric: string): Limit => (Object.hasOwn(plan.limits, metric) ? plan.limits[metric]! : 0);
+
+/** A metric's grace above the limit on a plan, in percent; 0 is a hard stop. */
+const graceOf = (plan: Plan, metric: string) => {
+  const o = plan.overage?.[metric];
+  return o?.mode === 'grace' ? o.grace_pct : 0;
+};
 
 /** Whether `to` allows less than `from` (`null` = unlimited). */
 export const isLowered = (from: Limit, to: Limit) => to !== null && (from === null || to < from);
@@ -45,7 +55,12 @@ export const isLowered = (from: Limit, to: Limit) => to !== null && (from === nu
 export function catalogDiff(before: Catalog, after: Catalog): CatalogChange[] {
   const changes: CatalogChange[] = [];
   const fieldChanges = <T, F extends keyof T & string>(a: T, b: T, fields: readonly F[], make: (field: F, from: Scalar, to: Scalar) => CatalogChange) => {
-    for (const field of fields) if (a[field] !== b[field]) changes.push(make(field, a[field] as Scalar, b[field] as Scalar));
+    // an optional field left out reads as null (as the stored catalog gives it back)
+    for (const field of fields) {
+      const from = (a[field] ?? null) as Scalar;
+      const to = (b[field] ?? null) as Scalar;
+      if (from !== to) changes.push(make(field, from, to));
+    }
   };
 
   const oldMetrics = new Map(before.metrics.map((m) => [m.id, m]));
@@ -81,6 +96,8 @@ export function catalogDiff(before: Catalog, after: Catalog): CatalogChange[] {
       const from = limitOf(old, m.id);
       const to = limitOf(p, m.id);
       if (from !== to) changes.push({ kind: 'limit_changed', plan: p.id, metric: m.id, from, to });
+      const [graceFrom, graceTo] = [graceOf(old, m.id), graceOf(p, m.id)];
+      if (graceFrom !== graceTo) changes.push({ kind: 'overage_changed', plan: p.id, metric: m.id, from: graceFrom, to: graceTo });
     }
     for (const f of p.features) if (!old.features.includes(f)) changes.push({ kind: 'plan_feature_added', plan: p.id, feature: f });
     for (const f of old.features) if (!p.features.includes(f)) changes.push({ kind: 'plan_feature_removed', plan: p.id, feature: f });
@@ -168,6 +185,10 @@ export function describeChange(c: CatalogChange): string {
       return `Plan ${c.plan}: ${c.field} ${shown(c.from)} → ${shown(c.to)}`;
     case 'limit_changed':
       return `Plan ${c.plan}: ${c.metric} limit ${limitText(c.from)} → ${limitText(c.to)}${isLowered(c.from, c.to) ? ' (lowered)' : ''}`;
+    case 'overage_changed': {
+      const grace = (v: number) => (v ? `${v}% grace` : 'hard stop');
+      return `Plan ${c.plan}: ${c.metric} at the limit ${grace(c.from)} → ${grace(c.to)}${c.to < c.from ? ' (lowered)' : ''}`;
+    }
     case 'plan_feature_added': return `Plan ${c.plan} gains feature ${c.feature}`;
     case 'plan_feature_removed': return `Plan ${c.plan} loses feature ${c.feature}`;
   }

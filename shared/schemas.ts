@@ -128,6 +128,11 @@ export const catalogSchema = z
           ctx.addIssue({ code: 'custom', path: ['plans', i, 'limits', m], message: `plan "${plan.id}" has no limit for metric "${m}"; write a number, or null for unlimited` });
       for (const m of Object.keys(plan.overage ?? {}))
         if (!metrics.has(m)) ctx.addIssue({ code: 'custom', path: ['plans', i, 'overage', m], message: `unknown metric "${m}"` });
+      // No year given away: a paid plan (or seat) whose yearly price is 0 is a typo, not an offer.
+      if (plan.annual_price_cents === 0 && plan.price_cents > 0)
+        ctx.addIssue({ code: 'custom', path: ['plans', i, 'annual_price_cents'], message: `plan "${plan.id}" costs ${plan.price_cents} cents a ${plan.interval} but 0 a year; write the yearly price, or leave it out when the plan is not sold yearly` });
+      if (plan.annual_seat_price_cents === 0 && plan.seat_price_cents > 0)
+        ctx.addIssue({ code: 'custom', path: ['plans', i, 'annual_seat_price_cents'], message: `plan "${plan.id}" charges ${plan.seat_price_cents} cents a seat but 0 a year; write the yearly seat price, or leave it out for twelve times the seat price` });
       plan.features.forEach((f, j) => {
         if (!features.has(f)) ctx.addIssue({ code: 'custom', path: ['plans', i, 'features', j], message: `unknown feature "${f}"` });
       });
@@ -149,7 +154,7 @@ const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const catalogChangeSchema = z.object({
   kind: z.enum([
     'metric_added', 'metric_removed', 'metric_changed', 'feature_added', 'feature_removed', 'feature_changed',
-    'plan_added', 'plan_removed', 'plan_changed', 'limit_changed', 'plan_feature_added', 'plan_feature_removed',
+    'plan_added', 'plan_removed', 'plan_changed', 'limit_changed', 'overage_changed', 'plan_feature_added', 'plan_feature_removed',
   ]),
   metric: z.string().optional(),
   feature: z.string().optional(),

@@ -17,6 +17,7 @@ import {
   type PqaResult,
   type PqaSignalDetail,
 } from '../shared/pqaScore';
+import { compositeKey } from '../shared/compositeKey';
 import { DAY_MS, isoTime, isoWeekStart, utcDay, utcMonthStart } from '../shared/time';
 import type { RouteChoice } from '../shared/routing';
 import { loadCatalog } from './catalog';
@@ -242,7 +243,8 @@ function aggregatesFrom(main: Record<string, unknown>[], customRows: Record<stri
  */
 async function writeScores(db: Db, scores: PqaAccountScore[], now: number): Promise<void> {
   if (!scores.length) return;
-  const rows = scores.map((s) => ({ a: s.account_id, n: s.name, p: s.plan_id, s: s.score, b: s.band, t: s.top_signals }));
+  // k: the `pqa.band_changed` dedupe key, one per account and write (its parts escaped, so no two accounts share one)
+  const rows = scores.map((s) => ({ a: s.account_id, n: s.name, p: s.plan_id, s: s.score, b: s.band, t: s.top_signals, k: compositeKey('pqa.band_changed', s.account_id, now) }));
   const ready = scores.filter((s) => s.band === 'sales_ready');
   const routes = ready.length ? await salesReadyRoutes(db, ready.map((s) => s.account_id)) : new Map<string, RouteChoice>();
   const salesReady = ready.map((s) => {
@@ -269,7 +271,7 @@ async function writeScores(db: Db, scores: PqaAccountScore[], now: number): Prom
     sql`
       INSERT INTO webhook_outbox (id, webhook_id, event, dedupe_key, payload, attempts, next_attempt_at, created_at)
       SELECT 'out_' || lower(hex(randomblob(12))), w.id, 'pqa.band_changed',
-             'pqa.band_changed|' || json_extract(r.value, '$.a') || '|' || ${now},
+             json_extract(r.value, '$.k'),
              json_object('account_id', json_extract(r.value, '$.a'), 'account_name', json_extract(r.value, '$.n'),
                          'plan_id', json_extract(r.value, '$.p'), 'from', coalesce(p.band, 'nurture'),
                          'to', json_extract(r.value, '$.b'), 'score', json_extract(r.value, '$.s'),

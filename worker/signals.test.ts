@@ -81,6 +81,21 @@ describe('outgoing usage and PQA signals', () => {
     ]);
   });
 
+  it('pqa.band_changed of two accounts changing band in one write are two entries, even when one id extends the other past a separator', async () => {
+    const outbox = await subscribe(['pqa.band_changed']);
+    const x = uid('band');
+    const ids = [x, `${x}:1`, `${x}:1:2`];
+    for (const acct of ids) await seedAccount(acct);
+    // one track batch for all three: one rescoring write, one `now`
+    const events = ids.flatMap((acct, i) => ['core_feature_activated', 'api_integration_built'].map((event) => ({ account_id: acct, user_id: 'u1', event, idempotency_key: `${event}-${i}` })));
+    expect((await api('POST', '/v1/track', { body: { events } })).status).toBeLessThan(300);
+    for (const acct of ids) expect((await outbox('pqa.band_changed', acct)).map((r) => r.to), acct).toEqual(['warm']);
+    const { results } = await env.DB.prepare(`SELECT dedupe_key FROM webhook_outbox WHERE event = 'pqa.band_changed' AND json_extract(payload, '$.account_id') IN (?, ?, ?)`)
+      .bind(...ids).all<{ dedupe_key: string }>();
+    expect(new Set(results.map((r) => r.dedupe_key)).size).toBe(ids.length); // one key per account (every subscribed webhook has each)
+    for (const r of results) expect(r.dedupe_key).toMatch(new RegExp(`^pqa\\.band_changed:${x}(%3A1(%3A2)?)?:\\d+$`));
+  });
+
   it('the new events are offered to webhooks and refused when misspelled', async () => {
     const id = uid('hook');
     const ok = await api('PUT', `/v1/admin/webhooks/${id}`, { token: ADMIN, body: { url: receiverUrl(id), format: 'slack', events: ['usage.threshold_crossed', 'usage.growth', 'pqa.band_changed'] } });

@@ -15,7 +15,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startStripeMock } from '../../worker/test/stripe.mock';
 import { query } from '../system/d1';
 import { startWorker, type DevWorker } from '../system/devWorker.mjs';
-import { call, DAY, seedAccount, signUserToken, storm, stripeSignature, uid } from '../system/fixtures';
+import { call, catalog, DAY, seedAccount, signUserToken, storm, stripeSignature, uid } from '../system/fixtures';
+import { seedStripeSubscription, stripeMockClient, type StripeMockClient } from '../system/stripe';
 
 type Fault = 'none' | 'drop_answer' | 'hang_then_reset';
 
@@ -28,6 +29,7 @@ let nextUpdate: Fault = 'none';
 
 beforeAll(async () => {
   mock = await startStripeMock();
+  mockCall = stripeMockClient(mock.port);
   proxy = createServer((req, res) => {
     const isUpdate = req.method === 'POST' && /^\/v1\/subscriptions\/[^/]+$/.test(req.url ?? '');
     const fault = isUpdate ? nextUpdate : 'none';
@@ -70,33 +72,13 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const mockCall = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`http://127.0.0.1:${mock.port}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  return res.json() as Promise<any>;
-};
+let mockCall: StripeMockClient;
 
 /** An account on Starter billed by a Stripe subscription in the mock, and an admin's token. */
 async function stripeAccount(fail: Record<string, unknown> = {}) {
   const acct = uid('stripe-fault');
-  const now = Math.floor(Date.now() / 1000);
-  const ids = { customer: `cus_${acct}`, subscription: `sub_${acct}` };
-  await mockCall('POST', '/__mock/seed', {
-    prices: [
-      { id: 'price_sys_starter', unit_amount: 5000 },
-      { id: 'price_sys_pro', unit_amount: 20000 },
-      { id: 'price_sys_business', unit_amount: 80000 },
-      { id: 'price_sys_seat', unit_amount: 1000 },
-    ],
-    customers: [{ id: ids.customer, fail }],
-    subscriptions: [{ id: ids.subscription, customer: ids.customer, current_period_start: now - 15 * 86_400, current_period_end: now + 15 * 86_400, items: [{ id: `si_${acct}`, price: 'price_sys_starter', quantity: 1 }] }],
-  });
-  await seedAccount(worker.base, acct, {
-    stripe_customer_id: ids.customer,
-    stripe_subscription_id: ids.subscription,
-    period_start: (now - 15 * 86_400) * 1000,
-    period_end: (now + 15 * 86_400) * 1000,
-    created_at: Date.now() - 90 * DAY,
-  });
+  const { ids, period } = await seedStripeSubscription(mockCall, catalog, acct, [{ price: 'price_sys_starter', quantity: 1 }], fail);
+  await seedAccount(worker.base, acct, { stripe_customer_id: ids.customer, stripe_subscription_id: ids.subscription, ...period, created_at: Date.now() - 90 * DAY });
   const token = signUserToken({ acct, sub: 'admin-1', role: 'admin' });
   const preview = await call(worker.base, 'POST', '/v1/widget/upgrade/preview', { token, body: { plan_id: 'pro' } });
   expect(preview.status).toBe(200);

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startStripeMock } from '../../worker/test/stripe.mock';
 import { startWorker, type DevWorker } from '../system/devWorker.mjs';
 import { call, catalog, DAY, signUserToken, uid } from '../system/fixtures';
+import { seedStripeSubscription, stripeMockClient, type StripeMockClient } from '../system/stripe';
 
 let dir: string;
 let profile: string;
@@ -34,13 +35,11 @@ const stripeCatalog = {
   ),
 };
 
-const mockCall = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`http://127.0.0.1:${mock.port}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  return res.json() as Promise<any>;
-};
+let mockCall: StripeMockClient;
 
 beforeAll(async () => {
   mock = await startStripeMock();
+  mockCall = stripeMockClient(mock.port);
   dir = mkdtempSync(join(tmpdir(), 'ladder-stripe-widget-'));
   cpSync(inject('systemTemplate'), dir, { recursive: true });
   worker = await startWorker({
@@ -86,27 +85,11 @@ afterAll(async () => {
 describe('Manage plan in the widget, billed by Stripe', () => {
   it('an admin with 5 bought seats switches Pro to yearly (plan and seats on their yearly Stripe prices, charged what the preview said), then schedules 3 seats and undoes it', async () => {
     const acct = uid('stripe-widget');
-    const now = Math.floor(Date.now() / 1000);
-    const ids = { customer: `cus_${acct}`, subscription: `sub_${acct}` };
-    await mockCall('POST', '/__mock/seed', {
-      prices: [
-        { id: 'price_sys_starter', unit_amount: 5000 },
-        { id: 'price_sys_pro', unit_amount: 20000 },
-        { id: 'price_sys_business', unit_amount: 80000 },
-        { id: 'price_sys_seat', unit_amount: 1000 },
-        { id: 'price_sys_pro_year', unit_amount: 192_000, interval: 'year' },
-        { id: 'price_sys_seat_year', unit_amount: 10_000, interval: 'year' },
-      ],
-      customers: [{ id: ids.customer }],
-      subscriptions: [{
-        id: ids.subscription, customer: ids.customer, current_period_start: now - 15 * 86_400, current_period_end: now + 15 * 86_400,
-        items: [{ id: `si_plan_${acct}`, price: 'price_sys_pro', quantity: 1 }, { id: `si_seat_${acct}`, price: 'price_sys_seat', quantity: 5 }],
-      }],
-    });
+    const { ids, period } = await seedStripeSubscription(mockCall, stripeCatalog, acct, [{ price: 'price_sys_pro', quantity: 1 }, { price: 'price_sys_seat', quantity: 5 }]);
     expect((await call(worker.base, 'PUT', '/v1/catalog', { body: stripeCatalog })).status).toBe(200);
     const put = await call(worker.base, 'PUT', `/v1/accounts/${acct}`, {
       body: {
-        name: acct, plan_id: 'pro', seats: 5, created_at: Date.now() - 60 * DAY, period_start: (now - 15 * 86_400) * 1000, period_end: (now + 15 * 86_400) * 1000,
+        name: acct, plan_id: 'pro', seats: 5, created_at: Date.now() - 60 * DAY, ...period,
         stripe_customer_id: ids.customer, stripe_subscription_id: ids.subscription,
       },
     });

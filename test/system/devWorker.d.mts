@@ -9,6 +9,8 @@ export type DevWorker = {
   port: number;
   pid: number;
   output(): string;
+  /** The snapshot of dist/public the product worker serves (taken at its start); undefined for another config. */
+  assets?: string;
   exited: Promise<{ code: number | null; signal: string | null }>;
   stop(): Promise<void>;
   kill(): Promise<{ code: number | null; signal: string | null }>;

@@ -9,7 +9,7 @@
  * group and stopped with SIGTERM to its pid, so its workerd children are never orphaned.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,7 +85,13 @@ export async function startWorker(o = {}) {
   // each: `LADDER_COUNTERS=durable_object npx vitest run --project system`.
   const scale = Object.fromEntries(['LADDER_COUNTERS', 'LADDER_INGEST', 'LADDER_COUNTERS_FLUSH_MS'].filter((k) => process.env[k]).map((k) => [k, process.env[k]]));
   const vars = { ...(product ? { LADDER_ENV: 'test', LADDER_ALLOWED_ORIGINS: '*', ...KEYS, ...scale } : {}), ...o.vars };
-  const config = o.config ?? scaleConfig(root, scaleBlocks(vars));
+  // The product worker serves a snapshot of dist/public taken now: `wrangler dev` watches its assets
+  // directory and reloads the runtime on any change there ("Your worker restarted mid-request" to
+  // the requests in flight), and a build in the same checkout (the widget tests', `npm run build`,
+  // `npm run dev`'s) rewrites dist/public while system tests run.
+  const own = product ? mkdtempSync(join(root, '.wrangler', 'system-')) : undefined;
+  if (own) cpSync(join(root, 'dist/public'), join(own, 'public'), { recursive: true });
+  const config = o.config ?? scaleConfig(root, scaleBlocks(vars), own ? { dir: own, assets: join(own, 'public') } : {});
   const args = [
     'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
     '--show-interactive-dev-session=false', '--log-level', o.logLevel ?? 'warn',
@@ -111,6 +117,7 @@ export async function startWorker(o = {}) {
     inspector,
     pid: child.pid,
     output: () => output,
+    assets: own && join(own, 'public'),
     exited,
     /** SIGTERM to wrangler (it stops workerd), SIGKILL to the group if it lingers. */
     async stop() {
@@ -123,13 +130,14 @@ export async function startWorker(o = {}) {
       try {
         process.kill(-child.pid, 'SIGKILL');
       } catch {}
+      if (own) rmSync(own, { recursive: true, force: true });
     },
     /** A crash: SIGKILL to wrangler and workerd at once, mid-whatever. */
     kill() {
       try {
         process.kill(-child.pid, 'SIGKILL');
       } catch {}
-      return exited;
+      return exited.then((r) => (own && rmSync(own, { recursive: true, force: true }), r));
     },
   };
   const healthPath = o.healthPath ?? '/v1/health';

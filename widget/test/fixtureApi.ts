@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Claims, Preview, Prompt, Role, WidgetState } from '../src/types';
 
@@ -150,6 +151,8 @@ export interface FixtureApi {
   /** New account and user (so localStorage caches do not cross tests), default state. */
   reset(role?: Role): void;
   close(): Promise<void>;
+  /** The built files served at /ladder.js and /widget/* (dist/public unless started with another; a test swaps it to deploy). */
+  dist: string;
 }
 
 /** The rules of dist/public/_headers (Cloudflare's format: a path, `*` at its end, then indented `Name: value` lines). */
@@ -164,11 +167,11 @@ async function assetHeaders(): Promise<(path: string) => Record<string, string>>
 
 const types: Record<string, string> = { js: 'text/javascript', json: 'application/json', html: 'text/html' };
 
-export async function startFixtureApi(): Promise<FixtureApi> {
+export async function startFixtureApi(options: { dist?: string } = {}): Promise<FixtureApi> {
   const pages = new Map<string, { html: string; csp?: string }>();
   const headersFor = await assetHeaders();
   let n = 0;
-  const fx = { requests: [], answers: [], revoked: new Set(), tokenQueue: [], hold: null } as unknown as FixtureApi;
+  const fx = { requests: [], answers: [], revoked: new Set(), tokenQueue: [], hold: null, dist: options.dist ?? dist } as unknown as FixtureApi;
 
   fx.reset = (role = 'admin') => {
     const acct = `acct_${++n}`;
@@ -268,7 +271,10 @@ export async function startFixtureApi(): Promise<FixtureApi> {
       if (url.pathname === '/ladder-token') return send(200, JSON.stringify({ token: fx.tokenQueue.shift() ?? fx.token }), types.json!);
       if (url.pathname === '/ladder.js' || url.pathname.startsWith('/widget/')) {
         const file = url.pathname.slice(1).replace(/\.\./g, '');
-        return send(200, await readFile(dist + file), types[file.split('.').pop()!] ?? 'application/octet-stream', headersFor(url.pathname));
+        // a file the deployment does not have is a 404, as from the static assets
+        const data = await readFile(join(fx.dist, file)).catch(() => null);
+        if (!data) return send(404, 'Not found', 'text/plain', headersFor(url.pathname));
+        return send(200, data, types[file.split('.').pop()!] ?? 'application/octet-stream', headersFor(url.pathname));
       }
       const route = api[`${req.method} ${url.pathname}`];
       if (!route) return send(404, JSON.stringify({ error: { code: 'not_found', message: 'No such route.', details: [] } }), types.json!);

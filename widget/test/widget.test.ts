@@ -3,7 +3,7 @@
  * end-to-end tests against the real worker live in test/).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,7 @@ import {
   type FixtureApi,
 } from './fixtureApi';
 import type { Preview } from '../src/types';
+import { build, KEEP_BUILDS } from '../build.mjs';
 
 let fx: FixtureApi;
 let ctx: BrowserContext;
@@ -596,6 +597,78 @@ describe('upgrade', () => {
     expect(fx.calls('POST', '/v1/widget/upgrade')).toHaveLength(1);
     await page.close();
   });
+});
+
+describe('a deploy while a page is open', () => {
+  /** The chunks a build listed in its widget/builds.json (newest build first). */
+  const builtFiles = async (dir: string) =>
+    (JSON.parse(await readFile(join(dir, 'widget/builds.json'), 'utf8')) as { builds: { files: string[] }[] }).builds;
+
+  test.each([
+    ['live deployment lists its builds (widget/builds.json)', true],
+    ['live deployment predates widget/builds.json: its ladder.js and what that imports', false],
+  ])("the first upgrade click after a deploy opens the dialog: a clean checkout's build ships the old build's chunks — %s", async (_, manifest) => {
+    const old = await mkdtemp(join(tmpdir(), 'ladder-old-build-'));
+    const next = await mkdtemp(join(tmpdir(), 'ladder-new-build-'));
+    const live = await startFixtureApi({ dist: old });
+    const page = await ctx.newPage();
+    try {
+      await build({ out: old, banner: 'the build before the deploy', previous: '' });
+      const [oldBuild] = await builtFiles(old);
+      if (!manifest) await rm(join(old, 'widget/builds.json'));
+      live.state = widgetState(live.state.account.id, 'admin', 93, [limitPrompt(93)]);
+      await page.goto(live.page(hostPage('<ladder-notices></ladder-notices>')));
+      const upgrade = page.getByRole('button', { name: 'Upgrade', exact: true });
+      await upgrade.waitFor();
+      const before = live.requests.filter((r) => r.path.startsWith('/widget/')).map((r) => r.path);
+      expect(before).toHaveLength(1); // the default chunk only: the dialog loads on the first click
+
+      // The deploy: a build on a machine without dist/ (a CI checkout), then the live files replaced.
+      await build({ out: next, previous: live.origin });
+      live.dist = next;
+      const deployed = live.requests.length;
+
+      await upgrade.click();
+      const dialog = page.getByRole('dialog', { name: 'Upgrade your plan' });
+      await dialog.getByText(live.preview.message, { exact: true }).waitFor({ timeout: 30_000 });
+      expect(live.calls('POST', '/v1/widget/upgrade/preview').map((r) => r.body)).toEqual([{ plan_id: 'business' }]);
+      // the old page's dialog chunk, served by the new deployment
+      const dialogChunk = live.requests.slice(deployed).filter((r) => r.path.startsWith('/widget/')).map((r) => r.path);
+      expect(dialogChunk).toHaveLength(1);
+      expect(oldBuild!.files).toContain(dialogChunk[0]!.slice('/widget/'.length));
+      const [newBuild, kept] = await builtFiles(next);
+      expect(await readFile(join(next, 'ladder.js'), 'utf8')).not.toBe(await readFile(join(old, 'ladder.js'), 'utf8'));
+      expect(newBuild!.files.filter((f) => oldBuild!.files.includes(f))).toEqual([]); // every chunk name changed
+      expect([...kept!.files].sort()).toEqual([...oldBuild!.files].sort());
+    } finally {
+      await page.close(); // its keep-alive connections would hold the server open
+      await live.close();
+      await rm(old, { recursive: true, force: true });
+      await rm(next, { recursive: true, force: true });
+    }
+  }, 180_000); // two builds and a page on a busy machine
+
+  test('a build keeps the chunks of the builds before it in the same directory, up to KEEP_BUILDS, and rebuilding the same sources adds none', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ladder-builds-'));
+    try {
+      const first = async () => (await builtFiles(dir))[0]!.files;
+      await build({ out: dir, banner: 'build 0', previous: '' });
+      const oldest = await first();
+      for (let i = 1; i <= KEEP_BUILDS; i++) await build({ out: dir, banner: `build ${i}`, previous: '' });
+      expect(await builtFiles(dir)).toHaveLength(KEEP_BUILDS + 1);
+      const served = async () => (await readdir(join(dir, 'widget'))).filter((f) => f.endsWith('.js')).sort();
+      expect(await served()).toEqual(expect.arrayContaining(oldest));
+      await build({ out: dir, banner: `build ${KEEP_BUILDS}`, previous: '' }); // the same sources again
+      expect(await builtFiles(dir)).toHaveLength(KEEP_BUILDS + 1);
+      await build({ out: dir, banner: 'one more', previous: '' });
+      expect(await builtFiles(dir)).toHaveLength(KEEP_BUILDS + 1);
+      const all = (await builtFiles(dir)).flatMap((b) => b.files);
+      expect(await served()).toEqual([...new Set(all)].sort()); // what builds.json lists, and nothing else
+      for (const f of oldest) expect(all).not.toContain(f);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 300_000); // thirteen builds on a busy machine
 });
 
 describe('copy and locale', () => {

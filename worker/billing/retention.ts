@@ -5,6 +5,7 @@
  * applies what is due. The rules are in shared/retention.ts; this module does the I/O.
  */
 import { sql } from 'drizzle-orm';
+import { compositeKey } from '../../shared/compositeKey';
 import type { DowngradeInput, DowngradePreviewInput } from '../../shared/billingSchemas';
 import {
   billedAmount,
@@ -162,7 +163,7 @@ async function schedule(
     sql`INSERT INTO scheduled_changes (account_id, kind, plan_id, seats, effective_at, idempotency_key, user_id, reason, created_at)
         VALUES (${user.acct}, ${row.kind}, ${row.plan_id}, ${row.seats}, ${row.effective_at}, ${row.key}, ${user.sub}, ${row.reason}, ${now})
         ON CONFLICT (account_id) DO NOTHING`,
-    enqueueWebhookEvent(event, `${row.kind}:${user.acct}:${row.key}`, { account_id: user.acct, user_id: user.sub, ...payload, effective_at: new Date(row.effective_at).toISOString(), at: new Date(now).toISOString() }, now, mine),
+    enqueueWebhookEvent(event, compositeKey(row.kind, user.acct, row.key), { account_id: user.acct, user_id: user.sub, ...payload, effective_at: new Date(row.effective_at).toISOString(), at: new Date(now).toISOString() }, now, mine),
     ...extra.map((s) => sql`${s} AND ${mine}`),
   ]);
   const stored = await scheduledRow(db, user.acct);

@@ -239,6 +239,52 @@ describe('catalog versions', () => {
   });
 });
 
+describe('yearly prices and grace', () => {
+  const yearly = edited((c) => {
+    Object.assign(c.plans[1]!, { annual_price_cents: 192000, stripe_annual_price_id: 'price_pro_yearly' });
+    c.plans[1]!.overage = { api_calls: { mode: 'grace', grace_pct: 10 } };
+  });
+
+  it('a change of a yearly price or of the grace alone is shown by a dry run and kept as a version', async () => {
+    await api('PUT', '/v1/catalog', { body: yearly });
+    const start = (await versions())[0]!.version;
+    const cut = edited((c) => {
+      Object.assign(c.plans[1]!, { annual_price_cents: 1920, stripe_annual_price_id: 'price_pro_yearly' });
+      c.plans[1]!.overage = { api_calls: { mode: 'block', grace_pct: 0 } };
+    });
+    const dry = await api('PUT', '/v1/catalog?dry_run=true', { body: cut });
+    expect(dry.status).toBe(200);
+    expect(dry.json.changes).toEqual([
+      { kind: 'plan_changed', plan: 'pro', field: 'annual_price_cents', from: 192000, to: 1920 },
+      { kind: 'overage_changed', plan: 'pro', metric: 'api_calls', from: 10, to: 0 },
+    ]);
+    expect((await api('GET', '/v1/catalog')).json.plans[1].annual_price_cents).toBe(192000);
+    expect((await versions())[0]!.version).toBe(start);
+
+    expect((await api('PUT', '/v1/catalog', { body: cut })).status).toBe(200);
+    const [latest] = await versions();
+    expect(latest).toMatchObject({ version: start + 1, changes: dry.json.changes });
+    // the version holds the catalog as applied, so putting it back restores the yearly price
+    expect((await api('GET', `/v1/catalog/versions/${start + 1}`)).json.catalog.plans[1].annual_price_cents).toBe(1920);
+    await api('PUT', '/v1/catalog', { body: catalog });
+    expect((await versions())[0]!.changes).toContainEqual({ kind: 'plan_changed', plan: 'pro', field: 'stripe_annual_price_id', from: 'price_pro_yearly', to: null });
+  });
+
+  it('refuses a yearly price of 0 on a paid plan (400 naming the field) and changes nothing, dry run or not', async () => {
+    await api('PUT', '/v1/catalog', { body: yearly });
+    const before = await versions();
+    const free = edited((c) => Object.assign(c.plans[1]!, { annual_price_cents: 0 }));
+    for (const path of ['/v1/catalog', '/v1/catalog?dry_run=true']) {
+      const res = await api('PUT', path, { body: free });
+      expect(res.status, path).toBe(400);
+      expect(res.json.error.details.map((d: { path: string }) => d.path), path).toEqual(['plans.1.annual_price_cents']);
+    }
+    expect((await api('GET', '/v1/catalog')).json.plans[1].annual_price_cents).toBe(192000);
+    expect(await versions()).toEqual(before);
+    await api('PUT', '/v1/catalog', { body: catalog });
+  });
+});
+
 describe('hidden plans', () => {
   // Legacy ranks between Starter and Pro, has SSO and unlimited API calls, and is hidden.
   const withLegacy = edited((c) => {

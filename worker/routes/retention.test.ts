@@ -31,8 +31,7 @@ const prices = [
 ];
 
 /** An account on Business in the Nov 2026 period, with its Stripe subscription in the mock when `stripe`. */
-async function account(stripe: boolean) {
-  const acct = uid();
+async function account(stripe: boolean, acct = uid()) {
   expect((await api('PUT', '/v1/catalog', { body: catalog })).status).toBe(200);
   const ids = { customer: `${P}cus_${acct}`, subscription: `${P}sub_${acct}`, item: `${P}si_${acct}` };
   if (stripe)
@@ -366,6 +365,21 @@ describe('save offers and the saves report', () => {
     const sent = await rows("SELECT event, payload FROM webhook_outbox WHERE webhook_id = 'csm' AND payload LIKE ? ORDER BY created_at", `%${a.acct}%`);
     expect(sent.map((r) => r.event).sort()).toEqual(['plan.downgrade_scheduled', 'save_offer.accepted', 'subscription.cancel_scheduled']);
     expect(JSON.parse(sent.find((r) => r.event === 'save_offer.accepted')!.payload)).toMatchObject({ account_id: a.acct, reason: 'not_using', kind: 'downgrade', to_plan_id: 'starter', saved_mrr_cents: 5000 });
+  });
+});
+
+describe('scheduled-change webhooks of accounts whose ids hold the key separator', () => {
+  it('account "x:a" with key "b" and account "x" with key "a:b" each get their plan.downgrade_scheduled', async () => {
+    await env.DB.prepare(`INSERT INTO webhooks (id, url, format, events, secret, enabled, created_at, updated_at)
+      VALUES ('csm-sep', 'https://hooks.example.com/csm-sep', 'json', '["plan.downgrade_scheduled"]', 'whsec', 1, 0, 0) ON CONFLICT (id) DO NOTHING`).run();
+    const x = uid('sep');
+    const colon = await account(false, `${x}:a`);
+    const plain = await account(false, x);
+    expect((await colon.call('POST', '/v1/widget/downgrade', { plan_id: 'starter', idempotency_key: 'b' })).json.status).toBe('scheduled');
+    expect((await plain.call('POST', '/v1/widget/downgrade', { plan_id: 'starter', idempotency_key: 'a:b' })).json.status).toBe('scheduled');
+    const sent = await rows("SELECT payload FROM webhook_outbox WHERE webhook_id = 'csm-sep' AND event = 'plan.downgrade_scheduled'");
+    const accounts = sent.map((r) => JSON.parse(r.payload).account_id).filter((a) => a === x || a === `${x}:a`);
+    expect(accounts.sort()).toEqual([x, `${x}:a`]);
   });
 });
 

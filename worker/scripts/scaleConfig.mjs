@@ -24,10 +24,14 @@ export function scaleBlocks(vars) {
 
 /**
  * @param {string} root the repository root @param {string[]} blocks which blocks to uncomment
+ * @param {{ dir?: string, assets?: string }} [own] a config of the caller's own, written in `dir`
+ *   even without blocks, serving the static assets from `assets` instead of dist/public (the
+ *   system tests' workers: `wrangler dev` reloads its runtime on any change under the assets
+ *   directory, so each test worker serves a snapshot that a concurrent build cannot touch)
  * @returns {string | undefined} the generated config's path, or undefined when no block is asked for
  */
-export function scaleConfig(root, blocks) {
-  if (!blocks.length) return undefined;
+export function scaleConfig(root, blocks, own = {}) {
+  if (!blocks.length && !own.dir) return undefined;
   let open = null;
   const text = readFileSync(join(root, 'wrangler.toml'), 'utf8')
     .split('\n')
@@ -41,8 +45,8 @@ export function scaleConfig(root, blocks) {
     .join('\n')
     // The counters block needs the entry that exports the AccountCounters class (worker/withCounters.ts).
     .replace(/^main = "worker\/index\.ts"$/m, (line) => (blocks.includes('counters') ? 'main = "worker/withCounters.ts"' : line))
-    .replace(/^(main|directory|migrations_dir) = "(.+)"$/gm, (_, key, path) => `${key} = ${JSON.stringify(resolve(root, path))}`);
-  const dir = join(root, '.wrangler', `dev-${blocks.join('-')}`);
+    .replace(/^(main|directory|migrations_dir) = "(.+)"$/gm, (_, key, path) => `${key} = ${JSON.stringify(key === 'directory' && own.assets ? own.assets : resolve(root, path))}`);
+  const dir = own.dir ?? join(root, '.wrangler', `dev-${blocks.join('-')}`);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'wrangler.toml');
   // Written only when it changed: a running `wrangler dev` on this config (the system tests' shared
