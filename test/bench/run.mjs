@@ -180,7 +180,12 @@ async function bigSection(template) {
     `as the PQA row; timed until rollup_state.last_rowid reaches max(prompt_events.rowid)`,
   );
   figure(
-    `Dashboard funnel (31 days) over ${pdesc(main)}, first read after the cron run (the cron rolls the events up, bounded per run; roll-ups current after it: ${main.rollupsCurrent ? 'yes' : 'no'})`,
+    `The whole cron run (PQA, roll-ups, webhooks, retention) over ${desc(main)} and ${pdesc(main)}`,
+    `ended ${ms(main.cronMs)} after the trigger, ${main.cronErrors} failed steps${other ? ` (${desc(other)}: ${ms(other.cronMs)})` : ''}${growth(main.cronMs, other?.cronMs)}`,
+    `as the PQA row; timed until the run's end mark (settings cron_run, its last write) is there`,
+  );
+  figure(
+    `Dashboard funnel (31 days) over ${pdesc(main)}, first read after the whole cron run ended (the cron rolls the events up, bounded per run; roll-ups current after it: ${main.rollupsCurrent ? 'yes' : 'no'})`,
     `${ms(main.funnelColdMs)}${other ? ` (${pdesc(other)}: ${ms(other.funnelColdMs)})` : ''}${growth(main.funnelColdMs, other?.funnelColdMs)}`,
     funnel,
   );
