@@ -412,17 +412,26 @@ export async function adminAccounts(
   const like = q.q ? `%${q.q.replace(/[\\%_]/g, (m) => '\\' + m)}%` : null;
   const band = q.band ?? null;
   const min = q.min_score ?? null;
-  const [rows, [routingRows], catalog] = await Promise.all([
+  const matches = sql`(${like} IS NULL OR a.id LIKE ${like} ESCAPE '\\' OR a.name LIKE ${like} ESCAPE '\\')`;
+  // Scored accounts first, best score then id, walked down the pqa_scores_rank index so a page
+  // reads its own rows, not every account; then, only if the page is not full and no score
+  // filter excludes them, accounts not scored yet (new since the last scoring) by id.
+  const scored = () =>
     reads.all<Record<string, unknown>>(sql`
     SELECT a.id, a.name, a.plan_id, a.status, a.seats, a.billing_interval, p.score, p.band, p.entered_band_at, p.top_signals, p.computed_at
-    FROM accounts a LEFT JOIN pqa_scores p ON p.account_id = a.id
-    WHERE (${band} IS NULL OR p.band = ${band}) AND (${min} IS NULL OR p.score >= ${min})
-      AND (${like} IS NULL OR a.id LIKE ${like} ESCAPE '\\' OR a.name LIKE ${like} ESCAPE '\\')
-    ORDER BY coalesce(p.score, -1) DESC, a.id
-    LIMIT ${q.limit}`),
-    sqlBatch(db, [routingQuery]),
-    loadCatalog(db),
-  ]);
+    FROM pqa_scores p JOIN accounts a ON a.id = p.account_id
+    WHERE (${band} IS NULL OR p.band = ${band}) AND (${min} IS NULL OR p.score >= ${min}) AND ${matches}
+    ORDER BY p.score DESC, p.account_id
+    LIMIT ${q.limit}`);
+  const unscored = (limit: number) =>
+    reads.all<Record<string, unknown>>(sql`
+    SELECT a.id, a.name, a.plan_id, a.status, a.seats, a.billing_interval, NULL AS score, NULL AS band, NULL AS entered_band_at, NULL AS top_signals, NULL AS computed_at
+    FROM accounts a
+    WHERE NOT EXISTS (SELECT 1 FROM pqa_scores p WHERE p.account_id = a.id) AND ${matches}
+    ORDER BY a.id
+    LIMIT ${limit}`);
+  const [first, [routingRows], catalog] = await Promise.all([scored(), sqlBatch(db, [routingQuery]), loadCatalog(db)]);
+  const rows = first.length < q.limit && band === null && min === null ? [...first, ...(await unscored(q.limit - first.length))] : first;
   // each account's route under the routing rules (GET /v1/pqa shows the same)
   const routes = routesOf(
     catalog,

@@ -50,4 +50,23 @@ describe('retention', () => {
     await enforceRetention(database(env.DB), now);
     expect(await keys('track_events')).toEqual(['t-activated', 't-active-new']);
   });
+
+  it('the event tables are swept a window of rowids per run, so a run reads a bounded part of them, and a full sweep deletes every expired row', async () => {
+    const acct = uid();
+    await seedAccount(acct);
+    const now = Date.now();
+    const insert = (key: string, t: number) =>
+      env.DB.prepare(`INSERT INTO usage_events (account_id, idempotency_key, metric, value, mode, timestamp, period_start, batch_id) VALUES (?, ?, 'api_calls', 1, 'increment', ?, 0, 'b')`).bind(acct, key, t);
+    await env.DB.batch(Array.from({ length: 30 }, (_, i) => insert(`old-${String(i).padStart(2, '0')}`, now - 200 * DAY)));
+    await env.DB.batch([insert('new', now)]);
+    const last = (await env.DB.prepare(`SELECT max(rowid) AS n FROM usage_events`).first<{ n: number }>())!.n;
+    const left = async () => (await env.DB.prepare(`SELECT count(*) AS n FROM usage_events WHERE account_id = ? AND timestamp < ?`).bind(acct, now - 100 * DAY).first<{ n: number }>())!.n;
+    // Windows of 7 rowids: no run deletes more than 7 usage events, and one sweep (plus the window the last one stopped in) takes all 30.
+    const perRun: number[] = [];
+    for (let run = 0; run < Math.ceil(last / 7) + 2 && (await left()) > 0; run++) perRun.push((await enforceRetention(database(env.DB), now, 7)).usage_events!);
+    expect(await left()).toBe(0);
+    expect(Math.max(...perRun)).toBeLessThanOrEqual(7);
+    expect(perRun.filter((n) => n > 0).length).toBeGreaterThanOrEqual(5);
+    expect(await count(`SELECT count(*) AS n FROM usage_events WHERE account_id = ?`, acct)).toBe(1);
+  });
 });

@@ -142,6 +142,16 @@ describe('PQA scores in D1', () => {
     expect(later.filter((r) => r.signals.some((s) => s.signal === 'limit_hit'))).toEqual([]);
   });
 
+  it('a page whose scores are more JSON than one statement should bind is written whole, over several statements of one batch', async () => {
+    const ids = Array.from({ length: 1500 }, (_, i) => `long-${String(i).padStart(4, '0')}`);
+    await insertAccounts(ids);
+    await env.DB.prepare(`UPDATE accounts SET name = ? WHERE id LIKE 'long-%'`).bind('N'.repeat(200)).run();
+    await env.DB.prepare(`DELETE FROM settings WHERE key = 'pqa_recompute'`).run();
+    expect(await runDailyRecompute(database(env.DB), T0)).toMatchObject({ ran: true, done: true });
+    const scored = await env.DB.prepare(`SELECT count(*) AS n FROM pqa_scores WHERE account_id LIKE 'long-%' AND computed_at = ?`).bind(T0).first<{ n: number }>();
+    expect(scored!.n).toBe(1500);
+  });
+
   it('track events rescore only the accounts in the batch', async () => {
     const [a, b] = [uid(), uid()];
     await seedAccount(a);

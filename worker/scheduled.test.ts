@@ -85,6 +85,22 @@ describe('the cron', () => {
     await env.DB.prepare("DELETE FROM settings WHERE key = 'pqa_recompute'").run();
   });
 
+  it('each run leaves an end mark after its last step (retention), with when it started and ended and how many steps failed', async () => {
+    const mark = async () => {
+      const row = await env.DB.prepare(`SELECT value FROM settings WHERE key = 'cron_run'`).first<{ value: string }>();
+      return row ? (JSON.parse(row.value) as { started_at: number; finished_at: number; errors: number }) : null;
+    };
+    const before = Date.now();
+    await runScheduled(env, T0 + 5 * DAY);
+    const first = await mark();
+    expect(first).toMatchObject({ started_at: T0 + 5 * DAY, errors: 0 });
+    expect(first!.finished_at).toBeGreaterThanOrEqual(before);
+    // The retention sweep's position, written by the last step, is there by then.
+    expect(await env.DB.prepare(`SELECT count(*) AS n FROM settings WHERE key = 'retention_scan'`).first<{ n: number }>()).toEqual({ n: 1 });
+    await runScheduled(env, T0 + 6 * DAY);
+    expect((await mark())!.started_at).toBe(T0 + 6 * DAY);
+  });
+
   it('recomputes every account once per UTC day, resuming a pass cut short', async () => {
     const ids = await Promise.all(Array.from({ length: 5 }, async () => {
       const acct = uid('daily');

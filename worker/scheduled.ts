@@ -23,6 +23,8 @@ import { refreshPromptDaily } from './analytics';
 const ROLLUP_CHUNKS_PER_RUN = 40;
 
 const PAGE = 500;
+/** Settings key of the last cron run's end mark (`{ started_at, finished_at, errors }`). */
+const CRON_RUN_KEY = 'cron_run';
 
 /**
  * Accounts whose period ended get the period containing `now` (`rollPeriod`: by calendar
@@ -111,6 +113,15 @@ export async function runScheduled(env: Env, now: number): Promise<ScheduledRepo
     retention: await step('retention', {}, () => enforceRetention(db, now)),
     errors,
   };
+  // The run's end mark: when it started and ended, and what failed (settings `cron_run`), so a
+  // reader (the bench, an operator) knows the run is over and the database is the readers' again.
+  await step('end mark', undefined, () =>
+    sqlBatch(db, [
+      sql`INSERT INTO settings (key, value, updated_at)
+          VALUES (${CRON_RUN_KEY}, ${JSON.stringify({ started_at: now, finished_at: Date.now(), errors: errors.length })}, ${now})
+          ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+    ]),
+  );
   if (errors.length) throw new Error(`scheduled run had failures: ${errors.join('; ')}`);
   return report;
 }

@@ -7,10 +7,14 @@
  * Load tool: Debian's wrk (installed with apt-get when missing), 2 threads; 20 connections, or 4
  * for the 100- and 1,000-event batches (20 of those queue for longer than a quick run lasts).
  * The bare route always gets the same wrk parameters as the product route it is compared with.
+ * The state row also runs `GET /bare-d1`: the bare worker sending the warm state's own D1 batch
+ * on a copy of the product's seeded local D1, so the state's cost splits into local D1 and the
+ * product's JS. Each run reads the CPU of the worker's own workerd (worker isolate + its local
+ * D1 + assets router) from /proc/<pid>/stat before and after, per request.
  * `rows` (from `npm run bench -- --only http --rows state,usage1`) runs only those scenarios.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, rmSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { seed, demoAccounts } from '../../worker/scripts/seed.mjs';
@@ -51,6 +55,50 @@ function wrk(args, timeoutMs) {
   });
 }
 
+/** The pid of the process listening on 127.0.0.1:`port` (the worker's own workerd), from /proc; null when not found. */
+function pidOnPort(port) {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes = new Set();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length > 9 && f[1].endsWith(`:${hex}`) && f[3] === '0A') inodes.add(`socket:[${f[9]}]`);
+    }
+  }
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let fds = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        if (inodes.has(readlinkSync(`/proc/${pid}/fd/${fd}`))) return Number(pid);
+      } catch {}
+    }
+  }
+  return null;
+}
+
+/** User + system CPU of a process so far, in ms (/proc/<pid>/stat fields 14 and 15, clock ticks of 10 ms). */
+function cpuMs(pid) {
+  if (!pid) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
 const q = (s) => (/[^\w@%+=:,./-]/.test(s) ? `'${s.replace(/'/g, `'\\''`)}'` : s);
 
 /**
@@ -67,9 +115,16 @@ export async function measureHttp({ quick, log, track, template, rows = null }) 
   else migrate(persistDir);
   // Both the same way: no inspector, no dev proxy (runtime.mjs); the product on the real wrangler.toml and migrated D1.
   const product = track(await startBenchWorker({ persistDir, vars: BENCH_LIMITS }));
-  const bare = track(await startBenchWorker({ config: join(root, 'test/bench/wrangler.bare.toml'), healthPath: '/bare' }));
+  // The bare worker's D1 (GET /bare-d1 only) is a copy of the product's, taken after the seed, so its batch reads the same rows.
+  const barePersistDir = `${persistDir}-bare`;
+  rmSync(barePersistDir, { recursive: true, force: true });
+  let bare = null;
   try {
     await seed(product.base, KEYS.LADDER_SECRET_KEY);
+    cpSync(persistDir, barePersistDir, { recursive: true });
+    bare = track(await startBenchWorker({ config: join(root, 'test/bench/wrangler.bare.toml'), healthPath: '/bare', persistDir: barePersistDir }));
+    const bareD1Check = await (await fetch(`${bare.base}/bare-d1`)).json();
+    if (bareD1Check.statements !== 12 || !(bareD1Check.rows > 0)) throw new Error(`GET /bare-d1 did not read the seeded D1: ${JSON.stringify(bareD1Check)}`);
     const token = signUserToken({ acct: 'initech', sub: 'bench-user', role: 'admin' });
     const accounts = demoAccounts.map((a) => a.id).join(',');
     const secret = `Authorization: Bearer ${KEYS.LADDER_SECRET_KEY}`;
@@ -86,19 +141,29 @@ export async function measureHttp({ quick, log, track, template, rows = null }) 
         const common = ['-t2', `-c${s.connections}`, '--timeout', '10s', '-s', 'test/bench/wrk.lua', ...(header ? ['-H', header] : [])];
         await wrk([...common, `-d${warm}s`, base + path, ...tail], (warm + 30) * 1000);
         const args = [...common, `-d${seconds}s`, base + path, ...tail];
+        // CPU of the worker's own workerd (worker isolate + its local D1 + assets router) around the measured run.
+        const pid = pidOnPort(Number(new URL(base).port));
+        const cpu0 = cpuMs(pid);
         const r = await wrk(args, (seconds + 60) * 1000);
-        return { ...r, command: `wrk ${args.map(q).join(' ')}`.replace(KEYS.LADDER_SECRET_KEY, '$SECRET_KEY').replace(token, '$USER_TOKEN') };
+        const cpu1 = cpuMs(pid);
+        const cpuPerRequestMs = cpu0 !== null && cpu1 !== null && r.requests > 0 ? (cpu1 - cpu0) / r.requests : null;
+        return { ...r, cpuPerRequestMs, command: `wrk ${args.map(q).join(' ')}`.replace(KEYS.LADDER_SECRET_KEY, '$SECRET_KEY').replace(token, '$USER_TOKEN') };
       };
       const load = [loadavg()[0]];
       const b = await run(bare.base, '/bare', null, 'bare');
+      // The state row also runs the bare route that sends the state's own D1 batch (bare-worker.ts).
+      const bd = s.key === 'state' ? await run(bare.base, '/bare-d1', null, 'bare') : null;
       const p = await run(product.base, s.path, s.header, 'bench');
       load.push(loadavg()[0]);
-      log(`${s.what} (1-min load ${load.map((l) => l.toFixed(1)).join(' → ')}): ${p.rps.toFixed(0)} req/s p50 ${p.p50_ms.toFixed(1)} ms p99 ${p.p99_ms.toFixed(1)} ms; bare ${b.rps.toFixed(0)} req/s p50 ${b.p50_ms.toFixed(1)} ms p99 ${b.p99_ms.toFixed(1)} ms`);
-      results.push({ ...s, product: p, bare: b, load, command: p.command, bareCommand: b.command });
+      const cpu = (r) => (r.cpuPerRequestMs === null ? 'CPU n/a' : `${r.cpuPerRequestMs.toFixed(2)} ms CPU/req`);
+      const line = (r) => `${r.rps.toFixed(0)} req/s p50 ${r.p50_ms.toFixed(1)} ms p99 ${r.p99_ms.toFixed(1)} ms ${cpu(r)}`;
+      log(`${s.what} (1-min load ${load.map((l) => l.toFixed(1)).join(' → ')}): ${line(p)}; bare ${line(b)}${bd ? `; bare-d1 ${line(bd)}` : ''}`);
+      results.push({ ...s, product: p, bare: b, bareD1: bd, load, command: p.command, bareCommand: b.command, bareD1Command: bd?.command });
     }
     return results;
   } finally {
-    await Promise.all([product.stop(), bare.stop()]);
+    await Promise.all([product.stop(), bare?.stop()]);
     rmSync(persistDir, { recursive: true, force: true });
+    rmSync(barePersistDir, { recursive: true, force: true });
   }
 }

@@ -7,7 +7,8 @@
  *    browser SDKs bundled the same way (installed on demand into .bench-cache/) — size.mjs;
  * 2. worker throughput and p50/p99 on local workerd without wrangler dev's devtools inspector
  *    (runtime.mjs) for GET /v1/widget/state and POST /v1/usage (1, 100, 1,000 events per
- *    batch), each next to a bare Hono route started the same way in the same run; usage
+ *    batch), each next to a bare Hono route started the same way in the same run, the state
+ *    also next to a bare route sending the state's own D1 batch (with CPU per request); usage
  *    ingestion in events/s — http.mjs;
  * 3. the PQA recompute (the worker's cron) over 100,000 accounts with 10,000,000 events, the
  *    dashboard funnel's first read after that cron run over 1,000,000 prompt events and every
@@ -134,6 +135,18 @@ async function httpSection(template) {
       `${portless(r.command)}  (bare: ${portless(r.bareCommand)}; both workers: ${RUNTIME_COMMAND})`,
       `${portless(r.command)}; bare: same on http://127.0.0.1:$BARE_PORT/bare (test/bench/bare-worker.ts); both workers: ${RUNTIME_COMMAND}`,
     );
+    const d = r.bareD1;
+    if (!d) continue;
+    // CPU per request of each worker's own workerd (worker isolate + its local D1), /proc/<pid>/stat around the measured wrk run.
+    const cpu = (m) => (m.cpuPerRequestMs === null ? 'n/a' : `${m.cpuPerRequestMs.toFixed(2)} ms`);
+    const share = (m) => (m === null ? '' : `${Math.round(m * 100)}%`);
+    const d1Share = p.cpuPerRequestMs && d.cpuPerRequestMs !== null && b.cpuPerRequestMs !== null ? (d.cpuPerRequestMs - b.cpuPerRequestMs) / p.cpuPerRequestMs : null;
+    figure(
+      `${r.what} vs a bare Hono route sending the same D1 batch (GET /bare-d1: the warm state's 12 statements in one batch, on a copy of the seeded local D1), ${r.connections} connections`,
+      `${int(p.rps)} req/s, p50 ${ms(p.p50_ms)}, p99 ${ms(p.p99_ms)} — bare + same D1 batch: ${int(d.rps)} req/s, p50 ${ms(d.p50_ms)}, p99 ${ms(d.p99_ms)} → ${x(p.rps / d.rps)} the throughput (bare with no D1: ${x(d.rps / b.rps)} of GET /bare). CPU per request of the worker's workerd: bare ${cpu(b)}, bare + D1 batch ${cpu(d)}, widget state ${cpu(p)}${d1Share === null ? '' : ` → local D1 batch ≈ ${share(d1Share)} of the state's CPU, the product's own JS ≈ ${share((p.cpuPerRequestMs - d.cpuPerRequestMs) / p.cpuPerRequestMs)}`} (1-min load ${r.load.map((l) => l.toFixed(1)).join(' → ')})`,
+      `${portless(r.command)}  (bare + D1: ${portless(r.bareD1Command)}; both workers: ${RUNTIME_COMMAND}; CPU: /proc/<pid>/stat utime+stime of each worker's workerd around its wrk run)`,
+      `${portless(r.command)}; bare + D1: same on http://127.0.0.1:$BARE_PORT/bare-d1 (test/bench/bare-worker.ts); CPU: /proc/<pid>/stat of each worker's workerd around its wrk run; both workers: ${RUNTIME_COMMAND}`,
+    );
   }
   const ingest = results.filter((r) => r.batch > 0 && r.product.requests >= 5).map((r) => `${int(r.product.rps * r.batch)} events/s at ${int(r.batch)} per batch`);
   figure('Usage ingestion (POST /v1/usage, every event a new idempotency key, one D1 transaction per batch)', ingest.join('; '), 'the POST /v1/usage wrk runs above: req/s × events per batch');
@@ -167,7 +180,12 @@ async function bigSection(template) {
     `as the PQA row; timed until rollup_state.last_rowid reaches max(prompt_events.rowid)`,
   );
   figure(
-    `Dashboard funnel (31 days) over ${pdesc(main)}, first read after the cron run (the cron rolls the events up, bounded per run; roll-ups current after it: ${main.rollupsCurrent ? 'yes' : 'no'})`,
+    `The whole cron run (PQA, roll-ups, webhooks, retention) over ${desc(main)} and ${pdesc(main)}`,
+    `ended ${ms(main.cronMs)} after the trigger, ${main.cronErrors} failed steps${other ? ` (${desc(other)}: ${ms(other.cronMs)})` : ''}${growth(main.cronMs, other?.cronMs)}`,
+    `as the PQA row; timed until the run's end mark (settings cron_run, its last write) is there`,
+  );
+  figure(
+    `Dashboard funnel (31 days) over ${pdesc(main)}, first read after the whole cron run ended (the cron rolls the events up, bounded per run; roll-ups current after it: ${main.rollupsCurrent ? 'yes' : 'no'})`,
     `${ms(main.funnelColdMs)}${other ? ` (${pdesc(other)}: ${ms(other.funnelColdMs)})` : ''}${growth(main.funnelColdMs, other?.funnelColdMs)}`,
     funnel,
   );

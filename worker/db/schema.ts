@@ -4,7 +4,7 @@
  * Times are epoch milliseconds; money is integer minor units.
  */
 import { sql } from 'drizzle-orm';
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import type { CatalogChange } from '../../shared/catalogDiff';
 import type { Catalog } from '../../shared/schemas';
 
@@ -148,6 +148,68 @@ export const trials = sqliteTable(
   (t) => [primaryKey({ columns: [t.accountId, t.featureId] })],
 );
 
+/**
+ * The PQA aggregate of each account's `track_events`, kept by triggers on that table in the
+ * same statement as every insert and delete (migration 0020): whatever writes an event (track,
+ * the widget's gate hits, usage limit hits, the ingest consumer, a test), the row moves with it,
+ * and a duplicate that inserts nothing moves nothing. The cron's recompute reads these rows
+ * instead of every event (worker/pqa.ts). Counts per built-in kind; the newest time of a kind
+ * (retention keeps the newest event of each kind, so a delete never lowers one except by hand,
+ * when the trigger looks the newest up again); `max_at`, the newest event of any kind, tells
+ * the reader whether an event lies after its `now` (then it reads the events themselves).
+ */
+export const pqaCounters = sqliteTable('pqa_counters', {
+  accountId: text('account_id').primaryKey(),
+  maxAt: integer('max_at').notNull(),
+  core: integer('core').notNull().default(0),
+  api: integer('api').notNull().default(0),
+  admin: integer('admin').notNull().default(0),
+  invites: integer('invites').notNull().default(0),
+  limitHitAt: integer('limit_hit_at'),
+  gateHitAt: integer('gate_hit_at'),
+  activeAt: integer('active_at'),
+  /** Distinct (user, UTC day) pairs, users and days of `user_active` (rows of pqa_user_days). */
+  userDays: integer('user_days').notNull().default(0),
+  users: integer('users').notNull().default(0),
+  days: integer('days').notNull().default(0),
+});
+
+/** `user_active` events per account, user (null as '') and UTC day: what tells the triggers a (user, day), user or day is new or gone. */
+export const pqaUserDays = sqliteTable(
+  'pqa_user_days',
+  {
+    accountId: text('account_id').notNull(),
+    userKey: text('user_key').notNull(),
+    day: integer('day').notNull(),
+    events: integer('events').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.userKey, t.day] }), index('pqa_user_days_day').on(t.accountId, t.day)],
+);
+
+/** `data_imported` events per account and row count (`key`: 'u' none, 'n…' a number, 't…' text), so the largest and the texts survive deletes. */
+export const pqaImports = sqliteTable(
+  'pqa_imports',
+  {
+    accountId: text('account_id').notNull(),
+    key: text('key').notNull(),
+    rowsNumber: real('rows_number'),
+    rowsText: text('rows_text'),
+    events: integer('events').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.key] })],
+);
+
+/** Events of names outside the built-in list (shared/schemas.ts TRACK_EVENTS), per account: the custom events of the points table. */
+export const pqaCustomCounts = sqliteTable(
+  'pqa_custom_counts',
+  {
+    accountId: text('account_id').notNull(),
+    event: text('event').notNull(),
+    events: integer('events').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.event] })],
+);
+
 /** Current PQA score per account (written by scoring on events and by the daily cron). */
 export const pqaScores = sqliteTable(
   'pqa_scores',
@@ -159,7 +221,11 @@ export const pqaScores = sqliteTable(
     topSignals: json<string[]>('top_signals').notNull(),
     computedAt: integer('computed_at').notNull(),
   },
-  (t) => [index('pqa_scores_band_score').on(t.band, t.score)],
+  (t) => [
+    index('pqa_scores_band_score').on(t.band, t.score),
+    // The accounts list's order (best score first, then id), walked from the top so a page reads only its rows.
+    index('pqa_scores_rank').on(sql`score DESC`, t.accountId),
+  ],
 );
 
 /** Small key/value settings (e.g. the PQA points table) as JSON. */

@@ -229,4 +229,20 @@ describe('accounts with PQA', () => {
     expect(lines[2]).toMatch(/^pqa-cold,"Cold, Inc\.",starter,active,5,12,nurture,/);
     expect((await admin('/v1/admin/accounts?band=hot')).status).toBe(400);
   });
+
+  it('pages in score order, ties by id, then accounts not scored yet by id (only when no score filter excludes them)', async () => {
+    const ids = ['rank-a', 'rank-b', 'rank-c', 'rank-d', 'rank-e', 'rank-f'];
+    for (const id of ids) await seedAccount(id);
+    const now = Date.now();
+    const score = (id: string, n: number, band: string) =>
+      env.DB.prepare(`INSERT OR REPLACE INTO pqa_scores VALUES (?, ?, ?, ?, '[]', ?)`).bind(id, n, band, now, now);
+    // rank-e and rank-f are not scored yet.
+    await env.DB.batch([score('rank-c', 40, 'warm'), score('rank-a', 40, 'warm'), score('rank-d', 90, 'sales_ready'), score('rank-b', 0, 'nurture')]);
+    const list = async (query: string) => (await admin(`/v1/admin/accounts?q=rank-${query}`)).json.accounts.map((a: { account_id: string; score: number | null }) => [a.account_id, a.score]);
+    expect(await list('')).toEqual([['rank-d', 90], ['rank-a', 40], ['rank-c', 40], ['rank-b', 0], ['rank-e', null], ['rank-f', null]]);
+    expect(await list('&limit=5')).toEqual([['rank-d', 90], ['rank-a', 40], ['rank-c', 40], ['rank-b', 0], ['rank-e', null]]);
+    expect(await list('&limit=2')).toEqual([['rank-d', 90], ['rank-a', 40]]);
+    expect(await list('&min_score=0')).toEqual([['rank-d', 90], ['rank-a', 40], ['rank-c', 40], ['rank-b', 0]]);
+    expect(await list('&band=warm')).toEqual([['rank-a', 40], ['rank-c', 40]]);
+  });
 });

@@ -1,0 +1,1 @@
+CREATE INDEX `pqa_scores_rank` ON `pqa_scores` (score DESC,`account_id`);
