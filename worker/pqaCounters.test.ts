@@ -89,8 +89,11 @@ async function consume(bodies: unknown[]) {
   expect(result.retryMessages).toEqual([]);
 }
 
-const D1 = { LADDER_COUNTERS: 'd1' };
-const OBJECTS = { LADDER_COUNTERS: 'durable_object' };
+// Each writer named explicitly, whatever combination the project runs under (vitest.config.ts):
+// direct ingestion unless the writer is the queue's consumer, counters where the writer says.
+const DIRECT = { LADDER_INGEST: 'direct' };
+const D1 = { ...DIRECT, LADDER_COUNTERS: 'd1' };
+const OBJECTS = { ...DIRECT, LADDER_COUNTERS: 'durable_object' };
 const object = (acct: string) => env.ACCOUNT_COUNTERS!.get(env.ACCOUNT_COUNTERS!.idFromName(acct));
 
 /**
@@ -102,7 +105,7 @@ const WRITERS: { name: string; write: (acct: string) => Promise<void> }[] = [
     name: 'POST /v1/track (worker/track.ts)',
     write: async (acct) => {
       const body = { events: [{ account_id: acct, event: 'user_active', user_id: 'w', idempotency_key: 'w1' }, { account_id: acct, event: 'teammate_invited', idempotency_key: 'w2' }] };
-      for (let i = 0; i < 2; i++) expect((await api('POST', '/v1/track', { body })).status).toBe(200);
+      for (let i = 0; i < 2; i++) expect((await apiWith(DIRECT, 'POST', '/v1/track', { body })).status).toBe(200);
     },
   },
   {
@@ -183,11 +186,11 @@ describe('PQA counters', () => {
     const events = ids.flatMap((a) => behaviour(a, rand, now));
     for (let i = 0; i < events.length; i += 100) {
       const body = { events: events.slice(i, i + 100) };
-      expect((await api('POST', '/v1/track', { body })).status).toBe(200);
-      expect((await api('POST', '/v1/track', { body })).json.accepted).toBe(0);
+      expect((await apiWith(DIRECT, 'POST', '/v1/track', { body })).status).toBe(200);
+      expect((await apiWith(DIRECT, 'POST', '/v1/track', { body })).json.accepted).toBe(0);
     }
     const changed = events.filter(() => rand() < 0.1).map((e) => ({ ...e, event: 'teammate_invited', timestamp: now }));
-    expect((await api('POST', '/v1/track', { body: { events: changed } })).json).toEqual({ accepted: 0, duplicates: changed.length });
+    expect((await apiWith(DIRECT, 'POST', '/v1/track', { body: { events: changed } })).json).toEqual({ accepted: 0, duplicates: changed.length });
     // Every other writer, on accounts of their own and on the generated ones.
     for (const [i, w] of WRITERS.entries()) {
       const own = uid('pqaw');
@@ -248,7 +251,7 @@ describe('PQA counters', () => {
       { account_id: acct, event: 'user_active', user_id: 'b', idempotency_key: 'a2', timestamp: now },
       { account_id: acct, event: 'feature_gate_hit', idempotency_key: 'g1', timestamp: now },
     ] };
-    expect((await api('POST', '/v1/track', { body })).status).toBe(200);
+    expect((await apiWith(DIRECT, 'POST', '/v1/track', { body })).status).toBe(200);
     for (const at of [now - DAY, now]) expect(await mismatches([acct], at)).toEqual([]);
     const [agg] = (await readAggregates(database(env.DB), accountsNamed([acct]), now - DAY)).aggregates;
     expect(agg).toMatchObject({ users: 1, user_days: 1, last_active_at: now - 2 * DAY });
@@ -266,7 +269,7 @@ describe('PQA counters', () => {
   it('a track event is never updated in place (the counters follow inserts and deletes only)', async () => {
     const acct = uid('pqaupd');
     await seedAccount(acct);
-    await api('POST', '/v1/track', { body: { events: [{ account_id: acct, event: 'user_active', idempotency_key: 'x' }] } });
+    await apiWith(DIRECT, 'POST', '/v1/track', { body: { events: [{ account_id: acct, event: 'user_active', idempotency_key: 'x' }] } });
     await expect(env.DB.prepare(`UPDATE track_events SET event = 'limit_hit' WHERE account_id = ?`).bind(acct).run()).rejects.toThrow(/never updated/);
   });
 });
