@@ -52,8 +52,11 @@ function workerProject(name: string, options: ScaleOptions, include: string[]): 
             STRIPE_API_HOST: '127.0.0.1',
             STRIPE_API_PORT: inject('stripeApiPort'),
             STRIPE_WEBHOOK_SECRET: 'whsec_test_ladder',
-            // Account objects flush to D1 only when a test runs their alarm (runDurableObjectAlarm).
-            LADDER_COUNTERS_FLUSH_MS: '3600000',
+            // Account objects flush to D1 only when a test runs their alarm (runDurableObjectAlarm). The
+            // objects run in the tests' isolate, so they schedule from a test's faked Date while workerd fires
+            // alarms by the real clock: an hour after a faked date months back is already due, the alarm ran
+            // on its own and a test's flush found none to run. A century keeps it ahead of any faked date.
+            LADDER_COUNTERS_FLUSH_MS: String(100 * 365 * 86_400_000),
             // The scale options this project runs the suite under (worker/test/api.ts reads them as OPTIONS).
             ...options,
           },

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { defaultPqaConfig } from '../../shared/pqaScore';
 import { database } from '../db';
-import { ADMIN, DAY, OPTIONS, api, env, flushCounters, received, receiverUrl, seedAccount, uid, userToken } from '../test/api';
+import { ADMIN, DAY, api, env, flushCounters, received, receiverUrl, seedAccount, uid, userToken } from '../test/api';
 import { deliverDue } from '../webhooks';
 
 const T0 = Date.parse('2026-03-20T12:00:00Z');
@@ -63,9 +63,7 @@ describe('GET /v1/pqa', () => {
 });
 
 describe('expansion readiness', () => {
-  // Fails with LADDER_COUNTERS=durable_object (worker-do-* projects) even after the object's flush: not diagnosed yet
-  // (issue 19, left open), so skipped there rather than left red; runs under d1 counters (worker, worker-d1-queue).
-  it.skipIf(OPTIONS.counters !== 'd1')('shows the score as of now with every signal, seat and usage utilisation and days since activation (d1 counters only until diagnosed with account objects)', async () => {
+  it('shows the score as of now with every signal, seat and usage utilisation and days since activation', async () => {
     const acct = uid();
     await seedAccount(acct);
     await api('POST', '/v1/usage', {
@@ -162,9 +160,7 @@ describe('previewing a points table before saving it', () => {
 });
 
 describe('sales-ready within one cron interval, not a day', () => {
-  // Fails with LADDER_COUNTERS=durable_object (worker-do-* projects) even after the object's flush: not diagnosed yet
-  // (issue 19, left open), so skipped there rather than left red; runs under d1 counters (worker, worker-d1-queue).
-  it.skipIf(OPTIONS.counters !== 'd1')('an account pushed over 80 by the limit_hit the worker records itself is delivered by the next webhook run (d1 counters only until diagnosed with account objects)', async () => {
+  it('an account pushed over 80 by the limit_hit the worker records itself is delivered by the next webhook run', async () => {
     const hook = uid('hook');
     await api('PUT', `/v1/admin/webhooks/${hook}`, {
       token: ADMIN,

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { savesByReason, type CancelFlow } from '../../shared/retention';
 import { runScheduled } from '../scheduled';
-import { api, apiWith, ADMIN, DAY, env, flushCounters, OPTIONS, STRIPE, stripeMock, uid, userToken } from '../test/api';
+import { api, apiWith, ADMIN, DAY, env, flushCounters, STRIPE, stripeMock, uid, userToken } from '../test/api';
 
 const START = Date.UTC(2026, 10, 1); // a 30-day period: Nov 1 → Dec 1, 2026
 const END = Date.UTC(2026, 11, 1);
@@ -70,9 +70,7 @@ afterEach(() => vi.useRealTimers());
 describe.each(['local', 'stripe'] as const)('keeping customers with the %s provider', (mode) => {
   const stripe = mode === 'stripe';
 
-  // Fails with LADDER_COUNTERS=durable_object in force (worker-do-* projects) even after the object's flush; not diagnosed yet
-  // (issue 19 matrix report), so skipped there rather than left red. Runs under d1 counters (worker, worker-d1-queue).
-  it.skipIf(OPTIONS.counters !== 'd1')('a downgrade says what is lost and when, is scheduled once for the period end, can be undone, and the cron applies it (d1 counters only until diagnosed with account objects)', async () => {
+  it('a downgrade says what is lost and when, is scheduled once for the period end, can be undone, and the cron applies it', async () => {
     const a = await account(stripe);
     await api('POST', '/v1/usage', { body: { events: [{ account_id: a.acct, metric: 'api_calls', value: 14_200, idempotency_key: 'u1' }] } });
     // The preview's over_limit reads the counters in D1: with account objects, as of the object's last flush.

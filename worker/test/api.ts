@@ -1,5 +1,5 @@
 /** Test client: real requests through the worker's app, in workerd, on the test file's D1. */
-import { createExecutionContext, createMessageBatch, getQueueResult, runDurableObjectAlarm } from 'cloudflare:test';
+import { createExecutionContext, createMessageBatch, getQueueResult, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { sign } from 'hono/jwt';
 import worker, { app } from '../index';
@@ -91,7 +91,20 @@ export const taken = (accepted: number, duplicates = 0) => (QUEUED ? { queued: a
  */
 export async function flushCounters(accountId: string, bindings: { LADDER_COUNTERS?: string } = {}) {
   if ((bindings.LADDER_COUNTERS ?? OPTIONS.counters) !== 'durable_object') return;
-  await runDurableObjectAlarm(env.ACCOUNT_COUNTERS!.get(env.ACCOUNT_COUNTERS!.idFromName(accountId)));
+  const stub = env.ACCOUNT_COUNTERS!.get(env.ACCOUNT_COUNTERS!.idFromName(accountId));
+  if (await runDurableObjectAlarm(stub)) return;
+  // No alarm to run: right only if the object has nothing waiting for D1. Otherwise its alarm fired on
+  // its own (or is running now), and D1 is not yet what the object recorded: fail rather than race it.
+  // (The object's constructor creates its tables, so they exist here.)
+  const waiting = await runInDurableObject(stub, (_, state) => {
+    const some = (query: string) => state.storage.sql.exec(query).toArray().length > 0;
+    return (
+      some(`SELECT 1 FROM events WHERE flushed = 0 LIMIT 1`) ||
+      some(`SELECT 1 FROM counters WHERE version > flushed_version LIMIT 1`) ||
+      some(`SELECT 1 FROM crossings WHERE flushed = 0 LIMIT 1`)
+    );
+  });
+  if (waiting) throw new Error(`account object of "${accountId}" has writes not in D1 but no alarm to run (did it fire on its own?)`);
 }
 
 let delivered = 0;
