@@ -4,20 +4,10 @@ import { database } from './db';
 import { accountsNamed, readAggregates, runDailyRecompute } from './pqa';
 import { runScheduled } from './scheduled';
 import { ADMIN, DAY, api, env, receiverUrl, seedAccount, TAKEN, uid } from './test/api';
+import { prng } from './test/prng';
 
 const T0 = Date.parse('2026-03-20T12:00:00Z'); // a Friday; the ISO week began Monday 16 March
 const track = (events: unknown[]) => api('POST', '/v1/track', { body: { events } });
-
-/** A small deterministic PRNG (mulberry32), so a failing case can be replayed. */
-function prng(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Behaviour of one synthetic account: every built-in event, odd `rows` values, custom events. */
 function behaviour(accountId: string, rand: () => number): Record<string, unknown>[] {

@@ -14,22 +14,12 @@ import { database } from './db';
 import { enforceRetention } from './dataRetention';
 import { accountsNamed, readAggregates, runDailyRecompute } from './pqa';
 import { ADMIN, DAY, api, apiWith, env, seedAccount, uid, userToken } from './test/api';
+import { prng } from './test/prng';
 
 const config: PqaConfig = {
   ...defaultPqaConfig,
   custom: { report_exported: { points: 4, mode: 'each' }, sso_enabled: { points: 11, mode: 'once' } },
 };
-
-/** A small deterministic PRNG (mulberry32), so a failing case can be replayed. */
-function prng(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One account's generated behaviour over the last 600 days: every kind, odd `rows`, custom events, several users. */
 function behaviour(acct: string, rand: () => number, now: number): Record<string, unknown>[] {

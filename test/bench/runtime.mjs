@@ -13,25 +13,13 @@
  * the bench sends its load to the worker's own workerd socket instead — the address wrangler
  * hands that proxy — so neither the product nor the bare route pays a dev-only hop.
  */
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { KEYS, root } from '../system/devWorker.mjs';
+import { freePort, KEYS, root } from '../system/devWorker.mjs';
 import { scaleBlocks, scaleConfig } from '../../worker/scripts/scaleConfig.mjs';
 
 /** How the bench starts each worker, for the figures' command column. */
 export const RUNTIME_COMMAND =
   "unstable_startWorker({ config, dev: { inspector: false, persist, watch: false } }) from wrangler (test/bench/runtime.mjs); wrk on the worker's own workerd socket, not wrangler's dev proxy";
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => res(port));
-    });
-  });
-}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

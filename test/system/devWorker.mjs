@@ -38,7 +38,7 @@ const toolEnv = {
 };
 
 /** A free TCP port on 127.0.0.1. */
-function freePort() {
+export function freePort() {
   return new Promise((res, rej) => {
     const srv = createServer();
     srv.once('error', rej);
