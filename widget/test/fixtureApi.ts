@@ -298,7 +298,9 @@ export async function startFixtureApi(options: { dist?: string } = {}): Promise<
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   fx.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fx.close = () => new Promise((r) => server.close(() => r()));
+  // closeAllConnections: a socket Chromium opened ahead of a request it never sent is not idle to
+  // Node, and would hold close() until the headers timeout (a minute) — on a busy machine it does.
+  fx.close = () => new Promise((r) => (server.close(() => r()), server.closeAllConnections()));
   fx.reset();
   return fx;
 }

@@ -396,5 +396,5 @@ export async function startStripeMock(port = 0): Promise<{ port: number; server:
   server.keepAliveTimeout = 10 * 60_000;
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const address = server.address() as AddressInfo;
-  return { port: address.port, server, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return { port: address.port, server, close: () => new Promise<void>((resolve) => (server.close(() => resolve()), server.closeAllConnections())) };
 }
