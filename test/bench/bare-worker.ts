@@ -9,7 +9,8 @@
  * user `bench-user`, admin), captured from the product's batch through a D1 wrapper that logs
  * each statement's SQL and bound parameters, and answers a small JSON. Its D1 is a copy of the
  * product's local D1 taken after the bench's seed (test/bench/http.mjs), so the statements read
- * the same rows. The gap between it and the widget state is the product's own JS (auth, the
+ * the same rows. `GET /bare-d1-one` sends one batch of one `SELECT 1`: the floor of any route
+ * that makes one D1 round trip on this runtime. The gap between it and the widget state is the product's own JS (auth, the
  * prompt engine, drizzle, serve tokens, the JSON answer); the gap between it and `GET /bare` is
  * local D1 (miniflare's D1 object: SQLite plus JSON both ways). Never part of the product worker.
  */
@@ -86,6 +87,13 @@ app.get('/bare-d1', async (c) => {
   if (!c.env.DB) return c.json({ error: 'no D1 binding' }, 500);
   const results = await c.env.DB.batch(stateBatch(c.env.DB, Date.now()));
   return c.json({ ok: true, statements: results.length, rows: results.reduce((n, r) => n + (r.results?.length ?? 0), 0) });
+});
+
+// The floor of any handler that makes one D1 round trip: one batch of one trivial statement.
+app.get('/bare-d1-one', async (c) => {
+  if (!c.env.DB) return c.json({ error: 'no D1 binding' }, 500);
+  const [r] = await c.env.DB.batch([c.env.DB.prepare('SELECT 1 AS one')]);
+  return c.json({ ok: true, statements: 1, rows: r?.results?.length ?? 0 });
 });
 
 export default app;

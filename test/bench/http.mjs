@@ -153,12 +153,14 @@ export async function measureHttp({ quick, log, track, template, rows = null }) 
       const b = await run(bare.base, '/bare', null, 'bare');
       // The state row also runs the bare route that sends the state's own D1 batch (bare-worker.ts).
       const bd = s.key === 'state' ? await run(bare.base, '/bare-d1', null, 'bare') : null;
+      // and the floor of one D1 round trip: one batch of one SELECT 1
+      const b1 = s.key === 'state' ? await run(bare.base, '/bare-d1-one', null, 'bare') : null;
       const p = await run(product.base, s.path, s.header, 'bench');
       load.push(loadavg()[0]);
       const cpu = (r) => (r.cpuPerRequestMs === null ? 'CPU n/a' : `${r.cpuPerRequestMs.toFixed(2)} ms CPU/req`);
       const line = (r) => `${r.rps.toFixed(0)} req/s p50 ${r.p50_ms.toFixed(1)} ms p99 ${r.p99_ms.toFixed(1)} ms ${cpu(r)}`;
-      log(`${s.what} (1-min load ${load.map((l) => l.toFixed(1)).join(' → ')}): ${line(p)}; bare ${line(b)}${bd ? `; bare-d1 ${line(bd)}` : ''}`);
-      results.push({ ...s, product: p, bare: b, bareD1: bd, load, command: p.command, bareCommand: b.command, bareD1Command: bd?.command });
+      log(`${s.what} (1-min load ${load.map((l) => l.toFixed(1)).join(' → ')}): ${line(p)}; bare ${line(b)}${bd ? `; bare-d1 ${line(bd)}; bare-d1-one ${line(b1)}` : ''}`);
+      results.push({ ...s, product: p, bare: b, bareD1: bd, bareD1One: b1, load, command: p.command, bareCommand: b.command, bareD1Command: bd?.command });
     }
     return results;
   } finally {

@@ -147,6 +147,15 @@ async function httpSection(template) {
       `${portless(r.command)}  (bare + D1: ${portless(r.bareD1Command)}; both workers: ${RUNTIME_COMMAND}; CPU: /proc/<pid>/stat utime+stime of each worker's workerd around its wrk run)`,
       `${portless(r.command)}; bare + D1: same on http://127.0.0.1:$BARE_PORT/bare-d1 (test/bench/bare-worker.ts); CPU: /proc/<pid>/stat of each worker's workerd around its wrk run; both workers: ${RUNTIME_COMMAND}`,
     );
+    const one = r.bareD1One;
+    if (!one) continue;
+    // The floor of any route that makes one D1 round trip here: the target against GET /bare cannot be above it.
+    figure(
+      `The floor of one local D1 round trip (GET /bare-d1-one: a bare Hono route sending one batch of one SELECT 1), ${r.connections} connections`,
+      `${int(one.rps)} req/s, p50 ${ms(one.p50_ms)}, p99 ${ms(one.p99_ms)}, ${cpu(one)} CPU/req → ${x(one.rps / b.rps)} of GET /bare: no route making one D1 round trip on this runtime can pass that; the widget state (one round trip) is ${x(p.rps / one.rps)} of this floor (1-min load ${r.load.map((l) => l.toFixed(1)).join(' → ')})`,
+      portless(r.bareD1Command).replace('/bare-d1 ', '/bare-d1-one '),
+      `same as the bare + D1 row on http://127.0.0.1:$BARE_PORT/bare-d1-one (test/bench/bare-worker.ts)`,
+    );
   }
   const ingest = results.filter((r) => r.batch > 0 && r.product.requests >= 5).map((r) => `${int(r.product.rps * r.batch)} events/s at ${int(r.batch)} per batch`);
   figure('Usage ingestion (POST /v1/usage, every event a new idempotency key, one D1 transaction per batch)', ingest.join('; '), 'the POST /v1/usage wrk runs above: req/s × events per batch');

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ADMIN, api, seedAccount, SECRET, uid, userToken } from '../test/api';
 
 const b64 = (o: unknown) => btoa(JSON.stringify(o)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
@@ -48,6 +48,28 @@ describe('user tokens', () => {
       const res = await api('GET', '/v1/widget/state?session=s1', { token });
       expect(res.status, name).toBe(401);
     }
+  });
+
+  describe('verified once per isolate', () => {
+    afterEach(() => vi.useRealTimers());
+
+    it('a token that worked is refused the moment it expires', async () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      const t0 = Date.UTC(2026, 11, 2, 9, 0, 0);
+      vi.setSystemTime(t0);
+      const acct = uid();
+      await seedAccount(acct);
+      const token = await userToken({ acct, exp: t0 / 1000 + 60 });
+      for (let i = 0; i < 2; i++) expect((await api('GET', '/v1/widget/state?session=s1', { token })).status).toBe(200);
+      vi.setSystemTime(t0 + 59_000);
+      expect((await api('GET', '/v1/widget/state?session=s1', { token })).status).toBe(200);
+      vi.setSystemTime(t0 + 60_000);
+      const expired = await api('GET', '/v1/widget/state?session=s1', { token });
+      expect(expired.status).toBe(401);
+      expect(expired.json.error.code).toBe('unauthorized');
+      vi.setSystemTime(t0 + 1_000); // even with the clock back, a token dropped is verified again (and still good)
+      expect((await api('GET', '/v1/widget/state?session=s1', { token })).status).toBe(200);
+    });
   });
 
   it('for account A never reads account B, and cannot call host routes', async () => {

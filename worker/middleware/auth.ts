@@ -3,7 +3,7 @@ import { getCookie } from 'hono/cookie';
 import { verify } from 'hono/jwt';
 import Stripe from 'stripe';
 import { timingSafeEqual } from 'hono/utils/buffer';
-import { userClaimsSchema } from '../../shared/schemas';
+import { userClaimsSchema, type UserClaims } from '../../shared/schemas';
 import { database } from '../db';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
@@ -71,6 +71,15 @@ function userTokenKey(secret: string): Promise<CryptoKey> {
 }
 
 /**
+ * User tokens this isolate has verified, by secret and token: the same token comes back on every
+ * page view of its user, and checking its HMAC and parsing it again cost more than the rest of
+ * the auth. Only a token whose signature verified and whose claims parsed is kept; its expiry is
+ * checked on every use (and drops it), and another secret is another key. Bounded: cleared when full.
+ */
+const verifiedTokens = new Map<string, UserClaims>();
+const VERIFIED_TOKENS_MAX = 10_000;
+
+/**
  * Widget routes: a user token (HS256 JWT signed with LADDER_USER_TOKEN_SECRET). Expired,
  * tampered, `alg: none` and other-algorithm tokens are refused with 401. Sets `c.var.user`.
  * @example app.use('/v1/widget/*', userToken())
@@ -78,16 +87,26 @@ function userTokenKey(secret: string): Promise<CryptoKey> {
 export const userToken = (): MiddlewareHandler<AppEnv> => async (c, next) => {
   const token = bearer(c.req.header('authorization'));
   if (!token || !c.env.LADDER_USER_TOKEN_SECRET) throw unauthorized('A user token is required.', 'ladder-widget');
-  let payload: unknown;
-  try {
-    payload = await verify(token, await userTokenKey(c.env.LADDER_USER_TOKEN_SECRET), 'HS256');
-  } catch {
-    throw unauthorized('The user token is invalid or expired.', 'ladder-widget');
+  const memoKey = `${c.env.LADDER_USER_TOKEN_SECRET}\n${token}`;
+  let user = verifiedTokens.get(memoKey);
+  if (!user) {
+    let payload: unknown;
+    try {
+      payload = await verify(token, await userTokenKey(c.env.LADDER_USER_TOKEN_SECRET), 'HS256');
+    } catch {
+      throw unauthorized('The user token is invalid or expired.', 'ladder-widget');
+    }
+    const claims = userClaimsSchema.safeParse(payload);
+    if (!claims.success) throw unauthorized('The user token lacks required claims or has expired.', 'ladder-widget');
+    user = Object.freeze(claims.data); // shared by every request that brings this token
+    if (verifiedTokens.size >= VERIFIED_TOKENS_MAX) verifiedTokens.clear();
+    verifiedTokens.set(memoKey, user);
   }
-  const claims = userClaimsSchema.safeParse(payload);
-  if (!claims.success || claims.data.exp * 1000 <= c.get('now'))
+  if (user.exp * 1000 <= c.get('now')) {
+    verifiedTokens.delete(memoKey);
     throw unauthorized('The user token lacks required claims or has expired.', 'ladder-widget');
-  c.set('user', claims.data);
+  }
+  c.set('user', user);
   await next();
 };
 
