@@ -155,6 +155,22 @@ describe('accounts over a new limit', () => {
     expect(affected).toEqual([{ account_id: 'a', metric: 'seats', used: 4, new_limit: 3 }]);
   });
 
+  it('lists an account past its limit whose grace shrinks: the limit stays, what is refused comes down to it', () => {
+    const graced = edit((c) => void (c.plans[0]!.overage = { api_calls: { mode: 'grace', grace_pct: 50 } }));
+    const blocked = edit((c) => void (c.plans[0]!.overage = { api_calls: { mode: 'block', grace_pct: 50 } }));
+    const less = edit((c) => void (c.plans[0]!.overage = { api_calls: { mode: 'grace', grace_pct: 10 } }));
+    const counters = [
+      { accountId: 'in-grace', metric: 'api_calls', periodStart: nov1, used: 12_000, highestThreshold: null },
+      { accountId: 'under', metric: 'api_calls', periodStart: nov1, used: 9_000, highestThreshold: null },
+    ];
+    const accounts = [account('in-grace', 'starter'), account('under', 'starter')];
+    expect(accountsOverNewLimits({ before: graced, after: blocked, now, accounts, counters })).toEqual([{ account_id: 'in-grace', metric: 'api_calls', used: 12_000, new_limit: 10_000 }]);
+    expect(accountsOverNewLimits({ before: graced, after: less, now, accounts, counters })).toEqual([{ account_id: 'in-grace', metric: 'api_calls', used: 12_000, new_limit: 10_000 }]);
+    // more grace, or the same, moves no one
+    expect(accountsOverNewLimits({ before: blocked, after: graced, now, accounts, counters })).toEqual([]);
+    expect(accountsOverNewLimits({ before: graced, after: graced, now, accounts, counters })).toEqual([]);
+  });
+
   it('affects no one when limits only go up', () => {
     const raised = edit((c) => void (c.plans[0]!.limits.api_calls = 20000));
     const counters = [{ accountId: 'a', metric: 'api_calls', periodStart: nov1, used: 15000, highestThreshold: null }];

@@ -4,7 +4,7 @@
  * a PM the effect before applying), by catalog versions (each stored with its diff) and by
  * the dashboard's catalog history (the sentences).
  */
-import { currentUse, metricLimit, type AccountRow, type CounterRow } from './entitlements';
+import { currentUse, graceCeiling, metricLimit, type AccountRow, type CounterRow } from './entitlements';
 import type { Catalog, Feature, Metric, Plan } from './schemas';
 
 type Scalar = string | number | boolean | null;
@@ -110,8 +110,9 @@ export type AffectedAccount = { account_id: string; metric: string; used: number
 
 /**
  * The accounts a new catalog puts at or over a limit that it lowers: for each account on a
- * plan of `after`, each metric whose limit goes down (or from unlimited to a number) with
- * current use at or above the new limit — blocked at 100% once applied. Use is read as the
+ * plan of `after`, each metric whose limit goes down (or from unlimited to a number), or whose
+ * grace past the limit shrinks, with current use at or above the new limit — blocked at 100%
+ * (or past the smaller grace) once applied. Use is read as the
  * account sees it now, under `before`. Seats count the seats bought, as `metricLimit` does.
  * @example accountsOverNewLimits({ before, after, accounts, counters, now }) // [{ account_id: 'acme', metric: 'api_calls', used: 7200, new_limit: 5000 }]
  */
@@ -136,7 +137,9 @@ export function accountsOverNewLimits(p: {
       const oldMetric = oldMetrics.get(metric.id);
       // A metric the old catalog did not have was unlimited (nothing counted against it).
       const oldLimit = oldPlan && oldMetric ? metricLimit(oldPlan, metric.id, account) : null;
-      if (newLimit === null || !isLowered(oldLimit, newLimit)) continue;
+      // Where the plan allows grace past its limit, what is refused is past the grace: less grace lowers it too.
+      const oldCeiling = oldPlan && oldMetric ? graceCeiling(oldPlan, metric.id, account) : null;
+      if (newLimit === null || !(isLowered(oldLimit, newLimit) || isLowered(oldCeiling, graceCeiling(plan, metric.id, account)))) continue;
       const used = currentUse(oldMetric ?? metric, account, counters.get(`${account.id}\u0000${metric.id}`), p.now);
       if (used > 0 && used >= newLimit) affected.push({ account_id: account.id, metric: metric.id, used, new_limit: newLimit });
     }

@@ -65,6 +65,9 @@ export function sizes(buf) {
   };
 }
 
+/** What a chunk of ours is called (esbuild's `chunk-[hash]`). */
+const CHUNK = /^chunk-[\w-]+\.js$/;
+
 /** The chunks a module imports, statically or with import(), by their names beside it. */
 const importsOf = (code) => [...code.matchAll(/["'`]\.\/(chunk-[\w-]+\.js)["'`]/g)].map((m) => m[1]);
 
@@ -84,6 +87,15 @@ async function previousBuilds(dir, previous) {
     for (const b of builds) for (const f of b.files) if (names.includes(f)) contents.set(f, await readFile(join(dir, f)));
     return { builds: builds.map((b) => ({ ...b, files: b.files.filter((f) => contents.has(f)) })), contents };
   }
+  // The deployment's answers name files written into dist/: only chunk names, and only over https
+  // (or to this machine), so no answer can write outside widget/ or be changed on the way.
+  const origin = new URL(previous);
+  if (origin.protocol !== 'https:' && !['localhost', '127.0.0.1', '[::1]'].includes(origin.hostname))
+    throw new Error(`widget: LADDER_PREVIOUS_ASSETS must be an https URL (got ${previous})`);
+  const chunk = (f) => {
+    if (typeof f !== 'string' || !CHUNK.test(f)) throw new Error(`widget: ${previous} listed ${JSON.stringify(f)}, not a chunk name`);
+    return f;
+  };
   const get = async (path) => {
     const res = await fetch(new URL(path, previous));
     if (!res.ok) throw new Error(`widget: ${new URL(path, previous)} answered ${res.status}; the previous build's chunks are needed`);
@@ -91,7 +103,7 @@ async function previousBuilds(dir, previous) {
   };
   let builds;
   const manifest = await fetch(new URL('/widget/builds.json', previous));
-  if (manifest.ok) builds = (await manifest.json()).builds;
+  if (manifest.ok) builds = (await manifest.json()).builds.map((b) => ({ ...b, files: b.files.map(chunk) }));
   else if (manifest.status === 404) {
     // deployed before builds.json: the loader's chunk and everything it imports, transitively
     const files = [];

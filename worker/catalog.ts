@@ -69,7 +69,10 @@ export async function catalogImpact(
 ): Promise<{ changes: CatalogChange[]; affected_accounts: AffectedAccount[]; accounts_losing_features: FeatureLoss[] }> {
   const current = await loadCatalog(db);
   const changes = catalogDiff(current, next);
-  const lowered = changes.flatMap((c) => (c.kind === 'limit_changed' && isLowered(c.from, c.to) ? [c] : []));
+  // Lowered limits, and less grace past a limit (a lower ceiling where the plan allows grace).
+  const lowered = changes.flatMap((c) =>
+    (c.kind === 'limit_changed' && isLowered(c.from, c.to)) || (c.kind === 'overage_changed' && c.to < c.from) ? [c] : [],
+  );
   const losing = changes.flatMap((c) => (c.kind === 'plan_feature_removed' ? [c.plan] : []));
   if (!lowered.length && !losing.length) return { changes, affected_accounts: [], accounts_losing_features: [] };
   // Only accounts on a plan with a lowered limit or a lost feature, and only their counters of the lowered metrics.

@@ -51,7 +51,7 @@ describe('retention', () => {
     expect(await keys('track_events')).toEqual(['t-activated', 't-active-new']);
   });
 
-  it('the event tables are swept a window of rowids per run, so a run reads a bounded part of them, and a full sweep deletes every expired row', async () => {
+  it('the event tables are swept a window of rows per run, so a run reads a bounded part of them, and a full sweep deletes every expired row', async () => {
     const acct = uid();
     await seedAccount(acct);
     const now = Date.now();
@@ -61,12 +61,39 @@ describe('retention', () => {
     await env.DB.batch([insert('new', now)]);
     const last = (await env.DB.prepare(`SELECT max(rowid) AS n FROM usage_events`).first<{ n: number }>())!.n;
     const left = async () => (await env.DB.prepare(`SELECT count(*) AS n FROM usage_events WHERE account_id = ? AND timestamp < ?`).bind(acct, now - 100 * DAY).first<{ n: number }>())!.n;
-    // Windows of 7 rowids: no run deletes more than 7 usage events, and one sweep (plus the window the last one stopped in) takes all 30.
+    // Windows of 7 rows: no run deletes more than 7 usage events, and one sweep (plus the window the last one stopped in) takes all 30.
     const perRun: number[] = [];
     for (let run = 0; run < Math.ceil(last / 7) + 2 && (await left()) > 0; run++) perRun.push((await enforceRetention(database(env.DB), now, 7)).usage_events!);
     expect(await left()).toBe(0);
     expect(Math.max(...perRun)).toBeLessThanOrEqual(7);
     expect(perRun.filter((n) => n > 0).length).toBeGreaterThanOrEqual(5);
+    expect(await count(`SELECT count(*) AS n FROM usage_events WHERE account_id = ?`, acct)).toBe(1);
+  });
+
+  it('a window counts rows, not rowids: a gap of a million rowids (rows deleted long ago) costs a sweep nothing', async () => {
+    const acct = uid();
+    await seedAccount(acct);
+    const now = Date.now();
+    const first = (await env.DB.prepare(`SELECT coalesce(max(rowid), 0) AS n FROM usage_events`).first<{ n: number }>())!.n;
+    const insert = (rowid: number, t: number) =>
+      env.DB.prepare(`INSERT INTO usage_events (rowid, account_id, idempotency_key, metric, value, mode, timestamp, period_start, batch_id) VALUES (?, ?, ?, 'api_calls', 1, 'increment', ?, 0, 'b')`)
+        .bind(rowid, acct, `gap-${rowid}`, t);
+    // 6 expired rows, then a million rowids nobody holds any more, then 6 more expired rows and a recent one
+    await env.DB.batch([
+      ...Array.from({ length: 6 }, (_, i) => insert(first + 1 + i, now - 200 * DAY)),
+      ...Array.from({ length: 6 }, (_, i) => insert(first + 1_000_001 + i, now - 200 * DAY)),
+      insert(first + 1_000_010, now),
+    ]);
+    const rows = (await env.DB.prepare(`SELECT count(*) AS n FROM usage_events`).first<{ n: number }>())!.n;
+    const left = () => count(`SELECT count(*) AS n FROM usage_events WHERE account_id = ? AND timestamp < ?`, acct, now - 100 * DAY);
+    // Windows of 7 rows: a whole sweep is (rows ÷ 7) runs, plus the window the last run stopped in —
+    // by rowids it would be over 140,000 runs.
+    let runs = 0;
+    while ((await left()) > 0 && runs < Math.ceil(rows / 7) + 2) {
+      expect((await enforceRetention(database(env.DB), now, 7)).usage_events).toBeLessThanOrEqual(7);
+      runs++;
+    }
+    expect(await left()).toBe(0);
     expect(await count(`SELECT count(*) AS n FROM usage_events WHERE account_id = ?`, acct)).toBe(1);
   });
 });

@@ -4,10 +4,11 @@
  * a backlog drains over a few runs without one run holding the database.
  *
  * The event tables (millions of rows, no index on their time: one would cost every insert)
- * are examined a window of `SCAN_ROWS` rowids per run, from where the last run stopped
- * (settings `retention_scan`), starting over at the first row after the last: a run reads at
- * most that many rows of each whatever the table's size, and a row past its age goes within
- * one sweep (table rows ÷ SCAN_ROWS runs of the 15-minute cron: 10 M events in ~13 hours).
+ * are examined a window of `SCAN_ROWS` rows per run (counted in rowid order, so the gaps that
+ * deleted rows leave cost nothing), from where the last run stopped (settings
+ * `retention_scan`), starting over at the first row after the last: a run reads at most that
+ * many rows of each whatever the table's size, and a row past its age goes within one sweep
+ * (live rows ÷ SCAN_ROWS runs of the 15-minute cron: 10 M events in ~13 hours).
  *
  * Tables not listed are bounded by configuration or by the number of accounts (catalog,
  * accounts, counters, trials, PQA scores, billing state, settings, prompts, webhooks,
@@ -22,7 +23,7 @@ import { DAY_MS } from '../shared/time';
 
 const PAGE = 5_000;
 const MAX_PAGES = 10;
-/** Rowids of an event table examined per run. */
+/** Rows of an event table examined per run. */
 const SCAN_ROWS = 200_000;
 const SCAN_KEY = 'retention_scan';
 
@@ -136,6 +137,14 @@ export const RETENTION: RetentionRule[] = [
   },
 ];
 
+/** The rowid `rows` rows after `from` in `table` (the last rowid when fewer are left): one walk of the rowid index. */
+async function windowEnd(db: Db, table: string, from: number, rows: number, last: number): Promise<number> {
+  const [[row] = []] = await sqlBatch(db, [
+    sql`SELECT rowid AS n FROM ${sql.raw(table)} WHERE rowid > ${from} ORDER BY rowid LIMIT 1 OFFSET ${rows - 1}`,
+  ]);
+  return row ? Number(row.n) : Math.max(last, from);
+}
+
 /**
  * Delete what is past retention at `now`; returns rows deleted per table (and ended dashboard sessions).
  * The event tables' sweep windows move on only once a window has nothing left to delete.
@@ -154,7 +163,9 @@ export async function enforceRetention(db: Db, now: number, scanRows = SCAN_ROWS
     const i = swept.indexOf(rule);
     const last = i >= 0 ? Number(lastRows[i]?.[0]?.n ?? 0) : 0;
     const from = i >= 0 && (marks[rule.table] ?? 0) < last ? (marks[rule.table] ?? 0) : 0;
-    const window = i >= 0 ? { from, to: from + scanRows } : { from: 0, to: 0 };
+    // The window ends `scanRows` rows on, not rowids: rowids only grow and deleted rows leave gaps,
+    // so a window of rowids would examine ever emptier ranges as the deployment ages.
+    const window = i >= 0 ? { from, to: await windowEnd(db, rule.table, from, scanRows, last) } : { from: 0, to: 0 };
     let total = 0;
     let drained = false;
     for (let page = 0; page < MAX_PAGES; page++) {

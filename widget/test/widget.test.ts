@@ -3,7 +3,7 @@
  * end-to-end tests against the real worker live in test/).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -669,6 +669,26 @@ describe('a deploy while a page is open', () => {
       await rm(dir, { recursive: true, force: true });
     }
   }, 300_000); // thirteen builds on a busy machine
+
+  test("a deployment's answers cannot write outside widget/: a listed name that is not a chunk fails the build, and so does a plain-http deployment elsewhere", async () => {
+    const out = await mkdtemp(join(tmpdir(), 'ladder-hostile-'));
+    const live = await startFixtureApi({ dist: out });
+    try {
+      await mkdir(join(out, 'widget'), { recursive: true });
+      await writeFile(join(out, 'widget/builds.json'), JSON.stringify({ builds: [{ built_at: null, files: ['../../../worker/index.ts'] }] }));
+      const next = await mkdtemp(join(tmpdir(), 'ladder-hostile-next-'));
+      try {
+        await expect(build({ out: next, previous: live.origin })).rejects.toThrow(/not a chunk name/);
+        await expect(build({ out: next, previous: 'http://deploy.example.com' })).rejects.toThrow(/must be an https URL/);
+        expect(await readdir(next)).toEqual([]); // nothing written
+      } finally {
+        await rm(next, { recursive: true, force: true });
+      }
+    } finally {
+      await live.close();
+      await rm(out, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe('copy and locale', () => {

@@ -159,6 +159,19 @@ describe('dry run', () => {
     expect((await api('GET', `/v1/entitlements/${over}/api_calls`)).json).toMatchObject({ limit: 10000 });
   });
 
+  it('lists the accounts inside a grace past their limit that the change takes away', async () => {
+    const inGrace = await accountUsing(12_000);
+    const under = await accountUsing(9_000);
+    // after the accounts (seeding one puts the tests' catalog)
+    const graced = await api('PUT', '/v1/catalog', { body: edited((c) => void (c.plans[0]!.overage = { api_calls: { mode: 'grace', grace_pct: 50 } })) });
+    expect(graced.status).toBe(200);
+    const res = await api('PUT', '/v1/catalog?dry_run=true', { body: catalog });
+    expect(res.status).toBe(200);
+    expect(res.json.changes).toEqual([{ kind: 'overage_changed', plan: 'starter', metric: 'api_calls', from: 50, to: 0 }]);
+    const mine = res.json.affected_accounts.filter((a: { account_id: string }) => [inGrace, under].includes(a.account_id));
+    expect(mine).toEqual([{ account_id: inGrace, metric: 'api_calls', used: 12_000, new_limit: 10_000 }]);
+  });
+
   it('of the catalog in force answers no changes and no one affected', async () => {
     await api('PUT', '/v1/catalog', { body: catalog });
     await accountUsing(9000);
