@@ -76,6 +76,23 @@ describe('revenue analytics', () => {
     expect(after.self_serve).toEqual({ upgraded_accounts: 1, eligible_accounts: 2, rate: 0.5 });
   });
 
+  it("starts each account from its last change before the period, however many came before it", async () => {
+    // A period of its own, long before anything else this file writes.
+    const from = Date.UTC(2019, 5, 1);
+    const to = Date.UTC(2019, 6, 1);
+    const [a, b] = [uid('start-a'), uid('start-b')];
+    await insertLedger({ account: a, at: from - 90 * DAY, kind: 'new', before: 0, after: 10_000, source: 'sales' });
+    await insertLedger({ account: a, at: from - 60 * DAY, kind: 'expansion', before: 10_000, after: 30_000 });
+    await insertLedger({ account: a, at: from - 30 * DAY, kind: 'contraction', before: 30_000, after: 25_000 });
+    await insertLedger({ account: b, at: from - 50 * DAY, kind: 'new', before: 0, after: 40_000, source: 'sales' });
+    await insertLedger({ account: b, at: from - 10 * DAY, kind: 'churn', before: 40_000, after: 0 });
+    await insertLedger({ account: a, at: from + DAY, kind: 'expansion', before: 25_000, after: 50_000 });
+    const res = await revenue(`?from=${from}&to=${to}`);
+    expect(res.status).toBe(200);
+    // a from its last change (25,000, not 10,000 or 30,000); b churned before the period: 0
+    expect(res.json).toMatchObject({ starting_mrr_cents: 25_000, expansion_cents: 25_000, contraction_cents: 0, churn_cents: 0 });
+  });
+
   it('needs the admin key and a valid range', async () => {
     expect((await api('GET', '/v1/admin/analytics/revenue', { token: null })).status).toBe(401);
     expect((await revenue('?from=yesterday')).json.error.details[0].path).toBe('from');
