@@ -165,9 +165,6 @@ function start(script: HTMLScriptElement) {
   }
 }
 
-const boot = window.Ladder as unknown as { s?: HTMLScriptElement } | undefined;
-if (boot?.s) start(boot.s);
-
 // The loader (`/ladder.js`, see widget/build.mjs) imports this module with a stand-in
 // `window.Ladder` that holds its <script> element and forwards calls until the real one is here.
 const loader = window.Ladder as { script?: HTMLScriptElement } | undefined;
