@@ -9,10 +9,12 @@
  * user `bench-user`, admin), captured from the product's batch through a D1 wrapper that logs
  * each statement's SQL and bound parameters, and answers a small JSON. Its D1 is a copy of the
  * product's local D1 taken after the bench's seed (test/bench/http.mjs), so the statements read
- * the same rows. `GET /bare-d1-one` sends one batch of one `SELECT 1`: the floor of any route
- * that makes one D1 round trip on this runtime. The gap between it and the widget state is the product's own JS (auth, the
+ * the same rows. The gap between it and the widget state is the product's own JS (auth, the
  * prompt engine, drizzle, serve tokens, the JSON answer); the gap between it and `GET /bare` is
- * local D1 (miniflare's D1 object: SQLite plus JSON both ways). Never part of the product worker.
+ * local D1 (miniflare's D1 object: SQLite plus JSON both ways).
+ *
+ * `GET /bare-d1-one` sends one batch of one `SELECT 1`: the floor of any route that makes one D1
+ * round trip on this runtime. Never part of the product worker.
  */
 import type { D1Database } from '@cloudflare/workers-types/latest';
 import { Hono } from 'hono';

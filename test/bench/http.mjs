@@ -160,7 +160,7 @@ export async function measureHttp({ quick, log, track, template, rows = null }) 
       const cpu = (r) => (r.cpuPerRequestMs === null ? 'CPU n/a' : `${r.cpuPerRequestMs.toFixed(2)} ms CPU/req`);
       const line = (r) => `${r.rps.toFixed(0)} req/s p50 ${r.p50_ms.toFixed(1)} ms p99 ${r.p99_ms.toFixed(1)} ms ${cpu(r)}`;
       log(`${s.what} (1-min load ${load.map((l) => l.toFixed(1)).join(' → ')}): ${line(p)}; bare ${line(b)}${bd ? `; bare-d1 ${line(bd)}; bare-d1-one ${line(b1)}` : ''}`);
-      results.push({ ...s, product: p, bare: b, bareD1: bd, bareD1One: b1, load, command: p.command, bareCommand: b.command, bareD1Command: bd?.command });
+      results.push({ ...s, product: p, bare: b, bareD1: bd, bareD1One: b1, load, command: p.command, bareCommand: b.command, bareD1Command: bd?.command, bareD1OneCommand: b1?.command });
     }
     return results;
   } finally {

@@ -153,7 +153,7 @@ async function httpSection(template) {
     figure(
       `The floor of one local D1 round trip (GET /bare-d1-one: a bare Hono route sending one batch of one SELECT 1), ${r.connections} connections`,
       `${int(one.rps)} req/s, p50 ${ms(one.p50_ms)}, p99 ${ms(one.p99_ms)}, ${cpu(one)} CPU/req → ${x(one.rps / b.rps)} of GET /bare: no route making one D1 round trip on this runtime can pass that; the widget state (one round trip) is ${x(p.rps / one.rps)} of this floor (1-min load ${r.load.map((l) => l.toFixed(1)).join(' → ')})`,
-      portless(r.bareD1Command).replace('/bare-d1 ', '/bare-d1-one '),
+      portless(r.bareD1OneCommand),
       `same as the bare + D1 row on http://127.0.0.1:$BARE_PORT/bare-d1-one (test/bench/bare-worker.ts)`,
     );
   }

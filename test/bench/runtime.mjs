@@ -14,7 +14,7 @@
  * hands that proxy — so neither the product nor the bare route pays a dev-only hop.
  */
 import { join } from 'node:path';
-import { freePort, KEYS, root } from '../system/devWorker.mjs';
+import { freePort, KEYS, root, WRANGLER_ENV } from '../system/devWorker.mjs';
 import { scaleBlocks, scaleConfig } from '../../worker/scripts/scaleConfig.mjs';
 
 /** How the bench starts each worker, for the figures' command column. */
@@ -33,16 +33,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * @returns {Promise<{ base: string, proxyBase: string, exited: Promise<void>, stop(): Promise<void> }>}
  */
 export async function startBenchWorker(o = {}) {
-  // wrangler's module reads its environment when loaded: no telemetry, no cf.json fetch, state under .wrangler/home.
-  const home = join(root, '.wrangler', 'home');
-  Object.assign(process.env, {
-    CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-    WRANGLER_SEND_METRICS: 'false',
-    WRANGLER_HIDE_BANNER: 'true',
-    XDG_CONFIG_HOME: join(home, 'config'),
-    XDG_CACHE_HOME: join(home, 'cache'),
-    WRANGLER_LOG_PATH: join(home, 'logs'),
-  });
+  // wrangler's module reads its environment when loaded.
+  Object.assign(process.env, WRANGLER_ENV);
   const { unstable_DevEnv: DevEnv } = await import('wrangler');
   const product = !o.config;
   const vars = { ...(product ? { LADDER_ENV: 'test', LADDER_ALLOWED_ORIGINS: '*', ...KEYS } : {}), ...o.vars };

@@ -26,9 +26,8 @@ export const KEYS = {
   LADDER_USER_TOKEN_SECRET: 'ut_system_token_secret',
 };
 
-/** Environment for wrangler: no telemetry, no cf.json fetch, its state under .wrangler/home. */
-const toolEnv = {
-  ...process.env,
+/** Settings for wrangler: no telemetry, no cf.json fetch, its state under .wrangler/home. */
+export const WRANGLER_ENV = {
   CLOUDFLARE_CF_FETCH_ENABLED: 'false',
   WRANGLER_SEND_METRICS: 'false',
   WRANGLER_HIDE_BANNER: 'true',
@@ -36,6 +35,7 @@ const toolEnv = {
   XDG_CACHE_HOME: join(home, 'cache'),
   WRANGLER_LOG_PATH: join(home, 'logs'),
 };
+const toolEnv = { ...process.env, ...WRANGLER_ENV };
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort() {
