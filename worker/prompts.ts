@@ -3,7 +3,7 @@
  * the admin API) and each user's prompt history, from which the worker enforces frequency
  * caps across tabs and devices. Which prompt shows is decided by `shared/promptEngine.ts`.
  */
-import { and, desc, eq, gte, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, or, sql } from 'drizzle-orm';
 import type { PromptHistoryEvent, RenderedPrompt } from '../shared/promptEngine';
 import { capPeriodMetric, HISTORY_DAYS, HISTORY_LIMIT, historyWindow, servePrompts } from '../shared/promptInput';
 import {
@@ -61,18 +61,36 @@ export async function savePrompt(db: Db, definition: PromptDefinition, now: numb
   await db.insert(prompts).values({ id: definition.id, ...values }).onConflictDoUpdate({ target: prompts.id, set: values });
 }
 
-const historyStatement = preparedOnce((db, p: Placeholders<{ acct: string; sub: string; since: number }>) =>
-  db
-    .select()
+/** The event types the caps read in any session; a gate hit is read only in the session it was in (`engineInputFor`). */
+const CAP_EVENT_TYPES = ['impression', 'dismiss', 'snooze'] as const;
+
+const historyStatement = preparedOnce((db, p: Placeholders<{ acct: string; sub: string; since: number; session: string }>) => {
+  // The window is the user's newest HISTORY_LIMIT events of every type (as the rule simulator replays it);
+  // of those only what the engine reads comes back: clicks, invites and other sessions' gate hits never
+  // change a prompt, and a heavy user's page view would otherwise carry them all.
+  const recent = db
+    .select({ promptId: promptEvents.promptId, type: promptEvents.type, sessionId: promptEvents.sessionId, featureId: promptEvents.featureId, timestamp: promptEvents.timestamp })
     .from(promptEvents)
     .where(and(eq(promptEvents.accountId, p.acct), eq(promptEvents.userId, p.sub), gte(promptEvents.timestamp, p.since)))
     .orderBy(desc(promptEvents.timestamp))
-    .limit(HISTORY_LIMIT),
-);
+    .limit(HISTORY_LIMIT)
+    .as('recent');
+  return db
+    .select()
+    .from(recent)
+    .where(or(inArray(recent.type, [...CAP_EVENT_TYPES]), and(eq(recent.type, 'gate_hit'), eq(recent.sessionId, p.session))));
+});
 
-/** A user's recent prompt events, newest first, so a heavy user's latest dismissals are never cut off (for `mixedBatch`). */
-export const historyQuery = (db: Db, accountId: string, userId: string, now: number) =>
-  historyStatement(db, { acct: accountId, sub: userId, since: now - HISTORY_DAYS * DAY_MS });
+/**
+ * What a user's recent prompt events tell the caps at `now` in `session` (for `mixedBatch`):
+ * of the newest `HISTORY_LIMIT` within `HISTORY_DAYS`, impressions, dismissals and snoozes, and
+ * this session's gate hits. The window counts every event, so a heavy user's latest dismissals
+ * are the ones kept.
+ */
+export const historyQuery = (db: Db, accountId: string, userId: string, now: number, session: string) =>
+  historyStatement(db, { acct: accountId, sub: userId, since: now - HISTORY_DAYS * DAY_MS, session });
+
+type HistoryRow = ReturnType<typeof historyQuery>['result'][number];
 
 const lifetimeStatement = preparedOnce((db, p: Placeholders<{ acct: string; sub: string }>) =>
   db
@@ -140,7 +158,7 @@ export function promptsFor(p: {
   user: UserClaims;
   sessionId: string;
   definitions: PromptDefinition[];
-  history: (typeof promptEvents.$inferSelect)[];
+  history: HistoryRow[];
   lifetime?: { promptId: string; impressions: number }[];
   activated: boolean;
   copyOverrides?: Record<string, PromptDefinition['copy']>;
@@ -155,7 +173,7 @@ export function promptsFor(p: {
       prompt_id: h.promptId ?? '',
       type: h.type as PromptHistoryEvent['type'],
       session_id: h.sessionId,
-      user_id: h.userId,
+      user_id: p.user.sub,
       feature_id: h.featureId,
       timestamp: h.timestamp,
     }));

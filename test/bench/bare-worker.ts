@@ -37,9 +37,9 @@ function stateBatch(db: D1Database, now: number) {
     db.prepare('select "account_id", "feature_id", "started_at", "ends_at" from "trials" where "trials"."account_id" = ?').bind(a),
     db
       .prepare(
-        'select "account_id", "idempotency_key", "user_id", "session_id", "type", "prompt_id", "variant_id", "experiment_id", "feature_id", "timestamp" from "prompt_events" where ("prompt_events"."account_id" = ? and "prompt_events"."user_id" = ? and "prompt_events"."timestamp" >= ?) order by "prompt_events"."timestamp" desc limit ?',
+        'select "prompt_id", "type", "session_id", "feature_id", "timestamp" from (select "prompt_id", "type", "session_id", "feature_id", "timestamp" from "prompt_events" where ("prompt_events"."account_id" = ? and "prompt_events"."user_id" = ? and "prompt_events"."timestamp" >= ?) order by "prompt_events"."timestamp" desc limit ?) "recent" where ("recent"."type" in (?, ?, ?) or ("recent"."type" = ? and "recent"."session_id" = ?))',
       )
-      .bind(a, USER, now - 120 * DAY, 5000),
+      .bind(a, USER, now - 120 * DAY, 5000, 'impression', 'dismiss', 'snooze', 'gate_hit', 'bench'),
     db.prepare('select "prompt_id", "impressions" from "user_prompt_caps" where ("user_prompt_caps"."account_id" = ? and "user_prompt_caps"."user_id" = ?)').bind(a, USER),
     db
       .prepare(

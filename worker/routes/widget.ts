@@ -63,7 +63,7 @@ export const widgetRoutes = widgetRouter()
       accountQuery(db, { id: user.acct }),
       countersQuery(db, { id: user.acct }),
       trialsQuery(db, { id: user.acct }),
-      historyQuery(db, user.acct, user.sub, now),
+      historyQuery(db, user.acct, user.sub, now, session),
       lifetimeQuery(db, user.acct, user.sub),
       activationEventsSql(user.acct),
       scheduledRowSql(user.acct),
