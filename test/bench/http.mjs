@@ -20,7 +20,33 @@ import { join } from 'node:path';
 import { seed, demoAccounts } from '../../worker/scripts/seed.mjs';
 import { signUserToken } from '../system/client.mjs';
 import { KEYS, migrate, root } from '../system/devWorker.mjs';
+import { d1File, sqlite } from './bigdata.mjs';
 import { startBenchWorker } from './runtime.mjs';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The heavy user of the `state-heavy` row: the history window full (`HISTORY_LIMIT` = 5,000
+ * events within 120 days) of a user who keeps hitting a gated feature and a hard limit: 2 in 5
+ * gate hits, 2 in 5 clicks, 1 in 5 impressions of the limit's blocking notice (blocks have no
+ * caps, so they are shown on every page), over the last 30 days in sessions of 20 events, none in
+ * the measured session.
+ */
+export const HEAVY = { user: 'heavy-user', account: 'initech', events: 5000 };
+
+/** Write the heavy user's history into a migrated, stopped local D1 (the table has no foreign keys). */
+function seedHeavyHistory(persistDir, now) {
+  sqlite(
+    d1File(persistDir),
+    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${HEAVY.events})
+     INSERT INTO prompt_events (account_id, idempotency_key, user_id, session_id, type, prompt_id, feature_id, timestamp)
+     SELECT '${HEAVY.account}', 'heavy-' || i, '${HEAVY.user}', 'heavy-session-' || (i / 20),
+       CASE WHEN i % 5 = 0 THEN 'impression' WHEN i % 5 < 3 THEN 'click' ELSE 'gate_hit' END,
+       CASE WHEN i % 5 < 3 THEN 'limit-api_calls-100' END,
+       CASE WHEN i % 5 >= 3 THEN 'sso' END,
+       ${now} - i * ${Math.floor((30 * DAY_MS) / 5000)} FROM n;`,
+  );
+}
 
 /** Rate limits high enough that the bench measures the limiter's cost, never its refusals. */
 export const BENCH_LIMITS = { LADDER_RATE_LIMIT_HOST: '1000000000', LADDER_RATE_LIMIT_WIDGET: '1000000000', LADDER_RATE_LIMIT_ADMIN: '1000000000' };
@@ -113,6 +139,7 @@ export async function measureHttp({ quick, log, track, template, rows = null }) 
   rmSync(persistDir, { recursive: true, force: true });
   if (template) cpSync(template, persistDir, { recursive: true });
   else migrate(persistDir);
+  if (!rows || rows.includes('state-heavy')) seedHeavyHistory(persistDir, Date.now());
   // Both the same way: no inspector, no dev proxy (runtime.mjs); the product on the real wrangler.toml and migrated D1.
   const product = track(await startBenchWorker({ persistDir, vars: BENCH_LIMITS }));
   // The bare worker's D1 (GET /bare-d1 only) is a copy of the product's, taken after the seed, so its batch reads the same rows.
@@ -126,10 +153,19 @@ export async function measureHttp({ quick, log, track, template, rows = null }) 
     const bareD1Check = await (await fetch(`${bare.base}/bare-d1`)).json();
     if (bareD1Check.statements !== 12 || !(bareD1Check.rows > 0)) throw new Error(`GET /bare-d1 did not read the seeded D1: ${JSON.stringify(bareD1Check)}`);
     const token = signUserToken({ acct: 'initech', sub: 'bench-user', role: 'admin' });
+    const heavyToken = signUserToken({ acct: HEAVY.account, sub: HEAVY.user, role: 'member' });
     const accounts = demoAccounts.map((a) => a.id).join(',');
     const secret = `Authorization: Bearer ${KEYS.LADDER_SECRET_KEY}`;
     const scenarios = [
       { key: 'state', what: 'GET /v1/widget/state', batch: 0, connections: 20, path: '/v1/widget/state?session=bench&path=%2Fsettings', header: `Authorization: Bearer ${token}` },
+      {
+        key: 'state-heavy',
+        what: `GET /v1/widget/state for a user with ${HEAVY.events.toLocaleString('en-US')} prompt events in the 120-day window (gate hits, clicks, a block's impressions)`,
+        batch: 0,
+        connections: 20,
+        path: '/v1/widget/state?session=bench&path=%2Fsettings',
+        header: `Authorization: Bearer ${heavyToken}`,
+      },
       { key: 'usage1', what: 'POST /v1/usage, 1 event per batch', batch: 1, connections: 20, path: '/v1/usage', header: secret },
       { key: 'usage100', what: 'POST /v1/usage, 100 events per batch', batch: 100, connections: 4, path: '/v1/usage', header: secret },
       { key: 'usage1000', what: 'POST /v1/usage, 1,000 events per batch', batch: 1000, connections: 4, path: '/v1/usage', header: secret },
@@ -147,7 +183,7 @@ export async function measureHttp({ quick, log, track, template, rows = null }) 
         const r = await wrk(args, (seconds + 60) * 1000);
         const cpu1 = cpuMs(pid);
         const cpuPerRequestMs = cpu0 !== null && cpu1 !== null && r.requests > 0 ? (cpu1 - cpu0) / r.requests : null;
-        return { ...r, cpuPerRequestMs, command: `wrk ${args.map(q).join(' ')}`.replace(KEYS.LADDER_SECRET_KEY, '$SECRET_KEY').replace(token, '$USER_TOKEN') };
+        return { ...r, cpuPerRequestMs, command: `wrk ${args.map(q).join(' ')}`.replace(KEYS.LADDER_SECRET_KEY, '$SECRET_KEY').replace(token, '$USER_TOKEN').replace(heavyToken, '$HEAVY_USER_TOKEN') };
       };
       const load = [loadavg()[0]];
       const b = await run(bare.base, '/bare', null, 'bare');
