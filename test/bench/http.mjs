@@ -27,10 +27,10 @@ const DAY_MS = 86_400_000;
 
 /**
  * The heavy user of the `state-heavy` row: the history window full (`HISTORY_LIMIT` = 5,000
- * events within 120 days) of a user who keeps hitting a gated feature and a hard limit: 2 in 5
- * gate hits, 2 in 5 clicks, 1 in 5 impressions of the limit's blocking notice (blocks have no
- * caps, so they are shown on every page), over the last 30 days in sessions of 20 events, none in
- * the measured session.
+ * events within 120 days) of a user who keeps hitting a gated feature and a hard limit, over
+ * the last 30 days in sessions of 20 events, none of them the measured session: in each session
+ * one impression of the limit's blocking notice (blocks have no caps; the widget records a
+ * prompt's first impression per session), the rest gate hits and clicks in turn.
  */
 export const HEAVY = { user: 'heavy-user', account: 'initech', events: 5000 };
 
@@ -41,9 +41,9 @@ function seedHeavyHistory(persistDir, now) {
     `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${HEAVY.events})
      INSERT INTO prompt_events (account_id, idempotency_key, user_id, session_id, type, prompt_id, feature_id, timestamp)
      SELECT '${HEAVY.account}', 'heavy-' || i, '${HEAVY.user}', 'heavy-session-' || (i / 20),
-       CASE WHEN i % 5 = 0 THEN 'impression' WHEN i % 5 < 3 THEN 'click' ELSE 'gate_hit' END,
-       CASE WHEN i % 5 < 3 THEN 'limit-api_calls-100' END,
-       CASE WHEN i % 5 >= 3 THEN 'sso' END,
+       CASE WHEN i % 20 = 0 THEN 'impression' WHEN i % 2 = 0 THEN 'click' ELSE 'gate_hit' END,
+       CASE WHEN i % 2 = 0 THEN 'limit-api_calls-100' END,
+       CASE WHEN i % 2 = 1 THEN 'sso' END,
        ${now} - i * ${Math.floor((30 * DAY_MS) / 5000)} FROM n;`,
   );
 }
