@@ -42,7 +42,7 @@ export interface ServeInput {
   features: Readonly<Record<string, FeatureInput>>;
   plan: PlanRef;
   next_plan: PlanRef | null;
-  /** The user's stored prompt events (gate hits included), any order; those the worker would not load are left out here. */
+  /** The user's stored prompt events (gate hits included), any order; those outside the window (`historyWindow`) are left out here. */
   history: readonly PromptHistoryEvent[];
   /** Impressions per prompt id this user has ever had. */
   lifetime: Readonly<Record<string, number>>;
@@ -56,8 +56,10 @@ export interface ServeInput {
 }
 
 /**
- * The events the worker loads for a user at `now` (`historyQuery`): the last `HISTORY_DAYS`,
- * the newest `HISTORY_LIMIT` of them, oldest first.
+ * The window of a user's events the caps see at `now`: the last `HISTORY_DAYS`, the newest
+ * `HISTORY_LIMIT` of them (every type counts), oldest first. The worker's `historyQuery` reads
+ * the same window but returns only the events the engine reads (no clicks, invites or other
+ * sessions' gate hits), which changes no answer.
  */
 export function historyWindow(events: readonly PromptHistoryEvent[], now: number): PromptHistoryEvent[] {
   const since = now - HISTORY_DAYS * DAY_MS;

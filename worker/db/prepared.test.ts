@@ -65,9 +65,9 @@ describe('preparedOnce: statements rendered once per isolate, bound per call', (
     await env.DB.prepare(
       `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
        INSERT INTO prompt_events (account_id, idempotency_key, user_id, session_id, type, prompt_id, timestamp)
-       SELECT ?, 'click-' || i, 'u1', 's', 'click', 'p', ? + i FROM n`,
+       SELECT ?, 'click-' || i, 'u1', 's', 'click', 'p', ? + i % 2000 FROM n`,
     )
-      .bind(HISTORY_LIMIT, acct, now - 1000)
+      .bind(HISTORY_LIMIT, acct, now - 2999)
       .run();
     const [pushed] = await mixedBatch(db, [historyQuery(db, acct, 'u1', now, 's')]);
     expect(pushed).toEqual([]);
