@@ -66,6 +66,13 @@ describe('revenueMetrics', () => {
     });
   });
 
+  it('accounts with no change in the period may be passed as the sum of their MRR: the same answer', () => {
+    const changed = new Set(ledger.filter((c) => c.at >= from && c.at < to).map((c) => c.account_id));
+    // stark and wayne (500,000) and hooli (churned before: 0) did not change in November
+    expect(revenueMetrics(ledger.filter((c) => changed.has(c.account_id)), from, to, 500_000)).toEqual(revenueMetrics(ledger, from, to));
+    expect(() => revenueMetrics([], from, to, -1)).toThrow(RangeError);
+  });
+
   it('a new account in the period counts as new, never as expansion or in NRR', () => {
     const withoutPiedPiper = ledger.filter((c) => c.account_id !== 'piedpiper');
     const a = revenueMetrics(ledger, from, to);

@@ -61,15 +61,21 @@ export function classifyMrrChange(before: number, after: number, wasChurned: boo
  * `expansion_by_source` splits each account's net expansion across the sources of its
  * increases in the period, in proportion to their size, to the cent; it sums to
  * `expansion_cents`.
+ *
+ * An account with no change inside the period adds its MRR before `from` to the starting and
+ * the ending MRR, and nothing else. So a caller may leave such accounts out of `changes` and
+ * pass the sum of their MRR as `unchangedMrrCents` instead (the worker sums it in SQL): the
+ * answer is the same.
  * @example
  * revenueMetrics(ledger, Date.UTC(2026, 10, 1), Date.UTC(2026, 11, 1))
  * // { starting_mrr_cents: 1000000, expansion_cents: 150000, contraction_cents: 30000,
  * //   churn_cents: 50000, nrr: 1.07, grr: 0.92, … }
  */
-export function revenueMetrics(changes: readonly MrrChange[], from: number, to: number): RevenueMetrics {
+export function revenueMetrics(changes: readonly MrrChange[], from: number, to: number, unchangedMrrCents = 0): RevenueMetrics {
   if (!Number.isFinite(from) || !Number.isFinite(to) || from > to) {
     throw new RangeError('from and to must be finite epoch-millisecond times with from ≤ to');
   }
+  requireCents('unchangedMrrCents', unchangedMrrCents);
   const byAccount = new Map<string, MrrChange[]>();
   for (const c of [...changes].sort((a, b) => a.at - b.at)) {
     const list = byAccount.get(c.account_id) ?? [];
@@ -89,6 +95,7 @@ export function revenueMetrics(changes: readonly MrrChange[], from: number, to: 
     grr: null,
     expansion_by_source: { self_serve: 0, sales: 0, webhook: 0 },
   };
+  m.starting_mrr_cents = m.ending_mrr_cents = unchangedMrrCents;
 
   for (const history of byAccount.values()) {
     const before = history.filter((c) => c.at < from);

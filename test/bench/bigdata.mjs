@@ -40,7 +40,9 @@ export function rowCounts(file, tables) {
  * The generation script. Accounts `a000001…`; each has `trackEvents / accounts` events over
  * the last 30 days (mostly `user_active` from 5 users, with invites, gate hits, limit hits,
  * imports, activations) and `promptEvents / accounts` prompt events (impressions, clicks,
- * dismisses, snoozes on five prompts, two of them in an A/B test).
+ * dismisses, snoozes on five prompts, two of them in an A/B test). Its MRR ledger: every
+ * account started on its plan 60 days before the window; within the window 1 in 10 moves up a
+ * plan (self-serve, from a limit notice) and 1 in 50 churns.
  */
 export function generationSql({ accounts, trackEvents, promptEvents, now }) {
   const perTrack = Math.max(1, Math.round(trackEvents / accounts));
@@ -87,6 +89,14 @@ SELECT ${acct(`i / ${perPrompt} + 1`)}, printf('p%08d', i), 'u' || (${h('i', 11)
        CASE WHEN ${h('i', 13)} % 5 = 3 THEN 'sso' END,
        ${start} + (i % ${perPrompt}) * ${Math.floor(span / perPrompt)}
 FROM n;
+INSERT INTO mrr_ledger (account_id, at, kind, mrr_before_cents, mrr_after_cents, source, prompt_id, dedupe_key)
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${accounts}),
+  p(i, mrr, up) AS (SELECT i, CASE i % 3 WHEN 0 THEN 5000 WHEN 1 THEN 20000 ELSE 80000 END, CASE i % 3 WHEN 0 THEN 20000 ELSE 80000 END FROM n)
+SELECT ${acct('i')}, ${start - 60 * DAY}, 'new', 0, mrr, 'webhook', NULL, 'bench-new-' || i FROM p
+UNION ALL
+SELECT ${acct('i')}, ${start} + ${h('i', 19)} * ${Math.floor(span / 1000)}, 'expansion', mrr, up, 'self_serve', 'limit-api_calls-90', 'bench-up-' || i FROM p WHERE i % 10 = 0 AND i % 3 <> 2
+UNION ALL
+SELECT ${acct('i')}, ${start} + ${h('i', 23)} * ${Math.floor(span / 1000)}, 'churn', mrr, 0, 'webhook', NULL, 'bench-churn-' || i FROM p WHERE i % 50 = 7;
 COMMIT;
 PRAGMA wal_checkpoint(TRUNCATE);
 `;
@@ -135,8 +145,8 @@ export async function measureSize({ template, dir, size, log, track, startWorker
   let t = performance.now();
   sqlite(file, generationSql({ ...size, now }));
   const generateMs = performance.now() - t;
-  const counts = rowCounts(file, ['accounts', 'track_events', 'prompt_events']);
-  log(`generated ${counts.accounts} accounts, ${counts.track_events} track events, ${counts.prompt_events} prompt events in ${(generateMs / 1000).toFixed(1)} s`);
+  const counts = rowCounts(file, ['accounts', 'track_events', 'prompt_events', 'mrr_ledger']);
+  log(`generated ${counts.accounts} accounts, ${counts.track_events} track events, ${counts.prompt_events} prompt events, ${counts.mrr_ledger} MRR changes in ${(generateMs / 1000).toFixed(1)} s`);
   const worker = track(await startWorker({ persistDir: dir, testScheduled: true }));
   try {
     const cron = '*/15 * * * *';

@@ -382,8 +382,21 @@ export const mrrLedger = sqliteTable(
     experimentId: text('experiment_id'),
     /** What caused it (upgrade idempotency key, Stripe event id): a retry writes nothing twice. */
     dedupeKey: text('dedupe_key').notNull().unique(),
+    /**
+     * When the account's next change happened (the next row by `at`, then `id`), or null for
+     * its latest: kept by triggers (migration 0022), so revenue finds each account's MRR at a
+     * moment without a look-up per account (`worker/analytics.ts` revenue).
+     */
+    nextAt: integer('next_at'),
   },
-  (t) => [index('mrr_ledger_at').on(t.at), index('mrr_ledger_account').on(t.accountId, t.at)],
+  (t) => [
+    index('mrr_ledger_at').on(t.at),
+    index('mrr_ledger_account').on(t.accountId, t.at),
+    // each account's latest change, by time, with its MRR: the MRR of accounts that did not change since
+    index('mrr_ledger_latest').on(t.at, t.mrrAfterCents).where(sql`next_at IS NULL`),
+    // changes by when the account changed next (a revenue period's starting rows)
+    index('mrr_ledger_next').on(t.nextAt).where(sql`next_at IS NOT NULL`),
+  ],
 );
 
 /** Newest Stripe object state applied per account, so out-of-order deliveries never roll back. */

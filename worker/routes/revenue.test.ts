@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { revenueMetrics, type MrrChange } from '../../shared/revenue';
 import { ADMIN, api, DAY, env, seedAccount, uid, userToken } from '../test/api';
+import { prng } from '../test/prng';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -100,5 +102,52 @@ describe('revenue analytics', () => {
     expect((await revenue('?window=7')).status).toBe(400);
     const empty = await revenue(`?from=${Date.UTC(2000, 0, 1)}&to=${Date.UTC(2000, 1, 1)}`);
     expect(empty.json).toMatchObject({ starting_mrr_cents: 0, nrr: null, grr: null, self_serve: { rate: null } });
+  });
+
+  it('equals the rule over the whole ledger, with changes written out of order, at equal times and deleted (generated ledger)', async () => {
+    // Years of their own, before anything else this file writes; other files' rows only add to both sides.
+    const origin = Date.UTC(2012, 0, 1);
+    const span = 400 * DAY;
+    const rand = prng(20261202);
+    const pick = <T,>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
+    const accounts = Array.from({ length: 30 }, () => uid('gen'));
+    const times = Array.from({ length: 40 }, () => origin + Math.floor(rand() * span)); // few distinct times: equal times happen
+    const ids: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const after = pick([0, 0, 5000, 20000, 80000]);
+      const r = await env.DB.prepare(
+        `INSERT INTO mrr_ledger (account_id, at, kind, mrr_before_cents, mrr_after_cents, source, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      )
+        .bind(pick(accounts), pick(times), after === 0 ? 'churn' : 'expansion', pick([0, 5000, 20000]), after, pick(['self_serve', 'sales', 'webhook']), uid('gen-dedupe'))
+        .first<{ id: number }>();
+      ids.push(r!.id);
+      if (rand() < 0.15) await env.DB.prepare('DELETE FROM mrr_ledger WHERE id = ?').bind(ids.splice(Math.floor(rand() * ids.length), 1)[0]).run();
+    }
+    const rows = (await env.DB.prepare('SELECT * FROM mrr_ledger ORDER BY at, id').all<MrrChange & { id: number; next_at: number | null }>()).results;
+    // every row's next_at is its account's next change (by time, then id)
+    const nextOf = new Map<number, number | null>();
+    const last = new Map<string, (typeof rows)[number]>();
+    for (const r of rows) {
+      const prev = last.get(r.account_id);
+      if (prev) nextOf.set(prev.id, r.at);
+      nextOf.set(r.id, null);
+      last.set(r.account_id, r);
+    }
+    expect(rows.map((r) => [r.id, r.next_at])).toEqual(rows.map((r) => [r.id, nextOf.get(r.id)]));
+    // revenue over periods of every shape equals the rule over the whole ledger
+    const periods: [number, number][] = [[origin, origin + span], [times[3]!, times[3]!], [times[5]!, times[9]!].sort((a, b) => a - b) as [number, number]];
+    for (let k = 0; k < 12; k++) periods.push([pick(times) + pick([-1, 0, 1]), pick(times) + pick([-1, 0, 1])].sort((a, b) => a - b) as [number, number]);
+    for (const [from, to] of periods) {
+      const res = await revenue(`?from=${from}&to=${to}`);
+      expect(res.status).toBe(200);
+      const { nrr, grr, ...cents } = revenueMetrics(rows, from, to);
+      expect(res.json, `period ${from}..${to}`).toMatchObject(cents);
+      for (const [got, want] of [[res.json.nrr, nrr], [res.json.grr, grr]]) {
+        if (want === null) expect(got).toBeNull();
+        else expect(got).toBeCloseTo(want, 12);
+      }
+    }
+    // a row keeps its account and time: next_at could not follow a move
+    await expect(env.DB.prepare('UPDATE mrr_ledger SET at = at + 1 WHERE id = ?').bind(ids[0]).run()).rejects.toThrow(/keep their account and time/);
   });
 });
