@@ -23,9 +23,12 @@ export function d1File(persistDir) {
   return join(dir, file);
 }
 
-/** Run SQL with Debian's sqlite3 on a database file; returns stdout. */
+/**
+ * Run SQL with Debian's sqlite3 on a database file; returns stdout. It waits up to 30 s for a
+ * lock the running worker holds (a poll during the cron's writes) instead of failing at once.
+ */
 export function sqlite(file, sql, { timeoutMs = 600_000 } = {}) {
-  const r = spawnSync('sqlite3', ['-batch', '-bail', file], { input: sql, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs });
+  const r = spawnSync('sqlite3', ['-batch', '-bail', '-cmd', '.timeout 30000', file], { input: sql, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs });
   if (r.status !== 0) throw new Error(`sqlite3 failed (${r.status ?? r.signal}): ${r.stderr}`);
   return r.stdout.trim();
 }

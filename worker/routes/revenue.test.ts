@@ -147,7 +147,7 @@ describe('revenue analytics', () => {
         else expect(got).toBeCloseTo(want, 12);
       }
     }
-    // a row keeps its account and time: next_at could not follow a move
-    await expect(env.DB.prepare('UPDATE mrr_ledger SET at = at + 1 WHERE id = ?').bind(ids[0]).run()).rejects.toThrow(/keep their account and time/);
+    // a row keeps its id, account and time: next_at could not follow a move
+    await expect(env.DB.prepare('UPDATE mrr_ledger SET at = at + 1 WHERE id = ?').bind(ids[0]).run()).rejects.toThrow(/keep their id, account and time/);
   });
 });

@@ -5,7 +5,7 @@ CREATE INDEX `mrr_ledger_next` ON `mrr_ledger` (`next_at`) WHERE next_at IS NOT 
 -- latest. Revenue reads an account's MRR at a moment t from the row with at < t whose next_at is null
 -- or ≥ t, down these indexes, instead of seeking every account's last row (worker/analytics.ts).
 -- Kept by the triggers below in the statement that writes the row, whoever writes it; a retried
--- insert that the dedupe key turns into nothing fires no trigger. A row's account and time never change.
+-- insert that the dedupe key turns into nothing fires no trigger. A row's id, account and time never change.
 UPDATE mrr_ledger SET next_at = (
   SELECT n.at FROM mrr_ledger n
   WHERE n.account_id = mrr_ledger.account_id AND (n.at > mrr_ledger.at OR (n.at = mrr_ledger.at AND n.id > mrr_ledger.id))
@@ -30,7 +30,7 @@ CREATE TRIGGER IF NOT EXISTS mrr_ledger_delete_next AFTER DELETE ON mrr_ledger B
     ORDER BY p.at DESC, p.id DESC LIMIT 1);
 END;
 --> statement-breakpoint
-CREATE TRIGGER IF NOT EXISTS mrr_ledger_keep_place BEFORE UPDATE OF account_id, at ON mrr_ledger
-WHEN NEW.account_id IS NOT OLD.account_id OR NEW.at IS NOT OLD.at BEGIN
-  SELECT RAISE(ABORT, 'mrr_ledger rows keep their account and time');
+CREATE TRIGGER IF NOT EXISTS mrr_ledger_keep_place BEFORE UPDATE OF id, account_id, at ON mrr_ledger
+WHEN NEW.id IS NOT OLD.id OR NEW.account_id IS NOT OLD.account_id OR NEW.at IS NOT OLD.at BEGIN
+  SELECT RAISE(ABORT, 'mrr_ledger rows keep their id, account and time');
 END;
