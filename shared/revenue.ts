@@ -84,17 +84,18 @@ export function revenueMetrics(changes: readonly MrrChange[], from: number, to: 
   }
 
   const m: RevenueMetrics = {
-    starting_mrr_cents: unchangedMrrCents,
+    starting_mrr_cents: 0,
     expansion_cents: 0,
     contraction_cents: 0,
     churn_cents: 0,
     new_cents: 0,
     reactivation_cents: 0,
-    ending_mrr_cents: unchangedMrrCents,
+    ending_mrr_cents: 0,
     nrr: null,
     grr: null,
     expansion_by_source: { self_serve: 0, sales: 0, webhook: 0 },
   };
+  m.starting_mrr_cents = m.ending_mrr_cents = unchangedMrrCents;
 
   for (const history of byAccount.values()) {
     const before = history.filter((c) => c.at < from);

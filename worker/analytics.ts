@@ -366,18 +366,17 @@ export async function upgradeRates(db: Db, interval: 'day' | 'week' | 'month', s
 async function ledgerFor(db: Db, from: number, to: number): Promise<{ changes: MrrChange[]; unchangedMrrCents: number }> {
   // what revenueMetrics reads of a change (id orders ties), no more: at 100,000 accounts that is ~17,000 rows of JSON
   const columns = sql.raw('l.account_id, l.at, l.kind, l.mrr_before_cents, l.mrr_after_cents, l.source, l.id');
-  // one round trip for both
-  const [changes = [], unchanged = []] = await sqlBatch(db, [
-    sql`
+  const [changes, unchanged] = await Promise.all([
+    db.all<MrrChange>(sql`
       SELECT ${columns} FROM mrr_ledger l WHERE l.at >= ${from} AND l.at < ${to}
       UNION ALL
       SELECT ${columns} FROM mrr_ledger l WHERE l.next_at >= ${from} AND l.next_at < ${to} AND l.at < ${from}
-      ORDER BY at, id`,
-    sql`
+      ORDER BY at, id`),
+    db.all<{ cents: number }>(sql`
       SELECT (SELECT coalesce(sum(mrr_after_cents), 0) FROM mrr_ledger WHERE next_at IS NULL AND at < ${from})
-           + (SELECT coalesce(sum(mrr_after_cents), 0) FROM mrr_ledger WHERE next_at >= ${to} AND at < ${from}) AS cents`,
+           + (SELECT coalesce(sum(mrr_after_cents), 0) FROM mrr_ledger WHERE next_at >= ${to} AND at < ${from}) AS cents`),
   ]);
-  return { changes: changes as MrrChange[], unchangedMrrCents: num(unchanged[0]?.cents) };
+  return { changes, unchangedMrrCents: Number(unchanged[0]?.cents ?? 0) };
 }
 
 /**

@@ -32,7 +32,7 @@ const DAY_MS = 86_400_000;
  * one impression of the limit's blocking notice (blocks have no caps; the widget records a
  * prompt's first impression per session), the rest gate hits and clicks in turn.
  */
-const HEAVY = { user: 'heavy-user', account: 'initech', events: 5000 };
+export const HEAVY = { user: 'heavy-user', account: 'initech', events: 5000 };
 
 /** Write the heavy user's history into a migrated, stopped local D1 (the table has no foreign keys). */
 function seedHeavyHistory(persistDir, now) {
@@ -44,7 +44,7 @@ function seedHeavyHistory(persistDir, now) {
        CASE WHEN i % 20 = 0 THEN 'impression' WHEN i % 2 = 0 THEN 'click' ELSE 'gate_hit' END,
        CASE WHEN i % 2 = 0 THEN 'limit-api_calls-100' END,
        CASE WHEN i % 2 = 1 THEN 'sso' END,
-       ${now} - i * ${Math.floor((30 * DAY_MS) / HEAVY.events)} FROM n;`,
+       ${now} - i * ${Math.floor((30 * DAY_MS) / 5000)} FROM n;`,
   );
 }
 
